@@ -1,0 +1,219 @@
+import { apply } from './dispatch.ts';
+import { fail } from './errors.ts';
+import { isGradEnabled } from './grad-mode.ts';
+import { alloc } from './kernels.ts';
+import { OPS } from './ops.ts';
+import { broadcastShapes, inferShape, normalizeDim, numel, sameShape, shapeText } from './shape.ts';
+import { Tensor } from './tensor.ts';
+export { backwardFrom } from './backward.ts';
+
+/*
+ * The public ops: argument checks with PyTorch's messages, then one row of the op table, or a
+ * composite of rows where PyTorch itself composes (matmul, `3 / t`).
+ */
+
+export type Operand = Tensor | number;
+const none = {};
+
+/** A Python number next to a tensor: a 0-d tensor of the tensor's dtype that never decides dtypes. */
+export function wrap(x: Operand, like: Tensor): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x !== 'number') fail('invalid-argument', `expected a Tensor or a number, got ${typeof x}`);
+  const t = new Tensor(alloc(like.dtype, 1), [], like.dtype);
+  t.data[0] = x;
+  t.wrappedNumber = true;
+  return t;
+}
+
+function checkTensor(t: unknown, op: string): asserts t is Tensor {
+  if (!(t instanceof Tensor)) fail('invalid-argument', `${op}(): expected a Tensor, got ${t === null ? 'null' : typeof t}`);
+}
+
+type UnaryName = 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'tanh' | 'sigmoid' | 'relu' | 'sqrt' | 'abs' | 'reciprocal';
+export const unary = (name: UnaryName, a: Tensor) => apply(OPS[name], [a], none);
+
+export const add = (a: Tensor, b: Operand) => apply(OPS.add, [a, wrap(b, a)], none);
+export const sub = (a: Tensor, b: Operand) => apply(OPS.sub, [a, wrap(b, a)], none);
+export const mul = (a: Tensor, b: Operand) => apply(OPS.mul, [a, wrap(b, a)], none);
+export const div = (a: Tensor, b: Operand) => apply(OPS.div, [a, wrap(b, a)], none);
+/** `value - a`, Python's `3 - t`. */
+export const rsub = (a: Tensor, value: number) => apply(OPS.rsub, [a], { value });
+
+/** `a ** b`: a number exponent is PowBackward0, a tensor exponent PowBackward1. */
+export function pow(a: Tensor, b: Operand): Tensor {
+  if (typeof b === 'number') return apply(OPS.powScalar, [a], { exponent: b });
+  return apply(OPS.pow, [a, b], none);
+}
+
+/** Keeps `a` where `mask` is nonzero and puts `fill` elsewhere; the mask carries no gradient. */
+export const where = (a: Tensor, mask: Tensor, fill: number) => apply(OPS.where, [a, mask], { value: fill });
+export const to = (a: Tensor, dtype: Tensor['dtype']) => apply(OPS.to, [a], { dtype });
+
+function reduceDims(a: Tensor, dim: number | number[] | undefined, op: string): { dims: number[]; all: boolean } {
+  if (dim === undefined) return { dims: a.shape.map((_, i) => i), all: true };
+  const list = Array.isArray(dim) ? dim : [dim];
+  const dims = list.map((d) => normalizeDim(d, a.ndim, op)).filter((d) => d < a.ndim);
+  dims.forEach((d, i) => {
+    if (dims.indexOf(d) !== i) fail('invalid-argument', `dim ${d} appears multiple times in the list of dims`, { op });
+  });
+  // An empty list reduces every dim, as PyTorch 1.13 does (it still records the dim variant).
+  return { dims: list.length === 0 ? a.shape.map((_, i) => i) : dims, all: false };
+}
+
+export function sum(a: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  const { dims, all } = reduceDims(a, dim, 'sum');
+  return apply(all ? OPS.sum : OPS.sumDim, [a], { dims, keepdim, inputShape: [...a.shape] });
+}
+
+export function mean(a: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  const { dims, all } = reduceDims(a, dim, 'mean');
+  return apply(all ? OPS.mean : OPS.meanDim, [a], { dims, keepdim, inputShape: [...a.shape] });
+}
+
+const reshapeWith = (row: typeof OPS.reshape, name: string) => (a: Tensor, shape: number[]) => {
+  if (!Array.isArray(shape)) fail('invalid-argument', `${name}(): expected a list of sizes`);
+  return apply(row, [a], { shape: inferShape(shape, a.numel(), name, a.shape), inputShape: [...a.shape] });
+};
+/** reshape records ReshapeAliasBackward0: reference tensors are always contiguous (op.reshape). */
+export const reshape = reshapeWith(OPS.reshape, 'reshape');
+export const view = reshapeWith(OPS.view, 'view');
+const unsafeView = reshapeWith(OPS.unsafeView, 'matmul');
+
+const reshapeNamed = (a: Tensor, shape: number[], name: string) =>
+  apply({ ...OPS.view, gradFn: name }, [a], { shape, inputShape: [...a.shape] });
+
+export function unsqueeze(a: Tensor, dim: number): Tensor {
+  const d = normalizeDim(dim, a.ndim + 1, 'unsqueeze');
+  const shape = [...a.shape];
+  shape.splice(d, 0, 1);
+  return reshapeNamed(a, shape, 'UnsqueezeBackward0');
+}
+
+/** squeeze() drops every size-1 dim (SqueezeBackward0); squeeze(d) only dim d, if it has size 1. */
+export function squeeze(a: Tensor, dim?: number, name?: string): Tensor {
+  if (dim === undefined) return reshapeNamed(a, a.shape.filter((s) => s !== 1), name ?? 'SqueezeBackward0');
+  const d = normalizeDim(dim, a.ndim, 'squeeze');
+  return reshapeNamed(a, a.shape.filter((s, i) => i !== d || s !== 1), name ?? 'SqueezeBackward1');
+}
+
+export function permute(a: Tensor, dims: number[], name = 'PermuteBackward0'): Tensor {
+  if (!Array.isArray(dims) || dims.length !== a.ndim) {
+    fail('invalid-argument', `permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${a.ndim} is not equal to len(dims) = ${Array.isArray(dims) ? dims.length : 0}`);
+  }
+  const norm = dims.map((d) => normalizeDim(d, a.ndim, 'permute'));
+  if (new Set(norm).size !== norm.length) fail('invalid-argument', 'permute(): duplicate dims are not allowed.');
+  return apply(OPS.permute, [a], { dims: norm, name });
+}
+
+export function transpose(a: Tensor, dim0: number, dim1: number): Tensor {
+  const d0 = normalizeDim(dim0, a.ndim, 'transpose');
+  const d1 = normalizeDim(dim1, a.ndim, 'transpose');
+  const dims = a.shape.map((_, i) => (i === d0 ? d1 : i === d1 ? d0 : i));
+  return apply(OPS.permute, [a], { dims, name: 'TransposeBackward0' });
+}
+
+export function t(a: Tensor): Tensor {
+  if (a.ndim > 2) fail('invalid-argument', `t() expects a tensor with <= 2 dimensions, but self is ${a.ndim}D`);
+  return apply(OPS.permute, [a], { dims: a.ndim === 2 ? [1, 0] : a.shape.map((_, i) => i), name: 'TBackward0' });
+}
+
+export function expand(a: Tensor, sizes: number[]): Tensor {
+  if (!Array.isArray(sizes) || sizes.length < a.ndim) {
+    fail('invalid-argument', `expand(torch.${a.dtype === 'float64' ? 'Double' : 'Float'}Tensor{${shapeText(a.shape)}}, size=${shapeText(sizes ?? [])}): the number of sizes provided (${sizes?.length ?? 0}) must be greater or equal to the number of dimensions in the tensor (${a.ndim})`);
+  }
+  const lead = sizes.length - a.ndim;
+  const shape = sizes.map((s, i) => {
+    const own = i < lead ? undefined : a.shape[i - lead]!;
+    if (s === -1) {
+      if (own === undefined) fail('invalid-argument', `The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension ${i}`);
+      return own;
+    }
+    if (!Number.isInteger(s) || s < 0) fail('invalid-argument', `invalid expanded size ${s}`, { op: 'expand' });
+    if (own !== undefined && own !== s && own !== 1) {
+      fail('shape-mismatch', `The expanded size of the tensor (${s}) must match the existing size (${own}) at non-singleton dimension ${i}.  Target sizes: ${shapeText(sizes)}.  Tensor sizes: ${shapeText(a.shape)}`);
+    }
+    return s;
+  });
+  return apply(OPS.expand, [a], { shape });
+}
+
+/**
+ * matmul as PyTorch 1.13's at::matmul composes it, so grad_fn names match: dot, mv, mm,
+ * `unsqueeze(0).mm().squeeze_(0)` for vector-matrix, and folded or batched products otherwise.
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor(b, 'matmul');
+  const [ra, rb] = [a.ndim, b.ndim];
+  if (ra === 0 || rb === 0) {
+    fail('invalid-argument', `both arguments to matmul need to be at least 1D, but they are ${ra}D and ${rb}D`);
+  }
+  const k = a.shape[ra - 1]!;
+  const kb = b.shape[rb === 1 ? 0 : rb - 2]!;
+  if (ra === 1 && rb === 1) {
+    if (k !== kb) fail('shape-mismatch', `inconsistent tensor size, expected tensor [${k}] and src [${kb}] to have the same number of elements, but got ${k} and ${kb} elements respectively`);
+    return apply(OPS.dot, [a, b], none);
+  }
+  const rows = ra === 1 ? 1 : numel(a.shape.slice(0, -1));
+  if (k !== kb) {
+    const bCols = rb === 1 ? 1 : b.shape[rb - 1]!;
+    const aText = ra === 1 ? `1x${k}` : `${rows}x${k}`;
+    if (rb === 1) fail('shape-mismatch', `size mismatch, got ${a.shape[0]}, ${a.shape[0]}x${k},${kb}`, { op: 'matmul', shapes: [a.shape, b.shape] });
+    fail('shape-mismatch', `mat1 and mat2 shapes cannot be multiplied (${aText} and ${kb}x${bCols})`, { op: 'matmul', shapes: [a.shape, b.shape] });
+  }
+  if (ra === 2 && rb === 1) return apply(OPS.mv, [a, b], none);
+  if (ra === 1 && rb === 2) return squeeze(apply(OPS.mm, [unsqueeze(a, 0), b], none), 0, 'SqueezeBackward3');
+  if (ra === 2 && rb === 2) return apply(OPS.mm, [a, b], none);
+  if (ra >= 3 && rb <= 2) {
+    const folded = reshape(a, [-1, k]);
+    const out = rb === 2 ? apply(OPS.mm, [folded, b], none) : apply(OPS.mv, [folded, b], none);
+    return unsafeView(out, [...a.shape.slice(0, -1), ...(rb === 2 ? [b.shape[1]!] : [])]);
+  }
+  if (ra === 2 && rb >= 3) return clone(transpose(matmul(transpose(b, -1, -2), t(a)), -1, -2));
+  // Batched: broadcast the batch dims, fold them into one, bmm, and view the result.
+  const a3 = ra === 1 ? unsqueeze(a, 0) : a;
+  const b3 = rb === 1 ? unsqueeze(b, -1) : b;
+  const batch = broadcastShapes(a3.shape.slice(0, -2), b3.shape.slice(0, -2), 'matmul');
+  const [n, m] = [a3.shape[a3.ndim - 2]!, b3.shape[b3.ndim - 1]!];
+  const count = numel(batch);
+  const lhs = reshape(expand(a3, [...batch, n, k]), [count, n, k]);
+  const rhs = reshape(expand(b3, [...batch, k, m]), [count, k, m]);
+  return unsafeView(apply(OPS.bmm, [lhs, rhs], none), [...batch, ...(ra > 1 ? [n] : []), ...(rb > 1 ? [m] : [])]);
+}
+
+export const clone = (a: Tensor) => apply(OPS.clone, [a], none);
+export const mm = (a: Tensor, b: Tensor) => apply(OPS.mm, [a, b], none);
+export const mv = (a: Tensor, b: Tensor) => apply(OPS.mv, [a, b], none);
+export const bmm = (a: Tensor, b: Tensor) => apply(OPS.bmm, [a, b], none);
+
+/** A new leaf sharing data and version counter with `a`, outside the graph (graph.detach). */
+export function detach(a: Tensor): Tensor {
+  return new Tensor(a.data, a.shape, a.dtype, a.counter);
+}
+
+/**
+ * In-place ops: compute out of place, write the data back, bump the version counter, and move
+ * the tensor's history onto the new node (inplace.history).
+ */
+export function inplace(target: Tensor, op: string, compute: (original: Tensor) => Tensor): Tensor {
+  if (target.viewVersion !== null) {
+    fail('invalid-argument', `${op}: in-place operations on views are outside the reference engine (spec: inplace.views)`);
+  }
+  if (isGradEnabled() && target.isLeaf && target.requiresGrad) {
+    fail('leaf-inplace', 'a leaf Variable that requires grad is being used in an in-place operation.');
+  }
+  // The op sees a snapshot of the old value with the old history, so what it saves as `self` is
+  // the original, as PyTorch's in-place formulas do; the target itself gets the new history.
+  const original = target.snapshot();
+  const result = compute(original);
+  if (!sameShape(result.shape, target.shape)) {
+    fail('shape-mismatch', `output with shape ${shapeText(target.shape)} doesn't match the broadcast shape ${shapeText(result.shape)}`, { op });
+  }
+  target.data.set(result.data);
+  target.counter.value++;
+  if (result.gradFn) target.adoptHistory(result);
+  return target;
+}
+
+export const fill = (a: Tensor, value: number) =>
+  apply(OPS.fill, [a], { value, name: 'FillBackward2' });
+export const zero = (a: Tensor) => apply(OPS.fill, [a], { value: 0, name: 'ZeroBackward0' });

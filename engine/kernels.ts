@@ -1,0 +1,72 @@
+import type { DType } from '../spec/program.ts';
+import { broadcastShapes, broadcastStrides, forEachBroadcast, numel, stridesOf, type Shape } from './shape.ts';
+
+/** Element storage: float32 tensors round every stored result to float32, as PyTorch does. */
+export type Buffer = Float32Array | Float64Array;
+
+export const alloc = (dtype: DType, n: number): Buffer =>
+  dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+
+export interface Result {
+  shape: number[];
+  data: Buffer;
+}
+
+/** The plain numeric kernels behind the op table: typed arrays in, typed arrays out. */
+export const kernels = {
+  map(x: ArrayLike<number>, shape: Shape, dtype: DType, f: (v: number) => number): Result {
+    const out = alloc(dtype, x.length);
+    for (let i = 0; i < x.length; i++) out[i] = f(x[i]!);
+    return { shape: [...shape], data: out };
+  },
+
+  zip(
+    a: ArrayLike<number>, aShape: Shape, b: ArrayLike<number>, bShape: Shape,
+    dtype: DType, op: string, f: (x: number, y: number) => number,
+  ): Result {
+    const shape = broadcastShapes(aShape, bShape, op);
+    const out = alloc(dtype, numel(shape));
+    forEachBroadcast(shape, broadcastStrides(aShape, shape), broadcastStrides(bShape, shape), (o, i, j) => {
+      out[o] = f(a[i]!, b[j]!);
+    });
+    return { shape, data: out };
+  },
+
+  /** Sums over `dims`; the result keeps reduced dims as size 1 (callers drop them if asked). */
+  sum(x: ArrayLike<number>, shape: Shape, dims: readonly number[], dtype: DType): Result {
+    const kept = shape.map((d, i) => (dims.includes(i) ? 1 : d));
+    const acc = new Float64Array(numel(kept));
+    forEachBroadcast(shape, stridesOf(shape), broadcastStrides(kept, shape), (o, _i, j) => {
+      acc[j] = acc[j]! + x[o]!;
+    });
+    return { shape: kept, data: dtype === 'float64' ? acc : Float32Array.from(acc) };
+  },
+
+  /** Reads `x` (of shape `shape`) through arbitrary strides laid over `outShape`: permute, expand. */
+  gather(x: ArrayLike<number>, outShape: Shape, strides: readonly number[], dtype: DType): Result {
+    const out = alloc(dtype, numel(outShape));
+    forEachBroadcast(outShape, strides, strides, (o, i) => {
+      out[o] = x[i]!;
+    });
+    return { shape: [...outShape], data: out };
+  },
+
+  /** Batched matrix product [B, n, k] x [B, k, m]; the i-k-j loop order walks both rows in memory order. */
+  bmm(a: ArrayLike<number>, b: ArrayLike<number>, batch: number, n: number, k: number, m: number, dtype: DType): Buffer {
+    const acc = new Float64Array(batch * n * m);
+    for (let p = 0; p < batch; p++) {
+      const ao = p * n * k;
+      const bo = p * k * m;
+      const co = p * n * m;
+      for (let i = 0; i < n; i++) {
+        for (let q = 0; q < k; q++) {
+          const av = a[ao + i * k + q]!;
+          const brow = bo + q * m;
+          const crow = co + i * m;
+          for (let j = 0; j < m; j++) acc[crow + j] = acc[crow + j]! + av * b[brow + j]!;
+        }
+      }
+    }
+    return dtype === 'float64' ? acc : Float32Array.from(acc);
+  },
+};

@@ -1,0 +1,256 @@
+import type { DType } from '../spec/program.ts';
+import type { OpDef, Rule } from './dispatch.ts';
+import { kernels, type Result } from './kernels.ts';
+import { broadcastStrides, stridesOf, type Shape } from './shape.ts';
+import { Tensor } from './tensor.ts';
+
+/*
+ * THE op table. One row per primitive: PyTorch 1.13's grad_fn name, the forward on data, and one
+ * vector-Jacobian rule per tensor input, written with tensor ops so higher derivatives work.
+ * Broadcast reduction and dtype casts of the gradients happen once, in dispatch.ts.
+ * Composite ops (matmul, the reflected scalar forms) are built from these rows in functional.ts.
+ */
+
+type None = Record<string, never>;
+const none: readonly never[] = [];
+
+function unary(gradFn: string, f: (x: number) => number, rule: Rule<None>): OpDef<None> {
+  return {
+    gradFn,
+    forward: ([x], _a, dtype) => kernels.map(x!.data, x!.shape, dtype, f),
+    grads: [rule],
+  };
+}
+
+function binary<A = None>(gradFn: string, f: (x: number, y: number) => number, self: Rule<A>, other: Rule<A>): OpDef<A> {
+  return {
+    gradFn,
+    forward: ([a, b], _a, dtype) => kernels.zip(a!.data, a!.shape, b!.data, b!.shape, dtype, gradFn, f),
+    grads: [self, other],
+  };
+}
+
+/** A constant tensor (outside the graph) computed elementwise from tensors' data: masks and signs. */
+const constantLike = (t: Tensor, f: (v: number) => number): Tensor =>
+  new Tensor(kernels.map(t.data, t.shape, t.dtype, f).data, t.shape, t.dtype);
+function constantZip(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
+  const r = kernels.zip(a.data, a.shape, b.data, b.shape, a.dtype, 'mask', f);
+  return new Tensor(r.data, r.shape, a.dtype);
+}
+
+export interface ReduceAttrs { dims: number[]; keepdim: boolean; inputShape: number[] }
+export interface ShapeAttrs { shape: number[] }
+export interface PermuteAttrs { dims: number[]; name: string }
+export interface PowAttrs { exponent: number }
+export interface ScalarAttrs { value: number }
+export interface DtypeAttrs { dtype: DType }
+
+function reduceForward(x: Tensor, a: ReduceAttrs, dtype: DType, mean: boolean): Result {
+  const r = kernels.sum(x.data, x.shape, a.dims, dtype);
+  if (mean) {
+    const count = a.dims.reduce((n, d) => n * x.shape[d]!, 1);
+    for (let i = 0; i < r.data.length; i++) r.data[i] = r.data[i]! / count;
+  }
+  return { shape: a.keepdim ? r.shape : x.shape.filter((_, i) => !a.dims.includes(i)), data: r.data };
+}
+
+/** Gradient of a sum over dims: put the reduced dims back, then expand to the input's shape. */
+function unreduce(g: Tensor, inputShape: Shape, a: ReduceAttrs): Tensor {
+  let r = g;
+  if (!a.keepdim) for (const d of [...a.dims].sort((p, q) => p - q)) r = r.unsqueeze(d);
+  return r.expand([...inputShape]);
+}
+
+const copyAs = (x: Tensor, shape: number[], dtype: DType): Result => ({
+  shape,
+  data: dtype === x.dtype ? x.data.slice() : kernels.map(x.data, x.shape, dtype, (v) => v).data,
+});
+
+export const OPS = {
+  // ----- elementwise, one input -----
+  neg: unary('NegBackward0', (x) => -x, { saves: none, vjp: (g) => g.neg() }),
+  exp: unary('ExpBackward0', Math.exp, { saves: ['result'], vjp: (g, s) => g.mul(s.result) }),
+  log: unary('LogBackward0', Math.log, { saves: ['self'], vjp: (g, s) => g.div(s.self) }),
+  sin: unary('SinBackward0', Math.sin, { saves: ['self'], vjp: (g, s) => g.mul(s.self.cos()) }),
+  cos: unary('CosBackward0', Math.cos, { saves: ['self'], vjp: (g, s) => g.mul(s.self.sin().neg()) }),
+  tan: unary('TanBackward0', Math.tan, { saves: ['result'], vjp: (g, s) => g.mul(s.result.mul(s.result).add(1)) }),
+  tanh: unary('TanhBackward0', Math.tanh, { saves: ['result'], vjp: (g, s) => g.mul(s.result.mul(s.result).rsub(1)) }),
+  sigmoid: unary('SigmoidBackward0', (x) => 1 / (1 + Math.exp(-x)), {
+    saves: ['result'], vjp: (g, s) => g.mul(s.result.mul(s.result.rsub(1))),
+  }),
+  // relu'(0) = 0: the mask is result > 0 (op.relu.kink).
+  relu: unary('ReluBackward0', (x) => (x > 0 ? x : x === 0 || x < 0 ? 0 : x), {
+    saves: ['result'], vjp: (g, s) => g.mul(constantLike(s.result, (v) => (v > 0 ? 1 : 0))),
+  }),
+  // sqrt'(0) = inf, as g / (2 * result) gives (op.sqrt.zero).
+  sqrt: unary('SqrtBackward0', Math.sqrt, { saves: ['result'], vjp: (g, s) => g.div(s.result.mul(2)) }),
+  // abs'(0) = 0: the sign of 0 is 0 (op.abs.kink).
+  abs: unary('AbsBackward0', Math.abs, { saves: ['self'], vjp: (g, s) => g.mul(constantLike(s.self, Math.sign)) }),
+  reciprocal: unary('ReciprocalBackward0', (x) => 1 / x, {
+    saves: ['result'], vjp: (g, s) => g.mul(s.result.mul(s.result)).neg(),
+  }),
+
+  // ----- elementwise, two inputs (broadcasting) -----
+  add: binary('AddBackward0', (x, y) => x + y, { saves: none, vjp: (g) => g }, { saves: none, vjp: (g) => g }),
+  sub: binary('SubBackward0', (x, y) => x - y, { saves: none, vjp: (g) => g }, { saves: none, vjp: (g) => g.neg() }),
+  mul: binary('MulBackward0', (x, y) => x * y,
+    { saves: ['other'], vjp: (g, s) => g.mul(s.other) },
+    { saves: ['self'], vjp: (g, s) => g.mul(s.self) }),
+  div: binary('DivBackward0', (x, y) => x / y,
+    { saves: ['other'], vjp: (g, s) => g.div(s.other) },
+    { saves: ['self', 'other'], vjp: (g, s) => g.neg().mul(s.self).div(s.other.mul(s.other)) }),
+  // pow with a tensor exponent. d/dx is 0 where the exponent is 0; d/dy is 0 where x = 0 and y >= 0
+  // (op.pow.zero-base), masks PyTorch applies so that 0 ** y stays differentiable.
+  pow: binary('PowBackward1', Math.pow,
+    {
+      saves: ['self', 'other'],
+      vjp: (g, s) => g.mul(s.other.mul(s.self.pow(s.other.sub(1))))
+        .where(constantLike(s.other, (y) => (y === 0 ? 0 : 1)), 0),
+    },
+    {
+      saves: ['self', 'other', 'result'],
+      vjp: (g, s) => g.mul(s.result.mul(s.self.log()))
+        .where(constantZip(s.self, s.other, (x, y) => (x === 0 && y >= 0 ? 0 : 1)), 0),
+    }),
+
+  // ----- a number exponent, a reflected scalar, masks -----
+  powScalar: {
+    gradFn: 'PowBackward0',
+    forward: ([x], a: PowAttrs, dtype) => kernels.map(x!.data, x!.shape, dtype, (v) => Math.pow(v, a.exponent)),
+    grads: [{
+      saves: ['self'],
+      vjp: (g, s, a) => (a.exponent === 0 ? g.mul(0) : g.mul(s.self.powScalar(a.exponent - 1).mul(a.exponent))),
+    }],
+  } satisfies OpDef<PowAttrs>,
+  rsub: {
+    gradFn: 'RsubBackward1',
+    forward: ([x], a: ScalarAttrs, dtype) => kernels.map(x!.data, x!.shape, dtype, (v) => a.value - v),
+    grads: [{ saves: none, vjp: (g) => g.neg() }],
+  } satisfies OpDef<ScalarAttrs>,
+  /** Keeps x where mask is nonzero, puts `fill` elsewhere; the mask is a constant. */
+  where: {
+    gradFn: 'WhereBackward0',
+    forward: ([x, m], a: ScalarAttrs, dtype) =>
+      kernels.zip(x!.data, x!.shape, m!.data, m!.shape, dtype, 'where', (v, k) => (k !== 0 ? v : a.value)),
+    grads: [
+      { saves: ['other'], vjp: (g, s) => g.where(s.other, 0) },
+      { saves: none, vjp: (g) => g.mul(0) },
+    ],
+  } satisfies OpDef<ScalarAttrs>,
+  /** zero_ and fill_: every element becomes `value`; the old values get no gradient. */
+  fill: {
+    gradFn: (_x, a: ScalarAttrs & { name: string }) => a.name,
+    forward: ([x], a: ScalarAttrs & { name: string }, dtype) => kernels.map(x!.data, x!.shape, dtype, () => a.value),
+    grads: [{ saves: none, vjp: (g) => g.mul(0) }],
+  } satisfies OpDef<ScalarAttrs & { name: string }>,
+  to: {
+    gradFn: 'ToCopyBackward0',
+    forward: ([x], a: DtypeAttrs) => copyAs(x!, [...x!.shape], a.dtype),
+    grads: [{ saves: none, vjp: (g) => g }],
+  } satisfies OpDef<DtypeAttrs>,
+
+  // ----- reductions -----
+  sum: reduction('SumBackward0', false, none),
+  sumDim: reduction('SumBackward1', false, none),
+  mean: reduction('MeanBackward0', true, none),
+  // PyTorch 1.13's MeanBackward1 saves self, so a second backward through it fails.
+  meanDim: reduction('MeanBackward1', true, ['self']),
+
+  // ----- shape ops: views in PyTorch; here they copy, and share the version counter -----
+  reshape: viewLike('ReshapeAliasBackward0'),
+  view: viewLike('ViewBackward0'),
+  unsafeView: viewLike('UnsafeViewBackward0'),
+  permute: {
+    gradFn: (_x, a: PermuteAttrs) => a.name,
+    view: true,
+    forward: ([x], a: PermuteAttrs, dtype) => {
+      const own = stridesOf(x!.shape);
+      return kernels.gather(x!.data, a.dims.map((d) => x!.shape[d]!), a.dims.map((d) => own[d]!), dtype);
+    },
+    grads: [{ saves: none, vjp: (g, _s, a) => g.permuteAs(inversePermutation(a.dims), a.name) }],
+  } satisfies OpDef<PermuteAttrs>,
+  expand: {
+    gradFn: 'ExpandBackward0',
+    view: true,
+    forward: ([x], a: ShapeAttrs, dtype) => kernels.gather(x!.data, a.shape, broadcastStrides(x!.shape, a.shape), dtype),
+    // The reduction back to the input's shape is the generic one in dispatch.ts.
+    grads: [{ saves: none, vjp: (g) => g }],
+  } satisfies OpDef<ShapeAttrs>,
+  clone: {
+    gradFn: 'CloneBackward0',
+    forward: ([x], _a, dtype) => copyAs(x!, [...x!.shape], dtype),
+    grads: [{ saves: none, vjp: (g) => g }],
+  } satisfies OpDef<None>,
+
+  // ----- matrix products (matmul in functional.ts dispatches to these, as at::matmul does) -----
+  dot: {
+    gradFn: 'DotBackward0',
+    forward: ([a, b], _x, dtype) => ({ shape: [], data: kernels.bmm(a!.data, b!.data, 1, 1, a!.shape[0]!, 1, dtype) }),
+    grads: [
+      { saves: ['other'], vjp: (g, s) => s.other.mul(g) },
+      { saves: ['self'], vjp: (g, s) => s.self.mul(g) },
+    ],
+  } satisfies OpDef<None>,
+  mv: {
+    gradFn: 'MvBackward0',
+    forward: ([a, b], _x, dtype) => ({
+      shape: [a!.shape[0]!], data: kernels.bmm(a!.data, b!.data, 1, a!.shape[0]!, a!.shape[1]!, 1, dtype),
+    }),
+    grads: [
+      { saves: ['other'], vjp: (g, s) => g.unsqueeze(1).mm(s.other.unsqueeze(0)) },
+      { saves: ['self'], vjp: (g, s) => s.self.t().mv(g) },
+    ],
+  } satisfies OpDef<None>,
+  mm: {
+    gradFn: 'MmBackward0',
+    forward: ([a, b], _x, dtype) => ({
+      shape: [a!.shape[0]!, b!.shape[1]!],
+      data: kernels.bmm(a!.data, b!.data, 1, a!.shape[0]!, a!.shape[1]!, b!.shape[1]!, dtype),
+    }),
+    grads: [
+      { saves: ['other'], vjp: (g, s) => g.mm(s.other.t()) },
+      { saves: ['self'], vjp: (g, s) => s.self.t().mm(g) },
+    ],
+  } satisfies OpDef<None>,
+  bmm: {
+    gradFn: 'BmmBackward0',
+    forward: ([a, b], _x, dtype) => {
+      const [batch, n, k] = a!.shape as [number, number, number];
+      const m = b!.shape[2]!;
+      return { shape: [batch, n, m], data: kernels.bmm(a!.data, b!.data, batch, n, k, m, dtype) };
+    },
+    grads: [
+      { saves: ['other'], vjp: (g, s) => g.bmm(s.other.transpose(1, 2)) },
+      { saves: ['self'], vjp: (g, s) => s.self.transpose(1, 2).bmm(g) },
+    ],
+  } satisfies OpDef<None>,
+};
+
+function reduction(gradFn: string, mean: boolean, saves: Rule<ReduceAttrs>['saves']): OpDef<ReduceAttrs> {
+  return {
+    gradFn,
+    forward: ([x], a, dtype) => reduceForward(x!, a, dtype, mean),
+    grads: [{
+      saves,
+      vjp: (g, _s, a) => {
+        const back = unreduce(g, a.inputShape, a);
+        return mean ? back.div(a.dims.reduce((n, d) => n * a.inputShape[d]!, 1)) : back;
+      },
+    }],
+  };
+}
+
+function viewLike(gradFn: string): OpDef<ShapeAttrs & { inputShape: number[] }> {
+  return {
+    gradFn,
+    view: gradFn !== 'UnsafeViewBackward0',
+    forward: ([x], a, dtype) => copyAs(x!, a.shape, dtype),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.reshape(a.inputShape) }],
+  };
+}
+
+function inversePermutation(dims: readonly number[]): number[] {
+  const inv = new Array<number>(dims.length);
+  dims.forEach((d, i) => (inv[d] = i));
+  return inv;
+}

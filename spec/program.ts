@@ -1,0 +1,147 @@
+/**
+ * The engine-neutral program format (see spec/program.md and spec/program.schema.json).
+ *
+ * A program is a list of steps that an engine executes in order. Steps bind names to tensors,
+ * apply ops, run backward passes, change grad mode, and record observations. What an engine
+ * returns is an `Observations` record: it never sees expected values.
+ *
+ * This file only declares types and constants; spec/ imports nothing.
+ */
+
+export type DType = 'float32' | 'float64';
+
+/** A number, or a non-finite value spelled as a string (JSON has no NaN or Infinity). */
+export type Scalar = number | 'nan' | 'inf' | '-inf';
+
+/** A scalar or nested arrays of scalars, as `torch.tensor` takes them. */
+export type Data = Scalar | Data[];
+
+/** A name bound by an earlier step (`"x"`), or the `.grad` of such a tensor (`"x.grad"`). */
+export type Ref = string;
+
+/** An op argument: a tensor reference, or a plain number where PyTorch takes a Python scalar. */
+export type Arg = Ref | number;
+
+export const UNARY_OPS = [
+  'neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal',
+] as const;
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'matmul'] as const;
+export const REDUCTION_OPS = ['sum', 'mean'] as const;
+export const SHAPE_OPS = [
+  'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand',
+] as const;
+export const OTHER_OPS = ['clone', 'detach'] as const;
+export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS] as const;
+export type OpName = (typeof OP_NAMES)[number];
+
+export const INPLACE_OPS = ['add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'] as const;
+export type InplaceName = (typeof INPLACE_OPS)[number];
+
+/** Op attributes, by the PyTorch keyword they stand for. */
+export interface Attrs {
+  dim?: number | number[];
+  keepdim?: boolean;
+  shape?: number[];
+  dims?: number[];
+  dim0?: number;
+  dim1?: number;
+}
+
+export interface LeafStep { let: string; tensor: Data; requiresGrad?: boolean; dtype?: DType }
+export interface OpStep { let: string; op: OpName; args: Arg[]; attrs?: Attrs }
+export interface BackwardStep {
+  backward: Ref;
+  /** An explicit gradient (the v of the vector-Jacobian product): data or a reference. */
+  gradient?: Data | { ref: Ref };
+  retainGraph?: boolean;
+  createGraph?: boolean;
+}
+export interface AutogradBackwardStep {
+  autogradBackward: Ref[];
+  gradTensors?: (Ref | null)[];
+  retainGraph?: boolean;
+  createGraph?: boolean;
+}
+export interface GradStep {
+  /** Names for the returned gradients, one per input; a `null` result binds nothing usable. */
+  let: string[];
+  grad: {
+    outputs: Ref[];
+    inputs: Ref[];
+    gradOutputs?: (Ref | null)[];
+    retainGraph?: boolean;
+    createGraph?: boolean;
+    allowUnused?: boolean;
+  };
+}
+export interface NoGradStep { noGrad: Step[] }
+export interface EnableGradStep { enableGrad: Step[] }
+export interface SetGradEnabledStep { setGradEnabled: boolean }
+export interface InplaceStep { inplace: InplaceName; target: Ref; args?: Arg[] }
+export interface RequiresGradStep { requiresGrad_: Ref; flag?: boolean }
+export interface RetainGradStep { retainGrad: Ref }
+export interface DetachInplaceStep { detach_: Ref }
+/** `x.grad = None`. (Zeroing in place is the in-place step `zero_` on `"x.grad"`.) */
+export interface ClearGradStep { clearGrad: Ref }
+export interface ObserveStep { observe: Ref; label?: string }
+
+export type Step =
+  | LeafStep | OpStep | BackwardStep | AutogradBackwardStep | GradStep
+  | NoGradStep | EnableGradStep | SetGradEnabledStep | InplaceStep
+  | RequiresGradStep | RetainGradStep | DetachInplaceStep | ClearGradStep | ObserveStep;
+
+export interface Program {
+  /** Stable id, e.g. `document.one-step`. */
+  id: string;
+  /** Default dtype of leaves that do not name one (PyTorch's default is float32). */
+  dtype?: DType;
+  steps: Step[];
+}
+
+/** What an engine reports for one `observe` step. A field an engine cannot report is left out. */
+export interface Observation {
+  label: string;
+  /** True when the reference is a `.grad` that is None; no other field is then given. */
+  none?: boolean;
+  value?: Data;
+  shape?: number[];
+  dtype?: DType;
+  requiresGrad?: boolean;
+  isLeaf?: boolean;
+  /** PyTorch's grad_fn class name, or null for a tensor without one. */
+  gradFn?: string | null;
+  /** Names of `gradFn.next_functions`, in order; null entries stand for inputs that need no gradient. */
+  nextFunctions?: (string | null)[];
+  /** The tensor's printed form, as `print(t)` shows it. */
+  repr?: string;
+  /** The storage's version counter. */
+  version?: number;
+}
+
+/** Error categories: what went wrong, independent of the exact message of an engine version. */
+export const ERROR_CATEGORIES = [
+  'freed-graph',          // backward through a graph whose saved values were freed
+  'implicit-non-scalar',  // implicit gradient for a non-scalar output
+  'no-grad-fn',           // backward of a tensor that does not require grad
+  'leaf-inplace',         // in-place op on a leaf that requires grad
+  'saved-modified',       // a saved tensor was modified in place (version counter)
+  'non-leaf-requires-grad', // requiresGrad_ on a non-leaf
+  'input-no-grad',        // autograd.grad with respect to a tensor that does not require grad
+  'unused-input',         // autograd.grad input not reached from the outputs, without allowUnused
+  'shape-mismatch',       // incompatible shapes for an op, a view, or a gradient
+  'invalid-argument',     // anything else the engine refuses: bad dims, ragged data, wrong dtypes
+] as const;
+export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
+
+export interface ObservedError {
+  /** Path of the failing step: `"4"` for the fifth top-level step, `"4.1"` for the second step inside it. */
+  step: string;
+  category: ErrorCategory;
+  message: string;
+}
+
+export interface Observations {
+  observations: Observation[];
+  /** The first error thrown; execution stops there. */
+  error: ObservedError | null;
+}
