@@ -1,0 +1,14 @@
+import type { Adapter } from '../types.ts';
+import { runProgram } from './run-program.ts';
+
+/** The embedded reference engine, as an in-process adapter. */
+export const referenceAdapter: Adapter = {
+  name: 'reference',
+  version: '0.1.0',
+  capabilities: {
+    dtypes: ['float32', 'float64'],
+    fields: ['value', 'shape', 'dtype', 'requiresGrad', 'isLeaf', 'gradFn', 'nextFunctions', 'repr', 'version'],
+    profile: 'pytorch-1.13',
+  },
+  run: async (programs) => programs.map(runProgram),
+};

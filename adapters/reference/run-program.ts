@@ -1,0 +1,161 @@
+import { autograd, EngineError, enableGrad, noGrad, setGradEnabled, Tensor, tensor } from '../../engine/index.ts';
+import type { Arg, Attrs, Data, Observation, Observations, OpName, Program, Scalar, Step } from '../../spec/program.ts';
+
+/** Executes one program on the reference engine, step by step, as PyTorch code would run. */
+export function runProgram(program: Program): Observations {
+  const env = new Map<string, Tensor | null>();
+  const observations: Observation[] = [];
+  const dtype = program.dtype ?? 'float32';
+  setGradEnabled(true);
+
+  const ref = (r: string): Tensor => {
+    const [name, grad] = r.split('.') as [string, string | undefined];
+    const t = env.get(name) ?? null;
+    const value = grad ? (t?.grad ?? null) : t;
+    if (value === null) throw new EngineError('invalid-argument', `'${r}' is None`);
+    return value;
+  };
+  const arg = (a: Arg): Tensor | number => (typeof a === 'number' ? a : ref(a));
+  const data = (d: Data, like: Tensor) => tensor(decode(d) as number[], { dtype: like.dtype });
+
+  const run = (steps: readonly Step[], path: string): void => {
+    steps.forEach((step, i) => {
+      const at = path ? `${path}.${i}` : `${i}`;
+      try {
+        exec(step, at);
+      } catch (e) {
+        if (e instanceof StepFailure) throw e;
+        if (!(e instanceof EngineError)) throw e; // an engine bug, not an observation
+        throw new StepFailure(at, e);
+      }
+    });
+  };
+
+  const exec = (step: Step, at: string): void => {
+    if ('tensor' in step) {
+      env.set(step.let, tensor(decode(step.tensor) as number[], { dtype: step.dtype ?? dtype, requiresGrad: step.requiresGrad ?? false }));
+    } else if ('op' in step) {
+      env.set(step.let, applyOp(step.op, step.args.map(arg), step.attrs ?? {}));
+    } else if ('backward' in step) {
+      const root = ref(step.backward);
+      const g = step.gradient === undefined ? null : isRef(step.gradient) ? ref(step.gradient.ref) : data(step.gradient, root);
+      root.backward(g, { retainGraph: step.retainGraph, createGraph: step.createGraph });
+    } else if ('autogradBackward' in step) {
+      const roots = step.autogradBackward.map(ref);
+      const grads = step.gradTensors?.map((g) => (g === null ? null : ref(g)));
+      autograd.backward(roots, grads, { retainGraph: step.retainGraph, createGraph: step.createGraph });
+    } else if ('grad' in step) {
+      const g = step.grad;
+      const results = autograd.grad(g.outputs.map(ref), g.inputs.map(ref), {
+        gradOutputs: g.gradOutputs?.map((r) => (r === null ? null : ref(r))),
+        retainGraph: g.retainGraph, createGraph: g.createGraph, allowUnused: g.allowUnused,
+      });
+      step.let.forEach((name, k) => env.set(name, results[k] ?? null));
+    } else if ('noGrad' in step) {
+      noGrad(() => run(step.noGrad, at));
+    } else if ('enableGrad' in step) {
+      enableGrad(() => run(step.enableGrad, at));
+    } else if ('setGradEnabled' in step) {
+      setGradEnabled(step.setGradEnabled);
+    } else if ('inplace' in step) {
+      const t = ref(step.target);
+      const [a] = (step.args ?? []).map(arg);
+      if (step.inplace === 'zero_') t.zero_();
+      else if (step.inplace === 'fill_') t.fill_(a as number);
+      else t[step.inplace](a!);
+    } else if ('requiresGrad_' in step) {
+      ref(step.requiresGrad_).requiresGrad_(step.flag ?? true);
+    } else if ('retainGrad' in step) {
+      ref(step.retainGrad).retainGrad();
+    } else if ('detach_' in step) {
+      ref(step.detach_).detach_();
+    } else if ('clearGrad' in step) {
+      ref(step.clearGrad).grad = null;
+    } else if ('observe' in step) {
+      observations.push(observe(step.observe, step.label ?? step.observe));
+    }
+  };
+
+  const observe = (r: string, label: string): Observation => {
+    const [name, grad] = r.split('.') as [string, string | undefined];
+    const t = grad ? (env.get(name)?.grad ?? null) : ref(r);
+    if (t === null) return { label, none: true };
+    return {
+      label,
+      value: encode(t.tolist()),
+      shape: [...t.shape],
+      dtype: t.dtype,
+      requiresGrad: t.requiresGrad,
+      isLeaf: t.isLeaf,
+      gradFn: t.gradFn ? t.gradFn.name() : null,
+      ...(t.gradFn ? { nextFunctions: t.gradFn.nextFunctions.map(([n]) => (n ? n.name() : null)) } : {}),
+      repr: t.toString(),
+      version: t.version,
+    };
+  };
+
+  try {
+    run(program.steps, '');
+    return { observations, error: null };
+  } catch (e) {
+    if (!(e instanceof StepFailure)) throw e;
+    return { observations, error: { step: e.step, category: e.cause.category, message: e.cause.message } };
+  } finally {
+    setGradEnabled(true);
+  }
+}
+
+class StepFailure extends Error {
+  constructor(readonly step: string, override readonly cause: EngineError) {
+    super(cause.message);
+  }
+}
+
+const isRef = (g: unknown): g is { ref: string } => typeof g === 'object' && g !== null && !Array.isArray(g);
+
+/** Python's operators decide PyTorch's graph, so a number on the left maps to the reflected form. */
+function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
+  const [a, b] = args;
+  if (typeof a === 'number') {
+    if (!(b instanceof Tensor)) throw new EngineError('invalid-argument', `${op}: at least one operand must be a tensor`);
+    switch (op) {
+      case 'add': return b.add(a);
+      case 'mul': return b.mul(a);
+      case 'sub': return b.rsub(a);
+      case 'div': return b.reciprocal().mul(a);
+      case 'pow': return tensor(a, { dtype: b.dtype }).pow(b);
+      default: throw new EngineError('invalid-argument', `${op}: expected a tensor as first operand`);
+    }
+  }
+  const t = a!;
+  switch (op) {
+    case 'add': case 'sub': case 'mul': case 'div': case 'pow': return t[op](b!);
+    case 'matmul':
+      if (!(b instanceof Tensor)) throw new EngineError('invalid-argument', 'matmul: both operands must be tensors');
+      return t.matmul(b);
+    case 'sum': case 'mean': return t[op](attrs.dim, attrs.keepdim ?? false);
+    case 'reshape': case 'view': case 'expand': return t[op](attrs.shape ?? []);
+    case 'transpose': return t.transpose(attrs.dim0 ?? 0, attrs.dim1 ?? 1);
+    case 'permute': return t.permute(attrs.dims ?? []);
+    case 'unsqueeze': return t.unsqueeze(attrs.dim as number);
+    case 'squeeze': return t.squeeze(attrs.dim as number | undefined);
+    case 't': case 'clone': case 'detach': return t[op]();
+    default: return t[op]();
+  }
+}
+
+const NON_FINITE: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity };
+
+function decode(d: Data): number | unknown[] {
+  if (Array.isArray(d)) return d.map(decode);
+  return typeof d === 'string' ? NON_FINITE[d]! : d;
+}
+
+function encode(v: unknown): Data {
+  if (Array.isArray(v)) return v.map(encode);
+  const n = v as number;
+  if (Number.isNaN(n)) return 'nan';
+  if (n === Infinity) return 'inf';
+  if (n === -Infinity) return '-inf';
+  return n as Scalar;
+}

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ProgramError, validateProgram } from '../adapters/program/validate.ts';
+import { referenceAdapter } from '../adapters/reference/index.ts';
+import { runProgram } from '../adapters/reference/run-program.ts';
+import type { Adapter } from '../adapters/types.ts';
+import { loadFixtures } from './fixtures.ts';
+import { formatReport, reportJson } from './report.ts';
+import { DEFAULT_SEED, runSuite } from './suite.ts';
+import { writeAtomic } from './write-atomic.ts';
+
+/** Exit codes: 0 conforms, 1 non-conformance found, 2 usage or adapter failure. */
+const ENGINES: Record<string, Adapter> = { reference: referenceAdapter };
+
+const program = new Command()
+  .name('gradspec')
+  .description('Checks autograd engines against a written spec of PyTorch autograd semantics.')
+  .exitOverride();
+
+program
+  .command('check')
+  .description('run the conformance suite against an engine and report per spec clause')
+  .option('--engine <name>', `engine to check (${Object.keys(ENGINES).join(', ')})`, 'reference')
+  .option('--json <file>', 'write the per-clause report as JSON')
+  .option('--seed <n>', 'seed for generated cases', String(DEFAULT_SEED))
+  .action(async (opts: { engine: string; json?: string; seed: string }) => {
+    const adapter = ENGINES[opts.engine];
+    if (!adapter) throw new UsageError(`unknown engine '${opts.engine}'; known: ${Object.keys(ENGINES).join(', ')}`);
+    const seed = Number(opts.seed);
+    if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
+    const report = await runSuite(adapter, loadFixtures(), seed);
+    process.stdout.write(`${formatReport(report)}\n`);
+    if (opts.json) writeAtomic(opts.json, reportJson(report));
+    process.exitCode = report.summary.failed > 0 ? 1 : 0;
+  });
+
+program
+  .command('run')
+  .description('execute one program (spec/program.md) on the reference engine and print its observations')
+  .argument('<program.json>', 'a program file')
+  .action((file: string) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new UsageError(`${file}: ${(e as Error).message}`);
+    }
+    process.stdout.write(`${JSON.stringify(runProgram(validateProgram(json, file)), null, 2)}\n`);
+  });
+
+class UsageError extends Error {}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof UsageError || e instanceof ProgramError) {
+    process.stderr.write(`gradspec: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    throw e;
+  }
+}

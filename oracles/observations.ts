@@ -1,0 +1,95 @@
+import type { Data, DType, Observation, Observations } from '../spec/program.ts';
+
+/**
+ * Judges an engine's observations against expected ones. Only the fields the expectation states
+ * (and the engine can report) are compared: values within the dtype's tolerance, everything else
+ * exactly; an expected error matches by category and step, and its message as a prefix (engines
+ * may add context after PyTorch's text).
+ */
+
+export interface Mismatch {
+  label: string;
+  field: string;
+  expected: unknown;
+  actual: unknown;
+  detail?: string;
+}
+
+/** `|a - e| <= atol + rtol * max(|a|, |e|)`, scaled by dtype; non-finite values must match exactly. */
+export const TOLERANCE: Record<DType, { rtol: number; atol: number }> = {
+  float32: { rtol: 1e-5, atol: 1e-6 },
+  float64: { rtol: 1e-12, atol: 1e-14 },
+};
+
+const NON_FINITE: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity };
+const num = (s: unknown): number => (typeof s === 'string' ? NON_FINITE[s] ?? NaN : (s as number));
+
+function flatten(d: Data | undefined, out: number[] = []): number[] {
+  if (Array.isArray(d)) for (const x of d) flatten(x, out);
+  else if (d !== undefined) out.push(num(d));
+  return out;
+}
+
+function compareValues(expected: Data, actual: Data | undefined, dtype: DType): string | null {
+  const e = flatten(expected);
+  const a = flatten(actual);
+  if (e.length !== a.length) return `expected ${e.length} elements, got ${a.length}`;
+  const { rtol, atol } = TOLERANCE[dtype];
+  for (let i = 0; i < e.length; i++) {
+    const [x, y] = [e[i]!, a[i]!];
+    if (Number.isNaN(x) || Number.isNaN(y) || !Number.isFinite(x) || !Number.isFinite(y)) {
+      if (!Object.is(x, y) && !(Number.isNaN(x) && Number.isNaN(y))) return `element ${i}: expected ${x}, got ${y}`;
+      continue;
+    }
+    const bound = atol + rtol * Math.max(Math.abs(x), Math.abs(y));
+    if (Math.abs(x - y) > bound) {
+      return `element ${i}: expected ${x}, got ${y} (abs error ${Math.abs(x - y)}, bound ${bound})`;
+    }
+  }
+  return null;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+export function compareObservations(
+  expected: Observations,
+  actual: Observations,
+  fields: readonly string[],
+): Mismatch[] {
+  const out: Mismatch[] = [];
+  expected.observations.forEach((e, i) => {
+    const a: Observation | undefined = actual.observations[i];
+    if (!a || a.label !== e.label) {
+      out.push({ label: e.label, field: 'observation', expected: e.label, actual: a?.label ?? null, detail: 'missing observation' });
+      return;
+    }
+    if ((e.none ?? false) !== (a.none ?? false)) {
+      out.push({ label: e.label, field: 'none', expected: e.none ?? false, actual: a.none ?? false });
+      return;
+    }
+    for (const [field, want] of Object.entries(e)) {
+      if (field === 'label' || field === 'none' || !fields.includes(field)) continue;
+      const got = (a as unknown as Record<string, unknown>)[field];
+      if (field === 'value') {
+        const problem = compareValues(want as Data, got as Data | undefined, a.dtype ?? e.dtype ?? 'float32');
+        if (problem) out.push({ label: e.label, field, expected: want, actual: got, detail: problem });
+      } else if (!same(want, got)) {
+        out.push({ label: e.label, field, expected: want, actual: got });
+      }
+    }
+  });
+  if (actual.observations.length > expected.observations.length) {
+    const extra = actual.observations.slice(expected.observations.length).map((o) => o.label);
+    out.push({ label: extra[0]!, field: 'observation', expected: null, actual: extra, detail: 'unexpected observations' });
+  }
+  const [ee, ae] = [expected.error, actual.error];
+  if (ee === null && ae !== null) {
+    out.push({ label: `step ${ae.step}`, field: 'error', expected: null, actual: ae, detail: `unexpected ${ae.category}: ${ae.message}` });
+  } else if (ee !== null) {
+    if (ae === null) out.push({ label: `step ${ee.step}`, field: 'error', expected: ee, actual: null, detail: `expected ${ee.category}, nothing was thrown` });
+    else if (ae.category !== ee.category || ae.step !== ee.step || !ae.message.startsWith(ee.message)) {
+      out.push({ label: `step ${ee.step}`, field: 'error', expected: ee, actual: ae });
+    }
+  }
+  return out;
+}

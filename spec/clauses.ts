@@ -1,0 +1,105 @@
+/**
+ * The clause ids of spec/autograd.md, in the order they appear there. A test keeps this list equal
+ * to the headings of autograd.md and checks that every clause is cited by a test or a fixture.
+ * Ids are stable: a clause that changes meaning gets a new id, an old one is never reused.
+ */
+export const CLAUSES = [
+  // tensors
+  'tensor.create',
+  'tensor.dtype',
+  'tensor.promotion',
+  'tensor.item',
+  'tensor.repr',
+  // the graph
+  'graph.requires-grad',
+  'graph.is-leaf',
+  'graph.grad-fn',
+  'graph.next-functions',
+  'graph.requires-grad-toggle',
+  'graph.detach',
+  'graph.detach-inplace',
+  // backward
+  'backward.scalar-seed',
+  'backward.implicit-non-scalar',
+  'backward.explicit-gradient',
+  'backward.gradient-shape',
+  'backward.no-grad-fn',
+  'backward.accumulate',
+  'backward.zero-grad',
+  'backward.leaf-only',
+  'backward.retain-grad',
+  'backward.freed-graph',
+  'backward.retain-graph',
+  'backward.fan-in',
+  'backward.broadcast-reduce',
+  'backward.grad-dtype',
+  'backward.create-graph',
+  'backward.multi-root',
+  'backward.iterative',
+  // autograd.grad
+  'grad.returns',
+  'grad.grad-outputs',
+  'grad.input-no-grad',
+  'grad.unused-input',
+  'grad.allow-unused',
+  // grad mode
+  'mode.no-grad',
+  'mode.enable-grad',
+  'mode.set-grad-enabled',
+  'mode.restore',
+  // in-place
+  'inplace.version-counter',
+  'inplace.leaf-error',
+  'inplace.no-grad-leaf',
+  'inplace.history',
+  'inplace.saved-modified',
+  'inplace.shape',
+  'inplace.views',
+  // ops
+  'op.broadcast',
+  'op.scalar-operands',
+  'op.add',
+  'op.sub',
+  'op.mul',
+  'op.div',
+  'op.pow',
+  'op.pow.zero-base',
+  'op.neg',
+  'op.exp',
+  'op.log',
+  'op.sin',
+  'op.cos',
+  'op.tan',
+  'op.tanh',
+  'op.sigmoid',
+  'op.relu',
+  'op.relu.kink',
+  'op.sqrt',
+  'op.sqrt.zero',
+  'op.abs',
+  'op.abs.kink',
+  'op.reciprocal',
+  'op.matmul',
+  'op.sum',
+  'op.mean',
+  'op.dims',
+  'op.reshape',
+  'op.view',
+  'op.transpose',
+  'op.t',
+  'op.permute',
+  'op.unsqueeze',
+  'op.squeeze',
+  'op.expand',
+  'op.clone',
+  // errors
+  'errors.class',
+  // the program format
+  'program.schema',
+  'program.pytorch-code',
+  'program.observations',
+] as const;
+
+export type ClauseId = (typeof CLAUSES)[number];
+
+export const isClauseId = (s: string): s is ClauseId => (CLAUSES as readonly string[]).includes(s);
