@@ -26,6 +26,8 @@ export interface OpDef<A> {
   forward: (inputs: readonly Tensor[], attrs: A, dtype: DType) => Result;
   /** One rule per tensor input, in input order. */
   grads: readonly Rule<A>[];
+  /** The result's dtype, when the op decides it (casts); otherwise type promotion decides. */
+  dtype?: (inputs: readonly Tensor[], attrs: A) => DType;
   /** The result views its input (PyTorch view ops): it shares the version counter. */
   view?: boolean;
 }
@@ -50,7 +52,7 @@ export function resultDtype(inputs: readonly Tensor[]): DType {
  */
 export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor {
   for (const t of inputs) t.values(); // refuses stale views before any work
-  const dtype = resultDtype(inputs);
+  const dtype = op.dtype ? op.dtype(inputs, attrs) : resultDtype(inputs);
   const { shape, data } = op.forward(inputs, attrs, dtype);
   const out = new Tensor(data, shape, dtype, op.view ? inputs[0]!.counter : undefined);
   if (op.view) out.viewVersion = out.counter.value;

@@ -161,13 +161,20 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     fail('shape-mismatch', `mat1 and mat2 shapes cannot be multiplied (${aText} and ${kb}x${bCols})`, { op: 'matmul', shapes: [a.shape, b.shape] });
   }
   if (ra === 2 && rb === 1) return apply(OPS.mv, [a, b], none);
-  if (ra === 1 && rb === 2) return squeeze(apply(OPS.mm, [unsqueeze(a, 0), b], none), 0, 'SqueezeBackward3');
+  if (ra === 1 && rb === 2) {
+    // PyTorch squeezes the product in place (squeeze_), so the result is at version 1.
+    const product = apply(OPS.mm, [unsqueeze(a, 0), b], none);
+    const out = apply({ ...OPS.view, gradFn: 'SqueezeBackward3', view: false }, [product], { shape: [b.shape[1]!], inputShape: [...product.shape] });
+    out.counter.value++;
+    return out;
+  }
   if (ra === 2 && rb === 2) return apply(OPS.mm, [a, b], none);
   if (ra >= 3 && rb <= 2) {
     const folded = reshape(a, [-1, k]);
     const out = rb === 2 ? apply(OPS.mm, [folded, b], none) : apply(OPS.mv, [folded, b], none);
     return unsafeView(out, [...a.shape.slice(0, -1), ...(rb === 2 ? [b.shape[1]!] : [])]);
   }
+  if (ra === 1 && rb >= 3) return matmul(transpose(b, -1, -2), a);
   if (ra === 2 && rb >= 3) return clone(transpose(matmul(transpose(b, -1, -2), t(a)), -1, -2));
   // Batched: broadcast the batch dims, fold them into one, bmm, and view the result.
   const a3 = ra === 1 ? unsqueeze(a, 0) : a;

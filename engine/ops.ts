@@ -85,7 +85,9 @@ export const OPS = {
   // sqrt'(0) = inf, as g / (2 * result) gives (op.sqrt.zero).
   sqrt: unary('SqrtBackward0', Math.sqrt, { saves: ['result'], vjp: (g, s) => g.div(s.result.mul(2)) }),
   // abs'(0) = 0: the sign of 0 is 0 (op.abs.kink).
-  abs: unary('AbsBackward0', Math.abs, { saves: ['self'], vjp: (g, s) => g.mul(constantLike(s.self, Math.sign)) }),
+  abs: unary('AbsBackward0', Math.abs, {
+    saves: ['self'], vjp: (g, s) => g.mul(constantLike(s.self, (v) => (v > 0 ? 1 : v < 0 ? -1 : 0))),
+  }),
   reciprocal: unary('ReciprocalBackward0', (x) => 1 / x, {
     saves: ['result'], vjp: (g, s) => g.mul(s.result.mul(s.result)).neg(),
   }),
@@ -145,6 +147,7 @@ export const OPS = {
   } satisfies OpDef<ScalarAttrs & { name: string }>,
   to: {
     gradFn: 'ToCopyBackward0',
+    dtype: (_x, a: DtypeAttrs) => a.dtype,
     forward: ([x], a: DtypeAttrs) => copyAs(x!, [...x!.shape], a.dtype),
     grads: [{ saves: none, vjp: (g) => g }],
   } satisfies OpDef<DtypeAttrs>,
@@ -232,9 +235,11 @@ function reduction(gradFn: string, mean: boolean, saves: Rule<ReduceAttrs>['save
     forward: ([x], a, dtype) => reduceForward(x!, a, dtype, mean),
     grads: [{
       saves,
-      vjp: (g, _s, a) => {
-        const back = unreduce(g, a.inputShape, a);
-        return mean ? back.div(a.dims.reduce((n, d) => n * a.inputShape[d]!, 1)) : back;
+      vjp: (g, s, a) => {
+        // MeanBackward1 reads its saved input for the sizes, which is why a second pass fails.
+        const shape = saves.includes('self') ? s.self.shape : a.inputShape;
+        const back = unreduce(g, shape, a);
+        return mean ? back.div(a.dims.reduce((n, d) => n * shape[d]!, 1)) : back;
       },
     }],
   };
