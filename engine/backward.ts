@@ -90,7 +90,7 @@ function run(
 
   withGradMode(createGraph, () => {
     rootNodes.forEach((node, i) => addTo(node, seedGrads[i]!));
-    const remaining = new Map(deps);
+    const remaining = deps; // counted down in place: each run discovers its own graph
     const ready = rootNodes.filter((n, i) => rootNodes.indexOf(n) === i && (remaining.get(n) ?? 0) === 0);
     while (ready.length > 0) {
       const node = ready.pop()!;

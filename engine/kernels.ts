@@ -25,7 +25,18 @@ export const kernels = {
     dtype: DType, op: string, f: (x: number, y: number) => number,
   ): Result {
     const shape = broadcastShapes(aShape, bShape, op);
-    const out = alloc(dtype, numel(shape));
+    const n = numel(shape);
+    const out = alloc(dtype, n);
+    // Fast paths: equal sizes, or one side a single element (scalars, Python numbers).
+    if (a.length === n && b.length === n) {
+      for (let i = 0; i < n; i++) out[i] = f(a[i]!, b[i]!);
+      return { shape, data: out };
+    }
+    if (a.length === n && b.length === 1) {
+      const y = b[0]!;
+      for (let i = 0; i < n; i++) out[i] = f(a[i]!, y);
+      return { shape, data: out };
+    }
     forEachBroadcast(shape, broadcastStrides(aShape, shape), broadcastStrides(bShape, shape), (o, i, j) => {
       out[o] = f(a[i]!, b[j]!);
     });

@@ -58,7 +58,8 @@ export class AccumulateGrad extends GradNode {
 
 /** A node created by an op of the op table. */
 export class OpNode extends GradNode {
-  private saved = new Map<SavedName, Saved>();
+  /** Saved values by name; most nodes save one or none, so a small list beats a Map. */
+  private saved: [SavedName, Saved][] | null = null;
   private freed = false;
 
   constructor(
@@ -75,13 +76,13 @@ export class OpNode extends GradNode {
   }
 
   save(name: SavedName, tensor: Tensor, producer: Saved['producer']): void {
-    this.saved.set(name, { tensor, version: tensor.version, producer });
+    (this.saved ??= []).push([name, { tensor, version: tensor.version, producer }]);
   }
 
   /** A saved value, checked as PyTorch checks it: not freed, and not modified in place since. */
   unpack(name: SavedName): Tensor {
-    const s = this.saved.get(name);
     if (this.freed) fail('freed-graph', FREED_MESSAGE);
+    const s = this.saved?.find(([n]) => n === name)?.[1];
     if (!s) throw new Error(`gradspec bug: ${this.gradFnName} did not save ${name}`);
     if (s.tensor.version !== s.version) {
       const kind = s.tensor.dtype === 'float64' ? 'DoubleTensor' : 'FloatTensor';
@@ -101,6 +102,6 @@ export class OpNode extends GradNode {
   /** Later passes fail only if they unpack a saved value: PyTorch raises only when one is needed. */
   override release(): void {
     this.freed = true;
-    this.saved.clear();
+    this.saved = null;
   }
 }

@@ -22,10 +22,10 @@ function unary(gradFn: string, f: (x: number) => number, rule: Rule<None>): OpDe
   };
 }
 
-function binary<A = None>(gradFn: string, f: (x: number, y: number) => number, self: Rule<A>, other: Rule<A>): OpDef<A> {
+function binary<A = None>(op: string, gradFn: string, f: (x: number, y: number) => number, self: Rule<A>, other: Rule<A>): OpDef<A> {
   return {
     gradFn,
-    forward: ([a, b], _a, dtype) => kernels.zip(a!.data, a!.shape, b!.data, b!.shape, dtype, gradFn, f),
+    forward: ([a, b], _a, dtype) => kernels.zip(a!.data, a!.shape, b!.data, b!.shape, dtype, op, f),
     grads: [self, other],
   };
 }
@@ -93,17 +93,17 @@ export const OPS = {
   }),
 
   // ----- elementwise, two inputs (broadcasting) -----
-  add: binary('AddBackward0', (x, y) => x + y, { saves: none, vjp: (g) => g }, { saves: none, vjp: (g) => g }),
-  sub: binary('SubBackward0', (x, y) => x - y, { saves: none, vjp: (g) => g }, { saves: none, vjp: (g) => g.neg() }),
-  mul: binary('MulBackward0', (x, y) => x * y,
+  add: binary('add', 'AddBackward0', (x, y) => x + y, { saves: none, vjp: (g) => g }, { saves: none, vjp: (g) => g }),
+  sub: binary('sub', 'SubBackward0', (x, y) => x - y, { saves: none, vjp: (g) => g }, { saves: none, vjp: (g) => g.neg() }),
+  mul: binary('mul', 'MulBackward0', (x, y) => x * y,
     { saves: ['other'], vjp: (g, s) => g.mul(s.other) },
     { saves: ['self'], vjp: (g, s) => g.mul(s.self) }),
-  div: binary('DivBackward0', (x, y) => x / y,
+  div: binary('div', 'DivBackward0', (x, y) => x / y,
     { saves: ['other'], vjp: (g, s) => g.div(s.other) },
     { saves: ['self', 'other'], vjp: (g, s) => g.neg().mul(s.self).div(s.other.mul(s.other)) }),
   // pow with a tensor exponent. d/dx is 0 where the exponent is 0; d/dy is 0 where x = 0 and y >= 0
   // (op.pow.zero-base), masks PyTorch applies so that 0 ** y stays differentiable.
-  pow: binary('PowBackward1', Math.pow,
+  pow: binary('pow', 'PowBackward1', Math.pow,
     {
       saves: ['self', 'other'],
       vjp: (g, s) => g.mul(s.other.mul(s.self.pow(s.other.sub(1))))

@@ -1,0 +1,163 @@
+/**
+ * Renders a program as Python code for torch 1.13, so that a reader can paste it and reproduce
+ * what PyTorch does. Ops print the way PyTorch users write them (`a * b`, `x.sum(dim=0)`),
+ * because that choice also decides PyTorch's grad_fn names. Nothing is wrapped in try/except:
+ * a step that raises should show its traceback. The program is assumed valid (see validate.ts).
+ */
+import type { Arg, Data, DType, OpStep, Program, Ref, Step } from '../../spec/program.ts';
+
+const OPERATORS: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/', pow: '**', matmul: '@' };
+
+export function toPytorch(program: Program): string {
+  const printer = new Printer(program.dtype ?? 'float32');
+  printer.steps(program.steps, '');
+  return ['import torch', '', `# program ${program.id.replace(/\s+/g, ' ')}`, ...printer.lines, ''].join('\n');
+}
+
+class Printer {
+  readonly lines: string[] = [];
+  /** dtype of each bound name, so an explicit backward gradient prints in its output's dtype. */
+  private readonly dtypes = new Map<string, DType>();
+
+  constructor(private readonly defaultDtype: DType) {}
+
+  steps(steps: Step[], indent: string): void {
+    if (steps.length === 0) this.lines.push(`${indent}pass`);
+    for (const step of steps) this.step(step, indent);
+  }
+
+  private step(step: Step, indent: string): void {
+    const line = (text: string) => this.lines.push(indent + text);
+    if ('tensor' in step) {
+      const dtype = step.dtype ?? this.defaultDtype;
+      this.dtypes.set(step.let, dtype);
+      line(`${step.let} = ${tensor(step.tensor, step.requiresGrad === true, dtype)}`);
+    } else if ('op' in step) {
+      const refs = step.args.filter((a): a is Ref => typeof a === 'string');
+      this.dtypes.set(step.let, refs.some((r) => this.dtype(r) === 'float64') ? 'float64' : 'float32');
+      line(`${step.let} = ${op(step)}`);
+    } else if ('grad' in step) {
+      const g = step.grad;
+      step.let.forEach((name, i) => this.dtypes.set(name, this.dtype(g.inputs[i]!)));
+      const kwargs = [
+        g.gradOutputs && `grad_outputs=${list(g.gradOutputs)}`,
+        ...graphFlags(g.retainGraph, g.createGraph),
+        g.allowUnused && 'allow_unused=True',
+      ];
+      const names = step.let.length === 1 ? `${step.let[0]},` : step.let.join(', ');
+      line(`${names} = torch.autograd.grad(${[list(g.outputs), list(g.inputs), ...kwargs].filter(Boolean).join(', ')})`);
+    } else if ('backward' in step) {
+      const g = step.gradient;
+      const gradient = g === undefined ? undefined
+        : typeof g === 'object' && !Array.isArray(g) ? g.ref
+          : tensor(g, false, this.dtype(step.backward));
+      const kwargs = [gradient && `gradient=${gradient}`, ...graphFlags(step.retainGraph, step.createGraph)];
+      line(`${step.backward}.backward(${kwargs.filter(Boolean).join(', ')})`);
+    } else if ('autogradBackward' in step) {
+      const kwargs = [
+        step.gradTensors && `grad_tensors=${list(step.gradTensors)}`,
+        ...graphFlags(step.retainGraph, step.createGraph),
+      ];
+      line(`torch.autograd.backward(${[list(step.autogradBackward), ...kwargs].filter(Boolean).join(', ')})`);
+    } else if ('noGrad' in step) {
+      line('with torch.no_grad():');
+      this.steps(step.noGrad, `${indent}    `);
+    } else if ('enableGrad' in step) {
+      line('with torch.enable_grad():');
+      this.steps(step.enableGrad, `${indent}    `);
+    } else if ('setGradEnabled' in step) {
+      line(`torch.set_grad_enabled(${step.setGradEnabled ? 'True' : 'False'})`);
+    } else if ('inplace' in step) {
+      const args = (step.args ?? []).map((a) => (step.inplace === 'fill_' && typeof a === 'number' ? float(a) : arg(a)));
+      line(`${step.target}.${step.inplace}(${args.join(', ')})`);
+    } else if ('requiresGrad_' in step) {
+      line(`${step.requiresGrad_}.requires_grad_(${step.flag === false ? 'False' : ''})`);
+    } else if ('retainGrad' in step) {
+      line(`${step.retainGrad}.retain_grad()`);
+    } else if ('detach_' in step) {
+      line(`${step.detach_}.detach_()`);
+    } else if ('clearGrad' in step) {
+      line(`${step.clearGrad}.grad = None`);
+    } else if ('observe' in step) {
+      const r = step.observe;
+      const label = pyString(step.label ?? r);
+      line(`print(${label}, ${r})`);
+      if (!r.endsWith('.grad')) {
+        line(`print(${label}, ${r}.requires_grad, ${r}.is_leaf, type(${r}.grad_fn).__name__ if ${r}.grad_fn else None)`);
+      }
+    }
+  }
+
+  private dtype(ref: Ref): DType {
+    return this.dtypes.get(ref.replace(/\.grad$/, '')) ?? this.defaultDtype;
+  }
+}
+
+function op(step: OpStep): string {
+  const [a, b] = step.args;
+  const x = arg(a!);
+  const attrs = step.attrs ?? {};
+  const operator = OPERATORS[step.op];
+  if (operator) {
+    // A negative number on the left of ** needs parentheses: -2 ** x is -(2 ** x) in Python.
+    const left = operator === '**' && typeof a === 'number' && a < 0 ? `(${x})` : x;
+    return `${left} ${operator} ${arg(b!)}`;
+  }
+  switch (step.op) {
+    case 'neg': return `-${x}`;
+    case 'sum': case 'mean': {
+      const { dim, keepdim } = attrs;
+      const kwargs = [
+        dim !== undefined && `dim=${Array.isArray(dim) ? tuple(dim) : dim}`,
+        keepdim && 'keepdim=True',
+      ];
+      return `${x}.${step.op}(${kwargs.filter(Boolean).join(', ')})`;
+    }
+    case 'reshape': case 'view': case 'expand': return `${x}.${step.op}(${sizes(attrs.shape ?? [])})`;
+    case 'permute': return `${x}.permute(${sizes(attrs.dims ?? [])})`;
+    case 'transpose': return `${x}.transpose(${attrs.dim0}, ${attrs.dim1})`;
+    case 'unsqueeze': return `${x}.unsqueeze(${String(attrs.dim)})`;
+    case 'squeeze': return `${x}.squeeze(${attrs.dim === undefined ? '' : String(attrs.dim)})`;
+    default: return `${x}.${step.op}()`; // unary ops, t, clone, detach
+  }
+}
+
+function graphFlags(retainGraph: boolean | undefined, createGraph: boolean | undefined): (string | false)[] {
+  // PyTorch's retain_graph defaults to create_graph, so it prints only when it differs.
+  const create = createGraph === true;
+  return [
+    retainGraph !== undefined && retainGraph !== create && `retain_graph=${retainGraph ? 'True' : 'False'}`,
+    create && 'create_graph=True',
+  ];
+}
+
+function tensor(data: Data, requiresGrad: boolean, dtype: DType): string {
+  const kwargs = [requiresGrad && 'requires_grad=True', dtype !== 'float32' && `dtype=torch.${dtype}`];
+  return `torch.tensor(${[pyData(data), ...kwargs].filter(Boolean).join(', ')})`;
+}
+
+/** Tensor data; every number prints as a Python float so float leaves stay float. */
+function pyData(data: Data): string {
+  if (Array.isArray(data)) return `[${data.map(pyData).join(', ')}]`;
+  if (data === 'nan' || data === 'inf' || data === '-inf') return `float('${data}')`;
+  return float(data);
+}
+
+function float(n: number): string {
+  if (Number.isNaN(n)) return "float('nan')";
+  if (!Number.isFinite(n)) return n > 0 ? "float('inf')" : "float('-inf')";
+  if (Object.is(n, -0)) return '-0.0';
+  const s = String(n);
+  return /[.e]/.test(s) ? s : `${s}.0`;
+}
+
+const arg = (a: Arg): string => (typeof a === 'string' ? a : String(a));
+const list = (refs: (Ref | null)[]): string => `[${refs.map((r) => r ?? 'None').join(', ')}]`;
+const tuple = (ns: number[]): string => (ns.length === 1 ? `(${ns[0]},)` : `(${ns.join(', ')})`);
+/** Sizes as positional arguments; an empty size is the empty tuple. */
+const sizes = (ns: number[]): string => (ns.length === 0 ? '()' : ns.join(', '));
+
+function pyString(s: string): string {
+  const body = s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+  return `'${body}'`;
+}

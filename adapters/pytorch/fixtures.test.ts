@@ -1,0 +1,31 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { expectationsFor, loadFixtures } from '../../cli/fixtures.ts';
+import { compareObservations } from '../../oracles/observations.ts';
+import type { Observations } from '../../spec/program.ts';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = fileURLToPath(new URL('./run_program.py', import.meta.url));
+// torch is optional on developer machines (the reference engine is then held to the recorded
+// expectations alone); CI installs it, so there every fixture is re-checked on real PyTorch.
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
+
+describe.skipIf(!hasTorch)('every fixture holds on real PyTorch 1.13', () => {
+  const fixtures = loadFixtures();
+  let observed: Observations[] = [];
+  const ALL_FIELDS = ['value', 'shape', 'dtype', 'requiresGrad', 'isLeaf', 'gradFn', 'nextFunctions', 'repr', 'version'];
+
+  test('program.observations one PyTorch process runs the whole corpus', () => {
+    const r = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify(fixtures.map((f) => f.fixture.program)), encoding: 'utf8', timeout: 120_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    observed = JSON.parse(r.stdout) as Observations[];
+    expect(observed).toHaveLength(fixtures.length);
+  });
+
+  test.each(fixtures.map((f, i) => [f.fixture.clauses[0]!, f.fixture.id, i] as const))('%s %s matches PyTorch', (_c, _id, i) => {
+    const { fixture } = fixtures[i]!;
+    expect(compareObservations(expectationsFor(fixture, 'pytorch-1.13').expected, observed[i]!, ALL_FIELDS)).toEqual([]);
+  });
+});

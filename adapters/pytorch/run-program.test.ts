@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import type { Observations, Program } from '../../spec/program.ts';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = fileURLToPath(new URL('./run_program.py', import.meta.url));
+
+// torch is optional on developer machines; CI installs it.
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
+
+function run(programs: Program[]): Observations[] {
+  const result = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify(programs), encoding: 'utf8', timeout: 60_000 });
+  expect(result.stderr).toBe('');
+  expect(result.status).toBe(0);
+  return JSON.parse(result.stdout) as Observations[];
+}
+
+/** The seed document's one-step example: y = 2x^4 + x^3 + 3x^2 + 5x + 1 at x = 2. */
+const ONE_STEP: Program = {
+  id: 'document.one-step',
+  steps: [
+    { let: 'x', tensor: 2.0, requiresGrad: true },
+    { let: 'x4', op: 'pow', args: ['x', 4] },
+    { let: 'a', op: 'mul', args: [2, 'x4'] },
+    { let: 'b', op: 'pow', args: ['x', 3] },
+    { let: 'ab', op: 'add', args: ['a', 'b'] },
+    { let: 'x2', op: 'pow', args: ['x', 2] },
+    { let: 'c', op: 'mul', args: [3, 'x2'] },
+    { let: 'abc', op: 'add', args: ['ab', 'c'] },
+    { let: 'd', op: 'mul', args: [5, 'x'] },
+    { let: 'abcd', op: 'add', args: ['abc', 'd'] },
+    { let: 'y', op: 'add', args: ['abcd', 1] },
+    { observe: 'y' },
+    { backward: 'y' },
+    { observe: 'x.grad' },
+  ],
+};
+
+const TWICE: Program = {
+  id: 'backward-twice',
+  steps: [
+    { let: 'x', tensor: [1, 2, 3], requiresGrad: true },
+    { let: 'm', op: 'mul', args: ['x', 2] },
+    { let: 'y', op: 'sum', args: ['m'] },
+    { backward: 'y' },
+    { backward: 'y' },
+  ],
+};
+
+const NO_GRAD: Program = {
+  id: 'no-grad',
+  steps: [
+    { let: 'x', tensor: [1, 2], requiresGrad: true },
+    { noGrad: [{ let: 'q', op: 'mul', args: ['x', 2] }, { observe: 'q' }] },
+  ],
+};
+
+describe.skipIf(!hasTorch)('program.observations run_program.py', () => {
+  test('program.observations runs the one-step polynomial: value 63, grad 93', () => {
+    const [obs] = run([ONE_STEP]);
+    expect(obs!.error).toBeNull();
+    const [y, grad] = obs!.observations;
+    expect(y).toMatchObject({ label: 'y', value: 63, repr: 'tensor(63., grad_fn=<AddBackward0>)', gradFn: 'AddBackward0' });
+    expect(grad).toMatchObject({ label: 'x.grad', value: 93, repr: 'tensor(93.)', gradFn: null });
+  });
+
+  test('program.observations reports a second backward through a freed graph', () => {
+    const [obs] = run([TWICE]);
+    expect(obs!.error).toMatchObject({ step: '4', category: 'freed-graph' });
+    expect(obs!.error!.message).toMatch(/^Trying to backward through the graph a second time/);
+  });
+
+  test('program.observations records no graph inside noGrad, and programs do not share grad mode', () => {
+    const off: Program = { id: 'grad-off', steps: [{ setGradEnabled: false }] };
+    const [, obs, after] = run([off, NO_GRAD, ONE_STEP]);
+    expect(obs!.error).toBeNull();
+    expect(obs!.observations[0]).toMatchObject({ label: 'q', requiresGrad: false, gradFn: null, isLeaf: true });
+    expect(after!.observations[0]).toMatchObject({ gradFn: 'AddBackward0' });
+  });
+});

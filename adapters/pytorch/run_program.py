@@ -1,0 +1,296 @@
+"""Runs gradspec programs (spec/program.ts) with real PyTorch and prints what it observes.
+
+Usage:
+    /usr/bin/python3 adapters/pytorch/run_program.py < programs.json > observations.json
+    /usr/bin/python3 adapters/pytorch/run_program.py --version
+
+stdin holds a JSON array of Program objects; stdout gets a JSON array of Observations, in the
+same order. Every step is executed the way a PyTorch user would write it (`a * b`, `3 - t`,
+`x.sum(dim=0)`), because the spelling decides PyTorch's grad_fn names. The executor is the
+function `run_program`, so a line-delimited protocol can call it program by program.
+
+Only the standard library and torch are used.
+"""
+import json
+import math
+import operator
+import re
+import sys
+import warnings
+
+try:
+    import torch
+except ImportError:  # reported by main(); importing this module stays possible without torch
+    torch = None
+
+# Reading .grad of a non-leaf is something programs observe on purpose, and create_graph=True
+# backward warns about a reference cycle; both warnings would only clutter stderr.
+warnings.filterwarnings('ignore', message='The .grad attribute of a Tensor that is not a leaf')
+warnings.filterwarnings('ignore', message=r'Using backward\(\) with create_graph=True')
+
+# Error categories (spec/program.ts ERROR_CATEGORIES), matched against str(e) in this order; the
+# first pattern found anywhere in the message wins. Order matters where one message contains
+# another's pattern (expand's "isn't allowed" message also says "expanded size").
+ERROR_CATEGORIES = [
+    (r'Trying to backward through the graph a second time', 'freed-graph'),
+    (r'grad can be implicitly created only for scalar outputs', 'implicit-non-scalar'),
+    (r'does not require grad and does not have a grad_fn', 'no-grad-fn'),
+    # Also covers "a view of a leaf Variable that requires grad is being used ...".
+    (r'leaf Variable that requires grad is being used in an in-place operation', 'leaf-inplace'),
+    (r'has been modified by an inplace operation', 'saved-modified'),
+    (r'you can only change requires_grad flags of leaf variables', 'non-leaf-requires-grad'),
+    (r'One of the differentiated Tensors does not require grad', 'input-no-grad'),
+    (r'appears to not have been used in the graph', 'unused-input'),
+    # expand(-1) in a new leading dim is a bad argument, not a size clash.
+    (r"expanded size of the tensor \(-1\) isn't allowed", 'invalid-argument'),
+    (r'must match the size', 'shape-mismatch'),            # broadcasting
+    (r'Mismatch in shape', 'shape-mismatch'),              # backward(gradient) of the wrong shape
+    (r'shapes cannot be multiplied', 'shape-mismatch'),    # matmul (mm)
+    (r'is invalid for input of size', 'shape-mismatch'),   # reshape / view
+    (r'expanded size', 'shape-mismatch'),                  # expand
+    (r'inconsistent tensor size', 'shape-mismatch'),       # matmul (dot)
+    (r'size mismatch', 'shape-mismatch'),                  # matmul (mv)
+    (r'Expected size for first two dimensions of batch2 tensor', 'shape-mismatch'),  # matmul (bmm)
+    (r"doesn't match the broadcast shape", 'shape-mismatch'),  # in-place op whose result grows
+]
+
+
+def categorize(message):
+    for pattern, category in ERROR_CATEGORIES:
+        if re.search(pattern, message):
+            return category
+    return 'invalid-argument'
+
+
+class MalformedProgram(Exception):
+    """A program the format does not allow (unknown step kind or op). This is a harness bug, not
+    something PyTorch refused, so it is not recorded as an observed error: it stops the run."""
+
+
+class StepFailed(Exception):
+    """Carries the path of the innermost failing step out of nested blocks."""
+
+    def __init__(self, path, error):
+        super().__init__(path)
+        self.path = path
+        self.error = error
+
+
+BINARY = {
+    'add': operator.add, 'sub': operator.sub, 'mul': operator.mul,
+    'div': operator.truediv, 'pow': operator.pow, 'matmul': operator.matmul,
+}
+UNARY = {'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal'}
+INPLACE = {'add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'}
+
+
+def scalar(value):
+    """JSON has no NaN or Infinity, so the format spells them as strings."""
+    return float(value) if value in ('nan', 'inf', '-inf') else value
+
+
+def to_torch_data(data):
+    return [to_torch_data(d) for d in data] if isinstance(data, list) else scalar(data)
+
+
+def to_json_data(value):
+    """tolist() output, with non-finite floats spelled as strings. -0.0 stays a number."""
+    if isinstance(value, list):
+        return [to_json_data(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return 'nan' if math.isnan(value) else ('inf' if value > 0 else '-inf')
+    return value
+
+
+class Execution:
+    """One program's execution: its bound names, what it observed, and its default dtype."""
+
+    def __init__(self, program):
+        self.dtype = program.get('dtype', 'float32')
+        self.env = {}
+        self.observations = []
+
+    def resolve(self, ref):
+        """A name, or `name.grad`: the current .grad of that tensor (possibly None)."""
+        name, dot_grad = (ref[:-5], True) if ref.endswith('.grad') else (ref, False)
+        if name not in self.env:
+            raise MalformedProgram(f'reference to unbound name {name!r}')
+        tensor = self.env[name]
+        return tensor.grad if dot_grad else tensor
+
+    def arg(self, a):
+        """An op argument: a reference, or a number passed on as a Python scalar."""
+        return self.resolve(a) if isinstance(a, str) else a
+
+    def refs(self, refs):
+        return [None if r is None else self.resolve(r) for r in refs]
+
+    def run_steps(self, steps, prefix):
+        for i, step in enumerate(steps):
+            path = f'{prefix}{i}'
+            try:
+                self.run_step(step, path)
+            except (StepFailed, MalformedProgram):
+                raise
+            except Exception as e:  # anything PyTorch (or Python, on its behalf) refused
+                raise StepFailed(path, e) from e
+
+    def run_step(self, step, path):
+        if 'tensor' in step:
+            dtype = getattr(torch, step.get('dtype', self.dtype))
+            self.env[step['let']] = torch.tensor(
+                to_torch_data(step['tensor']), dtype=dtype, requires_grad=step.get('requiresGrad', False))
+        elif 'op' in step:
+            self.env[step['let']] = self.op(step['op'], [self.arg(a) for a in step['args']],
+                                            step.get('attrs', {}))
+        elif 'grad' in step:
+            g = step['grad']
+            kwargs = graph_flags(g)
+            if 'gradOutputs' in g:
+                kwargs['grad_outputs'] = self.refs(g['gradOutputs'])
+            if 'allowUnused' in g:
+                kwargs['allow_unused'] = g['allowUnused']
+            results = torch.autograd.grad(self.refs(g['outputs']), self.refs(g['inputs']), **kwargs)
+            for name, result in zip(step['let'], results):
+                self.env[name] = result  # None when an unused input was allowed
+        elif 'backward' in step:
+            t = self.resolve(step['backward'])
+            kwargs = graph_flags(step)
+            if 'gradient' in step:
+                g = step['gradient']
+                is_ref = isinstance(g, dict)
+                kwargs['gradient'] = (self.resolve(g['ref']) if is_ref
+                                      else torch.tensor(to_torch_data(g), dtype=t.dtype))
+            t.backward(**kwargs)
+        elif 'autogradBackward' in step:
+            kwargs = graph_flags(step)
+            if 'gradTensors' in step:
+                kwargs['grad_tensors'] = self.refs(step['gradTensors'])
+            torch.autograd.backward(self.refs(step['autogradBackward']), **kwargs)
+        elif 'noGrad' in step:
+            with torch.no_grad():
+                self.run_steps(step['noGrad'], f'{path}.')
+        elif 'enableGrad' in step:
+            with torch.enable_grad():
+                self.run_steps(step['enableGrad'], f'{path}.')
+        elif 'setGradEnabled' in step:
+            torch.set_grad_enabled(step['setGradEnabled'])
+        elif 'inplace' in step:
+            if step['inplace'] not in INPLACE:
+                raise MalformedProgram(f"unknown in-place op {step['inplace']!r}")
+            target = self.resolve(step['target'])
+            getattr(target, step['inplace'])(*[self.arg(a) for a in step.get('args', [])])
+        elif 'requiresGrad_' in step:
+            self.resolve(step['requiresGrad_']).requires_grad_(step.get('flag', True))
+        elif 'retainGrad' in step:
+            self.resolve(step['retainGrad']).retain_grad()
+        elif 'detach_' in step:
+            self.resolve(step['detach_']).detach_()
+        elif 'clearGrad' in step:
+            self.resolve(step['clearGrad']).grad = None
+        elif 'observe' in step:
+            self.observations.append(observe(self.resolve(step['observe']), step.get('label', step['observe'])))
+        else:
+            raise MalformedProgram(f'step {path} has no known step kind: {sorted(step)}')
+
+    @staticmethod
+    def op(name, args, attrs):
+        if name in BINARY:
+            return BINARY[name](args[0], args[1])  # same dispatch as writing `a * b` or `3 - t`
+        a = args[0]
+        if name == 'neg':
+            return -a
+        if name in UNARY or name in ('t', 'clone', 'detach'):
+            return getattr(a, name)()
+        if name in ('sum', 'mean'):
+            # Without dim this is `a.sum()` (SumBackward0); any dim, even (), gives SumBackward1.
+            kwargs = {}
+            if 'dim' in attrs:
+                dim = attrs['dim']
+                kwargs['dim'] = tuple(dim) if isinstance(dim, list) else dim
+            if 'keepdim' in attrs:
+                kwargs['keepdim'] = attrs['keepdim']
+            return getattr(a, name)(**kwargs)
+        if name in ('reshape', 'view', 'expand'):
+            return getattr(a, name)(tuple(attrs.get('shape', [])))  # a.reshape((2, 3)) == a.reshape(2, 3)
+        if name == 'permute':
+            return a.permute(tuple(attrs.get('dims', [])))
+        if name == 'transpose':
+            return a.transpose(attrs.get('dim0'), attrs.get('dim1'))
+        if name == 'unsqueeze':
+            return a.unsqueeze(attrs.get('dim'))
+        if name == 'squeeze':
+            return a.squeeze(attrs['dim']) if 'dim' in attrs else a.squeeze()  # SqueezeBackward1 / 0
+        raise MalformedProgram(f'unknown op {name!r}')
+
+
+def graph_flags(step):
+    """retain_graph and create_graph, passed only when given so PyTorch's defaults apply
+    (retain_graph defaults to create_graph)."""
+    flags = {}
+    if 'retainGraph' in step:
+        flags['retain_graph'] = step['retainGraph']
+    if 'createGraph' in step:
+        flags['create_graph'] = step['createGraph']
+    return flags
+
+
+def observe(t, label):
+    if t is None:  # a `.grad` that was never set, or a grad-step result for an unused input
+        return {'label': label, 'none': True}
+    obs = {
+        'label': label,
+        'value': to_json_data(t.tolist()),
+        'shape': list(t.shape),
+        'dtype': str(t.dtype).replace('torch.', ''),  # torch.float32 -> 'float32'
+        'requiresGrad': t.requires_grad,
+        'isLeaf': t.is_leaf,
+        'gradFn': type(t.grad_fn).__name__ if t.grad_fn is not None else None,
+    }
+    if t.grad_fn is not None:
+        obs['nextFunctions'] = [None if fn is None else type(fn).__name__ for fn, _ in t.grad_fn.next_functions]
+    obs['repr'] = str(t)
+    obs['version'] = t._version
+    return obs
+
+
+def run_program(program):
+    """Executes one Program dict in a fresh environment and returns its Observations dict."""
+    # A previous program (or a caller) may have left grad mode off with setGradEnabled(false).
+    torch.set_grad_enabled(True)
+    state = Execution(program)
+    error = None
+    try:
+        state.run_steps(program['steps'], '')
+    except StepFailed as failed:
+        message = str(failed.error)
+        error = {'step': failed.path, 'category': categorize(message), 'message': message}
+    finally:
+        torch.set_grad_enabled(True)  # and this one must not leak its grad mode either
+    return {'observations': state.observations, 'error': error}
+
+
+def main(argv):
+    if torch is None:
+        print('gradspec: PyTorch is not installed for this Python. On Debian: '
+              'apt-get install -y python3-torch (then run with /usr/bin/python3)', file=sys.stderr)
+        return 3
+    if '--version' in argv:
+        print(json.dumps({'name': 'pytorch', 'version': torch.__version__}))
+        return 0
+    programs = json.load(sys.stdin)
+    results = []
+    for program in programs:
+        try:
+            results.append(run_program(program))
+        except MalformedProgram as e:
+            print(f"gradspec: malformed program {program.get('id')!r}: {e}", file=sys.stderr)
+            return 2
+    # allow_nan=False: every non-finite value must already be spelled as a string.
+    json.dump(results, sys.stdout, allow_nan=False)
+    sys.stdout.write('\n')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
