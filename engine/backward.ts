@@ -1,7 +1,7 @@
 import { fail } from './errors.ts';
 import { withGradMode } from './grad-mode.ts';
 import { alloc } from './kernels.ts';
-import { AccumulateGrad, type GradNode } from './node.ts';
+import { accumulateInto, AccumulateGrad, type GradNode } from './node.ts';
 import { sameShape } from './shape.ts';
 import { Tensor } from './tensor.ts';
 
@@ -100,10 +100,10 @@ function run(
       let outs: (Tensor | null)[] = [];
       const runs = grad !== null && (needed === null || node.next.some((n) => n !== null && needed!.has(n)));
       if (node instanceof AccumulateGrad) {
-        if (capture === null && grad !== null) accumulate(node.variable, grad, createGraph);
+        if (capture === null && grad !== null) node.apply(grad);
       } else if (runs) {
         const retainer = node.retainer;
-        if (retainer && capture === null) accumulate(retainer, grad, createGraph);
+        if (retainer && capture === null) accumulateInto(retainer, grad);
         outs = node.apply(grad);
         if (!retainGraph) node.release();
       }
@@ -135,24 +135,6 @@ function topologicalOrder(roots: readonly GradNode[], deps: Map<GradNode, number
     }
   }
   return out;
-}
-
-/**
- * AccumulateGrad: the first gradient is stored, later ones are added (backward.accumulate).
- * Without createGraph the sum is done in place on `.grad`, as PyTorch does (its version moves).
- */
-function accumulate(t: Tensor, g: Tensor, createGraph: boolean): void {
-  const current = t.grad;
-  if (current === null) {
-    t.grad = createGraph && g.gradFn ? g : new Tensor(g.data.slice(), g.shape, g.dtype);
-  } else if (createGraph || current.requiresGrad) {
-    t.grad = current.add(g);
-  } else {
-    const data = current.data;
-    const add = g.values();
-    for (let i = 0; i < data.length; i++) data[i] = data[i]! + add[i]!;
-    current.counter.value++;
-  }
 }
 
 /** `tensor.backward()` and `autograd.backward()`: accumulate into the leaves' `.grad`. */

@@ -1,5 +1,6 @@
 import { fail } from './errors.ts';
-import type { Tensor } from './tensor.ts';
+import { isGradEnabled } from './grad-mode.ts';
+import { Tensor } from './tensor.ts';
 
 export type SavedName = 'self' | 'other' | 'result';
 
@@ -42,7 +43,7 @@ export abstract class GradNode {
   }
 }
 
-/** The sink for a leaf that requires grad: it accumulates into `leaf.grad`. */
+/** The sink for a leaf that requires grad: it accumulates into `leaf.grad` (backward.accumulate). */
 export class AccumulateGrad extends GradNode {
   readonly next: readonly Edge[] = [];
   constructor(readonly variable: Tensor) {
@@ -51,8 +52,27 @@ export class AccumulateGrad extends GradNode {
   nodeName(): string {
     return 'AccumulateGrad';
   }
-  apply(): (Tensor | null)[] {
+  apply(grad: Tensor): (Tensor | null)[] {
+    accumulateInto(this.variable, grad);
     return [];
+  }
+}
+
+/**
+ * The first gradient is stored, later ones are added. In grad mode (createGraph) the sum is out
+ * of place and differentiable; otherwise it is done in place on `.grad`, whose version moves.
+ */
+export function accumulateInto(t: Tensor, g: Tensor): void {
+  const current = t.grad;
+  if (current === null) {
+    t.grad = isGradEnabled() && g.gradFn ? g : new Tensor(g.data.slice(), g.shape, g.dtype);
+  } else if (isGradEnabled() || current.requiresGrad) {
+    t.grad = current.add(g);
+  } else {
+    const data = current.data;
+    const add = g.values();
+    for (let i = 0; i < data.length; i++) data[i] = data[i]! + add[i]!;
+    current.counter.value++;
   }
 }
 
