@@ -13,6 +13,7 @@ export const autograd = {
   backward(tensors: Tensor | readonly Tensor[], gradTensors?: readonly (Tensor | null)[] | Tensor, options: BackwardOptions = {}): void {
     const roots = list(tensors);
     const grads = gradTensors === undefined ? roots.map(() => null) : gradTensors instanceof Tensor ? [gradTensors] : gradTensors;
+    // A shorter list is an error (run() says "got N tensors and M gradients"), as in PyTorch.
     backwardFrom(roots, grads, options);
   },
 };

@@ -1,7 +1,7 @@
 import { fail } from './errors.ts';
 import { withGradMode } from './grad-mode.ts';
 import { alloc } from './kernels.ts';
-import { accumulateInto, AccumulateGrad, type GradNode } from './node.ts';
+import { AccumulateGrad, retainInto, type GradNode } from './node.ts';
 import { sameShape } from './shape.ts';
 import { Tensor } from './tensor.ts';
 
@@ -49,8 +49,14 @@ function run(
 ): Map<GradNode, Tensor | null> {
   const createGraph = options.createGraph ?? false;
   const retainGraph = options.retainGraph ?? createGraph;
+  if (grads.length !== roots.length) fail('invalid-argument', `got ${roots.length} tensors and ${grads.length} gradients`);
   const seedGrads = seeds(roots, grads);
   const rootNodes = roots.map((r, i) => gradientEdge(r, i));
+  // PyTorch checks the outputs first, then the inputs of autograd.grad.
+  for (const t of capture ?? []) {
+    if (!(t instanceof Tensor)) fail('invalid-argument', 'grad(): inputs must be Tensors');
+    if (!t.requiresGrad) fail('input-no-grad', 'One of the differentiated Tensors does not require grad');
+  }
 
   // Discover the graph and count, for each node, the edges that reach it.
   const deps = new Map<GradNode, number>();
@@ -103,7 +109,7 @@ function run(
         if (capture === null && grad !== null) node.apply(grad);
       } else if (runs) {
         const retainer = node.retainer;
-        if (retainer && capture === null) accumulateInto(retainer, grad);
+        if (retainer) retainInto(retainer, grad);
         outs = node.apply(grad);
         if (!retainGraph) node.release();
       }
@@ -149,10 +155,6 @@ export interface GradOptions extends BackwardOptions {
 
 /** `autograd.grad`: returns d(outputs)/d(inputs) and leaves every `.grad` untouched. */
 export function gradOf(outputs: readonly Tensor[], inputs: readonly Tensor[], options: GradOptions = {}): (Tensor | null)[] {
-  for (const t of inputs) {
-    if (!(t instanceof Tensor)) fail('invalid-argument', 'grad(): inputs must be Tensors');
-    if (!t.requiresGrad) fail('input-no-grad', 'One of the differentiated Tensors does not require grad');
-  }
   const captured = run(outputs, options.gradOutputs ?? outputs.map(() => null), options, inputs);
   return inputs.map((t) => {
     const g = captured.get(t.gradFn ?? t.gradAccumulator()) ?? null;

@@ -77,7 +77,7 @@ export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Ten
     if (next[i] === null) continue;
     for (const what of rule.saves) {
       const t = what === 'self' ? inputs[0]! : what === 'other' ? inputs[1]! : out;
-      const producer = what === 'result' ? { name, output: 0 } : t.gradFn ? { name: t.gradFn.name(), output: 0 } : null;
+      const producer = what === 'result' ? { name, output: 0 } : null;
       node.save(what, t, producer);
     }
   }

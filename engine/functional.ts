@@ -29,7 +29,7 @@ function checkTensor(t: unknown, op: string): asserts t is Tensor {
   if (!(t instanceof Tensor)) fail('invalid-argument', `${op}(): expected a Tensor, got ${t === null ? 'null' : typeof t}`);
 }
 
-type UnaryName = 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'tanh' | 'sigmoid' | 'relu' | 'sqrt' | 'abs' | 'reciprocal';
+type UnaryName = 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'tanh' | 'sigmoid' | 'relu' | 'sqrt' | 'abs' | 'reciprocal' | 'sgn';
 export const unary = (name: UnaryName, a: Tensor) => apply(OPS[name], [a], none);
 
 export const add = (a: Tensor, b: Operand) => apply(OPS.add, [a, wrap(b, a)], none);
@@ -47,6 +47,7 @@ export function pow(a: Tensor, b: Operand): Tensor {
 
 /** Keeps `a` where `mask` is nonzero and puts `fill` elsewhere; the mask carries no gradient. */
 export const where = (a: Tensor, mask: Tensor, fill: number) => apply(OPS.where, [a, mask], { value: fill });
+export const thresholdBackward = (g: Tensor, result: Tensor) => apply(OPS.thresholdBackward, [g, result], none);
 export const to = (a: Tensor, dtype: Tensor['dtype']) => apply(OPS.to, [a], { dtype });
 
 function reduceDims(a: Tensor, dim: number | number[] | undefined, op: string): { dims: number[]; all: boolean } {
@@ -148,18 +149,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     fail('invalid-argument', `both arguments to matmul need to be at least 1D, but they are ${ra}D and ${rb}D`);
   }
   const k = a.shape[ra - 1]!;
-  const kb = b.shape[rb === 1 ? 0 : rb - 2]!;
-  if (ra === 1 && rb === 1) {
-    if (k !== kb) fail('shape-mismatch', `inconsistent tensor size, expected tensor [${k}] and src [${kb}] to have the same number of elements, but got ${k} and ${kb} elements respectively`);
-    return apply(OPS.dot, [a, b], none);
-  }
-  const rows = ra === 1 ? 1 : numel(a.shape.slice(0, -1));
-  if (k !== kb) {
-    const bCols = rb === 1 ? 1 : b.shape[rb - 1]!;
-    const aText = ra === 1 ? `1x${k}` : `${rows}x${k}`;
-    if (rb === 1) fail('shape-mismatch', `size mismatch, got ${a.shape[0]}, ${a.shape[0]}x${k},${kb}`, { op: 'matmul', shapes: [a.shape, b.shape] });
-    fail('shape-mismatch', `mat1 and mat2 shapes cannot be multiplied (${aText} and ${kb}x${bCols})`, { op: 'matmul', shapes: [a.shape, b.shape] });
-  }
+  if (ra === 1 && rb === 1) return apply(OPS.dot, [a, b], none);
   if (ra === 2 && rb === 1) return apply(OPS.mv, [a, b], none);
   if (ra === 1 && rb === 2) {
     // PyTorch squeezes the product in place (squeeze_), so the result is at version 1.
@@ -183,7 +173,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const [n, m] = [a3.shape[a3.ndim - 2]!, b3.shape[b3.ndim - 1]!];
   const count = numel(batch);
   const lhs = reshape(expand(a3, [...batch, n, k]), [count, n, k]);
-  const rhs = reshape(expand(b3, [...batch, k, m]), [count, k, m]);
+  const kb = b3.shape[b3.ndim - 2]!; // b keeps its own inner size: bmm reports a mismatch
+  const rhs = reshape(expand(b3, [...batch, kb, m]), [count, kb, m]);
   return unsafeView(apply(OPS.bmm, [lhs, rhs], none), [...batch, ...(ra > 1 ? [n] : []), ...(rb > 1 ? [m] : [])]);
 }
 

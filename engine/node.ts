@@ -8,7 +8,7 @@ export type SavedName = 'self' | 'other' | 'result';
 interface Saved {
   tensor: Tensor;
   version: number;
-  /** The node and output index that produced the tensor when it was saved, for error messages. */
+  /** For a saved output: this node and the output index, for error messages; null for inputs. */
   producer: { name: string; output: number } | null;
 }
 
@@ -58,6 +58,11 @@ export class AccumulateGrad extends GradNode {
   }
 }
 
+/** A retained non-leaf gradient: stored, then summed out of place on later passes (backward.retain-grad). */
+export function retainInto(t: Tensor, g: Tensor): void {
+  t.grad = t.grad === null ? (isGradEnabled() && g.gradFn ? g : new Tensor(g.data.slice(), g.shape, g.dtype)) : t.grad.add(g);
+}
+
 /**
  * The first gradient is stored, later ones are added. In grad mode (createGraph) the sum is out
  * of place and differentiable; otherwise it is done in place on `.grad`, whose version moves.
@@ -66,7 +71,7 @@ export function accumulateInto(t: Tensor, g: Tensor): void {
   const current = t.grad;
   if (current === null) {
     t.grad = isGradEnabled() && g.gradFn ? g : new Tensor(g.data.slice(), g.shape, g.dtype);
-  } else if (isGradEnabled() || current.requiresGrad) {
+  } else if (isGradEnabled()) {
     t.grad = current.add(g);
   } else {
     const data = current.data;
@@ -106,7 +111,9 @@ export class OpNode extends GradNode {
     if (!s) throw new Error(`gradspec bug: ${this.gradFnName} did not save ${name}`);
     if (s.tensor.version !== s.version) {
       const kind = s.tensor.dtype === 'float64' ? 'DoubleTensor' : 'FloatTensor';
-      const which = s.producer ? `, which is output ${s.producer.output} of ${s.producer.name},` : '';
+      // A saved output names the node that saved it; a saved input names its current grad_fn.
+      const producer = s.producer ?? (s.tensor.gradFn ? { name: s.tensor.gradFn.name(), output: 0 } : null);
+      const which = producer ? `, which is output ${producer.output} of ${producer.name},` : '';
       fail(
         'saved-modified',
         `one of the variables needed for gradient computation has been modified by an inplace operation: [torch.${kind} [${s.tensor.shape.join(', ')}]]${which} is at version ${s.tensor.version}; expected version ${s.version} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).`,

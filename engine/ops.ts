@@ -1,5 +1,6 @@
 import type { DType } from '../spec/program.ts';
 import type { OpDef, Rule } from './dispatch.ts';
+import { fail } from './errors.ts';
 import { kernels, type Result } from './kernels.ts';
 import { broadcastStrides, stridesOf, type Shape } from './shape.ts';
 import { Tensor } from './tensor.ts';
@@ -29,6 +30,9 @@ function binary<A = None>(op: string, gradFn: string, f: (x: number, y: number) 
     grads: [self, other],
   };
 }
+
+/** Zero gradients are constants: `g * 0` would turn an infinite g into nan. */
+const zerosLike = (t: Tensor): Tensor => constantLike(t, () => 0);
 
 /** A constant tensor (outside the graph) computed elementwise from tensors' data: masks and signs. */
 const constantLike = (t: Tensor, f: (v: number) => number): Tensor =>
@@ -75,19 +79,27 @@ export const OPS = {
   cos: unary('CosBackward0', Math.cos, { saves: ['self'], vjp: (g, s) => g.mul(s.self.sin().neg()) }),
   tan: unary('TanBackward0', Math.tan, { saves: ['result'], vjp: (g, s) => g.mul(s.result.mul(s.result).add(1)) }),
   tanh: unary('TanhBackward0', Math.tanh, { saves: ['result'], vjp: (g, s) => g.mul(s.result.mul(s.result).rsub(1)) }),
-  sigmoid: unary('SigmoidBackward0', (x) => 1 / (1 + Math.exp(-x)), {
-    saves: ['result'], vjp: (g, s) => g.mul(s.result.mul(s.result.rsub(1))),
-  }),
-  // relu'(0) = 0: the mask is result > 0 (op.relu.kink).
-  relu: unary('ReluBackward0', (x) => (x > 0 ? x : x === 0 || x < 0 ? 0 : x), {
-    saves: ['result'], vjp: (g, s) => g.mul(constantLike(s.result, (v) => (v > 0 ? 1 : 0))),
+  sigmoid: {
+    gradFn: 'SigmoidBackward0',
+    // float32 kernels overflow exp(-x) to inf for x < -88, giving exactly 0 as PyTorch does.
+    forward: ([x], _a, dtype) => kernels.map(x!.data, x!.shape, dtype,
+      dtype === 'float32' ? (v) => 1 / (1 + Math.fround(Math.exp(-v))) : (v) => 1 / (1 + Math.exp(-v))),
+    grads: [{ saves: ['result'], vjp: (g, s) => g.mul(s.result.mul(s.result.rsub(1))) }],
+  } satisfies OpDef<None>,
+  // relu'(0) = 0: the gradient passes where result > 0 (op.relu.kink). relu(-0) is -0, as in PyTorch.
+  relu: unary('ReluBackward0', (x) => (x < 0 ? 0 : x), {
+    saves: ['result'], vjp: (g, s) => g.thresholdBackward(s.result),
   }),
   // sqrt'(0) = inf, as g / (2 * result) gives (op.sqrt.zero).
   sqrt: unary('SqrtBackward0', Math.sqrt, { saves: ['result'], vjp: (g, s) => g.div(s.result.mul(2)) }),
   // abs'(0) = 0: the sign of 0 is 0 (op.abs.kink).
-  abs: unary('AbsBackward0', Math.abs, {
-    saves: ['self'], vjp: (g, s) => g.mul(constantLike(s.self, (v) => (v > 0 ? 1 : v < 0 ? -1 : 0))),
-  }),
+  // abs'(0) = 0: sgn(0) is 0 (op.abs.kink).
+  abs: unary('AbsBackward0', Math.abs, { saves: ['self'], vjp: (g, s) => g.mul(s.self.sgn()) }),
+  sgn: unary('SgnBackward0', (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : x), { saves: ['self'], vjp: (_g, s) => zerosLike(s.self) }),
+  /** relu's backward as its own op, so that the gradient of a gradient is defined (and zero). */
+  thresholdBackward: binary('thresholdBackward', 'ThresholdBackwardBackward0', (g, r) => (r > 0 ? g : 0),
+    { saves: ['other'], vjp: (g, s) => g.thresholdBackward(s.other) },
+    { saves: ['other'], vjp: (_g, s) => zerosLike(s.other) }),
   reciprocal: unary('ReciprocalBackward0', (x) => 1 / x, {
     saves: ['result'], vjp: (g, s) => g.mul(s.result.mul(s.result)).neg(),
   }),
@@ -121,7 +133,8 @@ export const OPS = {
     forward: ([x], a: PowAttrs, dtype) => kernels.map(x!.data, x!.shape, dtype, (v) => Math.pow(v, a.exponent)),
     grads: [{
       saves: ['self'],
-      vjp: (g, s, a) => (a.exponent === 0 ? g.mul(0) : g.mul(s.self.powScalar(a.exponent - 1).mul(a.exponent))),
+      // Exponent 0 still reads self (for its shape), as PyTorch does, so a freed graph is noticed.
+      vjp: (g, s, a) => (a.exponent === 0 ? zerosLike(s.self) : g.mul(s.self.powScalar(a.exponent - 1).mul(a.exponent))),
     }],
   } satisfies OpDef<PowAttrs>,
   rsub: {
@@ -136,14 +149,14 @@ export const OPS = {
       kernels.zip(x!.data, x!.shape, m!.data, m!.shape, dtype, 'where', (v, k) => (k !== 0 ? v : a.value)),
     grads: [
       { saves: ['other'], vjp: (g, s) => g.where(s.other, 0) },
-      { saves: none, vjp: (g) => g.mul(0) },
+      { saves: none, vjp: (g) => zerosLike(g) },
     ],
   } satisfies OpDef<ScalarAttrs>,
   /** zero_ and fill_: every element becomes `value`; the old values get no gradient. */
   fill: {
     gradFn: (_x, a: ScalarAttrs & { name: string }) => a.name,
     forward: ([x], a: ScalarAttrs & { name: string }, dtype) => kernels.map(x!.data, x!.shape, dtype, () => a.value),
-    grads: [{ saves: none, vjp: (g) => g.mul(0) }],
+    grads: [{ saves: none, vjp: (g) => zerosLike(g) }],
   } satisfies OpDef<ScalarAttrs & { name: string }>,
   to: {
     gradFn: 'ToCopyBackward0',
@@ -188,7 +201,7 @@ export const OPS = {
   // ----- matrix products (matmul in functional.ts dispatches to these, as at::matmul does) -----
   dot: {
     gradFn: 'DotBackward0',
-    forward: ([a, b], _x, dtype) => ({ shape: [], data: kernels.bmm(a!.data, b!.data, 1, 1, a!.shape[0]!, 1, dtype) }),
+    forward: ([a, b], _x, dtype) => checked(a!, b!, 'dot') ?? ({ shape: [], data: kernels.bmm(a!.data, b!.data, 1, 1, a!.shape[0]!, 1, dtype) }),
     grads: [
       { saves: ['other'], vjp: (g, s) => s.other.mul(g) },
       { saves: ['self'], vjp: (g, s) => s.self.mul(g) },
@@ -196,7 +209,7 @@ export const OPS = {
   } satisfies OpDef<None>,
   mv: {
     gradFn: 'MvBackward0',
-    forward: ([a, b], _x, dtype) => ({
+    forward: ([a, b], _x, dtype) => checked(a!, b!, 'mv') ?? ({
       shape: [a!.shape[0]!], data: kernels.bmm(a!.data, b!.data, 1, a!.shape[0]!, a!.shape[1]!, 1, dtype),
     }),
     grads: [
@@ -206,7 +219,7 @@ export const OPS = {
   } satisfies OpDef<None>,
   mm: {
     gradFn: 'MmBackward0',
-    forward: ([a, b], _x, dtype) => ({
+    forward: ([a, b], _x, dtype) => checked(a!, b!, 'mm') ?? ({
       shape: [a!.shape[0]!, b!.shape[1]!],
       data: kernels.bmm(a!.data, b!.data, 1, a!.shape[0]!, a!.shape[1]!, b!.shape[1]!, dtype),
     }),
@@ -218,6 +231,7 @@ export const OPS = {
   bmm: {
     gradFn: 'BmmBackward0',
     forward: ([a, b], _x, dtype) => {
+      checked(a!, b!, 'bmm');
       const [batch, n, k] = a!.shape as [number, number, number];
       const m = b!.shape[2]!;
       return { shape: [batch, n, m], data: kernels.bmm(a!.data, b!.data, batch, n, k, m, dtype) };
@@ -228,6 +242,29 @@ export const OPS = {
     ],
   } satisfies OpDef<None>,
 };
+
+/** The products' own checks, with PyTorch's messages (matmul's errors come from these). */
+function checked(a: Tensor, b: Tensor, op: 'dot' | 'mv' | 'mm' | 'bmm'): undefined {
+  const kind = (t: Tensor) => (t.dtype === 'float64' ? 'Double' : 'Float');
+  if (a.dtype !== b.dtype) {
+    fail('invalid-argument', op === 'dot'
+      ? `dot : expected both vectors to have same dtype, but found ${kind(a)} and ${kind(b)}`
+      : `expected scalar type ${kind(a)} but found ${kind(b)}`);
+  }
+  const [sa, sb] = [a.shape, b.shape];
+  const ctx = { op: 'matmul', shapes: [sa, sb] };
+  if (op === 'dot' && sa[0] !== sb[0]) {
+    fail('shape-mismatch', `inconsistent tensor size, expected tensor [${sa[0]}] and src [${sb[0]}] to have the same number of elements, but got ${sa[0]} and ${sb[0]} elements respectively`, ctx);
+  }
+  if (op === 'mv' && sa[1] !== sb[0]) fail('shape-mismatch', `size mismatch, got ${sa[0]}, ${sa[0]}x${sa[1]},${sb[0]}`, ctx);
+  if (op === 'mm' && sa[1] !== sb[0]) {
+    fail('shape-mismatch', `mat1 and mat2 shapes cannot be multiplied (${sa[0]}x${sa[1]} and ${sb[0]}x${sb[1]})`, ctx);
+  }
+  if (op === 'bmm' && (sa[0] !== sb[0] || sa[2] !== sb[1])) {
+    fail('shape-mismatch', `Expected size for first two dimensions of batch2 tensor to be: [${sa[0]}, ${sa[2]}] but got: [${sb[0]}, ${sb[1]}].`, ctx);
+  }
+  return undefined;
+}
 
 function reduction(gradFn: string, mean: boolean, saves: Rule<ReduceAttrs>['saves']): OpDef<ReduceAttrs> {
   return {

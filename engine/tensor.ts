@@ -93,6 +93,7 @@ export class Tensor {
 
   /** After an in-place op: the tensor is now the output of the op's node (inplace.history). */
   adoptHistory(result: Tensor): void {
+    if (this.retainsGrad && this.gradFn) this.gradFn.retainer = null;
     this.gradFn = result.gradFn;
     if (this.retainsGrad && this.gradFn) this.gradFn.retainer = this;
     this.requires = result.requires;
@@ -140,7 +141,7 @@ export class Tensor {
 
   item(): number {
     if (this.numel() !== 1) {
-      fail('invalid-argument', `a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
+      fail('invalid-argument', 'only one element tensors can be converted to Python scalars');
     }
     return this.values()[0]!;
   }
@@ -187,6 +188,9 @@ export class Tensor {
   sqrt(): Tensor { return F.unary('sqrt', this); }
   abs(): Tensor { return F.unary('abs', this); }
   reciprocal(): Tensor { return F.unary('reciprocal', this); }
+  sgn(): Tensor { return F.unary('sgn', this); }
+  /** relu's backward: this gradient where `result` > 0, else 0. */
+  thresholdBackward(result: Tensor): Tensor { return F.thresholdBackward(this, result); }
   matmul(other: Tensor): Tensor { return F.matmul(this, other); }
   mm(other: Tensor): Tensor { return F.mm(this, other); }
   mv(other: Tensor): Tensor { return F.mv(this, other); }
