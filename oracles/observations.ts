@@ -21,8 +21,8 @@ export const TOLERANCE: Record<DType, { rtol: number; atol: number }> = {
   float64: { rtol: 1e-12, atol: 1e-14 },
 };
 
-const NON_FINITE: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity };
-const num = (s: unknown): number => (typeof s === 'string' ? NON_FINITE[s] ?? NaN : (s as number));
+const SPELLED: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity, '-0': -0 };
+const num = (s: unknown): number => (typeof s === 'string' ? SPELLED[s] ?? NaN : (s as number));
 
 function flatten(d: Data | undefined, out: number[] = []): number[] {
   if (Array.isArray(d)) for (const x of d) flatten(x, out);

@@ -10,8 +10,11 @@
 
 export type DType = 'float32' | 'float64';
 
-/** A number, or a non-finite value spelled as a string (JSON has no NaN or Infinity). */
-export type Scalar = number | 'nan' | 'inf' | '-inf';
+/**
+ * A number, or a value JSON cannot carry spelled as a string: NaN and the infinities, and negative
+ * zero (JSON.stringify(-0) is "0", so `-0` must be written "-0" to keep its sign).
+ */
+export type Scalar = number | 'nan' | 'inf' | '-inf' | '-0';
 
 /** A scalar or nested arrays of scalars, as `torch.tensor` takes them. */
 export type Data = Scalar | Data[];

@@ -140,6 +140,7 @@ function tensor(data: Data, requiresGrad: boolean, dtype: DType): string {
 function pyData(data: Data): string {
   if (Array.isArray(data)) return `[${data.map(pyData).join(', ')}]`;
   if (data === 'nan' || data === 'inf' || data === '-inf') return `float('${data}')`;
+  if (data === '-0') return '-0.0';
   return float(data);
 }
 

@@ -86,7 +86,7 @@ INPLACE = {'add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'}
 
 def scalar(value):
     """JSON has no NaN or Infinity, so the format spells them as strings."""
-    return float(value) if value in ('nan', 'inf', '-inf') else value
+    return float(value) if value in ('nan', 'inf', '-inf', '-0') else value
 
 
 def to_torch_data(data):
@@ -99,6 +99,8 @@ def to_json_data(value):
         return [to_json_data(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return 'nan' if math.isnan(value) else ('inf' if value > 0 else '-inf')
+    if value == 0 and math.copysign(1.0, value) < 0:
+        return '-0'  # JSON readers in JavaScript would lose the sign of a bare -0.0
     return value
 
 

@@ -144,11 +144,11 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
   }
 }
 
-const NON_FINITE: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity };
+const SPELLED: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity, '-0': -0 };
 
 function decode(d: Data): number | unknown[] {
   if (Array.isArray(d)) return d.map(decode);
-  return typeof d === 'string' ? NON_FINITE[d]! : d;
+  return typeof d === 'string' ? SPELLED[d]! : d;
 }
 
 function encode(v: unknown): Data {
@@ -157,5 +157,6 @@ function encode(v: unknown): Data {
   if (Number.isNaN(n)) return 'nan';
   if (n === Infinity) return 'inf';
   if (n === -Infinity) return '-inf';
+  if (Object.is(n, -0)) return '-0';
   return n as Scalar;
 }
