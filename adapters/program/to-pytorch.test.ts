@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { Program, Step } from '../../spec/program.ts';
 import { toPytorch } from './to-pytorch.ts';
 import { validateProgram } from './validate.ts';
+import { ONE_STEP as onestep } from './one-step.example.ts';
 
 const PYTHON = '/usr/bin/python3';
 // The real PyTorch 1.13 lives under /usr/bin/python3 (the default `python3` is another interpreter
@@ -21,26 +22,6 @@ function body(steps: Step[], dtype?: Program['dtype']): string {
   return toPytorch(program).split('\n').slice(3).join('\n').trimEnd();
 }
 
-/** The seed document's one-step example: y = 2x^4 + x^3 + 3x^2 + 5x + 1 at x = 2. */
-const onestep: Program = {
-  id: 'document.one-step',
-  steps: [
-    { let: 'x', tensor: 2.0, requiresGrad: true },
-    { let: 'x4', op: 'pow', args: ['x', 4] },
-    { let: 'a', op: 'mul', args: [2, 'x4'] },
-    { let: 'x3', op: 'pow', args: ['x', 3] },
-    { let: 'b', op: 'add', args: ['a', 'x3'] },
-    { let: 'x2', op: 'pow', args: ['x', 2] },
-    { let: 'c', op: 'mul', args: [3, 'x2'] },
-    { let: 'd', op: 'add', args: ['b', 'c'] },
-    { let: 'e', op: 'mul', args: [5, 'x'] },
-    { let: 'f', op: 'add', args: ['d', 'e'] },
-    { let: 'y', op: 'add', args: ['f', 1] },
-    { backward: 'y' },
-    { observe: 'y' },
-    { observe: 'x.grad' },
-  ],
-};
 
 describe('printed Python', () => {
   test('program.pytorch-code prints the one-step example', () => {

@@ -5,29 +5,10 @@ import { OP_NAMES, type Attrs, type OpName, type Program, type Step } from '../.
 import {
   MAX_ELEMENTS, MAX_STEPS, ProgramError, validateFixture, validateProgram, type Fixture, type ProgramProblem,
 } from './validate.ts';
+import { ONE_STEP as onestep } from './one-step.example.ts';
 
 const program = (steps: unknown[], extra: object = {}): unknown => ({ id: 'test.program', ...extra, steps });
 
-/** The seed document's one-step example: y = 2x^4 + x^3 + 3x^2 + 5x + 1 at x = 2. */
-const onestep: Program = {
-  id: 'document.one-step',
-  steps: [
-    { let: 'x', tensor: 2.0, requiresGrad: true },
-    { let: 'x4', op: 'pow', args: ['x', 4] },
-    { let: 'a', op: 'mul', args: [2, 'x4'] },
-    { let: 'x3', op: 'pow', args: ['x', 3] },
-    { let: 'b', op: 'add', args: ['a', 'x3'] },
-    { let: 'x2', op: 'pow', args: ['x', 2] },
-    { let: 'c', op: 'mul', args: [3, 'x2'] },
-    { let: 'd', op: 'add', args: ['b', 'c'] },
-    { let: 'e', op: 'mul', args: [5, 'x'] },
-    { let: 'f', op: 'add', args: ['d', 'e'] },
-    { let: 'y', op: 'add', args: ['f', 1] },
-    { backward: 'y' },
-    { observe: 'y' },
-    { observe: 'x.grad' },
-  ],
-};
 
 /** The problems a validation reports (fails the test if it reports none). */
 function problems(run: () => unknown): ProgramProblem[] {

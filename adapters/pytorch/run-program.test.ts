@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import type { Observations, Program } from '../../spec/program.ts';
+import { ONE_STEP } from '../program/one-step.example.ts';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./run_program.py', import.meta.url));
@@ -16,26 +17,6 @@ function run(programs: Program[]): Observations[] {
   return JSON.parse(result.stdout) as Observations[];
 }
 
-/** The seed document's one-step example: y = 2x^4 + x^3 + 3x^2 + 5x + 1 at x = 2. */
-const ONE_STEP: Program = {
-  id: 'document.one-step',
-  steps: [
-    { let: 'x', tensor: 2.0, requiresGrad: true },
-    { let: 'x4', op: 'pow', args: ['x', 4] },
-    { let: 'a', op: 'mul', args: [2, 'x4'] },
-    { let: 'b', op: 'pow', args: ['x', 3] },
-    { let: 'ab', op: 'add', args: ['a', 'b'] },
-    { let: 'x2', op: 'pow', args: ['x', 2] },
-    { let: 'c', op: 'mul', args: [3, 'x2'] },
-    { let: 'abc', op: 'add', args: ['ab', 'c'] },
-    { let: 'd', op: 'mul', args: [5, 'x'] },
-    { let: 'abcd', op: 'add', args: ['abc', 'd'] },
-    { let: 'y', op: 'add', args: ['abcd', 1] },
-    { observe: 'y' },
-    { backward: 'y' },
-    { observe: 'x.grad' },
-  ],
-};
 
 const TWICE: Program = {
   id: 'backward-twice',
