@@ -1,16 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ProgramError, validateProgram } from '../adapters/program/validate.ts';
-import { referenceAdapter } from '../adapters/reference/index.ts';
+import { ENGINES } from '../adapters/index.ts';
 import { runProgram } from '../adapters/reference/run-program.ts';
-import type { Adapter } from '../adapters/types.ts';
 import { loadFixtures } from './fixtures.ts';
 import { formatReport, reportJson } from './report.ts';
 import { DEFAULT_SEED, runSuite } from './suite.ts';
 import { writeAtomic } from './write-atomic.ts';
 
 /** Exit codes: 0 conforms, 1 non-conformance found, 2 usage or adapter failure. */
-const ENGINES: Record<string, Adapter> = { reference: referenceAdapter };
 
 const program = new Command()
   .name('gradspec')

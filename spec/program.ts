@@ -104,7 +104,7 @@ export interface Program {
 /** What an engine reports for one `observe` step. A field an engine cannot report is left out. */
 export interface Observation {
   label: string;
-  /** True when the reference is a `.grad` that is None; no other field is then given. */
+  /** True when the reference is None (a `.grad` not yet set, or an unused input's result of autograd.grad); no other field is then given. */
   none?: boolean;
   value?: Data;
   shape?: number[];

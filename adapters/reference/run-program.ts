@@ -78,7 +78,8 @@ export function runProgram(program: Program): Observations {
 
   const observe = (r: string, label: string): Observation => {
     const [name, grad] = r.split('.') as [string, string | undefined];
-    const t = grad ? (env.get(name)?.grad ?? null) : ref(r);
+    // A `.grad` that is None, or a name bound to None by autograd.grad(allowUnused), reads as none.
+    const t = grad ? (env.get(name)?.grad ?? null) : (env.get(name) ?? null);
     if (t === null) return { label, none: true };
     return {
       label,

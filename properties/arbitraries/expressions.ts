@@ -1,0 +1,134 @@
+import fc from 'fast-check';
+import type { Arg, OpName } from '../../spec/program.ts';
+import type { ProgramBuilder } from '../build.ts';
+import { coefficient, ordinary } from './numbers.ts';
+
+/** A random expression over the variables a and b, before domain guards are applied. */
+export type Expr =
+  | { kind: 'var'; name: 'a' | 'b' }
+  | { kind: 'const'; value: number }
+  | { kind: 'unary'; op: UnaryOp; arg: Expr }
+  | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr };
+
+export const UNARY = ['neg', 'sin', 'cos', 'tanh', 'sigmoid', 'exp', 'log', 'sqrt', 'tan', 'reciprocal', 'abs', 'relu'] as const;
+export const BINARY = ['add', 'sub', 'mul', 'div', 'pow', 'powInt'] as const;
+export type UnaryOp = (typeof UNARY)[number];
+export type BinaryOp = (typeof BINARY)[number];
+
+/**
+ * Expression trees over every differentiable elementwise op. The leaf arbitrary comes first and
+ * cross-shrinking is on, so a failure shrinks towards a small tree (fast-check's recursive
+ * structure guidance); simple choices come first in each list for the same reason.
+ */
+export const expressions = (maxDepth = 5): fc.Arbitrary<Expr> =>
+  fc.letrec<{ expr: Expr; leaf: Expr; node: Expr }>((tie) => ({
+    expr: fc.oneof({ maxDepth, depthSize: 'small', withCrossShrink: true }, tie('leaf'), tie('node')),
+    leaf: fc.oneof(
+      fc.constantFrom<'a' | 'b'>('a', 'b').map((name): Expr => ({ kind: 'var', name })),
+      coefficient().map((value): Expr => ({ kind: 'const', value })),
+    ),
+    node: fc.oneof(
+      fc.record({ kind: fc.constant('unary' as const), op: fc.constantFrom(...UNARY), arg: tie('expr') }),
+      fc.record({ kind: fc.constant('binary' as const), op: fc.constantFrom(...BINARY), left: tie('expr'), right: tie('expr') }),
+    ),
+  })).expr;
+
+/** A sample: an expression and the point (a, b) it is evaluated at. */
+export interface ExprSample { expr: Expr; a: number; b: number }
+
+export const expressionSamples = (maxDepth = 5): fc.Arbitrary<ExprSample> =>
+  fc.record({ expr: expressions(maxDepth), a: ordinary(), b: ordinary() }, { noNullPrototype: true });
+
+/**
+ * Emits the steps for an expression, keeping every op inside its domain: log, sqrt, reciprocal
+ * and divisors see e*e + c (positive), exp and tan see a tanh (bounded, away from poles), and a
+ * tensor exponent has a positive base. Constant subtrees are folded so no op has two numbers.
+ * Returns the name of the result, or a number for a constant expression.
+ */
+export function emit(b: ProgramBuilder, e: Expr, vars: { a: string; b: string }): Arg {
+  const positive = (x: Arg, c: number): Arg => b.op('add', [b.op('mul', [x, x]), c]);
+  switch (e.kind) {
+    case 'var': return vars[e.name];
+    case 'const': return e.value;
+    case 'unary': {
+      const x = emit(b, e.arg, vars);
+      if (typeof x === 'number') return foldUnary(e.op, x);
+      switch (e.op) {
+        case 'log': return b.op('log', [positive(x, 0.5)]);
+        case 'sqrt': return b.op('sqrt', [positive(x, 0.25)]);
+        case 'reciprocal': return b.op('reciprocal', [positive(x, 0.5)]);
+        case 'exp': return b.op('exp', [b.op('tanh', [x])]);
+        case 'tan': return b.op('tan', [b.op('mul', [b.op('tanh', [x]), 1.2])]);
+        default: return b.op(e.op as OpName, [x]);
+      }
+    }
+    case 'binary': {
+      const l = emit(b, e.left, vars);
+      const r = emit(b, e.right, vars);
+      if (typeof l === 'number' && typeof r === 'number') return foldBinary(e.op, l, r);
+      switch (e.op) {
+        case 'div': return b.op('div', [l, typeof r === 'number' ? (Math.abs(r) < 0.25 ? r + 1 : r) : positive(r, 0.5)]);
+        case 'pow': {
+          const base = typeof l === 'number' ? Math.abs(l) + 0.5 : positive(l, 0.5);
+          const exponent = typeof r === 'number' ? r : b.op('tanh', [r]);
+          return typeof base === 'number' && typeof exponent === 'number' ? base ** exponent : b.op('pow', [base, exponent]);
+        }
+        case 'powInt': return typeof l === 'number' ? l * l : b.op('pow', [l, 2 + (Math.abs(Math.round(typeof r === 'number' ? r : 1)) % 2)]);
+        default: return b.op(e.op, [l, r]);
+      }
+    }
+  }
+}
+
+function foldUnary(op: UnaryOp, x: number): number {
+  switch (op) {
+    case 'neg': return -x;
+    case 'sin': return Math.sin(x);
+    case 'cos': return Math.cos(x);
+    case 'tanh': return Math.tanh(x);
+    case 'sigmoid': return 1 / (1 + Math.exp(-x));
+    case 'exp': return Math.exp(Math.tanh(x));
+    case 'log': return Math.log(x * x + 0.5);
+    case 'sqrt': return Math.sqrt(x * x + 0.25);
+    case 'tan': return Math.tan(Math.tanh(x) * 1.2);
+    case 'reciprocal': return 1 / (x * x + 0.5);
+    case 'abs': return Math.abs(x);
+    case 'relu': return Math.max(x, 0);
+  }
+}
+
+function foldBinary(op: BinaryOp, l: number, r: number): number {
+  switch (op) {
+    case 'add': return l + r;
+    case 'sub': return l - r;
+    case 'mul': return l * r;
+    case 'div': return l / (Math.abs(r) < 0.25 ? r + 1 : r);
+    case 'pow': return (Math.abs(l) + 0.5) ** r;
+    case 'powInt': return l * l;
+  }
+}
+
+/**
+ * The expression plus a * b, so that both variables always reach the result and the result is a
+ * tensor even when the expression folds to a constant.
+ */
+export function emitRoot(b: ProgramBuilder, e: Expr, vars: { a: string; b: string }): string {
+  return b.op('add', [emit(b, e, vars), b.op('mul', [vars.a, vars.b])]);
+}
+
+/** Polynomials of degree 1 to 8 with small coefficients (the seed document's 2x^4 + x^3 + 3x^2 + 5x + 1 is one). */
+export interface PolySample { coefficients: number[]; x: number }
+
+export const polynomials = (): fc.Arbitrary<PolySample> =>
+  fc.record({ coefficients: fc.array(coefficient(), { minLength: 2, maxLength: 9 }), x: ordinary() }, { noNullPrototype: true });
+
+/** y = c0 + c1 x + c2 x^2 + ..., written as the document writes it: powers, scalar products, sums. */
+export function emitPolynomial(b: ProgramBuilder, p: PolySample, x: string): string {
+  let y: string | null = null;
+  for (let k = p.coefficients.length - 1; k >= 1; k--) {
+    const power = k === 1 ? x : b.op('pow', [x, k]);
+    const term = b.op('mul', [p.coefficients[k]!, power]);
+    y = y === null ? term : b.op('add', [y, term]);
+  }
+  return b.op('add', [y!, p.coefficients[0]!]);
+}

@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import { toPytorch } from '../adapters/program/to-pytorch.ts';
+import type { Adapter } from '../adapters/types.ts';
+import type { ClauseId } from '../spec/clauses.ts';
+import type { Observations, Program } from '../spec/program.ts';
+
+/**
+ * A property: random samples become programs, an engine runs them through its adapter, and a
+ * judge (usually an oracle) decides. Properties never touch an engine directly, so the same
+ * property checks any engine that has an adapter.
+ */
+export interface Property<T> {
+  /** Stable id, e.g. `gradient.polynomial.symbolic`. */
+  id: string;
+  /** The spec clauses it checks; the first is the one its test title starts with. */
+  clauses: readonly [ClauseId, ...ClauseId[]];
+  title: string;
+  arbitrary: fc.Arbitrary<T>;
+  /** The programs one sample runs, in one batch. */
+  programs: (sample: T) => Program[];
+  /** Null when the observations satisfy the property, else what went wrong. */
+  judge: (sample: T, observed: Observations[], engine: Adapter) => string | null;
+  /** Samples the oracles cannot judge (kinks, overflow) are skipped, never counted as passes. */
+  precondition?: (sample: T) => boolean;
+  /** A share of the default number of runs, for properties whose samples are expensive. */
+  runsFactor?: number;
+}
+
+export interface PropertyResult {
+  id: string;
+  clauses: readonly string[];
+  title: string;
+  status: 'pass' | 'fail';
+  numRuns: number;
+  skipped: number;
+  seed: number;
+  /** Replays the failure: pass it with the seed to fast-check (GRADSPEC_PATH). */
+  path?: string;
+  message?: string;
+  /** The shrunk counterexample's programs. */
+  programs?: Program[];
+}
+
+export const DEFAULT_SEED = 20261126;
+export const DEFAULT_RUNS = 200;
+
+export function settings(): { seed: number; numRuns: number; path?: string } {
+  const seed = Number(process.env.GRADSPEC_SEED ?? DEFAULT_SEED);
+  const numRuns = Number(process.env.GRADSPEC_RUNS ?? DEFAULT_RUNS);
+  const path = process.env.GRADSPEC_PATH;
+  return path ? { seed, numRuns, path } : { seed, numRuns };
+}
+
+class Judgement extends Error {}
+
+export async function checkProperty<T>(
+  p: Property<T>,
+  adapter: Adapter,
+  options: { seed: number; numRuns: number; path?: string } = settings(),
+): Promise<PropertyResult> {
+  const numRuns = Math.max(1, Math.round(options.numRuns * (p.runsFactor ?? 1)));
+  let skipped = 0;
+  const prop = fc.asyncProperty(p.arbitrary, async (sample) => {
+    if (p.precondition && !p.precondition(sample)) {
+      skipped++;
+      fc.pre(false);
+    }
+    const observed = await adapter.run(p.programs(sample));
+    const problem = p.judge(sample, observed, adapter);
+    if (problem !== null) throw new Judgement(problem);
+  });
+  const details = await fc.check(prop, {
+    seed: options.seed,
+    numRuns,
+    ...(options.path ? { path: options.path, endOnFailure: true } : {}),
+  });
+  const base = { id: p.id, clauses: p.clauses, title: p.title, numRuns: details.numRuns, skipped, seed: options.seed };
+  if (!details.failed) return { ...base, status: 'pass' };
+  const sample = details.counterexample?.[0] as T | undefined;
+  const error = details.errorInstance;
+  const message = error instanceof Judgement ? error.message : `the engine threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+  return {
+    ...base,
+    status: 'fail',
+    path: details.counterexamplePath ?? undefined,
+    message,
+    programs: sample === undefined ? [] : p.programs(sample),
+  };
+}
+
+/** What a person needs to act on a failure: the clause, how to replay it, and the shrunk program. */
+export function formatFailure(r: PropertyResult, engine: string): string {
+  const lines = [
+    `${r.clauses[0]} ${r.title} — property ${r.id} failed on engine ${engine}`,
+    `  ${r.message ?? ''}`,
+    `  seed ${r.seed}, path ${r.path ?? '?'}; replay: GRADSPEC_SEED=${r.seed} GRADSPEC_PATH=${r.path ?? ''} npx gradspec check --engine ${engine}`,
+  ];
+  for (const program of r.programs ?? []) {
+    lines.push(`  shrunk program ${program.id} (JSON):`, `    ${JSON.stringify(program)}`);
+    lines.push('  as PyTorch code:', ...toPytorch(program).trimEnd().split('\n').map((l) => `    ${l}`));
+  }
+  return lines.join('\n');
+}
