@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CLAUSES } from '../spec/clauses.ts';
+import { PROPERTIES } from '../properties/index.ts';
 import { loadFixtures } from './fixtures.ts';
 
 /**
- * Who cites which clause: test titles (which start with the clause id they check) and fixtures
- * (their `clauses` list). The coverage test and the "Checked by" lines of spec/autograd.md use it.
+ * Who cites which clause: test titles (which start with the clause id they check), fixtures
+ * (their `clauses` list) and properties (theirs). The coverage test and the "Checked by" lines of spec/autograd.md use it.
  */
 export const ROOT = new URL('../', import.meta.url).pathname;
 const SKIP = new Set(['node_modules', '.git']);
@@ -53,6 +54,9 @@ export function collectCitations(): Citations {
       else strays.push({ file, title: `clause ${id}` });
     }
   }
+  for (const p of PROPERTIES) {
+    for (const id of p.clauses) byClause.get(id)?.add(`property:${p.id}`);
+  }
   return { byClause: new Map([...byClause].map(([k, v]) => [k, [...v].sort()])), strays };
 }
 
@@ -60,8 +64,9 @@ export function collectCitations(): Citations {
 export function checkedByLine(files: readonly string[]): string {
   if (files.length === 0) return 'Checked by: —';
   const fixtures = files.filter((f) => f.startsWith('fixtures/') && f.endsWith('.json'));
-  const tests = files.filter((f) => !fixtures.includes(f));
-  const parts = [...tests.map((f) => `\`${f}\``)];
+  const properties = files.filter((f) => f.startsWith('property:')).map((f) => f.slice('property:'.length));
+  const tests = files.filter((f) => !fixtures.includes(f) && !f.startsWith('property:'));
+  const parts = [...tests.map((f) => `\`${f}\``), ...properties.map((p) => `property \`${p}\``)];
   if (fixtures.length > 0) {
     const shown = fixtures.slice(0, 4).map((f) => `\`${f}\``);
     parts.push(fixtures.length > 4 ? `${shown.join(', ')} and ${fixtures.length - 4} more fixtures` : shown.join(', '));

@@ -20,13 +20,22 @@ program
   .description('run the conformance suite against an engine and report per spec clause')
   .option('--engine <name>', `engine to check (${Object.keys(ENGINES).join(', ')})`, 'reference')
   .option('--json <file>', 'write the per-clause report as JSON')
-  .option('--seed <n>', 'seed for generated cases', String(DEFAULT_SEED))
-  .action(async (opts: { engine: string; json?: string; seed: string }) => {
+  .option('--seed <n>', 'seed for generated cases (default: GRADSPEC_SEED or a fixed seed)', process.env.GRADSPEC_SEED ?? String(DEFAULT_SEED))
+  .option('--runs <n>', 'samples per property (default: GRADSPEC_RUNS or 200)', process.env.GRADSPEC_RUNS ?? '200')
+  .action(async (opts: { engine: string; json?: string; seed: string; runs: string }) => {
     const adapter = ENGINES[opts.engine];
     if (!adapter) throw new UsageError(`unknown engine '${opts.engine}'; known: ${Object.keys(ENGINES).join(', ')}`);
     const seed = Number(opts.seed);
     if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
-    const report = await runSuite(adapter, loadFixtures(), seed);
+    const runs = Number(opts.runs);
+    if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got '${opts.runs}'`);
+    const tty = process.stderr.isTTY;
+    const report = await runSuite(adapter, loadFixtures(), {
+      seed, runs, ...(process.env.GRADSPEC_PATH ? { path: process.env.GRADSPEC_PATH } : {}),
+      // A progress line only on a terminal, so logs and pipes stay clean.
+      onProgress: tty ? (done, total, what) => process.stderr.write(`\r  checking ${done}/${total} ${what}\u001b[K`) : undefined,
+    });
+    if (tty) process.stderr.write('\r\u001b[K');
     process.stdout.write(`${formatReport(report)}\n`);
     if (opts.json) writeAtomic(opts.json, reportJson(report));
     process.exitCode = report.summary.failed > 0 ? 1 : 0;

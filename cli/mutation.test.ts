@@ -15,7 +15,7 @@ const fixtures = loadFixtures();
 async function failingClausesWith(patch: () => () => void): Promise<string[]> {
   const restore = patch();
   try {
-    const report = await runSuite(referenceAdapter, fixtures);
+    const report = await runSuite(referenceAdapter, fixtures, { runs: 50 });
     return report.clauses.filter((c) => c.status === 'fail').map((c) => c.id);
   } finally {
     restore();

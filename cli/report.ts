@@ -6,7 +6,8 @@ const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.
 export function formatReport(report: Report): string {
   const lines: string[] = [];
   const { engine, summary } = report;
-  lines.push(`gradspec check: engine ${engine.name} ${engine.version} (follows ${engine.profile}), seed ${report.seed}`);
+  const props = report.checks.filter((c) => c.kind === 'property');
+  lines.push(`gradspec check: engine ${engine.name} ${engine.version} (follows ${engine.profile}), seed ${report.seed}, ${report.runs} runs per property`);
   lines.push('');
   lines.push(`  ${pad('clause', 30)} ${pad('status', 9)} checks`);
   for (const c of report.clauses.filter((c) => c.status !== 'unchecked')) {
@@ -17,15 +18,25 @@ export function formatReport(report: Report): string {
     lines.push('');
     lines.push(`  not checked by this suite (${unchecked.length}): ${unchecked.join(', ')}`);
   }
-  const notes = report.checks.flatMap((c) => c.notes.map((n) => `${c.fixture}: ${n}`));
+  const skipped = props.reduce((n, c) => n + (c.runs?.skipped ?? 0), 0);
+  const samples = props.reduce((n, c) => n + (c.runs?.run ?? 0), 0);
+  if (props.length > 0) {
+    lines.push('');
+    lines.push(`  properties: ${props.length}, ${samples} samples judged, ${skipped} samples skipped (no oracle can judge them: kinks, overflow)`);
+  }
+  const notes = report.checks.flatMap((c) => c.notes.map((n) => `${c.id}: ${n}`));
   if (notes.length > 0) {
     lines.push('');
     lines.push('Recorded differences from the seed document (applied, not hidden):');
     for (const n of notes) lines.push(`  - ${n}`);
   }
-  for (const c of report.checks.filter((c) => c.status === 'fail')) {
+  for (const c of report.checks.filter((c) => c.status === 'fail' && c.kind === 'property')) {
     lines.push('');
-    lines.push(`FAIL ${c.fixture} (${c.file}) — clauses ${c.clauses.join(', ')}`);
+    lines.push(`FAIL ${c.message ?? c.id}`);
+  }
+  for (const c of report.checks.filter((c) => c.status === 'fail' && c.kind === 'fixture')) {
+    lines.push('');
+    lines.push(`FAIL ${c.id} (${c.file}) — clauses ${c.clauses.join(', ')}`);
     for (const m of c.mismatches) {
       const detail = m.detail ? `: ${m.detail}` : '';
       lines.push(`  ${m.label} ${m.field}${detail}`);

@@ -26,6 +26,10 @@ export interface Property<T> {
   runsFactor?: number;
 }
 
+/** A property of any sample type, for lists of properties. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyProperty = Property<any>;
+
 export interface PropertyResult {
   id: string;
   clauses: readonly string[];

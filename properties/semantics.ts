@@ -4,7 +4,7 @@ import { expressionSamples, emitRoot, type ExprSample } from './arbitraries/expr
 import { ordinary } from './arbitraries/numbers.ts';
 import { nest, numel, ProgramBuilder } from './build.ts';
 import { closeAll, errorOf, find, valuesOf } from './observed.ts';
-import type { Property } from './property.ts';
+import type { AnyProperty, Property } from './property.ts';
 
 /*
  * Semantics properties: the engine is compared with itself under the rules of the spec
@@ -260,4 +260,4 @@ export const leafInplace: Property<{ enabled: boolean; requiresGrad: boolean }> 
   },
 };
 
-export const SEMANTICS = [accumulate, zeroGrad, gradReturns, allowUnused, explicitGradient, noGrad, detach, leafOnly, implicitNonScalar, leafInplace];
+export const SEMANTICS: AnyProperty[] = [accumulate, zeroGrad, gradReturns, allowUnused, explicitGradient, noGrad, detach, leafOnly, implicitNonScalar, leafInplace];

@@ -1,0 +1,56 @@
+import type { Program } from '../spec/program.ts';
+import { walkProgram, type Algebra, type BinaryOp, type UnaryOp } from './walk.ts';
+
+/**
+ * A float64 forward interpreter, written apart from the engine so that finite differences judge
+ * the engine's gradients against an independent forward meaning. Plain Math, no mathjs: finite
+ * differences call it thousands of times.
+ */
+
+export interface Evaluated { shape: number[]; values: Float64Array }
+
+const UNARY: Record<UnaryOp, (x: number) => number> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  tanh: Math.tanh,
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  relu: (x) => (x > 0 ? x : Number.isNaN(x) ? NaN : 0),
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  reciprocal: (x) => 1 / x,
+};
+
+const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  // Math.pow(1, NaN) and Math.pow(1, ±Infinity) are NaN in JavaScript, 1 in C (and in PyTorch).
+  pow: (a, b) => (a === 1 ? 1 : Math.pow(a, b)),
+};
+
+const FLOAT64: Algebra<number> = {
+  leaf: (_name, _index, value) => value,
+  constant: (value) => value,
+  unary: (op, a) => UNARY[op](a),
+  binary: (op, a, b) => BINARY[op](a, b),
+  sum: (terms) => {
+    let s = 0;
+    for (const t of terms) s += t;
+    return s;
+  },
+  detach: (_name, _index, a) => a,
+};
+
+/** Every bound name's shape and values; `overrides` replaces leaf values (same length). */
+export function evaluateProgram(program: Program, overrides?: ReadonlyMap<string, ArrayLike<number>>): Map<string, Evaluated> {
+  const out = new Map<string, Evaluated>();
+  for (const [name, { shape, data }] of walkProgram(program, FLOAT64, overrides)) {
+    out.set(name, { shape, values: Float64Array.from(data) });
+  }
+  return out;
+}

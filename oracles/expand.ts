@@ -1,0 +1,86 @@
+import type { Program } from '../spec/program.ts';
+import { walkProgram, type Algebra, type BinaryOp, type UnaryOp } from './walk.ts';
+
+/**
+ * A program's forward computation as mathjs expressions, one per element, in terms of the leaf
+ * elements `<leaf>_<flatindex>`. Every stored element is an atom (a symbol, a constant or a
+ * parenthesised expression), so an op parenthesises its operands once and never again.
+ *
+ * Expressions are not shared: a name used many times is copied into each use, so sizes can grow
+ * exponentially. Elements longer than MAX_ELEMENT_CHARS are refused with an Error.
+ */
+
+export const MAX_ELEMENT_CHARS = 200_000;
+
+export interface Expanded { shape: number[]; exprs: string[] }
+
+export interface Expansion {
+  names: Map<string, Expanded>;
+  /**
+   * Detached elements are fresh symbols (`d$<name>_<i>`, `$` cannot occur in program names), so
+   * derivative() sees constants. Each maps to the expression it stands for, in program order: an
+   * entry may use earlier entries' symbols. Evaluate them in order to get their values at a point.
+   */
+  detached: Map<string, string>;
+}
+
+export const leafSymbol = (name: string, index: number): string => `${name}_${index}`;
+export const detachedSymbol = (name: string, index: number): string => `d$${name}_${index}`;
+
+/** A number as mathjs parses it exactly: String() round-trips, and signs and exponents get parentheses. */
+export function numberLiteral(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (!Number.isFinite(n)) return n > 0 ? 'Infinity' : '(-Infinity)';
+  if (Object.is(n, -0)) return '(-0)';
+  const s = String(n);
+  return n < 0 || s.includes('e') ? `(${s})` : s;
+}
+
+const UNARY_FORMS: Record<UnaryOp, (e: string) => string> = {
+  neg: (e) => `(-${e})`,
+  exp: (e) => `exp(${e})`,
+  log: (e) => `log(${e})`,
+  sin: (e) => `sin(${e})`,
+  cos: (e) => `cos(${e})`,
+  tan: (e) => `tan(${e})`,
+  tanh: (e) => `tanh(${e})`,
+  sigmoid: (e) => `(1 / (1 + exp(-${e})))`, // mathjs cannot differentiate a sigmoid function
+  relu: (e) => `max(${e}, 0)`, // symbolic.ts rewrites this before differentiating
+  sqrt: (e) => `sqrt(${e})`,
+  abs: (e) => `abs(${e})`,
+  reciprocal: (e) => `(1 / ${e})`,
+};
+
+const BINARY_FORMS: Record<BinaryOp, string> = { add: '+', sub: '-', mul: '*', div: '/', pow: '^' };
+
+function checked(expr: string): string {
+  if (expr.length > MAX_ELEMENT_CHARS) {
+    throw new Error(`expandProgram: an element's expression exceeds ${MAX_ELEMENT_CHARS} characters (a value reused too often); use finite differences for this program`);
+  }
+  return expr;
+}
+
+export function expandWithDetached(program: Program): Expansion {
+  const detached = new Map<string, string>();
+  const algebra: Algebra<string> = {
+    leaf: (name, index) => leafSymbol(name, index),
+    constant: numberLiteral,
+    unary: (op, a) => checked(UNARY_FORMS[op](a)),
+    binary: (op, a, b) => checked(`(${a} ${BINARY_FORMS[op]} ${b})`),
+    sum: (terms) => (terms.length === 0 ? '0' : terms.length === 1 ? terms[0]! : checked(`(${terms.join(' + ')})`)),
+    detach: (name, index, a) => {
+      const symbol = detachedSymbol(name, index);
+      detached.set(symbol, a);
+      return symbol;
+    },
+  };
+  const env = walkProgram(program, algebra);
+  const names = new Map<string, Expanded>();
+  for (const [name, { shape, data }] of env) names.set(name, { shape, exprs: data });
+  return { names, detached };
+}
+
+/** For every bound name: its shape and one expression per element (row-major). */
+export function expandProgram(program: Program): Map<string, Expanded> {
+  return expandWithDetached(program).names;
+}

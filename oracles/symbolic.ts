@@ -1,0 +1,185 @@
+import type { EvalFunction, MathNode } from 'mathjs';
+import type { Program } from '../spec/program.ts';
+import { flattenData } from './data.ts';
+import { expandWithDetached, leafSymbol, type Expansion } from './expand.ts';
+import { math } from './mathjs.ts';
+import { leafSteps } from './walk.ts';
+
+/**
+ * Exact derivatives from mathjs, evaluated in float64.
+ *
+ * Always `derivative(..., { simplify: false })`: simplify is about 100 times slower and rewrites
+ * `(x^2)^(1/2)` to `x` (mathjs#3329), a wrong answer for negative x.
+ *
+ * Kinks: mathjs cannot differentiate `max` (so not relu) and turns `abs(e)` into `abs(e)/e`, NaN at
+ * 0. Before differentiating, `max(e, 0)` becomes `e * H` and `abs(e)` becomes `e * S`, where H and
+ * S are fresh symbols that derivative() treats as constants and whose values are set at the point:
+ * H = (e > 0 ? 1 : 0), S = sign(e). Away from e = 0 this is exactly the derivative; at e = 0 it
+ * gives 0, which is also what PyTorch's relu and abs backward give there.
+ */
+
+export type Scope = Readonly<Record<string, number>> | ReadonlyMap<string, number>;
+
+interface Step { symbol: string; kind: 'relu' | 'abs'; inner: EvalFunction }
+
+interface Entry {
+  value: EvalFunction;
+  /** The expression with relu and abs rewritten, and its step symbols in evaluation order. */
+  node: MathNode;
+  steps: Step[];
+  symbols: Set<string>;
+  first: Map<string, EvalFunction>;
+  second: Map<string, EvalFunction>;
+}
+
+// Expressions can be large; the cap bounds memory while keeping a property run's working set.
+const CACHE_LIMIT = 500;
+const cache = new Map<string, Entry>();
+
+function entry(expr: string): Entry {
+  const hit = cache.get(expr);
+  if (hit) {
+    cache.delete(expr); // move to the back: least recently used entries leave first
+    cache.set(expr, hit);
+    return hit;
+  }
+  const parsed = math.parse(expr);
+  const steps: Step[] = [];
+  const made: Entry = {
+    value: parsed.compile(),
+    node: rewriteKinks(parsed, steps),
+    steps,
+    symbols: new Set(parsed.filter((n) => math.isSymbolNode(n)).map((n) => (n as unknown as { name: string }).name)),
+    first: new Map(),
+    second: new Map(),
+  };
+  cache.set(expr, made);
+  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  return made;
+}
+
+/** Bottom-up, so an inner kink's step comes before the outer one that uses it. */
+function rewriteKinks(node: MathNode, steps: Step[]): MathNode {
+  const mapped = node.map((child) => rewriteKinks(child, steps));
+  if (!math.isFunctionNode(mapped)) return mapped;
+  const name = mapped.fn.name;
+  const [e, zero] = mapped.args;
+  const isRelu = name === 'max' && mapped.args.length === 2 && math.isConstantNode(zero) && zero.value === 0;
+  const isAbs = name === 'abs' && mapped.args.length === 1;
+  if (!e || (!isRelu && !isAbs)) return mapped;
+  const symbol = `${isRelu ? 'relu' : 'sign'}$${steps.length}`; // `$` keeps it apart from leaf symbols
+  steps.push({ symbol, kind: isRelu ? 'relu' : 'abs', inner: e.compile() });
+  return new math.OperatorNode('*', 'multiply', [new math.ParenthesisNode(e), new math.SymbolNode(symbol)]);
+}
+
+const asNumber = (v: unknown): number => (typeof v === 'number' ? v : NaN);
+
+/** The scope as a Map (mathjs rejects null-prototype objects), with the step symbols set. */
+function fullScope(e: Entry, scope: Scope): Map<string, number> {
+  const out = scope instanceof Map ? new Map(scope) : new Map(Object.entries(scope));
+  for (const step of e.steps) {
+    const v = asNumber(step.inner.evaluate(out));
+    out.set(step.symbol, step.kind === 'relu' ? (v > 0 ? 1 : 0) : Math.sign(v));
+  }
+  return out;
+}
+
+function firstDerivative(e: Entry, v: string): EvalFunction {
+  let d = e.first.get(v);
+  if (!d) {
+    d = math.derivative(e.node, v, { simplify: false }).compile();
+    e.first.set(v, d);
+  }
+  return d;
+}
+
+export function evaluate(expr: string, scope: Scope): number {
+  const e = entry(expr);
+  return asNumber(e.value.evaluate(scope instanceof Map ? scope : new Map(Object.entries(scope))));
+}
+
+/** First partials of `expr` with respect to each of `vars`, at `scope`. */
+export function gradientAt(expr: string, vars: readonly string[], scope: Scope): Float64Array {
+  const e = entry(expr);
+  const s = fullScope(e, scope);
+  return Float64Array.from(vars, (v) => (e.symbols.has(v) ? asNumber(firstDerivative(e, v).evaluate(s)) : 0));
+}
+
+/** d²expr / (d v1 d v2) at `scope`: the derivative of the derivative. */
+export function secondPartialAt(expr: string, v1: string, v2: string, scope: Scope): number {
+  const e = entry(expr);
+  if (!e.symbols.has(v1) || !e.symbols.has(v2)) return 0;
+  const key = `${v1}\u0000${v2}`;
+  let d = e.second.get(key);
+  if (!d) {
+    const once = math.derivative(e.node, v1, { simplify: false });
+    d = math.derivative(once, v2, { simplify: false }).compile();
+    e.second.set(key, d);
+  }
+  return asNumber(d.evaluate(fullScope(e, scope)));
+}
+
+/**
+ * The leaf values (with `point` overriding some), then the detached symbols evaluated in order:
+ * everything an expanded expression of `program` needs.
+ */
+export function programScope(program: Program, point?: ReadonlyMap<string, ArrayLike<number>>): Map<string, number> {
+  return scopeOf(program, expandWithDetached(program), point);
+}
+
+function scopeOf(program: Program, expansion: Expansion, point?: ReadonlyMap<string, ArrayLike<number>>): Map<string, number> {
+  const scope = new Map<string, number>();
+  for (const leaf of leafSteps(program.steps)) {
+    const { values } = flattenData(leaf.tensor);
+    const given = point?.get(leaf.let) ?? values;
+    if (given.length !== values.length) throw new Error(`point for ${leaf.let} has ${given.length} elements, the leaf ${values.length}`);
+    for (let i = 0; i < values.length; i++) scope.set(leafSymbol(leaf.let, i), given[i]!);
+  }
+  for (const [symbol, expr] of expansion.detached) scope.set(symbol, evaluate(expr, scope));
+  return scope;
+}
+
+/**
+ * The vector-Jacobian product gradOutput^T · d output / d input for each input leaf, at the leaf
+ * values of the program (or `point`). Detached values count as constants.
+ */
+export function symbolicVjp(
+  program: Program,
+  output: string,
+  inputs: readonly string[],
+  gradOutput: ArrayLike<number>,
+  point?: ReadonlyMap<string, ArrayLike<number>>,
+): Map<string, Float64Array> {
+  const expansion = expandWithDetached(program);
+  const out = expansion.names.get(output);
+  if (!out) throw new Error(`${output} is not a value the oracles model`);
+  if (gradOutput.length !== out.exprs.length) {
+    throw new Error(`${output} has ${out.exprs.length} elements but the output gradient ${gradOutput.length} (symbolicGradient needs a one-element output)`);
+  }
+  const scope = scopeOf(program, expansion, point);
+  const leaves = new Map(leafSteps(program.steps).map((l) => [l.let, l]));
+  const result = new Map<string, Float64Array>();
+  for (const input of inputs) {
+    const leaf = leaves.get(input);
+    if (!leaf) throw new Error(`${input} is not a leaf of the program`);
+    const symbols = Array.from(flattenData(leaf.tensor).values, (_, j) => leafSymbol(input, j));
+    const grad = new Float64Array(symbols.length);
+    out.exprs.forEach((expr, k) => {
+      const g = gradOutput[k]!;
+      if (g === 0) return; // a zero weight adds nothing, not even a NaN partial
+      gradientAt(expr, symbols, scope).forEach((d, j) => (grad[j] = grad[j]! + g * d));
+    });
+    result.set(input, grad);
+  }
+  return result;
+}
+
+/** d output / d input for a one-element output, as `output.backward()` accumulates it. */
+export function symbolicGradient(
+  program: Program,
+  output: string,
+  inputs: readonly string[],
+  point?: ReadonlyMap<string, ArrayLike<number>>,
+): Map<string, Float64Array> {
+  return symbolicVjp(program, output, inputs, [1], point);
+}

@@ -1,0 +1,149 @@
+import type { Arg, Attrs, LeafStep, OpStep, Program, Step } from '../spec/program.ts';
+import { flattenData } from './data.ts';
+import {
+  broadcastIndex, broadcastShapes, expandShape, matmulPlan, numel, permuteIndex, reducePlan,
+  reshapeShape, squeezeShape, transposePerm, unsqueezeShape,
+} from './shape.ts';
+
+/**
+ * The forward meaning of a program, walked once over an element algebra: numbers for the float64
+ * interpreter (evaluate.ts), expression strings for the symbolic oracle (expand.ts). Only leaf and
+ * op steps compute values; blocks are walked because their steps compute values too; every other
+ * step (backward, grad, in-place, ...) is skipped.
+ */
+
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'tanh' | 'sigmoid' | 'relu' | 'sqrt' | 'abs' | 'reciprocal';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow';
+
+export interface Algebra<E> {
+  leaf(name: string, index: number, value: number): E;
+  constant(value: number): E;
+  unary(op: UnaryOp, a: E): E;
+  binary(op: BinaryOp, a: E, b: E): E;
+  /** The sum of the terms (reductions and matmul); 0 for none. */
+  sum(terms: E[]): E;
+  /** The same value, cut off from differentiation. */
+  detach(name: string, index: number, a: E): E;
+}
+
+export interface Bound<E> { shape: number[]; data: E[] }
+
+/** The leaf steps of a program, nested blocks included, in order. */
+export function leafSteps(steps: Step[]): LeafStep[] {
+  return steps.flatMap((step): LeafStep[] =>
+    'noGrad' in step ? leafSteps(step.noGrad)
+      : 'enableGrad' in step ? leafSteps(step.enableGrad)
+      : 'tensor' in step ? [step] : []);
+}
+
+const UNARY = new Set<string>(['neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal']);
+const BINARY = new Set<string>(['add', 'sub', 'mul', 'div', 'pow']);
+
+/** Walks `steps` (nested blocks included) in order; `leafValues` overrides leaf data by name. */
+export function walkProgram<E>(
+  program: Program,
+  algebra: Algebra<E>,
+  leafValues?: ReadonlyMap<string, ArrayLike<number>>,
+): Map<string, Bound<E>> {
+  const env = new Map<string, Bound<E>>();
+  const visit = (steps: Step[]): void => {
+    for (const step of steps) {
+      if ('noGrad' in step) visit(step.noGrad);
+      else if ('enableGrad' in step) visit(step.enableGrad);
+      else if ('tensor' in step) {
+        const { shape, values } = flattenData(step.tensor);
+        const override = leafValues?.get(step.let);
+        if (override && override.length !== values.length) {
+          throw new Error(`leaf ${step.let} has ${values.length} elements, the override ${override.length}`);
+        }
+        const source = override ?? values;
+        env.set(step.let, { shape, data: Array.from(values, (_, i) => algebra.leaf(step.let, i, source[i]!)) });
+      } else if ('op' in step) {
+        env.set(step.let, applyOp(step, env, algebra));
+      }
+    }
+  };
+  visit(program.steps);
+  return env;
+}
+
+function argument<E>(arg: Arg, env: Map<string, Bound<E>>, algebra: Algebra<E>): Bound<E> {
+  if (typeof arg === 'number') return { shape: [], data: [algebra.constant(arg)] };
+  const bound = env.get(arg);
+  if (!bound) throw new Error(`${arg} is not a value the oracles model (only leaf and op results are)`);
+  return bound;
+}
+
+const gather = <E>(data: E[], plan: Int32Array): E[] => Array.from(plan, (i) => data[i]!);
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`missing attribute ${what}`);
+  return value;
+}
+
+function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E>): Bound<E> {
+  const args = step.args.map((a) => argument(a, env, algebra));
+  const attrs: Attrs = step.attrs ?? {};
+  const x = args[0]!;
+  const op = step.op;
+  if (UNARY.has(op)) return { shape: x.shape, data: x.data.map((e) => algebra.unary(op as UnaryOp, e)) };
+  if (BINARY.has(op)) {
+    const y = args[1]!;
+    const shape = broadcastShapes(x.shape, y.shape);
+    const xi = broadcastIndex(x.shape, shape);
+    const yi = broadcastIndex(y.shape, shape);
+    const data = Array.from(xi, (i, o) => algebra.binary(op as BinaryOp, x.data[i]!, y.data[yi[o]!]!));
+    return { shape, data };
+  }
+  switch (op) {
+    case 'matmul': {
+      const y = args[1]!;
+      const plan = matmulPlan(x.shape, y.shape);
+      const data: E[] = [];
+      for (let o = 0; o < numel(plan.shape); o++) {
+        const terms: E[] = [];
+        for (let p = o * plan.k; p < (o + 1) * plan.k; p++) {
+          terms.push(algebra.binary('mul', x.data[plan.a[p]!]!, y.data[plan.b[p]!]!));
+        }
+        data.push(algebra.sum(terms));
+      }
+      return { shape: plan.shape, data };
+    }
+    case 'sum':
+    case 'mean': {
+      const plan = reducePlan(x.shape, attrs.dim, attrs.keepdim ?? false);
+      const groups: E[][] = Array.from({ length: numel(plan.shape) }, () => []);
+      x.data.forEach((e, i) => groups[plan.target[i]!]!.push(e));
+      const sums = groups.map((g) => algebra.sum(g));
+      const data = op === 'sum' ? sums : sums.map((s) => algebra.binary('div', s, algebra.constant(plan.count)));
+      return { shape: plan.shape, data };
+    }
+    case 'reshape':
+    case 'view': // contiguity (view's error on a transposed tensor) is not modelled
+      return { shape: reshapeShape(x.shape, need(attrs.shape, 'shape')), data: x.data };
+    case 'expand': {
+      const shape = expandShape(x.shape, need(attrs.shape, 'shape'));
+      return { shape, data: gather(x.data, broadcastIndex(x.shape, shape)) };
+    }
+    case 'transpose':
+    case 't':
+    case 'permute': {
+      if (op === 't' && x.shape.length > 2) throw new Error(`t() expects at most 2 dims, got ${x.shape.length}`);
+      const perm = op === 'permute' ? need(attrs.dims, 'dims')
+        : op === 't' ? transposePerm(x.shape.length, 0, x.shape.length === 2 ? 1 : 0)
+        : transposePerm(x.shape.length, need(attrs.dim0, 'dim0'), need(attrs.dim1, 'dim1'));
+      const { shape, plan } = permuteIndex(x.shape, perm);
+      return { shape, data: gather(x.data, plan) };
+    }
+    case 'unsqueeze':
+      return { shape: unsqueezeShape(x.shape, need(attrs.dim as number | undefined, 'dim')), data: x.data };
+    case 'squeeze':
+      return { shape: squeezeShape(x.shape, attrs.dim as number | undefined), data: x.data };
+    case 'clone':
+      return x;
+    case 'detach':
+      return { shape: x.shape, data: x.data.map((e, i) => algebra.detach(step.let, i, e)) };
+    default:
+      throw new Error(`op ${op} is not modelled by the oracles`);
+  }
+}
