@@ -1,4 +1,4 @@
-import type { Program } from '../spec/program.ts';
+import type { Program, Step } from '../spec/program.ts';
 import { walkProgram, type Algebra, type BinaryOp, type UnaryOp } from './walk.ts';
 
 /**
@@ -33,24 +33,46 @@ const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   pow: (a, b) => (a === 1 ? 1 : Math.pow(a, b)),
 };
 
-const FLOAT64: Algebra<number> = {
-  leaf: (_name, _index, value) => value,
-  constant: (value) => value,
-  unary: (op, a) => UNARY[op](a),
-  binary: (op, a, b) => BINARY[op](a, b),
-  sum: (terms) => {
-    let s = 0;
-    for (const t of terms) s += t;
-    return s;
-  },
-  detach: (_name, _index, a) => a,
-};
-
-/** Every bound name's shape and values; `overrides` replaces leaf values (same length). */
+/**
+ * Every bound name's shape and values. `overrides` replaces leaf values (same length); an override
+ * naming a `detach` result holds that value fixed, so that finite differences see it as the
+ * constant that backward sees (without one, detach is the identity here).
+ */
 export function evaluateProgram(program: Program, overrides?: ReadonlyMap<string, ArrayLike<number>>): Map<string, Evaluated> {
+  const algebra: Algebra<number> = {
+    leaf: (_name, _index, value) => value,
+    constant: (value) => value,
+    unary: (op, a) => UNARY[op](a),
+    binary: (op, a, b) => BINARY[op](a, b),
+    sum: (terms) => {
+      let s = 0;
+      for (const t of terms) s += t;
+      return s;
+    },
+    detach: (name, index, a) => {
+      const held = overrides?.get(name);
+      if (held && index >= held.length) throw new Error(`the override for ${name} is too short`);
+      return held ? held[index]! : a;
+    },
+  };
   const out = new Map<string, Evaluated>();
-  for (const [name, { shape, data }] of walkProgram(program, FLOAT64, overrides)) {
+  for (const [name, { shape, data }] of walkProgram(program, algebra, overrides)) {
     out.set(name, { shape, values: Float64Array.from(data) });
   }
   return out;
+}
+
+/** The value of every `detach` result at the program's point: pass them as overrides to hold them fixed. */
+export function detachedValues(program: Program): Map<string, Float64Array> {
+  const values = evaluateProgram(program);
+  const held = new Map<string, Float64Array>();
+  const visit = (steps: Step[]): void => {
+    for (const step of steps) {
+      if ('noGrad' in step) visit(step.noGrad);
+      else if ('enableGrad' in step) visit(step.enableGrad);
+      else if ('op' in step && step.op === 'detach') held.set(step.let, values.get(step.let)!.values);
+    }
+  };
+  visit(program.steps);
+  return held;
 }

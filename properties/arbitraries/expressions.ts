@@ -20,9 +20,9 @@ export type BinaryOp = (typeof BINARY)[number];
  * cross-shrinking is on, so a failure shrinks towards a small tree (fast-check's recursive
  * structure guidance); simple choices come first in each list for the same reason.
  */
-export const expressions = (maxDepth = 5): fc.Arbitrary<Expr> =>
+export const expressions = (maxDepth = 6): fc.Arbitrary<Expr> =>
   fc.letrec<{ expr: Expr; leaf: Expr; node: Expr }>((tie) => ({
-    expr: fc.oneof({ maxDepth, depthSize: 'small', withCrossShrink: true }, tie('leaf'), tie('node')),
+    expr: fc.oneof({ maxDepth, depthSize: 'large', withCrossShrink: true }, { arbitrary: tie('leaf'), weight: 1 }, { arbitrary: tie('node'), weight: 2 }),
     leaf: fc.oneof(
       fc.constantFrom<'a' | 'b'>('a', 'b').map((name): Expr => ({ kind: 'var', name })),
       coefficient().map((value): Expr => ({ kind: 'const', value })),
@@ -36,7 +36,7 @@ export const expressions = (maxDepth = 5): fc.Arbitrary<Expr> =>
 /** A sample: an expression and the point (a, b) it is evaluated at. */
 export interface ExprSample { expr: Expr; a: number; b: number }
 
-export const expressionSamples = (maxDepth = 5): fc.Arbitrary<ExprSample> =>
+export const expressionSamples = (maxDepth = 6): fc.Arbitrary<ExprSample> =>
   fc.record({ expr: expressions(maxDepth), a: ordinary(), b: ordinary() }, { noNullPrototype: true });
 
 /**

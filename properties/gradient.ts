@@ -1,0 +1,114 @@
+import type fc from 'fast-check';
+import type { Adapter } from '../adapters/types.ts';
+import { compareGradient, FD_SAFETY } from '../oracles/compare.ts';
+import { evaluateProgram } from '../oracles/evaluate.ts';
+import { gradientFD } from '../oracles/finite-difference.ts';
+import { symbolicGradient } from '../oracles/symbolic.ts';
+import type { ClauseId } from '../spec/clauses.ts';
+import type { Observations, Program, Step } from '../spec/program.ts';
+import { find, flat, closeAll, errorOf } from './observed.ts';
+import type { Property } from './property.ts';
+
+/**
+ * Gradient properties: a program computes a scalar `out` from leaves that require grad; the
+ * engine's forward value and `.grad` of each leaf are judged by both oracles: mathjs symbolic
+ * derivatives of the program's expanded expressions, and Richardson finite differences of an
+ * independent float64 forward. Neither oracle sees the engine's rules.
+ */
+export interface GradientCase {
+  /** Leaf and op steps only; the property adds the backward pass and the observations. */
+  program: Program;
+  out: string;
+  inputs: string[];
+}
+
+/** Kinks and overflow are where no oracle can judge: relu/abs arguments near 0, huge values. */
+const KINK_OPS = new Set(['relu', 'abs']);
+const MAX_MAGNITUDE = 1e8;
+
+export function judgeable(c: GradientCase): boolean {
+  let values: ReturnType<typeof evaluateProgram>;
+  try {
+    values = evaluateProgram(c.program);
+  } catch {
+    return false;
+  }
+  for (const v of values.values()) {
+    if (v.values.some((x) => !Number.isFinite(x) || Math.abs(x) > MAX_MAGNITUDE)) return false;
+  }
+  const near = (name: string | number) => typeof name === 'string' && values.get(name)?.values.some((x) => Math.abs(x) < 1e-3);
+  const walk = (steps: readonly Step[]): boolean => steps.every((s) => {
+    if ('op' in s && KINK_OPS.has(s.op) && near(s.args[0]!)) return false;
+    if ('noGrad' in s) return walk(s.noGrad);
+    if ('enableGrad' in s) return walk(s.enableGrad);
+    return true;
+  });
+  return walk(c.program.steps);
+}
+
+/** The program the engine runs: the case, a backward pass from `out`, and the observations. */
+export function withBackward(c: GradientCase): Program {
+  return {
+    ...c.program,
+    steps: [
+      ...c.program.steps,
+      { observe: c.out, label: 'out' },
+      { backward: c.out },
+      ...c.inputs.map((x) => ({ observe: `${x}.grad`, label: `${x}.grad` })),
+    ],
+  };
+}
+
+const leafShape = (program: Program, name: string): number[] => evaluateProgram(program).get(name)!.shape;
+
+export function judgeGradient(c: GradientCase, o: Observations, engine: Adapter, oracles: { symbolic: boolean } = { symbolic: true }): string | null {
+  if (o.error) return `unexpected error: ${errorOf(o)}`;
+  const dtype = c.program.dtype ?? 'float32';
+  const forward = evaluateProgram(c.program);
+  const outValue = flat(find(o, 'out')?.value);
+  const expectedOut = Array.from(forward.get(c.out)!.values);
+  const forwardProblem = closeAll(outValue, expectedOut, dtype === 'float64' ? 1e-10 : 1e-5, 1e-12);
+  if (forwardProblem) return `forward value of ${c.out}: engine ${engine.name} vs the float64 evaluation: ${forwardProblem}`;
+  const symbolic = oracles.symbolic ? symbolicGradient(c.program, c.out, c.inputs) : null;
+  for (const x of c.inputs) {
+    const obs = find(o, `${x}.grad`);
+    const shape = leafShape(c.program, x);
+    const size = shape.reduce((n, d) => n * d, 1);
+    if (!obs) return `${x}.grad was not observed`;
+    const actual = obs.none ? new Array<number>(size).fill(0) : flat(obs.value);
+    if (!obs.none && JSON.stringify(obs.shape) !== JSON.stringify(shape)) {
+      return `${x}.grad has shape [${obs.shape?.join(', ')}], but ${x} has shape [${shape.join(', ')}] (backward.grad-dtype)`;
+    }
+    const what = `d ${c.out} / d ${x}`;
+    if (symbolic) {
+      const problem = compareGradient({ actual, expected: symbolic.get(x)!, dtype, oracle: 'symbolic', engine: engine.name, what, shape });
+      if (problem) return problem;
+    }
+    const start = forward.get(x)!.values;
+    const fd = gradientFD((v) => evaluateProgram(c.program, new Map([[x, v]])).get(c.out)!.values[0]!, start);
+    const allowance = fd.error.map((e) => FD_SAFETY * e);
+    const problem = compareGradient({ actual, expected: fd.value, dtype, oracle: 'finite-difference', engine: engine.name, what, shape, allowance });
+    if (problem) return problem;
+  }
+  return null;
+}
+
+/** A property judged by both oracles, from an arbitrary of gradient cases. */
+export function gradientProperty(
+  id: string,
+  clauses: readonly [ClauseId, ...ClauseId[]],
+  title: string,
+  arbitrary: fc.Arbitrary<GradientCase>,
+  options: { symbolic?: boolean; runsFactor?: number } = {},
+): Property<GradientCase> {
+  return {
+    id,
+    clauses,
+    title,
+    arbitrary,
+    precondition: judgeable,
+    programs: (c) => [withBackward(c)],
+    judge: (c, [o], engine) => judgeGradient(c, o!, engine, { symbolic: options.symbolic ?? true }),
+    ...(options.runsFactor ? { runsFactor: options.runsFactor } : {}),
+  };
+}

@@ -1,0 +1,170 @@
+import fc from 'fast-check';
+import type { Arg, Attrs, BINARY_OPS, OpName, UNARY_OPS } from '../spec/program.ts';
+import type { ClauseId } from '../spec/clauses.ts';
+import { awayFromZero, ordinary } from './arbitraries/numbers.ts';
+import { broadcastPair, shapes } from './arbitraries/shapes.ts';
+import { nest, numel, ProgramBuilder } from './build.ts';
+import { gradientProperty, type GradientCase } from './gradient.ts';
+import type { AnyProperty } from './property.ts';
+
+/*
+ * One gradient property per op, each applying the op to fresh leaves so that a wrong rule fails
+ * exactly its own clause. The result is weighted by random constants before the final sum, so
+ * every element of the vector-Jacobian product is exercised with a different weight.
+ */
+
+const POOL = 27; // enough values for any shape here (dims up to 3, rank up to 3)
+const pool = (value: fc.Arbitrary<number>) => fc.array(value, { minLength: POOL, maxLength: POOL });
+
+type Domain = 'any' | 'positive' | 'nonzero' | 'small';
+const DOMAINS: Record<Domain, fc.Arbitrary<number>> = {
+  any: ordinary(),
+  positive: fc.integer({ min: 16, max: 192 }).map((i) => i / 64), // log, sqrt, pow bases
+  nonzero: awayFromZero(), // divisors, reciprocal, and the kinks of relu and abs
+  small: fc.integer({ min: -70, max: 70 }).map((i) => i / 64), // tan stays clear of its poles
+};
+
+const data = (values: readonly number[], shape: readonly number[]) => nest(values.slice(0, numel(shape)), shape);
+
+/** Weights the op's result and sums it: out = sum(result * w), with w a constant leaf. */
+function finish(b: ProgramBuilder, result: string, shape: readonly number[], weights: readonly number[]): string {
+  const w = b.leaf(data(weights, shape), false, 'w');
+  return b.op('sum', [b.op('mul', [result, w])]);
+}
+
+const UNARY_DOMAIN: Record<(typeof UNARY_OPS)[number], Domain> = {
+  neg: 'any', exp: 'any', log: 'positive', sin: 'any', cos: 'any', tan: 'small', tanh: 'any', sigmoid: 'any',
+  relu: 'nonzero', sqrt: 'positive', abs: 'nonzero', reciprocal: 'nonzero',
+};
+
+function unaryProperty(op: (typeof UNARY_OPS)[number]): AnyProperty {
+  const arbitrary = fc.tuple(shapes(), pool(DOMAINS[UNARY_DOMAIN[op]]), pool(ordinary())).map(([shape, xs, ws]): GradientCase => {
+    const b = new ProgramBuilder(`property.op.${op}`);
+    const x = b.leaf(data(xs, shape), true, 'x');
+    const out = finish(b, b.op(op, [x]), shape, ws);
+    return { program: b.program(), out, inputs: ['x'] };
+  });
+  return gradientProperty(`gradient.op.${op}`, [`op.${op}` as ClauseId], `${op}: forward and gradient match both oracles on random shapes`, arbitrary);
+}
+
+const BINARY_DOMAIN: Record<Exclude<(typeof BINARY_OPS)[number], 'matmul'>, [Domain, Domain]> = {
+  add: ['any', 'any'], sub: ['any', 'any'], mul: ['any', 'any'], div: ['any', 'nonzero'], pow: ['positive', 'small'],
+};
+
+/** Which side, if any, is a Python number instead of a tensor. */
+type Operands = 'tensors' | 'number-right' | 'number-left';
+
+function binaryProperty(op: Exclude<(typeof BINARY_OPS)[number], 'matmul'>): AnyProperty {
+  const [da, db] = BINARY_DOMAIN[op];
+  const arbitrary = fc.tuple(
+    broadcastPair(), pool(DOMAINS[da]), pool(DOMAINS[db]), pool(ordinary()),
+    fc.constantFrom<Operands>('tensors', 'number-right', 'number-left'),
+  ).map(([[sa, sb], as, bs, ws, operands]): GradientCase => {
+    const b = new ProgramBuilder(`property.op.${op}`);
+    const a = b.leaf(data(as, sa), true, 'a');
+    const args: Arg[] = operands === 'tensors' ? [a, b.leaf(data(bs, sb), true, 'b')]
+      : operands === 'number-right' ? [a, bs[0]!] : [as[0]!, b.leaf(data(bs, sb), true, 'b')];
+    const shape = operands === 'tensors' ? broadcast(sa, sb) : operands === 'number-right' ? sa : sb;
+    const out = finish(b, b.op(op, args), shape, ws);
+    const inputs = operands === 'tensors' ? ['a', 'b'] : operands === 'number-right' ? ['a'] : ['b'];
+    return { program: b.program(), out, inputs };
+  });
+  return gradientProperty(`gradient.op.${op}`, [`op.${op}` as ClauseId, 'op.broadcast', 'backward.broadcast-reduce', 'op.scalar-operands'],
+    `${op}: broadcast operands and Python numbers on either side match both oracles`, arbitrary);
+}
+
+function broadcast(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  return Array.from({ length: n }, (_, i) => Math.max(a[a.length - n + i] ?? 1, b[b.length - n + i] ?? 1));
+}
+
+function reductionProperty(op: 'sum' | 'mean'): AnyProperty {
+  const arbitrary = fc.tuple(shapes(3).filter((s) => s.length > 0), fc.nat({ max: 7 }), fc.boolean(), fc.boolean(), fc.boolean(), pool(ordinary()), pool(ordinary()))
+    .map(([shape, mask, keepdim, all, negative, xs, ws]): GradientCase => {
+      const b = new ProgramBuilder(`property.op.${op}`);
+      const x = b.leaf(data(xs, shape), true, 'x');
+      const picked = shape.map((_, i) => i).filter((i) => mask & (1 << i));
+      const dims = (picked.length ? picked : [0]).map((d) => (negative ? d - shape.length : d));
+      const attrs: Attrs = all ? {} : { dim: dims.length === 1 ? dims[0]! : dims, keepdim };
+      const reduced = all ? [] : shape.map((d, i) => (picked.length ? picked : [0]).includes(i) ? (keepdim ? 1 : -1) : d).filter((d) => d !== -1);
+      const out = finish(b, b.op(op, [x], all ? undefined : attrs), reduced, ws);
+      return { program: b.program(), out, inputs: ['x'] };
+    });
+  return gradientProperty(`gradient.op.${op}`, [`op.${op}`, 'op.dims'], `${op} over all, one or several dims, negative dims and keepdim matches both oracles`, arbitrary);
+}
+
+/** Shape ops: each picks valid parameters for the random shape from plain integers (shrinks well). */
+const SHAPE_OPS: Record<string, (shape: number[], k: number) => { op: OpName; attrs?: Attrs; out: number[] } | null> = {
+  reshape: (s, k) => ({ op: 'reshape', attrs: { shape: k % 2 ? [-1] : [...s].reverse() }, out: k % 2 ? [numel(s)] : [...s].reverse() }),
+  view: (s, k) => ({ op: 'view', attrs: { shape: k % 2 ? [numel(s)] : [...s].reverse() }, out: k % 2 ? [numel(s)] : [...s].reverse() }),
+  transpose: (s, k) => {
+    if (s.length < 2) return null;
+    const [d0, d1] = [k % s.length, (k + 1) % s.length];
+    const out = [...s];
+    [out[d0], out[d1]] = [s[d1]!, s[d0]!];
+    return { op: 'transpose', attrs: { dim0: d0 - (k % 2 ? s.length : 0), dim1: d1 }, out };
+  },
+  t: (s) => (s.length > 2 ? null : { op: 't', out: [...s].reverse() }),
+  permute: (s, k) => {
+    const dims = s.map((_, i) => (i + k) % s.length);
+    return { op: 'permute', attrs: { dims }, out: dims.map((d) => s[d]!) };
+  },
+  unsqueeze: (s, k) => {
+    const d = k % (s.length + 1);
+    const out = [...s];
+    out.splice(d, 0, 1);
+    return { op: 'unsqueeze', attrs: { dim: d }, out };
+  },
+  squeeze: (s, k) => {
+    const d = s.length ? k % s.length : 0;
+    if (k % 3 === 0 || s.length === 0) return { op: 'squeeze', out: s.filter((x) => x !== 1) };
+    return { op: 'squeeze', attrs: { dim: d }, out: s.filter((x, i) => i !== d || x !== 1) };
+  },
+  expand: (s, k) => {
+    const out = [1 + (k % 3), ...s.map((d, i) => (d === 1 ? 1 + ((k + i) % 3) : d))];
+    return { op: 'expand', attrs: { shape: out.map((d, i) => (i > 0 && d === s[i - 1] && k % 2 ? -1 : d)) }, out };
+  },
+  clone: (s) => ({ op: 'clone', out: s }),
+};
+
+function shapeProperty(name: string): AnyProperty {
+  const plan = SHAPE_OPS[name]!;
+  const withOnes = fc.array(fc.constantFrom(1, 2, 3, 1), { minLength: 0, maxLength: 3 });
+  const arbitrary = fc.tuple(withOnes, fc.nat({ max: 11 }), pool(ordinary()), pool(ordinary()))
+    .filter(([s, k]) => plan(s, k) !== null)
+    .map(([shape, k, xs, ws]): GradientCase => {
+      const { op, attrs, out } = plan(shape, k)!;
+      const b = new ProgramBuilder(`property.op.${name}`);
+      const x = b.leaf(data(xs, shape), true, 'x');
+      const result = finish(b, b.op(op, [x], attrs), out, ws.length >= numel(out) ? ws : [...ws, ...ws, ...ws]);
+      return { program: b.program(), out: result, inputs: ['x'] };
+    });
+  return gradientProperty(`gradient.op.${name}`, [`op.${name}` as ClauseId], `${name}: values move and gradients move back, checked by both oracles`, arbitrary);
+}
+
+const MATMUL_RANKS: [number, number][] = [[1, 1], [2, 1], [1, 2], [2, 2], [3, 3], [3, 2], [2, 3], [1, 3], [3, 1]];
+
+const matmul: AnyProperty = gradientProperty('gradient.op.matmul', ['op.matmul'],
+  'matmul of vectors, matrices and broadcast batches matches both oracles',
+  fc.tuple(fc.constantFrom(...MATMUL_RANKS), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }),
+    fc.constantFrom(1, 2), fc.boolean(), pool(ordinary()), pool(ordinary()), pool(ordinary()))
+    .map(([[ra, rb], n, k, m, batch, broadcastLeft, as, bs, ws]): GradientCase => {
+      const sa = ra === 1 ? [k] : ra === 2 ? [n, k] : [broadcastLeft ? 1 : batch, n, k];
+      const sb = rb === 1 ? [k] : rb === 2 ? [k, m] : [batch, k, m];
+      const batchOut = ra === 3 || rb === 3 ? [Math.max(ra === 3 ? sa[0]! : 1, rb === 3 ? sb[0]! : 1)] : [];
+      const out = [...batchOut, ...(ra > 1 ? [n] : []), ...(rb > 1 ? [m] : [])];
+      const b = new ProgramBuilder('property.op.matmul');
+      const a = b.leaf(data(as, sa), true, 'a');
+      const bb = b.leaf(data(bs, sb), true, 'b');
+      const result = finish(b, b.op('matmul', [a, bb]), out, ws);
+      return { program: b.program(), out: result, inputs: ['a', 'b'] };
+    }));
+
+export const OP_PROPERTIES: AnyProperty[] = [
+  ...(['neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal'] as const).map(unaryProperty),
+  ...(['add', 'sub', 'mul', 'div', 'pow'] as const).map(binaryProperty),
+  reductionProperty('sum'),
+  reductionProperty('mean'),
+  ...Object.keys(SHAPE_OPS).map(shapeProperty),
+  matmul,
+];
