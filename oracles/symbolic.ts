@@ -43,11 +43,11 @@ function entry(expr: string): Entry {
     cache.set(expr, hit);
     return hit;
   }
-  const parsed = math.parse(expr);
+  const parsed = guarded(() => math.parse(expr));
   const steps: Step[] = [];
   const made: Entry = {
-    value: parsed.compile(),
-    node: rewriteKinks(parsed, steps),
+    value: guarded(() => parsed.compile()),
+    node: guarded(() => rewriteKinks(parsed, steps)),
     steps,
     symbols: new Set(parsed.filter((n) => math.isSymbolNode(n)).map((n) => (n as unknown as { name: string }).name)),
     first: new Map(),
@@ -74,6 +74,16 @@ function rewriteKinks(node: MathNode, steps: Step[]): MathNode {
 
 const asNumber = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 
+/** mathjs parses and differentiates recursively: about 200 nested ops exhaust the stack. */
+function guarded<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new Error('symbolic oracle: the expression is nested too deeply for mathjs (more than about 200 ops in a chain); use finite differences');
+  }
+}
+
 /** The scope as a Map (mathjs rejects null-prototype objects), with the step symbols set. */
 function fullScope(e: Entry, scope: Scope): Map<string, number> {
   const out = scope instanceof Map ? new Map(scope) : new Map(Object.entries(scope));
@@ -87,7 +97,7 @@ function fullScope(e: Entry, scope: Scope): Map<string, number> {
 function firstDerivative(e: Entry, v: string): EvalFunction {
   let d = e.first.get(v);
   if (!d) {
-    d = math.derivative(e.node, v, { simplify: false }).compile();
+    d = guarded(() => math.derivative(e.node, v, { simplify: false }).compile());
     e.first.set(v, d);
   }
   return d;
@@ -112,8 +122,8 @@ export function secondPartialAt(expr: string, v1: string, v2: string, scope: Sco
   const key = `${v1}\u0000${v2}`;
   let d = e.second.get(key);
   if (!d) {
-    const once = math.derivative(e.node, v1, { simplify: false });
-    d = math.derivative(once, v2, { simplify: false }).compile();
+    const once = guarded(() => math.derivative(e.node, v1, { simplify: false }));
+    d = guarded(() => math.derivative(once, v2, { simplify: false }).compile());
     e.second.set(key, d);
   }
   return asNumber(d.evaluate(fullScope(e, scope)));

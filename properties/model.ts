@@ -500,6 +500,18 @@ const simulated = (sample: Sample): Real => {
   return real;
 };
 
+/**
+ * The command sequences. fast-check shrinks only the commands that ran, and learns which ran
+ * from the run itself; a replay (GRADSPEC_PATH) walks the shrink path without running anything,
+ * so it would find no command to shrink. Which commands run depends on the model alone, never on
+ * what the engine reports, so each sequence is simulated as soon as it is generated or shrunk:
+ * runs, shrinks and replays then see the same commands as having run.
+ */
+const commandSequences: fc.Arbitrary<Sample> = fc.commands(commandArbitraries, { maxCommands: 12, size: 'max' }).map((sample) => {
+  simulated(sample);
+  return sample;
+});
+
 // ----- judging -----
 
 type Field = Capabilities['fields'][number];
@@ -591,7 +603,7 @@ export const model: Property<Sample> = {
     'graph.is-leaf',
   ],
   title: 'random command sequences (leaves, linear losses, backward, zero_/clearGrad, requiresGrad_, detach, noGrad, add_) keep .grad, flags, versions and errors as a model predicts',
-  arbitrary: fc.commands(commandArbitraries, { maxCommands: 12, size: 'max' }),
+  arbitrary: commandSequences,
   programs: (sample) => [simulated(sample).program()],
   judge: judgeModel,
 };

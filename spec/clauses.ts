@@ -98,6 +98,11 @@ export const CLAUSES = [
   'program.schema',
   'program.pytorch-code',
   'program.observations',
+  // the oracles
+  'oracles.expand',
+  'oracles.symbolic',
+  'oracles.finite-difference',
+  'oracles.agreement',
 ] as const;
 
 export type ClauseId = (typeof CLAUSES)[number];
