@@ -53,7 +53,8 @@ export class AccumulateGrad extends GradNode {
     return 'AccumulateGrad';
   }
   apply(grad: Tensor): (Tensor | null)[] {
-    accumulateInto(this.variable, grad);
+    // A leaf whose requiresGrad was turned off after the graph was built receives nothing.
+    if (this.variable.requiresGrad) accumulateInto(this.variable, grad);
     return [];
   }
 }

@@ -43,6 +43,7 @@ function entry(expr: string): Entry {
     cache.set(expr, hit);
     return hit;
   }
+  if (nesting(expr) > MAX_NESTING) throw new Error(TOO_DEEP);
   const parsed = guarded(() => math.parse(expr));
   const steps: Step[] = [];
   const made: Entry = {
@@ -74,13 +75,31 @@ function rewriteKinks(node: MathNode, steps: Step[]): MathNode {
 
 const asNumber = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 
-/** mathjs parses and differentiates recursively: about 200 nested ops exhaust the stack. */
+/**
+ * mathjs parses and differentiates recursively, so deep nesting exhausts the stack at a depth that
+ * depends on the caller's stack. A fixed limit on parenthesis depth refuses such expressions the
+ * same way everywhere; the RangeError guard remains for anything the limit misses.
+ */
+const MAX_NESTING = 120;
+const TOO_DEEP = `symbolic oracle: the expression is nested too deeply for mathjs (more than ${MAX_NESTING} levels); use finite differences`;
+
+function nesting(expr: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr.charCodeAt(i);
+    if (c === 40) max = Math.max(max, ++depth); // (
+    else if (c === 41) depth--; // )
+  }
+  return max;
+}
+
 function guarded<T>(make: () => T): T {
   try {
     return make();
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    throw new Error('symbolic oracle: the expression is nested too deeply for mathjs (more than about 200 ops in a chain); use finite differences');
+    throw new Error(TOO_DEEP);
   }
 }
 

@@ -1,7 +1,7 @@
 import type fc from 'fast-check';
 import type { Adapter } from '../adapters/types.ts';
 import { compareGradient, FD_SAFETY } from '../oracles/compare.ts';
-import { evaluateProgram } from '../oracles/evaluate.ts';
+import { detachedValues, evaluateProgram } from '../oracles/evaluate.ts';
 import { gradientFD } from '../oracles/finite-difference.ts';
 import { symbolicGradient } from '../oracles/symbolic.ts';
 import type { ClauseId } from '../spec/clauses.ts';
@@ -85,7 +85,9 @@ export function judgeGradient(c: GradientCase, o: Observations, engine: Adapter,
       if (problem) return problem;
     }
     const start = forward.get(x)!.values;
-    const fd = gradientFD((v) => evaluateProgram(c.program, new Map([[x, v]])).get(c.out)!.values[0]!, start);
+    // Detached values stay fixed while x moves: no gradient flows through them.
+    const fixed = detachedValues(c.program);
+    const fd = gradientFD((v) => evaluateProgram(c.program, new Map([...fixed, [x, v]])).get(c.out)!.values[0]!, start);
     const allowance = fd.error.map((e) => FD_SAFETY * e);
     const problem = compareGradient({ actual, expected: fd.value, dtype, oracle: 'finite-difference', engine: engine.name, what, shape, allowance });
     if (problem) return problem;
