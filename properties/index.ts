@@ -3,6 +3,7 @@ import { COMPOSITIONS } from './compositions.ts';
 import { model } from './model.ts';
 import { OP_PROPERTIES } from './ops.ts';
 import { SEMANTICS } from './semantics.ts';
+import { TENSOR_PROGRAMS } from './tensor-programs.ts';
 
 /** Every property of the suite, in report order. */
-export const PROPERTIES: AnyProperty[] = [...OP_PROPERTIES, ...COMPOSITIONS, ...SEMANTICS, model];
+export const PROPERTIES: AnyProperty[] = [...OP_PROPERTIES, ...COMPOSITIONS, ...TENSOR_PROGRAMS, ...SEMANTICS, model];
