@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ProgramError, validateProgram } from '../adapters/program/validate.ts';
-import { ENGINES } from '../adapters/index.ts';
+import { engineNames, findAdapter } from '../adapters/index.ts';
 import { runProgram } from '../adapters/reference/run-program.ts';
+import { PROPERTIES } from '../properties/index.ts';
 import { loadFixtures } from './fixtures.ts';
 import { formatReport, reportJson } from './report.ts';
 import { DEFAULT_SEED, runSuite } from './suite.ts';
@@ -18,20 +19,28 @@ const program = new Command()
 program
   .command('check')
   .description('run the conformance suite against an engine and report per spec clause')
-  .option('--engine <name>', `engine to check (${Object.keys(ENGINES).join(', ')})`, 'reference')
+  .option('--engine <name>', `engine to check: ${engineNames().join(', ')}`, 'reference')
   .option('--json <file>', 'write the per-clause report as JSON')
   .option('--seed <n>', 'seed for generated cases (default: GRADSPEC_SEED or a fixed seed)', process.env.GRADSPEC_SEED ?? String(DEFAULT_SEED))
+  .option('--only <id>', 'run only the fixture or property with this id (with GRADSPEC_PATH: replay one failure)')
   .option('--runs <n>', 'samples per property (default: GRADSPEC_RUNS or 200)', process.env.GRADSPEC_RUNS ?? '200')
-  .action(async (opts: { engine: string; json?: string; seed: string; runs: string }) => {
-    const adapter = ENGINES[opts.engine];
-    if (!adapter) throw new UsageError(`unknown engine '${opts.engine}'; known: ${Object.keys(ENGINES).join(', ')}`);
+  .action(async (opts: { engine: string; json?: string; seed: string; runs: string; only?: string }) => {
+    const adapter = findAdapter(opts.engine);
+    if (!adapter) throw new UsageError(`unknown engine '${opts.engine}'; known: ${engineNames().join(', ')}`);
     const seed = Number(opts.seed);
     if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
     const runs = Number(opts.runs);
     if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got '${opts.runs}'`);
     const tty = process.stderr.isTTY;
-    const report = await runSuite(adapter, loadFixtures(), {
-      seed, runs, ...(process.env.GRADSPEC_PATH ? { path: process.env.GRADSPEC_PATH } : {}),
+    let fixtures = loadFixtures();
+    let properties = PROPERTIES;
+    if (opts.only) {
+      fixtures = fixtures.filter((f) => f.fixture.id === opts.only);
+      properties = properties.filter((p) => p.id === opts.only);
+      if (fixtures.length + properties.length === 0) throw new UsageError(`--only: no fixture or property has the id '${opts.only}'`);
+    }
+    const report = await runSuite(adapter, fixtures, {
+      seed, runs, properties, ...(process.env.GRADSPEC_PATH ? { path: process.env.GRADSPEC_PATH } : {}),
       // A progress line only on a terminal, so logs and pipes stay clean.
       onProgress: tty ? (done, total, what) => process.stderr.write(`\r  checking ${done}/${total} ${what}\u001b[K`) : undefined,
     });

@@ -1,81 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { referenceAdapter } from '../adapters/reference/index.ts';
-import { AccumulateGrad } from '../engine/node.ts';
-import { OPS } from '../engine/ops.ts';
-import { Tensor } from '../engine/tensor.ts';
+import { MUTANTS, mutantAdapter } from '../adapters/mutants.ts';
 import { loadFixtures } from './fixtures.ts';
 import { runSuite } from './suite.ts';
 
 /*
- * The suite must catch broken engines. Each test breaks the reference engine in one place,
- * runs `gradspec check`'s suite, restores the engine, and expects failures on the right clauses.
+ * The suite must catch broken engines. Each mutant breaks the reference engine in one place; the
+ * whole suite (fixtures and properties) runs on it and must fail the clause the bug breaks, with
+ * a shrunk counterexample for the properties that catch it.
  */
 const fixtures = loadFixtures();
-
-async function failingClausesWith(patch: () => () => void): Promise<string[]> {
-  const restore = patch();
-  try {
-    const report = await runSuite(referenceAdapter, fixtures, { runs: 50 });
-    return report.clauses.filter((c) => c.status === 'fail').map((c) => c.id);
-  } finally {
-    restore();
-  }
-}
-
-function swap<T extends object, K extends keyof T>(obj: T, key: K, value: T[K]): () => void {
-  const old = obj[key];
-  obj[key] = value;
-  return () => {
-    obj[key] = old;
-  };
-}
+const cases = Object.entries(MUTANTS).map(([name, m]) => [m.breaks, name, m.description] as const);
 
 describe('deliberately broken engines are caught', () => {
-  test('op.sin a wrong derivative of sin (sin instead of cos) fails op.sin', async () => {
-    const failing = await failingClausesWith(() => swap(OPS.sin.grads[0]!, 'vjp', (g, s) => g.mul(s.self.sin())));
-    expect(failing).toContain('op.sin');
-    expect(failing).not.toContain('op.cos');
+  test.each(cases)('%s mutant %s (%s) fails its clause', async (clause, name) => {
+    const report = await runSuite(mutantAdapter(name)!, fixtures, { runs: 50 });
+    const failing = report.clauses.filter((c) => c.status === 'fail').map((c) => c.id);
+    expect(failing).toContain(clause);
+    // Every failing property reports a shrunk program to reproduce it.
+    for (const c of report.checks.filter((k) => k.kind === 'property' && k.status === 'fail')) {
+      expect(c.message).toMatch(/shrunk program/);
+      expect(c.message).toMatch(/seed \d+, path [\d:]+/);
+    }
   });
 
-  test('op.pow a pow rule that always uses exponent 2 (a bug seen in a real engine) fails op.pow and the document fixtures', async () => {
-    const failing = await failingClausesWith(() => swap(OPS.powScalar.grads[0]!, 'vjp', (g, s) => g.mul(s.self.mul(2))));
-    expect(failing).toEqual(expect.arrayContaining(['op.pow', 'backward.scalar-seed', 'backward.accumulate']));
+  test('op.sin the sin mutant fails op.sin but not op.cos: failures land on the right clause', async () => {
+    const report = await runSuite(mutantAdapter('sin-rule')!, fixtures, { runs: 50 });
+    const status = (id: string) => report.clauses.find((c) => c.id === id)?.status;
+    expect([status('op.sin'), status('op.cos'), status('op.tanh')]).toEqual(['fail', 'pass', 'pass']);
+    const sin = report.checks.find((c) => c.id === 'gradient.op.sin')!;
+    expect(sin.message).toMatch(/engine mutant:sin-rule vs the (symbolic|finite-difference) oracle/);
   });
 
-  test('backward.accumulate overwriting .grad instead of accumulating fails backward.accumulate', async () => {
-    const failing = await failingClausesWith(() =>
-      swap(AccumulateGrad.prototype, 'apply', function (this: AccumulateGrad, grad: Tensor) {
-        this.variable.grad = grad;
-        return [];
-      }));
-    expect(failing).toContain('backward.accumulate');
-  });
-
-  test('mode.no-grad ignoring noGrad fails mode.no-grad', async () => {
-    const failing = await failingClausesWith(() =>
-      swap(Tensor, 'recording', (inputs: readonly Tensor[]) => inputs.some((t) => t.requiresGrad)));
-    expect(failing).toContain('mode.no-grad');
-  });
-
-  test('graph.grad-fn printing the old MeanBackward1 name fails graph.grad-fn', async () => {
-    const failing = await failingClausesWith(() => swap(OPS.mean, 'gradFn', 'MeanBackward1'));
-    expect(failing).toContain('graph.grad-fn');
-  });
-
-  test('backward.freed-graph never freeing saved values fails backward.freed-graph', async () => {
-    const { OpNode } = await import('../engine/node.ts');
-    const failing = await failingClausesWith(() => swap(OpNode.prototype, 'release', () => undefined));
-    expect(failing).toContain('backward.freed-graph');
-  });
-
-  test('inplace.saved-modified skipping the version check fails inplace.saved-modified', async () => {
-    const failing = await failingClausesWith(() => swap(Tensor.prototype, 'add_', function (this: Tensor, other: number | Tensor) {
-      // An add_ that writes the data but forgets to bump the version counter.
-      const data = this.data;
-      const o = typeof other === 'number' ? null : other.data;
-      for (let i = 0; i < data.length; i++) data[i] = data[i]! + (o ? o[i % o.length]! : (other as number));
-      return this;
-    }));
-    expect(failing).toContain('inplace.saved-modified');
+  test('op.pow gradspec check exits 1 on the pow mutant and prints the shrunk program as PyTorch code', () => {
+    const cli = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
+    const r = spawnSync(process.execPath, [cli, 'check', '--engine', 'mutant:pow-exponent-2', '--runs', '30'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^ {2}op\.pow +FAIL/m);
+    expect(r.stdout).toMatch(/FAIL op\.pow .* property gradient\.op\.pow failed/);
+    expect(r.stdout).toMatch(/as PyTorch code:\n\s+import torch/);
   });
 });

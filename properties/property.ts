@@ -97,7 +97,7 @@ export function formatFailure(r: PropertyResult, engine: string): string {
   const lines = [
     `${r.clauses[0]} ${r.title} — property ${r.id} failed on engine ${engine}`,
     `  ${r.message ?? ''}`,
-    `  seed ${r.seed}, path ${r.path ?? '?'}; replay: GRADSPEC_SEED=${r.seed} GRADSPEC_PATH=${r.path ?? ''} npx gradspec check --engine ${engine}`,
+    `  seed ${r.seed}, path ${r.path ?? '?'}; replay: GRADSPEC_SEED=${r.seed} GRADSPEC_PATH=${r.path ?? ''} npx gradspec check --engine ${engine} --only ${r.id}`,
   ];
   for (const program of r.programs ?? []) {
     lines.push(`  shrunk program ${program.id} (JSON):`, `    ${JSON.stringify(program)}`);
