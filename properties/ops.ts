@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Arg, Attrs, BINARY_OPS, OpName, UNARY_OPS } from '../spec/program.ts';
+import type { Arg, Attrs, BINARY_OPS, DType, OpName, UNARY_OPS } from '../spec/program.ts';
 import type { ClauseId } from '../spec/clauses.ts';
 import { awayFromZero, ordinary } from './arbitraries/numbers.ts';
 import { broadcastPair, shapes } from './arbitraries/shapes.ts';
@@ -24,6 +24,13 @@ const DOMAINS: Record<Domain, fc.Arbitrary<number>> = {
   small: fc.integer({ min: -70, max: 70 }).map((i) => i / 64), // tan stays clear of its poles
 };
 
+/**
+ * Both dtypes: float64 is judged tightly; float32 results are rounded after every op and judged
+ * with float32 tolerances. Inputs lie on a 1/64 grid, exact in both, so the oracles (float64)
+ * start from exactly the engine's inputs.
+ */
+const dtypes = fc.constantFrom<DType>('float64', 'float32');
+
 const data = (values: readonly number[], shape: readonly number[]) => nest(values.slice(0, numel(shape)), shape);
 
 /** Weights the op's result and sums it: out = sum(result * w), with w a constant leaf. */
@@ -38,11 +45,12 @@ const UNARY_DOMAIN: Record<(typeof UNARY_OPS)[number], Domain> = {
 };
 
 function unaryProperty(op: (typeof UNARY_OPS)[number]): AnyProperty {
-  const arbitrary = fc.tuple(shapes(), pool(DOMAINS[UNARY_DOMAIN[op]]), pool(ordinary())).map(([shape, xs, ws]): GradientCase => {
-    const b = new ProgramBuilder(`property.op.${op}`);
+  const arbitrary = fc.tuple(shapes(), pool(DOMAINS[UNARY_DOMAIN[op]]), pool(ordinary()), dtypes).map(([shape, xs, ws, dtype]): GradientCase => {
+    const b = new ProgramBuilder(`property.op.${op}`, dtype);
     const x = b.leaf(data(xs, shape), true, 'x');
-    const out = finish(b, b.op(op, [x]), shape, ws);
-    return { program: b.program(), out, inputs: ['x'] };
+    const result = b.op(op, [x]);
+    const out = finish(b, result, shape, ws);
+    return { program: b.program(), out, inputs: ['x'], forward: result };
   });
   return gradientProperty(`gradient.op.${op}`, [`op.${op}` as ClauseId], `${op}: forward and gradient match both oracles on random shapes`, arbitrary);
 }
@@ -58,16 +66,17 @@ function binaryProperty(op: Exclude<(typeof BINARY_OPS)[number], 'matmul'>): Any
   const [da, db] = BINARY_DOMAIN[op];
   const arbitrary = fc.tuple(
     broadcastPair(), pool(DOMAINS[da]), pool(DOMAINS[db]), pool(ordinary()),
-    fc.constantFrom<Operands>('tensors', 'number-right', 'number-left'),
-  ).map(([[sa, sb], as, bs, ws, operands]): GradientCase => {
-    const b = new ProgramBuilder(`property.op.${op}`);
+    fc.constantFrom<Operands>('tensors', 'number-right', 'number-left'), dtypes,
+  ).map(([[sa, sb], as, bs, ws, operands, dtype]): GradientCase => {
+    const b = new ProgramBuilder(`property.op.${op}`, dtype);
     const a = b.leaf(data(as, sa), true, 'a');
     const args: Arg[] = operands === 'tensors' ? [a, b.leaf(data(bs, sb), true, 'b')]
       : operands === 'number-right' ? [a, bs[0]!] : [as[0]!, b.leaf(data(bs, sb), true, 'b')];
     const shape = operands === 'tensors' ? broadcast(sa, sb) : operands === 'number-right' ? sa : sb;
-    const out = finish(b, b.op(op, args), shape, ws);
+    const result = b.op(op, args);
+    const out = finish(b, result, shape, ws);
     const inputs = operands === 'tensors' ? ['a', 'b'] : operands === 'number-right' ? ['a'] : ['b'];
-    return { program: b.program(), out, inputs };
+    return { program: b.program(), out, inputs, forward: result };
   });
   return gradientProperty(`gradient.op.${op}`, [`op.${op}` as ClauseId, 'op.broadcast', 'backward.broadcast-reduce', 'op.scalar-operands'],
     `${op}: broadcast operands and Python numbers on either side match both oracles`, arbitrary);
@@ -79,16 +88,17 @@ function broadcast(a: readonly number[], b: readonly number[]): number[] {
 }
 
 function reductionProperty(op: 'sum' | 'mean'): AnyProperty {
-  const arbitrary = fc.tuple(shapes(3).filter((s) => s.length > 0), fc.nat({ max: 7 }), fc.boolean(), fc.boolean(), fc.boolean(), pool(ordinary()), pool(ordinary()))
-    .map(([shape, mask, keepdim, all, negative, xs, ws]): GradientCase => {
-      const b = new ProgramBuilder(`property.op.${op}`);
+  const arbitrary = fc.tuple(shapes(3).filter((s) => s.length > 0), fc.nat({ max: 7 }), fc.boolean(), fc.boolean(), fc.boolean(), pool(ordinary()), pool(ordinary()), dtypes)
+    .map(([shape, mask, keepdim, all, negative, xs, ws, dtype]): GradientCase => {
+      const b = new ProgramBuilder(`property.op.${op}`, dtype);
       const x = b.leaf(data(xs, shape), true, 'x');
       const picked = shape.map((_, i) => i).filter((i) => mask & (1 << i));
       const dims = (picked.length ? picked : [0]).map((d) => (negative ? d - shape.length : d));
       const attrs: Attrs = all ? {} : { dim: dims.length === 1 ? dims[0]! : dims, keepdim };
       const reduced = all ? [] : shape.map((d, i) => (picked.length ? picked : [0]).includes(i) ? (keepdim ? 1 : -1) : d).filter((d) => d !== -1);
-      const out = finish(b, b.op(op, [x], all ? undefined : attrs), reduced, ws);
-      return { program: b.program(), out, inputs: ['x'] };
+      const result = b.op(op, [x], all ? undefined : attrs);
+      const out = finish(b, result, reduced, ws);
+      return { program: b.program(), out, inputs: ['x'], forward: result };
     });
   return gradientProperty(`gradient.op.${op}`, [`op.${op}`, 'op.dims'], `${op} over all, one or several dims, negative dims and keepdim matches both oracles`, arbitrary);
 }
@@ -130,14 +140,15 @@ const SHAPE_OPS: Record<string, (shape: number[], k: number) => { op: OpName; at
 function shapeProperty(name: string): AnyProperty {
   const plan = SHAPE_OPS[name]!;
   const withOnes = fc.array(fc.constantFrom(1, 2, 3, 1), { minLength: 0, maxLength: 3 });
-  const arbitrary = fc.tuple(withOnes, fc.nat({ max: 11 }), pool(ordinary()), pool(ordinary()))
+  const arbitrary = fc.tuple(withOnes, fc.nat({ max: 11 }), pool(ordinary()), pool(ordinary()), dtypes)
     .filter(([s, k]) => plan(s, k) !== null)
-    .map(([shape, k, xs, ws]): GradientCase => {
+    .map(([shape, k, xs, ws, dtype]): GradientCase => {
       const { op, attrs, out } = plan(shape, k)!;
-      const b = new ProgramBuilder(`property.op.${name}`);
+      const b = new ProgramBuilder(`property.op.${name}`, dtype);
       const x = b.leaf(data(xs, shape), true, 'x');
-      const result = finish(b, b.op(op, [x], attrs), out, ws.length >= numel(out) ? ws : [...ws, ...ws, ...ws]);
-      return { program: b.program(), out: result, inputs: ['x'] };
+      const moved = b.op(op, [x], attrs);
+      const result = finish(b, moved, out, ws.length >= numel(out) ? ws : [...ws, ...ws, ...ws]);
+      return { program: b.program(), out: result, inputs: ['x'], forward: moved };
     });
   return gradientProperty(`gradient.op.${name}`, [`op.${name}` as ClauseId], `${name}: values move and gradients move back, checked by both oracles`, arbitrary);
 }
@@ -147,17 +158,18 @@ const MATMUL_RANKS: [number, number][] = [[1, 1], [2, 1], [1, 2], [2, 2], [3, 3]
 const matmul: AnyProperty = gradientProperty('gradient.op.matmul', ['op.matmul'],
   'matmul of vectors, matrices and broadcast batches matches both oracles',
   fc.tuple(fc.constantFrom(...MATMUL_RANKS), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }),
-    fc.constantFrom(1, 2), fc.boolean(), pool(ordinary()), pool(ordinary()), pool(ordinary()))
-    .map(([[ra, rb], n, k, m, batch, broadcastLeft, as, bs, ws]): GradientCase => {
+    fc.constantFrom(1, 2), fc.boolean(), pool(ordinary()), pool(ordinary()), pool(ordinary()), dtypes)
+    .map(([[ra, rb], n, k, m, batch, broadcastLeft, as, bs, ws, dtype]): GradientCase => {
       const sa = ra === 1 ? [k] : ra === 2 ? [n, k] : [broadcastLeft ? 1 : batch, n, k];
       const sb = rb === 1 ? [k] : rb === 2 ? [k, m] : [batch, k, m];
       const batchOut = ra === 3 || rb === 3 ? [Math.max(ra === 3 ? sa[0]! : 1, rb === 3 ? sb[0]! : 1)] : [];
       const out = [...batchOut, ...(ra > 1 ? [n] : []), ...(rb > 1 ? [m] : [])];
-      const b = new ProgramBuilder('property.op.matmul');
+      const b = new ProgramBuilder('property.op.matmul', dtype);
       const a = b.leaf(data(as, sa), true, 'a');
       const bb = b.leaf(data(bs, sb), true, 'b');
-      const result = finish(b, b.op('matmul', [a, bb]), out, ws);
-      return { program: b.program(), out: result, inputs: ['a', 'b'] };
+      const product = b.op('matmul', [a, bb]);
+      const result = finish(b, product, out, ws);
+      return { program: b.program(), out: result, inputs: ['a', 'b'], forward: product };
     }));
 
 export const OP_PROPERTIES: AnyProperty[] = [

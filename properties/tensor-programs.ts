@@ -26,7 +26,6 @@ export const largeTensorPrograms: Property<{ c: GradientCase; seed: number }> = 
   precondition: ({ c }) => judgeable(c),
   programs: ({ c }) => [withBackward(c)],
   judge: ({ c, seed }, [o], engine) => judgeDirectional(c, o!, engine, seed),
-  runsFactor: 0.5,
 };
 
 export const TENSOR_PROGRAMS: AnyProperty[] = [tensorPrograms, largeTensorPrograms];
