@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ProgramError, validateProgram } from '../adapters/program/validate.ts';
-import { engineNames, findAdapter } from '../adapters/index.ts';
+import { engineNames, openAdapter } from '../adapters/index.ts';
+import { AdapterError } from '../adapters/process.ts';
 import { runProgram } from '../adapters/reference/run-program.ts';
 import { PROPERTIES } from '../properties/index.ts';
 import { loadFixtures } from './fixtures.ts';
@@ -19,14 +20,15 @@ const program = new Command()
 program
   .command('check')
   .description('run the conformance suite against an engine and report per spec clause')
-  .option('--engine <name>', `engine to check: ${engineNames().join(', ')}`, 'reference')
+  .option('--engine <engine>', `engine to check: ${engineNames().join(', ')}, a module path, or a command speaking the protocol of spec/adapters.md`, 'reference')
   .option('--json <file>', 'write the per-clause report as JSON')
   .option('--seed <n>', 'seed for generated cases (default: GRADSPEC_SEED or a fixed seed)', process.env.GRADSPEC_SEED ?? String(DEFAULT_SEED))
   .option('--only <id>', 'run only the fixture or property with this id (with GRADSPEC_PATH: replay one failure)')
   .option('--runs <n>', 'samples per property (default: GRADSPEC_RUNS or 200)', process.env.GRADSPEC_RUNS ?? '200')
   .action(async (opts: { engine: string; json?: string; seed: string; runs: string; only?: string }) => {
-    const adapter = findAdapter(opts.engine);
-    if (!adapter) throw new UsageError(`unknown engine '${opts.engine}'; known: ${engineNames().join(', ')}`);
+    const adapter = await openAdapter(opts.engine).catch((e: Error) => {
+      throw new AdapterError(`cannot open engine '${opts.engine}': ${e.message}`);
+    });
     const seed = Number(opts.seed);
     if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
     const runs = Number(opts.runs);
@@ -45,6 +47,7 @@ program
       onProgress: tty ? (done, total, what) => process.stderr.write(`\r  checking ${done}/${total} ${what}\u001b[K`) : undefined,
     });
     if (tty) process.stderr.write('\r\u001b[K');
+    await adapter.close?.();
     process.stdout.write(`${formatReport(report)}\n`);
     if (opts.json) writeAtomic(opts.json, reportJson(report));
     process.exitCode = report.summary.failed > 0 ? 1 : 0;
@@ -71,7 +74,7 @@ try {
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;
-  } else if (e instanceof UsageError || e instanceof ProgramError) {
+  } else if (e instanceof UsageError || e instanceof ProgramError || e instanceof AdapterError) {
     process.stderr.write(`gradspec: ${e.message}\n`);
     process.exitCode = 2;
   } else {

@@ -1,4 +1,4 @@
-import type { Adapter } from '../types.ts';
+import { FEATURES, type Adapter } from '../types.ts';
 import { runProgram } from './run-program.ts';
 
 /** The embedded reference engine, as an in-process adapter. */
@@ -9,6 +9,8 @@ export const referenceAdapter: Adapter = {
     dtypes: ['float32', 'float64'],
     fields: ['value', 'shape', 'dtype', 'requiresGrad', 'isLeaf', 'gradFn', 'nextFunctions', 'repr', 'version'],
     profile: 'pytorch-1.13',
+    features: [...FEATURES],
+    language: 'pytorch',
   },
   run: async (programs) => programs.map(runProgram),
 };
