@@ -44,7 +44,12 @@ export async function processAdapter(command: string[], options: ProcessOptions 
   });
   const pending = new Map<number, Pending>();
   let helloWaiter: ((m: Record<string, unknown>) => void) | null = null;
+  /** Why the engine can no longer be used; the first cause is kept (a crash follows a kill). */
   let exited: string | null = null;
+  const dead = (why: string) => {
+    exited ??= why;
+    failAll(exited);
+  };
   const failAll = (why: string) => {
     for (const p of pending.values()) {
       clearTimeout(p.timer);
@@ -52,21 +57,17 @@ export async function processAdapter(command: string[], options: ProcessOptions 
     }
     pending.clear();
   };
-  child.on('error', (e) => {
-    exited = `could not start '${command.join(' ')}': ${e.message}`;
-    failAll(exited);
-  });
+  child.on('error', (e) => dead(`could not start '${command.join(' ')}': ${e.message}`));
   child.on('exit', (code, signal) => {
     process.off('exit', kill);
-    exited = `the engine process exited (${signal ?? `code ${code}`})${stderr.trim() ? `: ${stderr.trim()}` : ''}`;
-    failAll(exited);
+    dead(`the engine process exited (${signal ?? `code ${code}`})${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
   });
   createInterface({ input: child.stdout }).on('line', (line) => {
     let message: Record<string, unknown>;
     try {
       message = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      failAll(`the engine printed something that is not a protocol message: ${line.slice(0, 200)}`);
+      dead(`the engine printed something that is not a protocol message: ${line.slice(0, 200)}`);
       kill();
       return;
     }
@@ -87,10 +88,13 @@ export async function processAdapter(command: string[], options: ProcessOptions 
       clearTimeout(timer);
       resolve(m);
     };
-    child.once('exit', () => {
+    const gone = () => {
       clearTimeout(timer);
       reject(new AdapterError(exited ?? 'the engine process exited before saying hello'));
-    });
+    };
+    // A command that cannot start emits 'error' and no 'exit'; one that ends emits 'exit'.
+    child.once('exit', gone);
+    child.once('error', gone);
     send({ type: 'hello', protocol: 1 });
   }).catch((e: Error) => {
     kill();

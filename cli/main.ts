@@ -6,7 +6,8 @@ import { AdapterError } from '../adapters/process.ts';
 import { runProgram } from '../adapters/reference/run-program.ts';
 import { PROPERTIES } from '../properties/index.ts';
 import { loadFixtures } from './fixtures.ts';
-import { formatReport, reportJson } from './report.ts';
+import { deviationsFile, loadDeviations } from './deviations.ts';
+import { conforms, formatReport, reportJson, reportJunit } from './report.ts';
 import { DEFAULT_SEED, runSuite } from './suite.ts';
 import { writeAtomic } from './write-atomic.ts';
 
@@ -22,10 +23,12 @@ program
   .description('run the conformance suite against an engine and report per spec clause')
   .option('--engine <engine>', `engine to check: ${engineNames().join(', ')}, a module path, or a command speaking the protocol of spec/adapters.md`, 'reference')
   .option('--json <file>', 'write the per-clause report as JSON')
+  .option('--junit <file>', 'write JUnit XML (one test case per clause and per property) for CI dashboards')
+  .option('--deviations <file>', 'known deviations of the engine (default: adapters/<engine>.deviations.json when it exists)')
   .option('--seed <n>', 'seed for generated cases (default: GRADSPEC_SEED or a fixed seed)', process.env.GRADSPEC_SEED ?? String(DEFAULT_SEED))
   .option('--only <id>', 'run only the fixture or property with this id (with GRADSPEC_PATH: replay one failure)')
   .option('--runs <n>', 'samples per property (default: GRADSPEC_RUNS or 200)', process.env.GRADSPEC_RUNS ?? '200')
-  .action(async (opts: { engine: string; json?: string; seed: string; runs: string; only?: string }) => {
+  .action(async (opts: { engine: string; json?: string; junit?: string; deviations?: string; seed: string; runs: string; only?: string }) => {
     const adapter = await openAdapter(opts.engine).catch((e: Error) => {
       throw new AdapterError(`cannot open engine '${opts.engine}': ${e.message}`);
     });
@@ -41,8 +44,9 @@ program
       properties = properties.filter((p) => p.id === opts.only);
       if (fixtures.length + properties.length === 0) throw new UsageError(`--only: no fixture or property has the id '${opts.only}'`);
     }
+    const deviations = loadDeviations(opts.deviations ?? deviationsFile(opts.engine));
     const report = await runSuite(adapter, fixtures, {
-      seed, runs, properties, ...(process.env.GRADSPEC_PATH ? { path: process.env.GRADSPEC_PATH } : {}),
+      seed, runs, properties, deviations, ...(process.env.GRADSPEC_PATH ? { path: process.env.GRADSPEC_PATH } : {}),
       // A progress line only on a terminal, so logs and pipes stay clean.
       onProgress: tty ? (done, total, what) => process.stderr.write(`\r  checking ${done}/${total} ${what}\u001b[K`) : undefined,
     });
@@ -50,7 +54,8 @@ program
     await adapter.close?.();
     process.stdout.write(`${formatReport(report)}\n`);
     if (opts.json) writeAtomic(opts.json, reportJson(report));
-    process.exitCode = report.summary.failed > 0 ? 1 : 0;
+    if (opts.junit) writeAtomic(opts.junit, reportJunit(report));
+    process.exitCode = conforms(report) ? 0 : 1;
   });
 
 program

@@ -9,9 +9,11 @@ export function formatReport(report: Report): string {
   const props = report.checks.filter((c) => c.kind === 'property');
   lines.push(`gradspec check: engine ${engine.name} ${engine.version} (follows ${engine.profile}), seed ${report.seed}, ${report.runs} runs per property`);
   lines.push('');
-  lines.push(`  ${pad('clause', 30)} ${pad('status', 9)} checks`);
+  lines.push(`  ${pad('clause', 30)} ${pad('status', 14)} checks`);
+  const shown = { pass: 'pass', fail: 'FAIL', deviation: 'deviation', 'not-applicable': 'n/a', unchecked: '' } as const;
   for (const c of report.clauses.filter((c) => c.status !== 'unchecked')) {
-    lines.push(`  ${pad(c.id, 30)} ${pad(c.status === 'pass' ? 'pass' : 'FAIL', 9)} ${c.checks}`);
+    const reason = c.reason ? `  ${c.reason}` : '';
+    lines.push(`  ${pad(c.id, 30)} ${pad(shown[c.status], 14)} ${c.checks}${reason}`);
   }
   const unchecked = report.clauses.filter((c) => c.status === 'unchecked').map((c) => c.id);
   if (unchecked.length > 0) {
@@ -45,9 +47,49 @@ export function formatReport(report: Report): string {
     lines.push('  reproduce with PyTorch:');
     for (const l of c.repro.trimEnd().split('\n')) lines.push(`    ${l}`);
   }
+  for (const d of report.staleDeviations) {
+    lines.push('');
+    lines.push(`STALE DEVIATION ${d.clause}: listed as a known deviation ("${d.reason}") but it does not fail; remove the entry`);
+  }
   lines.push('');
-  lines.push(`${summary.passed} clauses passed, ${summary.failed} failed, ${summary.unchecked} not checked; ${summary.checks - summary.checksFailed}/${summary.checks} checks passed`);
+  const extra = [
+    summary.deviations ? `${summary.deviations} known deviations` : '',
+    summary.notApplicable ? `${summary.notApplicable} not applicable` : '',
+  ].filter(Boolean).join(', ');
+  const ran = summary.checks - summary.checksNotApplicable;
+  lines.push(`${summary.passed} clauses passed, ${summary.failed} failed${extra ? `, ${extra}` : ''}, ${summary.unchecked} not checked; ${ran - summary.checksFailed}/${ran} checks passed`);
   return lines.join('\n');
+}
+
+/** Whether the run conforms: no failing clause and no stale deviation. */
+export const conforms = (report: Report): boolean => report.summary.failed === 0 && report.staleDeviations.length === 0;
+
+const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
+  // eslint-disable-next-line no-control-regex
+  .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
+
+/**
+ * JUnit XML for CI dashboards: one test case per clause and one per property; deviations and
+ * not-applicable clauses are skipped with their reason, never passed.
+ */
+export function reportJunit(report: Report): string {
+  const clauseCases = report.clauses.filter((c) => c.status !== 'unchecked').map((c) => {
+    const body = c.status === 'fail'
+      ? `<failure message="${xml(`${c.failures.length} failing checks`)}">${xml(c.failures.map((f) => f.message ?? `${f.id} (${f.file}): ${f.mismatches.map((m) => `${m.label} ${m.field}${m.detail ? `: ${m.detail}` : ''}`).join('; ')}\n${f.repro}`).join('\n\n'))}</failure>`
+      : c.status === 'deviation' || c.status === 'not-applicable' ? `<skipped message="${xml(`${c.status}: ${c.reason ?? ''}`)}"/>` : '';
+    return `    <testcase classname="gradspec.clauses" name="${xml(c.id)}">${body}</testcase>`;
+  });
+  const props = report.checks.filter((c) => c.kind === 'property').map((c) => {
+    const body = c.status === 'fail' ? `<failure message="property failed">${xml(c.message ?? '')}</failure>`
+      : c.status === 'not-applicable' ? `<skipped message="${xml(`needs ${(c.missing ?? []).join(', ')}`)}"/>` : '';
+    return `    <testcase classname="gradspec.properties" name="${xml(`${c.clauses[0]} ${c.id}`)}">${body}</testcase>`;
+  });
+  const suite = (name: string, cases: string[]) => {
+    const failures = cases.filter((c) => c.includes('<failure')).length;
+    const skipped = cases.filter((c) => c.includes('<skipped')).length;
+    return `  <testsuite name="${name}" tests="${cases.length}" failures="${failures}" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>`;
+  };
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="gradspec check ${xml(report.engine.name)}">\n${suite('clauses', clauseCases)}\n${suite('properties', props)}\n</testsuites>\n`;
 }
 
 /** The JSON report: `{ engine, seed, clauses: [{ id, status, checks, failures }], summary }`. */

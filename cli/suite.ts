@@ -1,4 +1,6 @@
-import type { Adapter } from '../adapters/types.ts';
+import type { Adapter, Feature } from '../adapters/types.ts';
+import type { Deviation } from './deviations.ts';
+import { featuresOf, propertyFeatures } from './needs.ts';
 import type { Fixture } from '../adapters/program/validate.ts';
 import { toPytorch } from '../adapters/program/to-pytorch.ts';
 import { compareObservations, type Mismatch } from '../oracles/observations.ts';
@@ -11,12 +13,16 @@ import { expectationsFor } from './fixtures.ts';
 export interface CheckResult {
   kind: 'fixture' | 'property';
   id: string;
+  /** Features the check needs that the engine lacks: the check did not run. */
+  missing?: Feature[];
   /** The fixture's file, or `properties` for a property. */
   file: string;
   clauses: readonly string[];
-  status: 'pass' | 'fail';
+  status: 'pass' | 'fail' | 'not-applicable';
   /** Fixtures: the fields that differ. */
   mismatches: Mismatch[];
+  /** The clauses the failure is attributed to (a subset of `clauses`). */
+  failing?: string[];
   /** Properties: the judge's message with seed, path and the shrunk program. */
   message?: string;
   /** Properties: samples run, and samples skipped because no oracle can judge them. */
@@ -29,8 +35,10 @@ export interface CheckResult {
 
 export interface ClauseResult {
   id: string;
-  status: 'pass' | 'fail' | 'unchecked';
+  /** deviation: fails, and the engine's deviations file says why; not-applicable: every check needs a missing feature. */
+  status: 'pass' | 'fail' | 'deviation' | 'not-applicable' | 'unchecked';
   checks: number;
+  reason?: string;
   failures: { kind: CheckResult['kind']; id: string; file: string; mismatches: Mismatch[]; message?: string; repro: string }[];
 }
 
@@ -40,16 +48,45 @@ export interface Report {
   runs: number;
   clauses: ClauseResult[];
   checks: CheckResult[];
-  summary: { clauses: number; passed: number; failed: number; unchecked: number; checks: number; checksFailed: number };
+  /** Deviations whose clause did not fail: the list is out of date. */
+  staleDeviations: Deviation[];
+  summary: {
+    clauses: number; passed: number; failed: number; deviations: number; notApplicable: number; unchecked: number;
+    checks: number; checksFailed: number; checksNotApplicable: number;
+  };
 }
 
 export { DEFAULT_SEED };
+
+/** A mismatch in these fields is about this clause alone (when the fixture cites it). */
+const FIELD_CLAUSE: Record<string, string> = {
+  gradFn: 'graph.grad-fn', nextFunctions: 'graph.next-functions', repr: 'tensor.repr', version: 'inplace.version-counter',
+  requiresGrad: 'graph.requires-grad', isLeaf: 'graph.is-leaf', dtype: 'tensor.dtype',
+};
+
+/**
+ * Which of a fixture's clauses its mismatches break: a field with a clause of its own blames that
+ * clause; a printed form that differs only because the grad_fn name does blames graph.grad-fn;
+ * values, shapes and errors blame every clause the fixture checks.
+ */
+function attribute(mismatches: readonly Mismatch[], clauses: readonly string[]): string[] {
+  const out = new Set<string>();
+  const wrongName = new Set(mismatches.filter((m) => m.field === 'gradFn').map((m) => m.label));
+  for (const m of mismatches) {
+    const field = m.field === 'repr' && wrongName.has(m.label) ? 'gradFn' : m.field;
+    const own = FIELD_CLAUSE[field];
+    if (own && clauses.includes(own)) out.add(own);
+    else for (const c of clauses) out.add(c);
+  }
+  return [...out];
+}
 
 export interface SuiteOptions {
   seed?: number;
   runs?: number;
   path?: string;
   properties?: AnyProperty[];
+  deviations?: Deviation[];
   onProgress?: (done: number, total: number, what: string) => void;
 }
 
@@ -59,17 +96,28 @@ export async function runSuite(adapter: Adapter, fixtures: { file: string; fixtu
   const runs = options.runs ?? DEFAULT_RUNS;
   const properties = options.properties ?? PROPERTIES;
   const total = fixtures.length + properties.length;
-  const observed = await adapter.run(fixtures.map((f) => f.fixture.program));
-  const checks: CheckResult[] = fixtures.map(({ file, fixture }, i) => {
+  const has = new Set(adapter.capabilities.features ?? []);
+  const lacking = (needs: Iterable<Feature>) => [...needs].filter((f) => !has.has(f));
+  const applicable = fixtures.filter((f) => lacking(featuresOf(f.fixture.program, f.fixture.expected)).length === 0);
+  const observed = await adapter.run(applicable.map((f) => f.fixture.program));
+  const checks: CheckResult[] = fixtures.map(({ file, fixture }) => {
+    const base = { kind: 'fixture' as const, id: fixture.id, file, clauses: fixture.clauses, notes: [] as string[], repro: toPytorch(fixture.program) };
+    const missing = lacking(featuresOf(fixture.program, fixture.expected));
+    if (missing.length > 0) return { ...base, status: 'not-applicable', missing, mismatches: [] };
     const { expected, notes } = expectationsFor(fixture, adapter.capabilities.profile);
-    const mismatches = compareObservations(expected, observed[i]!, adapter.capabilities.fields);
+    const mismatches = compareObservations(expected, observed[applicable.findIndex((f) => f.fixture === fixture)]!, adapter.capabilities.fields);
     return {
-      kind: 'fixture', id: fixture.id, file, clauses: fixture.clauses, status: mismatches.length ? 'fail' : 'pass',
-      mismatches, notes, repro: toPytorch(fixture.program),
+      ...base, notes, status: mismatches.length ? 'fail' : 'pass', mismatches,
+      ...(mismatches.length ? { failing: attribute(mismatches, fixture.clauses) } : {}),
     };
   });
   options.onProgress?.(fixtures.length, total, 'fixtures');
   for (const [i, p] of properties.entries()) {
+    const missing = lacking([...propertyFeatures(p), ...(p.needs ?? [])]);
+    if (missing.length > 0) {
+      checks.push({ kind: 'property', id: p.id, file: 'properties', clauses: p.clauses, status: 'not-applicable', missing, mismatches: [], notes: [], repro: '' });
+      continue;
+    }
     const r = await checkProperty(p, adapter, { seed, numRuns: runs, ...(options.path ? { path: options.path } : {}) });
     checks.push({
       kind: 'property', id: p.id, file: 'properties', clauses: p.clauses, status: r.status, mismatches: [], notes: [],
@@ -79,18 +127,26 @@ export async function runSuite(adapter: Adapter, fixtures: { file: string; fixtu
     });
     options.onProgress?.(fixtures.length + i + 1, total, p.id);
   }
+  const deviations = options.deviations ?? [];
   const clauses: ClauseResult[] = CLAUSES.map((id) => {
     const citing = checks.filter((c) => c.clauses.includes(id));
-    const failing = citing.filter((c) => c.status === 'fail');
+    const ran = citing.filter((c) => c.status !== 'not-applicable');
+    const failing = ran.filter((c) => c.status === 'fail' && (c.failing ?? c.clauses).includes(id));
+    const deviation = deviations.find((d) => d.clause === id);
+    const status: ClauseResult['status'] = citing.length === 0 ? 'unchecked' : ran.length === 0 ? 'not-applicable'
+      : failing.length === 0 ? 'pass' : deviation ? 'deviation' : 'fail';
     return {
       id,
-      status: citing.length === 0 ? 'unchecked' : failing.length ? 'fail' : 'pass',
+      status,
       checks: citing.length,
+      ...(status === 'deviation' ? { reason: deviation!.reason } : {}),
+      ...(status === 'not-applicable' ? { reason: `needs ${[...new Set(citing.flatMap((c) => c.missing ?? []))].join(', ')}` } : {}),
       failures: failing.map((c) => ({
         kind: c.kind, id: c.id, file: c.file, mismatches: c.mismatches, ...(c.message ? { message: c.message } : {}), repro: c.repro,
       })),
     };
   });
+  const staleDeviations = deviations.filter((d) => clauses.find((c) => c.id === d.clause)?.status !== 'deviation');
   const count = (s: ClauseResult['status']) => clauses.filter((c) => c.status === s).length;
   return {
     engine: { name: adapter.name, version: adapter.version, profile: adapter.capabilities.profile },
@@ -98,9 +154,12 @@ export async function runSuite(adapter: Adapter, fixtures: { file: string; fixtu
     runs,
     clauses,
     checks,
+    staleDeviations,
     summary: {
-      clauses: clauses.length, passed: count('pass'), failed: count('fail'), unchecked: count('unchecked'),
+      clauses: clauses.length, passed: count('pass'), failed: count('fail'), deviations: count('deviation'),
+      notApplicable: count('not-applicable'), unchecked: count('unchecked'),
       checks: checks.length, checksFailed: checks.filter((c) => c.status === 'fail').length,
+      checksNotApplicable: checks.filter((c) => c.status === 'not-applicable').length,
     },
   };
 }

@@ -592,6 +592,7 @@ export function judgeModel(sample: Sample, [o]: Observations[], engine: Adapter)
 
 export const model: Property<Sample> = {
   id: 'model.stateful',
+  needs: ['errors'],
   clauses: [
     'backward.accumulate',
     'backward.zero-grad',

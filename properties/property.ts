@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { toPytorch } from '../adapters/program/to-pytorch.ts';
-import type { Adapter } from '../adapters/types.ts';
+import type { Adapter, Feature } from '../adapters/types.ts';
 import type { ClauseId } from '../spec/clauses.ts';
 import type { Observations, Program } from '../spec/program.ts';
 
@@ -22,6 +22,8 @@ export interface Property<T> {
   judge: (sample: T, observed: Observations[], engine: Adapter) => string | null;
   /** Samples the oracles cannot judge (kinks, overflow) are skipped, never counted as passes. */
   precondition?: (sample: T) => boolean;
+  /** Engine features the judge relies on beyond what its programs show (e.g. expected errors). */
+  needs?: Feature[];
   /** A share of the default number of runs, for properties whose samples are expensive. */
   runsFactor?: number;
 }

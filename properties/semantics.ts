@@ -108,6 +108,7 @@ export const gradReturns: Property<VectorSample> = {
 
 export const allowUnused: Property<VectorSample> = {
   id: 'semantics.allow-unused',
+  needs: ['errors'],
   clauses: ['grad.allow-unused', 'grad.unused-input'],
   title: 'an input the output does not use gives None with allowUnused and unused-input without',
   arbitrary: vectorSamples(),
@@ -223,6 +224,7 @@ export const leafOnly: Property<VectorSample> = {
 
 export const implicitNonScalar: Property<number[]> = {
   id: 'semantics.implicit-non-scalar',
+  needs: ['errors'],
   clauses: ['backward.implicit-non-scalar', 'backward.scalar-seed'],
   title: 'backward() without a gradient succeeds exactly when the output has one element',
   arbitrary: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }),
@@ -241,6 +243,7 @@ export const implicitNonScalar: Property<number[]> = {
 
 export const leafInplace: Property<{ enabled: boolean; requiresGrad: boolean }> = {
   id: 'semantics.leaf-inplace',
+  needs: ['errors'],
   clauses: ['inplace.leaf-error', 'inplace.no-grad-leaf'],
   title: 'an in-place op on a leaf fails exactly when the leaf requires grad and grad mode is on',
   arbitrary: fc.record({ enabled: fc.boolean(), requiresGrad: fc.boolean() }, { noNullPrototype: true }),

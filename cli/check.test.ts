@@ -1,0 +1,77 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { mutantAdapter } from '../adapters/mutants.ts';
+import { referenceAdapter } from '../adapters/reference/index.ts';
+import type { Adapter } from '../adapters/types.ts';
+import { loadDeviations } from './deviations.ts';
+import { loadFixtures } from './fixtures.ts';
+import { conforms, reportJunit } from './report.ts';
+import { runSuite } from './suite.ts';
+
+const CLI = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const gradspec = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, cwd: ROOT });
+const fixtures = loadFixtures();
+const tmp = mkdtempSync(join(tmpdir(), 'gradspec-'));
+
+describe('gradspec check', () => {
+  test('program.observations checks that need a feature the engine lacks are not applicable, never passes', async () => {
+    const functional: Adapter = { ...referenceAdapter, name: 'no-state', capabilities: { ...referenceAdapter.capabilities, features: ['errors'] } };
+    const report = await runSuite(functional, fixtures, { runs: 5 });
+    const status = (id: string) => report.clauses.find((c) => c.id === id)!;
+    expect(status('backward.accumulate').status).toBe('not-applicable');
+    expect(status('backward.accumulate').reason).toMatch(/needs .*accumulate/);
+    expect(status('mode.no-grad').status).toBe('not-applicable');
+    expect(report.summary.checksNotApplicable).toBeGreaterThan(50);
+    expect(report.checks.filter((c) => c.status === 'not-applicable').every((c) => (c.missing ?? []).length > 0)).toBe(true);
+  });
+
+  test('graph.grad-fn a listed deviation is reported as a deviation, and an entry that matches nothing as stale', async () => {
+    const file = join(tmp, 'mutant.deviations.json');
+    writeFileSync(file, JSON.stringify({ deviations: [
+      { clause: 'graph.grad-fn', reason: 'prints the older MeanBackward1 name' },
+      { clause: 'op.sin', reason: 'nothing is wrong with sin here' },
+    ] }));
+    const report = await runSuite(mutantAdapter('old-mean-name')!, fixtures, { runs: 5, deviations: loadDeviations(file) });
+    expect(report.clauses.find((c) => c.id === 'graph.grad-fn')).toMatchObject({ status: 'deviation', reason: 'prints the older MeanBackward1 name' });
+    expect(report.staleDeviations.map((d) => d.clause)).toEqual(['op.sin']);
+    expect(conforms(report)).toBe(false);
+    writeFileSync(file, JSON.stringify({ deviations: [{ clause: 'no.such-clause', reason: 'x' }] }));
+    expect(() => loadDeviations(file)).toThrow(/no.such-clause' is not a clause id/);
+  });
+
+  test('program.observations the JUnit report has one test case per checked clause and per property', async () => {
+    const report = await runSuite(mutantAdapter('sin-rule')!, fixtures, { runs: 10 });
+    const xml = reportJunit(report);
+    const cases = [...xml.matchAll(/<testcase classname="gradspec\.(clauses|properties)" name="([^"]+)">/g)];
+    expect(cases.filter((c) => c[1] === 'clauses')).toHaveLength(report.clauses.filter((c) => c.status !== 'unchecked').length);
+    expect(cases.filter((c) => c[1] === 'properties')).toHaveLength(report.checks.filter((c) => c.kind === 'property').length);
+    expect(xml).toMatch(/<testcase classname="gradspec.clauses" name="op.sin"><failure/);
+    expect(xml).not.toMatch(/<testcase classname="gradspec.clauses" name="op.cos"><failure/);
+  });
+
+  test('program.observations exit 2 with a clear message for an engine that cannot start, and for an unknown option', () => {
+    const missing = gradspec('check', '--engine', 'no-such-engine-command --flag', '--runs', '1');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/cannot open engine 'no-such-engine-command --flag'/);
+    const garbage = gradspec('check', '--engine', `${process.execPath} -e "console.log('hello there')"`, '--runs', '1');
+    expect(garbage.status).toBe(2);
+    expect(garbage.stderr).toMatch(/not a protocol message: hello there/);
+    expect(gradspec('check', '--no-such-option').status).toBe(2);
+  });
+
+  test('op.pow a broken out-of-process engine (pow rule wrong) fails op.pow with a shrunk repro, and --json writes the report', () => {
+    const json = join(tmp, 'report.json');
+    const r = gradspec('check', '--engine', `${process.execPath} --import tsx adapters/serve.ts mutant:pow-exponent-2`, '--runs', '20', '--json', json);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^ {2}op\.pow +FAIL/m);
+    expect(r.stdout).toMatch(/property gradient\.op\.pow failed on engine mutant:pow-exponent-2[\s\S]*shrunk program[\s\S]*as PyTorch code/);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { engine: { name: string }; clauses: { id: string; status: string }[] };
+    expect(report.engine.name).toBe('mutant:pow-exponent-2');
+    expect(report.clauses.find((c) => c.id === 'op.pow')?.status).toBe('fail');
+  });
+});

@@ -1,0 +1,47 @@
+import fc from 'fast-check';
+import type { Feature } from '../adapters/types.ts';
+import type { AnyProperty } from '../properties/property.ts';
+import type { Observations, Program, Step } from '../spec/program.ts';
+
+/**
+ * The engine features a check relies on, read from its programs, so that an engine without one
+ * gets "not applicable" instead of a failure it cannot avoid (or a pass it did not earn).
+ */
+export function featuresOf(program: Program, expected?: Observations): Set<Feature> {
+  const needs = new Set<Feature>();
+  const walk = (steps: readonly Step[]) => {
+    for (const s of steps) {
+      if ('noGrad' in s) { needs.add('no-grad'); walk(s.noGrad); }
+      else if ('enableGrad' in s) { needs.add('no-grad'); walk(s.enableGrad); }
+      else if ('setGradEnabled' in s) needs.add('no-grad');
+      else if ('inplace' in s) needs.add('inplace');
+      else if ('detach_' in s || ('op' in s && s.op === 'detach')) needs.add('detach');
+      else if ('clearGrad' in s || 'retainGrad' in s) needs.add('accumulate');
+      else if ('observe' in s && s.observe.endsWith('.grad')) needs.add('accumulate');
+      else if ('backward' in s || 'autogradBackward' in s) {
+        if (s.retainGraph) needs.add('retain-graph');
+        if (s.createGraph) needs.add('create-graph');
+      } else if ('grad' in s) {
+        if (s.grad.retainGraph) needs.add('retain-graph');
+        if (s.grad.createGraph) needs.add('create-graph');
+      }
+      if ('args' in s && s.args?.some((a) => typeof a === 'string' && a.endsWith('.grad'))) needs.add('accumulate');
+    }
+  };
+  walk(program.steps);
+  if (expected?.error) {
+    needs.add('errors');
+    if (expected.error.category === 'freed-graph') needs.add('retain-graph');
+    if (expected.error.category === 'saved-modified' || expected.error.category === 'leaf-inplace') needs.add('inplace');
+  }
+  return needs;
+}
+
+/** A property's needs, from a fixed sample of the programs it generates. */
+export function propertyFeatures(p: AnyProperty): Set<Feature> {
+  const needs = new Set<Feature>();
+  for (const sample of fc.sample(p.arbitrary, { seed: 1, numRuns: 30 })) {
+    for (const program of p.programs(sample)) for (const f of featuresOf(program)) needs.add(f);
+  }
+  return needs;
+}
