@@ -2,13 +2,16 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { validateFixture, type Fixture } from '../adapters/program/validate.ts';
 
-export const FIXTURE_ROOT = new URL('../fixtures/', import.meta.url).pathname;
+/** The fixtures folder; GRADSPEC_FIXTURES points elsewhere (a copy, for trying a regeneration). */
+export const FIXTURE_ROOT = process.env.GRADSPEC_FIXTURES ? `${process.env.GRADSPEC_FIXTURES.replace(/\/$/, '')}/` : new URL('../fixtures/', import.meta.url).pathname;
 
 /** Every `*.json` fixture below `root`, validated, with its path relative to the fixtures folder. */
-export function loadFixtures(root = FIXTURE_ROOT): { file: string; fixture: Fixture }[] {
+export function loadFixtures(root = FIXTURE_ROOT): { file: string; path: string; fixture: Fixture }[] {
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
+      // Folders a recording or regeneration writes before swapping them in are not fixtures yet.
+      if (/\.(staging|old)-\d+$/.test(name)) continue;
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
       else if (name.endsWith('.json')) files.push(path);
@@ -23,7 +26,7 @@ export function loadFixtures(root = FIXTURE_ROOT): { file: string; fixture: Fixt
     } catch (e) {
       throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
     }
-    return { file, fixture: validateFixture(json, file) };
+    return { file, path, fixture: validateFixture(json, file) };
   });
 }
 

@@ -263,4 +263,71 @@ export const leafInplace: Property<{ enabled: boolean; requiresGrad: boolean }> 
   },
 };
 
-export const SEMANTICS: AnyProperty[] = [accumulate, zeroGrad, gradReturns, allowUnused, explicitGradient, noGrad, detach, leafOnly, implicitNonScalar, leafInplace];
+
+/** Broadcasting as the spec defines it, to predict whether an op must fail. */
+const broadcasts = (a: number[], b: number[]) =>
+  a.slice().reverse().every((d, i) => { const e = b[b.length - 1 - i]; return e === undefined || d === e || d === 1 || e === 1; });
+
+export const shapeErrors: Property<{ a: number[]; b: number[]; op: 'add' | 'mul' | 'matmul' | 'sum'; dim: number }> = {
+  id: 'semantics.shape-errors',
+  clauses: ['op.broadcast', 'op.matmul', 'op.dims', 'errors.class'],
+  title: 'shape errors fire exactly when shapes do not broadcast, inner sizes differ, or a dim is out of range',
+  needs: ['errors'],
+  arbitrary: fc.record({
+    a: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }),
+    b: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }),
+    op: fc.constantFrom('add' as const, 'mul' as const, 'matmul' as const, 'sum' as const),
+    dim: fc.integer({ min: -4, max: 3 }),
+  }, { noNullPrototype: true }),
+  programs: ({ a, b, op, dim }) => {
+    const p = new ProgramBuilder('property.shape-errors');
+    p.leaf(nest(new Array<number>(numel(a)).fill(1), a), true, 'a');
+    p.leaf(nest(new Array<number>(numel(b)).fill(2), b), true, 'b');
+    const out = op === 'sum' ? p.op('sum', ['a'], { dim }) : p.op(op, ['a', 'b']);
+    p.push({ observe: out, label: 'result' });
+    return [p.program()];
+  },
+  judge: ({ a, b, op, dim }, [o]) => {
+    let expected: string | null = null;
+    if (op === 'add' || op === 'mul') expected = broadcasts(a, b) ? null : 'shape-mismatch';
+    else if (op === 'sum') expected = dim >= -Math.max(a.length, 1) && dim < Math.max(a.length, 1) ? null : 'invalid-argument';
+    else if (a.length === 0 || b.length === 0) expected = 'invalid-argument';
+    else {
+      const inner = b.length === 1 ? b[0] : b[b.length - 2];
+      const batchA = a.slice(0, -2);
+      const batchB = b.slice(0, -2);
+      expected = a[a.length - 1] !== inner ? 'shape-mismatch' : broadcasts(batchA, batchB) ? null : 'shape-mismatch';
+    }
+    const got = o!.error?.category ?? null;
+    return got === expected ? null : `expected ${expected ?? 'no error'}, got ${errorOf(o!)}`;
+  },
+};
+
+export const savedModified: Property<{ op: 'exp' | 'mul' | 'add' | 'sin' | 'sum'; target: 'input' | 'result' }> = {
+  id: 'semantics.saved-modified',
+  clauses: ['inplace.saved-modified', 'inplace.version-counter'],
+  title: 'modifying a tensor in place fails the later backward exactly when that tensor was saved for it',
+  needs: ['errors'],
+  arbitrary: fc.record({
+    op: fc.constantFrom('exp' as const, 'mul' as const, 'add' as const, 'sin' as const, 'sum' as const),
+    target: fc.constantFrom('input' as const, 'result' as const),
+  }, { noNullPrototype: true }),
+  programs: ({ op, target }) => {
+    const p = new ProgramBuilder('property.saved-modified');
+    p.leaf([1, 2], true, 'x');
+    const h = p.op('mul', ['x', 1]); // a non-leaf, so it may be modified in place
+    const r = op === 'mul' ? p.op('mul', [h, h]) : op === 'add' ? p.op('add', [h, 1]) : p.op(op, [h]);
+    p.push({ inplace: 'mul_', target: target === 'input' ? h : r, args: [2] }, { observe: target === 'input' ? h : r, label: 'modified' });
+    p.push({ backward: p.op('sum', [r]) });
+    return [p.program()];
+  },
+  judge: ({ op, target }, [o]) => {
+    // What each op saves (PyTorch 1.13): exp its result, mul and sin their inputs, add and sum nothing.
+    const saved = target === 'input' ? op === 'mul' || op === 'sin' : op === 'exp';
+    const got = o!.error?.category ?? null;
+    if (find(o!, 'modified')?.version !== 1) return `the in-place op left version ${find(o!, 'modified')?.version}, expected 1`;
+    return got === (saved ? 'saved-modified' : null) ? null : `expected ${saved ? 'saved-modified' : 'no error'}, got ${errorOf(o!)}`;
+  },
+};
+
+export const SEMANTICS: AnyProperty[] = [accumulate, zeroGrad, gradReturns, allowUnused, explicitGradient, noGrad, detach, leafOnly, implicitNonScalar, leafInplace, shapeErrors, savedModified];
