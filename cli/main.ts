@@ -18,6 +18,7 @@ import { writeAtomic } from './write-atomic.ts';
 const program = new Command()
   .name('gradspec')
   .description('Checks autograd engines against a written spec of PyTorch autograd semantics.')
+  .version('0.1.0')
   .exitOverride();
 
 program
