@@ -1,19 +1,19 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ProgramError, validateProgram } from '../adapters/program/validate.ts';
 import { engineNames, openAdapter } from '../adapters/index.ts';
 import { AdapterError } from '../adapters/process.ts';
 import { runProgram } from '../adapters/reference/run-program.ts';
 import { PROPERTIES } from '../properties/index.ts';
-import { drift, formatDrift, regenerated } from './drift.ts';
 import { loadFixtures } from './fixtures.ts';
-import { record, writeFixtureFolder } from './record.ts';
+import { registerFixtureCommands } from './fixture-commands.ts';
 import { deviationsFile, loadDeviations } from './deviations.ts';
 import { conforms, formatReport, reportJson, reportJunit } from './report.ts';
 import { DEFAULT_SEED, runSuite } from './suite.ts';
 import { writeAtomic } from './write-atomic.ts';
 
 /** Exit codes: 0 conforms, 1 non-conformance found, 2 usage or adapter failure. */
+class UsageError extends Error {}
 
 const program = new Command()
   .name('gradspec')
@@ -37,7 +37,8 @@ program
     if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
     const runs = Number(opts.runs);
     if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got '${opts.runs}'`);
-    const tty = process.stderr.isTTY;
+    // Progress goes to stderr, and only when a person watches stdout, so reports stay clean.
+    const tty = process.stdout.isTTY && process.stderr.isTTY;
     let fixtures = loadFixtures();
     let properties = PROPERTIES;
     if (opts.only) {
@@ -73,89 +74,7 @@ program
     process.stdout.write(`${JSON.stringify(runProgram(validateProgram(json, file)), null, 2)}\n`);
   });
 
-const fixturesCommand = program.command('fixtures').description('record, check and regenerate golden fixtures');
-
-fixturesCommand
-  .command('record')
-  .description('draw programs from the property generators, run them on an engine, and store them with its observations under fixtures/recorded/')
-  .option('--engine <engine>', 'the engine whose behaviour is recorded', 'pytorch')
-  .option('--count <n>', 'how many programs', '320')
-  .option('--seed <n>', 'seed for drawing the programs', String(DEFAULT_SEED))
-  .action(async (opts: { engine: string; count: string; seed: string }) => {
-    const count = Number(opts.count);
-    const seed = Number(opts.seed);
-    if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a positive integer, got '${opts.count}'`);
-    if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
-    const adapter = await openEngine(opts.engine);
-    try {
-      const recorded = await record(adapter, { count, seed, date: new Date().toISOString().slice(0, 10), properties: PROPERTIES });
-      const folder = writeFixtureFolder('recorded', recorded);
-      process.stdout.write(`recorded ${recorded.length} programs on ${adapter.name} ${adapter.version} (seed ${seed}) into ${folder}\n`);
-    } finally {
-      await adapter.close?.();
-    }
-  });
-
-fixturesCommand
-  .command('check')
-  .description('re-run every fixture on an engine and show drift as a diff; exit 1 on drift')
-  .option('--engine <engine>', 'the engine to run the fixtures on', 'reference')
-  .action(async (opts: { engine: string }) => {
-    const adapter = await openEngine(opts.engine);
-    try {
-      const all = loadFixtures();
-      const observed = await adapter.run(all.map((f) => f.fixture.program));
-      let drifted = 0;
-      all.forEach(({ file, fixture }, i) => {
-        const d = drift(fixture, observed[i]!, adapter.capabilities.profile, adapter.capabilities.fields);
-        if (d.length === 0) return;
-        drifted++;
-        process.stdout.write(`${formatDrift(file, d)}\n`);
-      });
-      process.stdout.write(`${all.length - drifted} of ${all.length} fixtures hold on ${adapter.name} ${adapter.version}${drifted ? `; ${drifted} drifted` : ''}\n`);
-      process.exitCode = drifted ? 1 : 0;
-    } finally {
-      await adapter.close?.();
-    }
-  });
-
-fixturesCommand
-  .command('regenerate')
-  .description("rewrite computed expectations from an engine after showing the diff; the seed document's fixtures are verified, never rewritten")
-  .option('--engine <engine>', 'the engine whose observations become the expectations', 'pytorch')
-  .option('--dry-run', 'show the diff and write nothing')
-  .action(async (opts: { engine: string; dryRun?: boolean }) => {
-    const adapter = await openEngine(opts.engine);
-    try {
-      const all = loadFixtures();
-      const observed = await adapter.run(all.map((f) => f.fixture.program));
-      const writes: { path: string; text: string }[] = [];
-      let documentDrift = 0;
-      all.forEach(({ file, path, fixture }, i) => {
-        const d = drift(fixture, observed[i]!, adapter.capabilities.profile, adapter.capabilities.fields);
-        if (d.length === 0) return;
-        process.stdout.write(`${formatDrift(file, d)}\n`);
-        if (file.startsWith('fixtures/document/')) {
-          documentDrift++;
-          process.stdout.write('  (a document fixture: verified, never rewritten)\n');
-          return;
-        }
-        const next = { ...fixture, expected: regenerated(fixture, observed[i]!) };
-        if (fixture.source.recorded) next.source = { ...fixture.source, recorded: { ...fixture.source.recorded, engine: adapter.name, version: adapter.version, date: new Date().toISOString().slice(0, 10) } };
-        writes.push({ path, text: `${JSON.stringify(next, null, 2)}\n` });
-      });
-      if (!opts.dryRun) {
-        // Every new file is complete before any old one is replaced (each replacement is a rename).
-        const staged = writes.map((w) => ({ ...w, tmp: `${w.path}.regen-${process.pid}` }));
-        for (const w of staged) writeFileSync(w.tmp, w.text);
-        for (const w of staged) renameSync(w.tmp, w.path);
-      }
-      process.stdout.write(`${writes.length} fixtures ${opts.dryRun ? 'would be' : ''} rewritten from ${adapter.name} ${adapter.version}; ${documentDrift} document fixtures drifted (not rewritten)\n`);
-      process.exitCode = documentDrift ? 1 : 0;
-    } finally {
-      await adapter.close?.();
-    }
-  });
+registerFixtureCommands(program, { openEngine, UsageError });
 
 async function openEngine(engine: string) {
   return openAdapter(engine).catch((e: Error) => {
@@ -163,7 +82,6 @@ async function openEngine(engine: string) {
   });
 }
 
-class UsageError extends Error {}
 
 try {
   await program.parseAsync(process.argv);

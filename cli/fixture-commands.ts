@@ -1,0 +1,101 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Adapter } from '../adapters/types.ts';
+import { PROPERTIES } from '../properties/index.ts';
+import { DEFAULT_SEED } from '../properties/property.ts';
+import { drift, formatDrift, regenerated } from './drift.ts';
+import { loadFixtures } from './fixtures.ts';
+import { record, writeFixtureFolder } from './record.ts';
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+/** Runs every fixture on an engine and pairs each with its drift from the expectations. */
+async function driftAll(adapter: Adapter) {
+  const all = loadFixtures();
+  const observed = await adapter.run(all.map((f) => f.fixture.program));
+  return all.map((f, i) => ({
+    ...f,
+    observed: observed[i]!,
+    drift: drift(f.fixture, observed[i]!, adapter.capabilities.profile, adapter.capabilities.fields),
+  }));
+}
+
+/** `gradspec fixtures record | check | regenerate`. */
+export function registerFixtureCommands(
+  program: Command,
+  { openEngine, UsageError }: { openEngine: (engine: string) => Promise<Adapter>; UsageError: new (m: string) => Error },
+): void {
+  const withEngine = async (engine: string, work: (adapter: Adapter) => Promise<void>) => {
+    const adapter = await openEngine(engine);
+    try {
+      await work(adapter);
+    } finally {
+      await adapter.close?.();
+    }
+  };
+  const fixtures = program.command('fixtures').description('record, check and regenerate golden fixtures');
+
+  fixtures
+    .command('record')
+    .description('draw programs from the property generators, run them on an engine, and store them with its observations under fixtures/recorded/')
+    .option('--engine <engine>', 'the engine whose behaviour is recorded', 'pytorch')
+    .option('--count <n>', 'how many programs', '336')
+    .option('--seed <n>', 'seed for drawing the programs', String(DEFAULT_SEED))
+    .action(async (opts: { engine: string; count: string; seed: string }) => {
+      const count = Number(opts.count);
+      const seed = Number(opts.seed);
+      if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a positive integer, got '${opts.count}'`);
+      if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
+      await withEngine(opts.engine, async (adapter) => {
+        const recorded = await record(adapter, { count, seed, date: today(), properties: PROPERTIES });
+        const folder = writeFixtureFolder('recorded', recorded);
+        process.stdout.write(`recorded ${recorded.length} programs on ${adapter.name} ${adapter.version} (seed ${seed}) into ${folder}\n`);
+      });
+    });
+
+  fixtures
+    .command('check')
+    .description('re-run every fixture on an engine and show drift as a diff; exit 1 on drift')
+    .option('--engine <engine>', 'the engine to run the fixtures on', 'reference')
+    .action(async (opts: { engine: string }) => withEngine(opts.engine, async (adapter) => {
+      const results = await driftAll(adapter);
+      const drifted = results.filter((r) => r.drift.length > 0);
+      for (const r of drifted) process.stdout.write(`${formatDrift(r.file, r.drift)}\n`);
+      process.stdout.write(`${results.length - drifted.length} of ${results.length} fixtures hold on ${adapter.name} ${adapter.version}${drifted.length ? `; ${drifted.length} drifted` : ''}\n`);
+      process.exitCode = drifted.length ? 1 : 0;
+    }));
+
+  fixtures
+    .command('regenerate')
+    .description("rewrite computed expectations from an engine after showing the diff; the seed document's fixtures are verified, never rewritten")
+    .option('--engine <engine>', 'the engine whose observations become the expectations', 'pytorch')
+    .option('--dry-run', 'show the diff and write nothing')
+    .action(async (opts: { engine: string; dryRun?: boolean }) => withEngine(opts.engine, async (adapter) => {
+      const writes: { path: string; text: string }[] = [];
+      let documentDrift = 0;
+      for (const { file, path, fixture, observed, drift: d } of await driftAll(adapter)) {
+        if (d.length === 0) continue;
+        process.stdout.write(`${formatDrift(file, d)}\n`);
+        if (file.startsWith('fixtures/document/')) {
+          documentDrift++;
+          process.stdout.write('  (a document fixture: verified, never rewritten)\n');
+          continue;
+        }
+        const recorded = fixture.source.recorded;
+        const next = {
+          ...fixture,
+          ...(recorded ? { source: { ...fixture.source, recorded: { ...recorded, engine: adapter.name, version: adapter.version, date: today() } } } : {}),
+          expected: regenerated(fixture, observed),
+        };
+        writes.push({ path, text: `${JSON.stringify(next, null, 2)}\n` });
+      }
+      if (!opts.dryRun) {
+        // Every new file is complete before any old one is replaced, and each replacement is a rename.
+        const staged = writes.map((w) => ({ ...w, tmp: `${w.path}.regen-${process.pid}` }));
+        for (const w of staged) writeFileSync(w.tmp, w.text);
+        for (const w of staged) renameSync(w.tmp, w.path);
+      }
+      process.stdout.write(`${writes.length} fixtures ${opts.dryRun ? 'would be ' : ''}rewritten from ${adapter.name} ${adapter.version}; ${documentDrift} document fixtures drifted (not rewritten)\n`);
+      process.exitCode = documentDrift ? 1 : 0;
+    }));
+}
