@@ -64,6 +64,20 @@ describe('gradspec check', () => {
     expect(gradspec('check', '--no-such-option').status).toBe(2);
   });
 
+  test('program.schema gradspec run prints a program\'s observations, and refuses an invalid program with its JSON path', () => {
+    const good = join(tmp, 'one-step.json');
+    writeFileSync(good, JSON.stringify(fixtures.find((f) => f.fixture.id === 'document.one-step')!.fixture.program));
+    const r = gradspec('run', good);
+    expect(r.status).toBe(0);
+    const observed = JSON.parse(r.stdout) as { observations: { label: string; value: number }[] };
+    expect(observed.observations.find((o) => o.label === 'x.grad')?.value).toBe(93);
+    const bad = join(tmp, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ id: 'bad', steps: [{ let: 'y', op: 'exp', args: ['x'] }] }));
+    const refused = gradspec('run', bad);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/bad\.json: \/steps\/0\/args\/0/);
+  });
+
   test('op.pow a broken out-of-process engine (pow rule wrong) fails op.pow with a shrunk repro, and --json writes the report', () => {
     const json = join(tmp, 'report.json');
     const r = gradspec('check', '--engine', `${process.execPath} --import tsx adapters/serve.ts mutant:pow-exponent-2`, '--runs', '20', '--json', json);

@@ -82,7 +82,6 @@ async function openEngine(engine: string) {
   });
 }
 
-
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
@@ -92,6 +91,8 @@ try {
     process.stderr.write(`gradspec: ${e.message}\n`);
     process.exitCode = 2;
   } else {
-    throw e;
+    // Anything else is a fault (of an engine or of gradspec): never reported as non-conformance.
+    process.stderr.write(`gradspec: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exitCode = 2;
   }
 }
