@@ -10,7 +10,18 @@ import type { Adapter } from './types.ts';
 /** Engines gradspec knows by name; any other engine is a module path or a command. */
 const IN_PROCESS: Record<string, Adapter> = { reference: referenceAdapter };
 
-export const engineNames = (): string[] => [...Object.keys(IN_PROCESS), 'pytorch', ...Object.keys(MUTANTS).map((m) => `mutant:${m}`)];
+/** Engines from npm, loaded on demand: they are optional dependencies and may be missing. */
+const OPTIONAL: Record<string, { module: string; packages: string }> = {
+  tfjs: { module: './tfjs/index.ts', packages: '@tensorflow/tfjs-core @tensorflow/tfjs-backend-cpu' },
+  'js-pytorch': { module: './js-pytorch/index.ts', packages: 'js-pytorch' },
+  'jax-js': { module: './jax-js/index.ts', packages: '@jax-js/jax' },
+};
+
+export class NotInstalled extends Error {
+  override readonly name = 'NotInstalled';
+}
+
+export const engineNames = (): string[] => [...Object.keys(IN_PROCESS), 'pytorch', ...Object.keys(OPTIONAL), ...Object.keys(MUTANTS).map((m) => `mutant:${m}`)];
 
 /** An in-process adapter by name, `mutant:<name>` included; undefined when unknown. */
 export function findAdapter(name: string): Adapter | undefined {
@@ -34,6 +45,18 @@ export async function openAdapter(engine: string, options: ProcessOptions = {}):
   const known = findAdapter(engine);
   if (known) return known;
   if (engine === 'pytorch') return pytorchAdapter(options);
+  const optional = OPTIONAL[engine];
+  if (optional) {
+    try {
+      const mod = (await import(optional.module)) as { default: Adapter | (() => Promise<Adapter>) };
+      return typeof mod.default === 'function' ? await mod.default() : mod.default;
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (module|package)/.test((e as Error).message)) {
+        throw new NotInstalled(`${engine} is not installed (npm install ${optional.packages})`);
+      }
+      throw e;
+    }
+  }
   if (MODULE.test(engine) && existsSync(engine)) {
     const mod = (await import(pathToFileURL(resolve(engine)).href)) as { default?: Adapter; adapter?: Adapter };
     const adapter = mod.default ?? mod.adapter;

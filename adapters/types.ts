@@ -1,6 +1,9 @@
 import type { DType, Observations, Program } from '../spec/program.ts';
 
-/** Behaviours a check may need; an engine without one gets "not applicable" for that check. */
+/**
+ * Behaviours a check may need beyond one backward pass and reading `.grad` (which every engine
+ * can answer); an engine without one gets "not applicable" for that check.
+ */
 export const FEATURES = ['accumulate', 'retain-graph', 'create-graph', 'no-grad', 'detach', 'inplace', 'errors'] as const;
 export type Feature = (typeof FEATURES)[number];
 

@@ -9,16 +9,17 @@ import type { Observations, Program, Step } from '../spec/program.ts';
  */
 export function featuresOf(program: Program, expected?: Observations): Set<Feature> {
   const needs = new Set<Feature>();
+  let passes = 0;
   const walk = (steps: readonly Step[]) => {
     for (const s of steps) {
       if ('noGrad' in s) { needs.add('no-grad'); walk(s.noGrad); }
       else if ('enableGrad' in s) { needs.add('no-grad'); walk(s.enableGrad); }
       else if ('setGradEnabled' in s) needs.add('no-grad');
-      else if ('inplace' in s) needs.add('inplace');
+      else if ('inplace' in s) needs.add(s.target.endsWith('.grad') ? 'accumulate' : 'inplace');
       else if ('detach_' in s || ('op' in s && s.op === 'detach')) needs.add('detach');
       else if ('clearGrad' in s || 'retainGrad' in s) needs.add('accumulate');
-      else if ('observe' in s && s.observe.endsWith('.grad')) needs.add('accumulate');
       else if ('backward' in s || 'autogradBackward' in s) {
+        passes++;
         if (s.retainGraph) needs.add('retain-graph');
         if (s.createGraph) needs.add('create-graph');
       } else if ('grad' in s) {
@@ -29,6 +30,9 @@ export function featuresOf(program: Program, expected?: Observations): Set<Featu
     }
   };
   walk(program.steps);
+  // One backward pass and reading .grad is what any engine can do (a functional engine computes
+  // the gradient); a second pass into the same .grad is accumulation, a stateful feature.
+  if (passes > 1) needs.add('accumulate');
   if (expected?.error) {
     needs.add('errors');
     if (expected.error.category === 'freed-graph') needs.add('retain-graph');
