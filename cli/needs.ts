@@ -1,17 +1,18 @@
 import fc from 'fast-check';
 import type { Feature } from '../adapters/types.ts';
 import type { AnyProperty } from '../properties/property.ts';
-import type { Observations, Program, Step } from '../spec/program.ts';
+import type { DType, Observations, Program, Step } from '../spec/program.ts';
 
 /**
  * The engine features a check relies on, read from its programs, so that an engine without one
  * gets "not applicable" instead of a failure it cannot avoid (or a pass it did not earn).
  */
-export function featuresOf(program: Program, expected?: Observations): Set<Feature> {
-  const needs = new Set<Feature>();
+export function featuresOf(program: Program, expected?: Observations): Set<Feature | `dtype ${DType}`> {
+  const needs = new Set<Feature | `dtype ${DType}`>([`dtype ${program.dtype ?? 'float32'}`]);
   let passes = 0;
   const walk = (steps: readonly Step[]) => {
     for (const s of steps) {
+      if ('tensor' in s && s.dtype) needs.add(`dtype ${s.dtype}`);
       if ('noGrad' in s) { needs.add('no-grad'); walk(s.noGrad); }
       else if ('enableGrad' in s) { needs.add('no-grad'); walk(s.enableGrad); }
       else if ('setGradEnabled' in s) needs.add('no-grad');
@@ -41,11 +42,30 @@ export function featuresOf(program: Program, expected?: Observations): Set<Featu
   return needs;
 }
 
-/** A property's needs, from a fixed sample of the programs it generates. */
+/**
+ * A property's needs, from a fixed sample of the programs it generates. Dtypes are not among
+ * them: a property's programs run in a dtype the engine has (properties/property.ts retype).
+ */
 export function propertyFeatures(p: AnyProperty): Set<Feature> {
   const needs = new Set<Feature>();
   for (const sample of fc.sample(p.arbitrary, { seed: 1, numRuns: 30 })) {
-    for (const program of p.programs(sample)) for (const f of featuresOf(program)) needs.add(f);
+    for (const program of p.programs(sample)) {
+      for (const f of featuresOf(program)) if (!f.startsWith('dtype ')) needs.add(f as Feature);
+    }
   }
   return needs;
+}
+
+/**
+ * The feature a clause is about: an engine without it cannot conform to the clause, whatever
+ * its other checks show, so the clause is not applicable to it.
+ */
+export function clauseFeature(clause: string): Feature | null {
+  if (/^backward\.(accumulate|zero-grad|retain-grad|leaf-only)$/.test(clause)) return 'accumulate';
+  if (/^backward\.(freed-graph|retain-graph)$/.test(clause)) return 'retain-graph';
+  if (clause === 'backward.create-graph') return 'create-graph';
+  if (clause.startsWith('mode.')) return 'no-grad';
+  if (clause.startsWith('graph.detach')) return 'detach';
+  if (clause.startsWith('inplace.')) return 'inplace';
+  return null;
 }

@@ -1,6 +1,6 @@
 import type { Adapter, Feature } from '../adapters/types.ts';
 import type { Deviation } from './deviations.ts';
-import { featuresOf, propertyFeatures } from './needs.ts';
+import { clauseFeature, featuresOf, propertyFeatures } from './needs.ts';
 import type { Fixture } from '../adapters/program/validate.ts';
 import { toPytorch } from '../adapters/program/to-pytorch.ts';
 import { compareObservations, type Mismatch } from '../oracles/observations.ts';
@@ -13,8 +13,8 @@ import { expectationsFor } from './fixtures.ts';
 export interface CheckResult {
   kind: 'fixture' | 'property';
   id: string;
-  /** Features the check needs that the engine lacks: the check did not run. */
-  missing?: Feature[];
+  /** Features (or dtypes, as `dtype float64`) the check needs that the engine lacks: it did not run. */
+  missing?: string[];
   /** The fixture's file, or `properties` for a property. */
   file: string;
   clauses: readonly string[];
@@ -96,8 +96,8 @@ export async function runSuite(adapter: Adapter, fixtures: { file: string; fixtu
   const runs = options.runs ?? DEFAULT_RUNS;
   const properties = options.properties ?? PROPERTIES;
   const total = fixtures.length + properties.length;
-  const has = new Set(adapter.capabilities.features ?? []);
-  const lacking = (needs: Iterable<Feature>) => [...needs].filter((f) => !has.has(f));
+  const has = new Set<string>([...(adapter.capabilities.features ?? []), ...adapter.capabilities.dtypes.map((d) => `dtype ${d}`)]);
+  const lacking = (needs: Iterable<string>) => [...needs].filter((f) => !has.has(f));
   const applicable = fixtures.filter((f) => lacking(featuresOf(f.fixture.program, f.fixture.expected)).length === 0);
   const observed = await adapter.run(applicable.map((f) => f.fixture.program));
   const checks: CheckResult[] = fixtures.map(({ file, fixture }) => {
@@ -133,14 +133,16 @@ export async function runSuite(adapter: Adapter, fixtures: { file: string; fixtu
     const ran = citing.filter((c) => c.status !== 'not-applicable');
     const failing = ran.filter((c) => c.status === 'fail' && (c.failing ?? c.clauses).includes(id));
     const deviation = deviations.find((d) => d.clause === id);
-    const status: ClauseResult['status'] = citing.length === 0 ? 'unchecked' : ran.length === 0 ? 'not-applicable'
+    const about = clauseFeature(id);
+    const lacksFeature = about !== null && !has.has(about);
+    const status: ClauseResult['status'] = citing.length === 0 ? 'unchecked' : ran.length === 0 || lacksFeature ? 'not-applicable'
       : failing.length === 0 ? 'pass' : deviation ? 'deviation' : 'fail';
     return {
       id,
       status,
       checks: citing.length,
       ...(status === 'deviation' ? { reason: deviation!.reason } : {}),
-      ...(status === 'not-applicable' ? { reason: `needs ${[...new Set(citing.flatMap((c) => c.missing ?? []))].join(', ')}` } : {}),
+      ...(status === 'not-applicable' ? { reason: `needs ${lacksFeature ? about : [...new Set(citing.flatMap((c) => c.missing ?? []))].join(', ')}` } : {}),
       failures: failing.map((c) => ({
         kind: c.kind, id: c.id, file: c.file, mismatches: c.mismatches, ...(c.message ? { message: c.message } : {}), repro: c.repro,
       })),

@@ -57,7 +57,7 @@ function secondOrder(id: string, title: string, cases: fc.Arbitrary<GradientCase
       };
       return [program];
     },
-    judge: (c, [o], engine) => {
+    judge: (c, [o], engine, { dtype }) => {
       if (o!.error) {
         // A first derivative that no longer depends on any input does not require grad, and
         // PyTorch refuses to differentiate it (no-grad-fn); every second partial is then 0.
@@ -71,7 +71,7 @@ function secondOrder(id: string, title: string, cases: fc.Arbitrary<GradientCase
         const obs = find(o!, `h_${x}`);
         const actual = o!.error || !obs || obs.none ? 0 : flat(obs.value)[0]!;
         const problem = compareGradient({
-          actual: [actual], expected: [expected], dtype: c.program.dtype ?? 'float32', oracle: 'symbolic', engine: engine.name,
+          actual: [actual], expected: [expected], dtype, oracle: 'symbolic', engine: engine.name,
           what: `d2 ${c.out} / d ${c.inputs[0]} d ${x}`, shape: [],
         });
         if (problem) return problem;

@@ -7,7 +7,7 @@ import { gaussian, mulberry32 } from '../oracles/random.ts';
 import { expandProgram } from '../oracles/expand.ts';
 import { evaluate, programScope, symbolicGradient } from '../oracles/symbolic.ts';
 import type { ClauseId } from '../spec/clauses.ts';
-import type { Observations, Program, Step } from '../spec/program.ts';
+import type { DType, Observations, Program, Step } from '../spec/program.ts';
 import { find, flat, closeAll, errorOf } from './observed.ts';
 import type { Property } from './property.ts';
 
@@ -78,9 +78,8 @@ function symbolicOrNull(c: GradientCase, required: boolean): Map<string, Float64
   }
 }
 
-export function judgeGradient(c: GradientCase, o: Observations, engine: Adapter, oracles: { symbolic: boolean | 'when-small' } = { symbolic: true }): string | null {
+export function judgeGradient(c: GradientCase, o: Observations, engine: Adapter, dtype: DType, oracles: { symbolic: boolean | 'when-small' } = { symbolic: true }): string | null {
   if (o.error) return `unexpected error: ${errorOf(o)}`;
-  const dtype = c.program.dtype ?? 'float32';
   const forward = evaluateProgram(c.program);
   const name = c.forward ?? c.out;
   const actualForward = flat(find(o, 'forward')?.value);
@@ -135,7 +134,7 @@ export function gradientProperty(
     arbitrary,
     precondition: judgeable,
     programs: (c) => [withBackward(c)],
-    judge: (c, [o], engine) => judgeGradient(c, o!, engine, { symbolic: options.symbolic ?? true }),
+    judge: (c, [o], engine, { dtype }) => judgeGradient(c, o!, engine, dtype, { symbolic: options.symbolic ?? true }),
     ...(options.runsFactor ? { runsFactor: options.runsFactor } : {}),
   };
 }
@@ -146,7 +145,7 @@ export function gradientProperty(
  * t -> out(x + t v), which one Richardson estimate gives. On failure, the full finite-difference
  * gradient names the wrong element.
  */
-export function judgeDirectional(c: GradientCase, o: Observations, engine: Adapter, seed: number): string | null {
+export function judgeDirectional(c: GradientCase, o: Observations, engine: Adapter, seed: number, dtype: DType): string | null {
   if (o.error) return `unexpected error: ${errorOf(o)}`;
   const forward = evaluateProgram(c.program);
   const fixed = detachedValues(c.program);
@@ -164,7 +163,6 @@ export function judgeDirectional(c: GradientCase, o: Observations, engine: Adapt
   };
   const fd = richardson(outAt, 0);
   const dot = grads.reduce((acc, g, i) => acc + g.reduce((a, gj, j) => a + gj * dirs[i]![j]!, 0), 0);
-  const dtype = c.program.dtype ?? 'float32';
   const problem = compareGradient({
     actual: [dot], expected: [fd.value], dtype, oracle: 'finite-difference', engine: engine.name,
     what: `<d ${c.out} / d inputs, v> (dot-product test, seed ${seed})`, shape: [], allowance: [FD_SAFETY * fd.error],

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { toPytorch } from '../adapters/program/to-pytorch.ts';
 import type { Adapter, Feature } from '../adapters/types.ts';
 import type { ClauseId } from '../spec/clauses.ts';
-import type { Observations, Program } from '../spec/program.ts';
+import type { DType, Observations, Program, Step } from '../spec/program.ts';
 
 /**
  * A property: random samples become programs, an engine runs them through its adapter, and a
@@ -19,13 +19,43 @@ export interface Property<T> {
   /** The programs one sample runs, in one batch. */
   programs: (sample: T) => Program[];
   /** Null when the observations satisfy the property, else what went wrong. */
-  judge: (sample: T, observed: Observations[], engine: Adapter) => string | null;
+  judge: (sample: T, observed: Observations[], engine: Adapter, context: JudgeContext) => string | null;
   /** Samples the oracles cannot judge (kinks, overflow) are skipped, never counted as passes. */
   precondition?: (sample: T) => boolean;
   /** Engine features the judge relies on beyond what its programs show (e.g. expected errors). */
   needs?: Feature[];
   /** A share of the default number of runs, for properties whose samples are expensive. */
   runsFactor?: number;
+}
+
+/**
+ * How a sample actually ran: programs are written in float64 or float32, and an engine without
+ * that dtype runs them in one it has (float32), so judges take the dtype and tolerance from here.
+ */
+export interface JudgeContext {
+  dtype: DType;
+  /** Relative tolerance for comparing two results of the same engine (sums in another order). */
+  rtol: number;
+}
+
+/** The program in a dtype the engine has: leaves and the default dtype move to the first supported one. */
+export function retype(program: Program, dtypes: readonly DType[]): Program {
+  const target = dtypes[0] ?? 'float32';
+  const used = new Set<DType>([program.dtype ?? 'float32']);
+  const walk = (steps: readonly Step[]): void => steps.forEach((s) => {
+    if ('tensor' in s && s.dtype) used.add(s.dtype);
+    if ('noGrad' in s) walk(s.noGrad);
+    if ('enableGrad' in s) walk(s.enableGrad);
+  });
+  walk(program.steps);
+  if ([...used].every((d) => dtypes.includes(d))) return program;
+  const move = (steps: readonly Step[]): Step[] => steps.map((s) => {
+    if ('tensor' in s) return { ...s, dtype: target };
+    if ('noGrad' in s) return { noGrad: move(s.noGrad) };
+    if ('enableGrad' in s) return { enableGrad: move(s.enableGrad) };
+    return s;
+  });
+  return { ...program, dtype: target, steps: move(program.steps) };
 }
 
 /** A property of any sample type, for lists of properties. */
@@ -71,8 +101,10 @@ export async function checkProperty<T>(
       skipped++;
       fc.pre(false);
     }
-    const observed = await adapter.run(p.programs(sample));
-    const problem = p.judge(sample, observed, adapter);
+    const programs = p.programs(sample).map((program) => retype(program, adapter.capabilities.dtypes));
+    const dtype = programs[0]?.dtype ?? 'float32';
+    const observed = await adapter.run(programs);
+    const problem = p.judge(sample, observed, adapter, { dtype, rtol: dtype === 'float64' ? 1e-12 : 1e-6 });
     if (problem !== null) throw new Judgement(problem);
   });
   const details = await fc.check(prop, {
@@ -90,7 +122,7 @@ export async function checkProperty<T>(
     status: 'fail',
     path: details.counterexamplePath ?? undefined,
     message,
-    programs: sample === undefined ? [] : p.programs(sample),
+    programs: sample === undefined ? [] : p.programs(sample).map((program) => retype(program, adapter.capabilities.dtypes)),
   };
 }
 

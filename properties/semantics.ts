@@ -47,11 +47,11 @@ export const accumulate: Property<{ s: VectorSample; k: number }> = {
     b.push({ observe: 'a.grad', label: 'k times' }, { observe: 'b.grad', label: 'b k times' });
     return [b.program()];
   },
-  judge: ({ k }, [o]) => {
+  judge: ({ k }, [o], _engine, ctx) => {
     if (o!.error) return `unexpected error: ${errorOf(o!)}`;
     for (const [one, many] of [['once', 'k times'], ['b once', 'b k times']] as const) {
       const g1 = valuesOf(o!, one)!;
-      const problem = closeAll(valuesOf(o!, many)!, g1.map((g) => g * k), 1e-12, 1e-300);
+      const problem = closeAll(valuesOf(o!, many)!, g1.map((g) => g * k), ctx.rtol, 1e-300);
       if (problem) return `${many} is not ${k} x ${one}: ${problem}`;
     }
     return null;
@@ -73,12 +73,12 @@ export const zeroGrad: Property<VectorSample> = {
       { backward: loss }, { observe: 'a.grad', label: 'after clearing' });
     return [b.program()];
   },
-  judge: (s, [o]) => {
+  judge: (s, [o], _engine, ctx) => {
     if (o!.error) return `unexpected error: ${errorOf(o!)}`;
     const first = valuesOf(o!, 'first')!;
     if (closeAll(valuesOf(o!, 'zeroed')!, first.map(() => 0), 0, 0)) return 'zero_ did not zero .grad';
     if (!none(find(o!, 'cleared'))) return 'clearing .grad did not leave None';
-    return closeAll(valuesOf(o!, 'after zero_')!, first, 1e-12, 1e-300) ?? closeAll(valuesOf(o!, 'after clearing')!, first, 1e-12, 1e-300);
+    return closeAll(valuesOf(o!, 'after zero_')!, first, ctx.rtol, 1e-300) ?? closeAll(valuesOf(o!, 'after clearing')!, first, ctx.rtol, 1e-300);
   },
 };
 
@@ -97,12 +97,12 @@ export const gradReturns: Property<VectorSample> = {
     h.b.push({ backward: sum(h.b, h.out) }, { observe: 'a.grad' }, { observe: 'b.grad' });
     return [g.b.program(), h.b.program()];
   },
-  judge: (_s, [o, p]) => {
+  judge: (_s, [o, p], _engine, ctx) => {
     if (o!.error || p!.error) return `unexpected error: ${errorOf(o!)} / ${errorOf(p!)}`;
     if (!none(find(o!, 'a.grad'))) return 'autograd.grad changed a.grad';
-    return closeAll(valuesOf(o!, 'ga')!, valuesOf(p!, 'a.grad')!, 0, 0)
-      ?? closeAll(valuesOf(o!, 'gb')!, valuesOf(p!, 'b.grad')!, 0, 0)
-      ?? closeAll(valuesOf(o!, 'ha')!, valuesOf(o!, 'ga')!, 0, 0);
+    return closeAll(valuesOf(o!, 'ga')!, valuesOf(p!, 'a.grad')!, ctx.rtol, 1e-300)
+      ?? closeAll(valuesOf(o!, 'gb')!, valuesOf(p!, 'b.grad')!, ctx.rtol, 1e-300)
+      ?? closeAll(valuesOf(o!, 'ha')!, valuesOf(o!, 'ga')!, ctx.rtol, 1e-300);
   },
 };
 
@@ -145,11 +145,11 @@ export const explicitGradient: Property<{ s: VectorSample; v: number[]; zero: bo
     r.b.push({ let: ['ga'], grad: { outputs: [r.out], inputs: ['a'], gradOutputs: ['v'] } }, { observe: 'ga' });
     return [p.b.program(), q.b.program(), r.b.program()];
   },
-  judge: ({ zero }, [p, q, r]) => {
+  judge: ({ zero }, [p, q, r], _engine, ctx) => {
     for (const o of [p!, q!, r!]) if (o.error) return `unexpected error: ${errorOf(o)}`;
     const vjp = valuesOf(p!, 'a.grad')!;
     if (zero && vjp.some((x) => x !== 0)) return `a zero gradient gave ${JSON.stringify(vjp)}`;
-    return closeAll(vjp, valuesOf(q!, 'a.grad')!, 1e-12, 1e-300) ?? closeAll(valuesOf(r!, 'ga')!, vjp, 0, 0);
+    return closeAll(vjp, valuesOf(q!, 'a.grad')!, ctx.rtol, 1e-300) ?? closeAll(valuesOf(r!, 'ga')!, vjp, ctx.rtol, 1e-300);
   },
 };
 
@@ -173,13 +173,13 @@ export const noGrad: Property<VectorSample> = {
     b.push({ noGrad: [...offSteps, { enableGrad: onSteps }] }, { observe: off, label: 'inside noGrad' }, { observe: on, label: 'inside enableGrad' });
     return [b.program()];
   },
-  judge: (_s, [o]) => {
+  judge: (_s, [o], _engine, ctx) => {
     if (o!.error) return `unexpected error: ${errorOf(o!)}`;
     const off = find(o!, 'inside noGrad')!;
     const on = find(o!, 'inside enableGrad')!;
     if (off.requiresGrad !== false || off.gradFn !== null || off.isLeaf !== true) return `noGrad result: requiresGrad ${off.requiresGrad}, gradFn ${off.gradFn}, isLeaf ${off.isLeaf}`;
     if (on.requiresGrad !== true || on.gradFn === null) return `enableGrad result: requiresGrad ${on.requiresGrad}, gradFn ${on.gradFn}`;
-    return closeAll(valuesOf(o!, 'inside noGrad')!, valuesOf(o!, 'inside enableGrad')!, 0, 0);
+    return closeAll(valuesOf(o!, 'inside noGrad')!, valuesOf(o!, 'inside enableGrad')!, ctx.rtol, 1e-300);
   },
 };
 
@@ -196,11 +196,11 @@ export const detach: Property<VectorSample> = {
     q.b.push({ backward: q.out, gradient: { ref: q.b.op('detach', [q.out]) } }, { observe: 'a.grad' });
     return [p.b.program(), q.b.program()];
   },
-  judge: (_s, [p, q]) => {
+  judge: (_s, [p, q], _engine, ctx) => {
     if (p!.error || q!.error) return `unexpected error: ${errorOf(p!)} / ${errorOf(q!)}`;
     const det = find(p!, 'detached')!;
     if (det.requiresGrad !== false || det.isLeaf !== true) return 'detach() result requires grad or is not a leaf';
-    return closeAll(valuesOf(p!, 'detached')!, valuesOf(p!, 'y')!, 0, 0) ?? closeAll(valuesOf(p!, 'a.grad')!, valuesOf(q!, 'a.grad')!, 1e-12, 1e-300);
+    return closeAll(valuesOf(p!, 'detached')!, valuesOf(p!, 'y')!, ctx.rtol, 1e-300) ?? closeAll(valuesOf(p!, 'a.grad')!, valuesOf(q!, 'a.grad')!, ctx.rtol, 1e-300);
   },
 };
 

@@ -25,7 +25,7 @@ export const largeTensorPrograms: Property<{ c: GradientCase; seed: number }> = 
   arbitrary: fc.record({ c: recipes(8).map((r) => toCase(r, 'property.tensor-program.large')), seed: fc.nat() }, { noNullPrototype: true }),
   precondition: ({ c }) => judgeable(c),
   programs: ({ c }) => [withBackward(c)],
-  judge: ({ c, seed }, [o], engine) => judgeDirectional(c, o!, engine, seed),
+  judge: ({ c, seed }, [o], engine, { dtype }) => judgeDirectional(c, o!, engine, seed, dtype),
 };
 
 export const TENSOR_PROGRAMS: AnyProperty[] = [tensorPrograms, largeTensorPrograms];
