@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ProgramError, validateProgram } from '../adapters/program/validate.ts';
-import { engineNames, openAdapter } from '../adapters/index.ts';
+import { engineNames, NotInstalled, openAdapter } from '../adapters/index.ts';
 import { AdapterError } from '../adapters/process.ts';
 import { runProgram } from '../adapters/reference/run-program.ts';
 import { PROPERTIES } from '../properties/index.ts';
@@ -9,7 +9,8 @@ import { loadFixtures } from './fixtures.ts';
 import { registerFixtureCommands } from './fixture-commands.ts';
 import { deviationsFile, loadDeviations } from './deviations.ts';
 import { conforms, formatReport, reportJson, reportJunit } from './report.ts';
-import { DEFAULT_SEED, runSuite } from './suite.ts';
+import { formatMatrix, matrixHtml, matrixMarkdown, type EngineColumn } from './matrix.ts';
+import { DEFAULT_SEED, runSuite, type Report } from './suite.ts';
 import { writeAtomic } from './write-atomic.ts';
 
 /** Exit codes: 0 conforms, 1 non-conformance found, 2 usage or adapter failure. */
@@ -24,21 +25,20 @@ const program = new Command()
 program
   .command('check')
   .description('run the conformance suite against an engine and report per spec clause')
-  .option('--engine <engine>', `engine to check: ${engineNames().join(', ')}, a module path, or a command speaking the protocol of spec/adapters.md`, 'reference')
+  .option('--engine <engine>', `engine to check: ${engineNames().join(', ')}, a module path, or a command speaking the protocol of spec/adapters.md; several, comma-separated, give the conformance matrix`, 'reference')
   .option('--json <file>', 'write the per-clause report as JSON')
   .option('--junit <file>', 'write JUnit XML (one test case per clause and per property) for CI dashboards')
   .option('--deviations <file>', 'known deviations of the engine (default: adapters/<engine>.deviations.json when it exists)')
   .option('--seed <n>', 'seed for generated cases (default: GRADSPEC_SEED or a fixed seed)', process.env.GRADSPEC_SEED ?? String(DEFAULT_SEED))
   .option('--only <id>', 'run only the fixture or property with this id (with GRADSPEC_PATH: replay one failure)')
   .option('--runs <n>', 'samples per property (default: GRADSPEC_RUNS or 200)', process.env.GRADSPEC_RUNS ?? '200')
-  .action(async (opts: { engine: string; json?: string; junit?: string; deviations?: string; seed: string; runs: string; only?: string }) => {
-    const adapter = await openEngine(opts.engine);
+  .option('--markdown <file>', 'with several engines: write the matrix as Markdown')
+  .option('--html <file>', 'with several engines: write the matrix as one self-contained HTML page')
+  .action(async (opts: CheckOptions) => {
     const seed = Number(opts.seed);
     if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
     const runs = Number(opts.runs);
     if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got '${opts.runs}'`);
-    // Progress goes to stderr, and only when a person watches stdout, so reports stay clean.
-    const tty = process.stdout.isTTY && process.stderr.isTTY;
     let fixtures = loadFixtures();
     let properties = PROPERTIES;
     if (opts.only) {
@@ -46,19 +46,53 @@ program
       properties = properties.filter((p) => p.id === opts.only);
       if (fixtures.length + properties.length === 0) throw new UsageError(`--only: no fixture or property has the id '${opts.only}'`);
     }
-    const deviations = loadDeviations(opts.deviations ?? deviationsFile(opts.engine));
-    const report = await runSuite(adapter, fixtures, {
-      seed, runs, properties, deviations, ...(process.env.GRADSPEC_PATH ? { path: process.env.GRADSPEC_PATH } : {}),
-      // A progress line only on a terminal, so logs and pipes stay clean.
-      onProgress: tty ? (done, total, what) => process.stderr.write(`\r  checking ${done}/${total} ${what}\u001b[K`) : undefined,
-    });
-    if (tty) process.stderr.write('\r\u001b[K');
-    await adapter.close?.();
-    process.stdout.write(`${formatReport(report)}\n`);
-    if (opts.json) writeAtomic(opts.json, reportJson(report));
-    if (opts.junit) writeAtomic(opts.junit, reportJunit(report));
-    process.exitCode = conforms(report) ? 0 : 1;
+    // Progress goes to stderr, and only when a person watches stdout, so reports stay clean.
+    const tty = process.stdout.isTTY && process.stderr.isTTY;
+    const checkEngine = async (engine: string, deviationsPath?: string): Promise<Report> => {
+      const adapter = await openEngine(engine);
+      try {
+        return await runSuite(adapter, fixtures, {
+          seed, runs, properties, deviations: loadDeviations(deviationsPath ?? deviationsFile(engine)),
+          ...(process.env.GRADSPEC_PATH ? { path: process.env.GRADSPEC_PATH } : {}),
+          onProgress: tty ? (done, total, what) => process.stderr.write(`\r  ${engine}: checking ${done}/${total} ${what}\u001b[K`) : undefined,
+        });
+      } finally {
+        if (tty) process.stderr.write('\r\u001b[K');
+        await adapter.close?.();
+      }
+    };
+
+    const engines = opts.engine.split(',').map((e) => e.trim()).filter(Boolean);
+    if (engines.length === 1) {
+      const report = await checkEngine(engines[0]!, opts.deviations);
+      process.stdout.write(`${formatReport(report)}\n`);
+      if (opts.json) writeAtomic(opts.json, reportJson(report));
+      if (opts.junit) writeAtomic(opts.junit, reportJunit(report));
+      process.exitCode = conforms(report) ? 0 : 1;
+      return;
+    }
+    // Several engines: the conformance matrix. An engine that cannot run is reported, not failed.
+    const columns: EngineColumn[] = [];
+    for (const engine of engines) {
+      try {
+        columns.push({ engine, report: await checkEngine(engine) });
+      } catch (e) {
+        if (!(e instanceof NotInstalled || e instanceof AdapterError)) throw e;
+        columns.push({ engine, unavailable: e instanceof NotInstalled ? `not installed: ${e.message}` : e.message });
+      }
+    }
+    process.stdout.write(`${formatMatrix(columns)}\n`);
+    if (opts.json) writeAtomic(opts.json, `${JSON.stringify(columns, null, 2)}\n`);
+    if (opts.markdown) writeAtomic(opts.markdown, matrixMarkdown(columns));
+    if (opts.html) writeAtomic(opts.html, matrixHtml(columns));
+    const ran = columns.filter((c) => c.report);
+    process.exitCode = ran.length === 0 ? 2 : ran.every((c) => conforms(c.report!)) ? 0 : 1;
   });
+
+interface CheckOptions {
+  engine: string; json?: string; junit?: string; markdown?: string; html?: string; deviations?: string;
+  seed: string; runs: string; only?: string;
+}
 
 program
   .command('run')
@@ -78,6 +112,7 @@ registerFixtureCommands(program, { openEngine, UsageError });
 
 async function openEngine(engine: string) {
   return openAdapter(engine).catch((e: Error) => {
+    if (e instanceof NotInstalled) throw e;
     throw new AdapterError(`cannot open engine '${engine}': ${e.message}`);
   });
 }
@@ -87,7 +122,7 @@ try {
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;
-  } else if (e instanceof UsageError || e instanceof ProgramError || e instanceof AdapterError) {
+  } else if (e instanceof UsageError || e instanceof ProgramError || e instanceof AdapterError || e instanceof NotInstalled) {
     process.stderr.write(`gradspec: ${e.message}\n`);
     process.exitCode = 2;
   } else {
