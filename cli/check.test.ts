@@ -78,6 +78,20 @@ describe('gradspec check', () => {
     expect(refused.stderr).toMatch(/bad\.json: \/steps\/0\/args\/0/);
   });
 
+  test('op.sin several engines give the matrix: a row per clause, Markdown and a self-contained HTML page, unavailable engines reported', () => {
+    const [md, page] = [join(tmp, 'matrix.md'), join(tmp, 'matrix.html')];
+    const r = gradspec('check', '--engine', 'reference,mutant:sin-rule,no-such-engine-cmd', '--runs', '5', '--markdown', md, '--html', page);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^op\.sin +pass +FAIL +- *$/m);
+    expect(r.stdout).toMatch(/no-such-engine-cmd: cannot open engine/);
+    const table = readFileSync(md, 'utf8');
+    expect(table).toMatch(/^\| clause \| reference 0\.1\.0 \| mutant:sin-rule 0\.1\.0 \| no-such-engine-cmd \|$/m);
+    expect(table).toMatch(/^\| `op\.sin` \| pass \| FAIL: \d+ failing/m);
+    const html = readFileSync(page, 'utf8');
+    expect(html).toMatch(/<td class="fail"><b>FAIL<\/b><details><summary>/);
+    expect(html).not.toMatch(/<(script|link)\b/); // self-contained
+  });
+
   test('op.pow a broken out-of-process engine (pow rule wrong) fails op.pow with a shrunk repro, and --json writes the report', () => {
     const json = join(tmp, 'report.json');
     const r = gradspec('check', '--engine', `${process.execPath} --import tsx adapters/serve.ts mutant:pow-exponent-2`, '--runs', '20', '--json', json);
