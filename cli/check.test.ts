@@ -10,7 +10,7 @@ import type { Adapter } from '../adapters/types.ts';
 import { loadDeviations } from './deviations.ts';
 import { loadFixtures } from './fixtures.ts';
 import { conforms, reportJunit } from './report.ts';
-import { runSuite } from './suite.ts';
+import { mergeReports, runSuite } from './suite.ts';
 
 const CLI = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -42,6 +42,16 @@ describe('gradspec check', () => {
     expect(conforms(report)).toBe(false);
     writeFileSync(file, JSON.stringify({ deviations: [{ clause: 'no.such-clause', reason: 'x' }] }));
     expect(() => loadDeviations(file)).toThrow(/no.such-clause' is not a clause id/);
+  });
+
+  test('program.observations shards split the suite exactly and merge into the unsharded report', async () => {
+    const full = await runSuite(mutantAdapter('sin-rule')!, fixtures, { runs: 10 });
+    const shards = await Promise.all([1, 2, 3].map((index) => runSuite(mutantAdapter('sin-rule')!, fixtures, { runs: 10, shard: { index, count: 3 } })));
+    expect(shards.map((s) => s.checks.length).reduce((a, b) => a + b)).toBe(full.checks.length);
+    const merged = mergeReports(shards);
+    expect(merged.clauses).toEqual(full.clauses);
+    expect(merged.summary).toEqual(full.summary);
+    expect(() => mergeReports([full, { ...full, seed: 1 }])).toThrow(/different runs/);
   });
 
   test('program.observations the JUnit report has one test case per checked clause and per property', async () => {

@@ -10,7 +10,7 @@ import { registerFixtureCommands } from './fixture-commands.ts';
 import { deviationsFile, loadDeviations } from './deviations.ts';
 import { conforms, formatReport, reportJson, reportJunit } from './report.ts';
 import { formatMatrix, matrixHtml, matrixMarkdown, type EngineColumn } from './matrix.ts';
-import { DEFAULT_SEED, runSuite, type Report } from './suite.ts';
+import { DEFAULT_SEED, mergeReports, runSuite, type Report } from './suite.ts';
 import { writeAtomic } from './write-atomic.ts';
 
 /** Exit codes: 0 conforms, 1 non-conformance found, 2 usage or adapter failure. */
@@ -32,6 +32,7 @@ program
   .option('--seed <n>', 'seed for generated cases (default: GRADSPEC_SEED or a fixed seed)', process.env.GRADSPEC_SEED ?? String(DEFAULT_SEED))
   .option('--only <id>', 'run only the fixture or property with this id (with GRADSPEC_PATH: replay one failure)')
   .option('--runs <n>', 'samples per property (default: GRADSPEC_RUNS or 200)', process.env.GRADSPEC_RUNS ?? '200')
+  .option('--shard <i/n>', 'run the i-th of n equal shares of the suite (merge the --json reports with gradspec merge)')
   .option('--markdown <file>', 'with several engines: write the matrix as Markdown')
   .option('--html <file>', 'with several engines: write the matrix as one self-contained HTML page')
   .action(async (opts: CheckOptions) => {
@@ -39,6 +40,13 @@ program
     if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
     const runs = Number(opts.runs);
     if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got '${opts.runs}'`);
+    let shard: { index: number; count: number } | undefined;
+    if (opts.shard) {
+      const m = /^(\d+)\/(\d+)$/.exec(opts.shard);
+      const [index, count] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+      if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard takes i/n with 1 <= i <= n, got '${opts.shard}'`);
+      shard = { index, count };
+    }
     let fixtures = loadFixtures();
     let properties = PROPERTIES;
     if (opts.only) {
@@ -52,7 +60,7 @@ program
       const adapter = await openEngine(engine);
       try {
         return await runSuite(adapter, fixtures, {
-          seed, runs, properties, deviations: loadDeviations(deviationsPath ?? deviationsFile(engine)),
+          seed, runs, properties, deviations: loadDeviations(deviationsPath ?? deviationsFile(engine)), ...(shard ? { shard } : {}),
           ...(process.env.GRADSPEC_PATH ? { path: process.env.GRADSPEC_PATH } : {}),
           onProgress: tty ? (done, total, what) => process.stderr.write(`\r  ${engine}: checking ${done}/${total} ${what}\u001b[K`) : undefined,
         });
@@ -91,8 +99,32 @@ program
 
 interface CheckOptions {
   engine: string; json?: string; junit?: string; markdown?: string; html?: string; deviations?: string;
-  seed: string; runs: string; only?: string;
+  seed: string; runs: string; only?: string; shard?: string;
 }
+
+program
+  .command('merge')
+  .description('combine the --json reports of a sharded run (gradspec check --shard i/n) into one report')
+  .argument('<reports...>', 'JSON reports of the shards')
+  .option('--json <file>', 'write the merged report (default: print the terminal report only)')
+  .action((files: string[], opts: { json?: string }) => {
+    const reports = files.map((f) => {
+      try {
+        return JSON.parse(readFileSync(f, 'utf8')) as Report;
+      } catch (e) {
+        throw new UsageError(`${f}: ${(e as Error).message}`);
+      }
+    });
+    let merged: Report;
+    try {
+      merged = mergeReports(reports);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    process.stdout.write(`${formatReport(merged)}\n`);
+    if (opts.json) writeAtomic(opts.json, reportJson(merged));
+    process.exitCode = conforms(merged) ? 0 : 1;
+  });
 
 program
   .command('run')

@@ -13,6 +13,8 @@ import { expectationsFor } from './fixtures.ts';
 export interface CheckResult {
   kind: 'fixture' | 'property';
   id: string;
+  /** Place in the whole suite's order, so merged shards list checks as one run would. */
+  position: number;
   /** Features (or dtypes, as `dtype float64`) the check needs that the engine lacks: it did not run. */
   missing?: string[];
   /** The fixture's file, or `properties` for a property. */
@@ -43,7 +45,11 @@ export interface ClauseResult {
 }
 
 export interface Report {
-  engine: { name: string; version: string; profile: string };
+  /** The engine and what it can do: enough to judge clauses again when shards are merged. */
+  engine: { name: string; version: string; profile: string; features: string[]; dtypes: string[] };
+  deviations: Deviation[];
+  /** With --shard: which share of the checks this report holds, e.g. `2/4`. */
+  shard?: string;
   seed: number;
   runs: number;
   clauses: ClauseResult[];
@@ -87,21 +93,27 @@ export interface SuiteOptions {
   path?: string;
   properties?: AnyProperty[];
   deviations?: Deviation[];
+  /** Run only every n-th check, starting at the i-th (1-based): `{ index: i, count: n }`. */
+  shard?: { index: number; count: number };
   onProgress?: (done: number, total: number, what: string) => void;
 }
 
 /** Runs every fixture (in one batch) and every property through the adapter; judges per clause. */
-export async function runSuite(adapter: Adapter, fixtures: { file: string; fixture: Fixture }[], options: SuiteOptions = {}): Promise<Report> {
+export async function runSuite(adapter: Adapter, allFixtures: { file: string; fixture: Fixture }[], options: SuiteOptions = {}): Promise<Report> {
   const seed = options.seed ?? DEFAULT_SEED;
   const runs = options.runs ?? DEFAULT_RUNS;
-  const properties = options.properties ?? PROPERTIES;
+  // A shard takes every n-th check in a fixed order, so n machines split one suite exactly.
+  const shard = options.shard;
+  const mine = (position: number) => !shard || position % shard.count === shard.index - 1;
+  const fixtures = allFixtures.map((f, position) => ({ ...f, position })).filter((f) => mine(f.position));
+  const properties = (options.properties ?? PROPERTIES).map((p, i) => ({ p, position: allFixtures.length + i })).filter((x) => mine(x.position));
   const total = fixtures.length + properties.length;
-  const has = new Set<string>([...(adapter.capabilities.features ?? []), ...adapter.capabilities.dtypes.map((d) => `dtype ${d}`)]);
+  const has = capabilitySet(adapter.capabilities.features ?? [], adapter.capabilities.dtypes);
   const lacking = (needs: Iterable<string>) => [...needs].filter((f) => !has.has(f));
   const applicable = fixtures.filter((f) => lacking(featuresOf(f.fixture.program, f.fixture.expected)).length === 0);
   const observed = await adapter.run(applicable.map((f) => f.fixture.program));
-  const checks: CheckResult[] = fixtures.map(({ file, fixture }) => {
-    const base = { kind: 'fixture' as const, id: fixture.id, file, clauses: fixture.clauses, notes: [] as string[], repro: toPytorch(fixture.program) };
+  const checks: CheckResult[] = fixtures.map(({ file, fixture, position }) => {
+    const base = { kind: 'fixture' as const, id: fixture.id, position, file, clauses: fixture.clauses, notes: [] as string[], repro: toPytorch(fixture.program) };
     const missing = lacking(featuresOf(fixture.program, fixture.expected));
     if (missing.length > 0) return { ...base, status: 'not-applicable', missing, mismatches: [] };
     const { expected, notes } = expectationsFor(fixture, adapter.capabilities.profile);
@@ -112,22 +124,35 @@ export async function runSuite(adapter: Adapter, fixtures: { file: string; fixtu
     };
   });
   options.onProgress?.(fixtures.length, total, 'fixtures');
-  for (const [i, p] of properties.entries()) {
+  for (const [i, { p, position }] of properties.entries()) {
     const missing = lacking([...propertyFeatures(p), ...(p.needs ?? [])]);
     if (missing.length > 0) {
-      checks.push({ kind: 'property', id: p.id, file: 'properties', clauses: p.clauses, status: 'not-applicable', missing, mismatches: [], notes: [], repro: '' });
+      checks.push({ kind: 'property', id: p.id, position, file: 'properties', clauses: p.clauses, status: 'not-applicable', missing, mismatches: [], notes: [], repro: '' });
       continue;
     }
     const r = await checkProperty(p, adapter, { seed, numRuns: runs, ...(options.path ? { path: options.path } : {}) });
     checks.push({
-      kind: 'property', id: p.id, file: 'properties', clauses: p.clauses, status: r.status, mismatches: [], notes: [],
+      kind: 'property', id: p.id, position, file: 'properties', clauses: p.clauses, status: r.status, mismatches: [], notes: [],
       runs: { run: r.numRuns, skipped: r.skipped, seed, ...(r.path ? { path: r.path } : {}) },
       ...(r.status === 'fail' ? { message: formatFailure(r, adapter.name) } : {}),
       repro: (r.programs ?? []).map(toPytorch).join('\n'),
     });
     options.onProgress?.(fixtures.length + i + 1, total, p.id);
   }
-  const deviations = options.deviations ?? [];
+  const engine = {
+    name: adapter.name, version: adapter.version, profile: adapter.capabilities.profile,
+    features: [...(adapter.capabilities.features ?? [])], dtypes: [...adapter.capabilities.dtypes],
+  };
+  const report = summarize(engine, checks, options.deviations ?? [], seed, runs);
+  return shard ? { ...report, shard: `${shard.index}/${shard.count}` } : report;
+}
+
+const capabilitySet = (features: readonly string[], dtypes: readonly string[]) =>
+  new Set<string>([...features, ...dtypes.map((d) => `dtype ${d}`)]);
+
+/** Judges every clause from the checks that cite it; also what `gradspec merge` does with shards. */
+export function summarize(engine: Report['engine'], checks: CheckResult[], deviations: Deviation[], seed: number, runs: number): Report {
+  const has = capabilitySet(engine.features, engine.dtypes);
   const clauses: ClauseResult[] = CLAUSES.map((id) => {
     const citing = checks.filter((c) => c.clauses.includes(id));
     const ran = citing.filter((c) => c.status !== 'not-applicable');
@@ -151,7 +176,8 @@ export async function runSuite(adapter: Adapter, fixtures: { file: string; fixtu
   const staleDeviations = deviations.filter((d) => clauses.find((c) => c.id === d.clause)?.status !== 'deviation');
   const count = (s: ClauseResult['status']) => clauses.filter((c) => c.status === s).length;
   return {
-    engine: { name: adapter.name, version: adapter.version, profile: adapter.capabilities.profile },
+    engine,
+    deviations,
     seed,
     runs,
     clauses,
@@ -164,4 +190,23 @@ export async function runSuite(adapter: Adapter, fixtures: { file: string; fixtu
       checksNotApplicable: checks.filter((c) => c.status === 'not-applicable').length,
     },
   };
+}
+
+/** Combines shard reports of one engine, seed and run count into the report of the whole suite. */
+export function mergeReports(reports: readonly Report[]): Report {
+  const [first] = reports;
+  if (!first) throw new Error('nothing to merge');
+  for (const r of reports) {
+    if (r.engine.name !== first.engine.name || r.engine.version !== first.engine.version || r.seed !== first.seed || r.runs !== first.runs) {
+      throw new Error(`cannot merge reports of different runs: ${r.engine.name} ${r.engine.version} seed ${r.seed} runs ${r.runs} vs ${first.engine.name} ${first.engine.version} seed ${first.seed} runs ${first.runs}`);
+    }
+  }
+  const seen = new Set<string>();
+  const checks = reports.flatMap((r) => r.checks).filter((c) => {
+    const key = `${c.kind}:${c.id}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  }).sort((a, b) => a.position - b.position);
+  return summarize(first.engine, checks, first.deviations, first.seed, first.runs);
 }
