@@ -1,16 +1,10 @@
 import type { DType } from '../spec/program.ts';
-import { fail } from './errors.ts';
 import type { Result } from './kernels.ts';
-import { OpNode, type SavedName } from './node.ts';
-import { sameShape, type Shape } from './shape.ts';
+import { OpNode, type NodeOp, type SavedName, type SavedValues } from './node.ts';
 import { Tensor } from './tensor.ts';
 
 /** The saved values a vector-Jacobian rule may read; each read is checked (freed graph, versions). */
-export interface SavedValues {
-  readonly self: Tensor;
-  readonly other: Tensor;
-  readonly result: Tensor;
-}
+export type { SavedValues } from './node.ts';
 
 /** How the gradient of one input is computed from the gradient `g` of the output. */
 export interface Rule<A> {
@@ -59,47 +53,12 @@ export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Ten
   if (!Tensor.recording(inputs)) return out;
 
   const name = typeof op.gradFn === 'string' ? op.gradFn : op.gradFn(inputs, attrs);
-  const shapes = inputs.map((t) => t.shape);
-  const dtypes = inputs.map((t) => t.dtype);
   const next = inputs.map((t) => t.gradFn ?? (t.requiresGrad ? t.gradAccumulator() : null));
-  const node = new OpNode(name, next, (g, self) => {
-    const saved: SavedValues = {
-      get self() { return self.unpack('self'); },
-      get other() { return self.unpack('other'); },
-      get result() { return self.unpack('result'); },
-    };
-    return op.grads.map((rule, i) => {
-      if (next[i] === null) return null;
-      return fitGrad(rule.vjp(g, saved, attrs), shapes[i]!, dtypes[i]!);
-    });
-  });
+  const node = new OpNode(name, next, op as NodeOp, attrs, inputs.map((t) => t.shape), inputs.map((t) => t.dtype));
   for (const [i, rule] of op.grads.entries()) {
     if (next[i] === null) continue;
-    for (const what of rule.saves) {
-      const t = what === 'self' ? inputs[0]! : what === 'other' ? inputs[1]! : out;
-      const producer = what === 'result' ? { name, output: 0 } : null;
-      node.save(what, t, producer);
-    }
+    for (const what of rule.saves) node.save(what, what === 'self' ? inputs[0]! : what === 'other' ? inputs[1]! : out);
   }
   out.attachGradFn(node);
   return out;
-}
-
-/**
- * Sums a broadcast gradient back to the input's shape and casts it to the input's dtype, as
- * PyTorch's engine does for every input. Written with differentiable ops so createGraph works.
- */
-function fitGrad(g: Tensor, shape: Shape, dtype: DType): Tensor {
-  let r = g;
-  if (!sameShape(r.shape, shape)) {
-    const lead = r.shape.length - shape.length;
-    if (lead < 0) fail('shape-mismatch', 'gradient has fewer dims than its input', { op: 'backward', shapes: [r.shape, shape] });
-    const dims: number[] = [];
-    r.shape.forEach((d, i) => {
-      if (i < lead || (shape[i - lead] === 1 && d !== 1)) dims.push(i);
-    });
-    if (dims.length > 0) r = r.sum(dims, true);
-    if (!sameShape(r.shape, shape)) r = r.reshape([...shape]);
-  }
-  return r.dtype === dtype ? r : r.to(dtype);
 }

@@ -15,13 +15,25 @@ export { backwardFrom } from './backward.ts';
 export type Operand = Tensor | number;
 const none = {};
 
-/** A Python number next to a tensor: a 0-d tensor of the tensor's dtype that never decides dtypes. */
+/**
+ * A Python number next to a tensor: a 0-d tensor of the tensor's dtype that never decides dtypes.
+ * These are never modified or exposed, so equal ones are shared: a long chain of `x * 0.5` then
+ * holds one such tensor instead of one per node.
+ */
+const wrapped = new Map<string, Tensor>();
+
 export function wrap(x: Operand, like: Tensor): Tensor {
   if (x instanceof Tensor) return x;
-  if (typeof x !== 'number') fail('invalid-argument', `expected a Tensor or a number, got ${typeof x}`);
-  const t = new Tensor(alloc(like.dtype, 1), [], like.dtype);
-  t.data[0] = x;
-  t.wrappedNumber = true;
+  if (typeof x !== 'number') fail('invalid-argument', `expected a Tensor or a number, got ${x === null ? 'null' : typeof x}`);
+  const key = `${like.dtype}:${Object.is(x, -0) ? '-0' : x}`;
+  let t = wrapped.get(key);
+  if (!t) {
+    if (wrapped.size >= 4096) wrapped.clear();
+    t = new Tensor(alloc(like.dtype, 1), [], like.dtype);
+    t.data[0] = x;
+    t.wrappedNumber = true;
+    wrapped.set(key, t);
+  }
   return t;
 }
 

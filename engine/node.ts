@@ -1,16 +1,10 @@
+import type { DType } from '../spec/program.ts';
 import { fail } from './errors.ts';
 import { isGradEnabled } from './grad-mode.ts';
+import { sameShape, type Shape } from './shape.ts';
 import { Tensor } from './tensor.ts';
 
 export type SavedName = 'self' | 'other' | 'result';
-
-/** A tensor kept for the backward pass, with the version its storage had when it was saved. */
-interface Saved {
-  tensor: Tensor;
-  version: number;
-  /** For a saved output: this node and the output index, for error messages; null for inputs. */
-  producer: { name: string; output: number } | null;
-}
 
 const FREED_MESSAGE =
   'Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.';
@@ -82,17 +76,38 @@ export function accumulateInto(t: Tensor, g: Tensor): void {
   }
 }
 
-/** A node created by an op of the op table. */
-export class OpNode extends GradNode {
-  /** Saved values by name; most nodes save one or none, so a small list beats a Map. */
-  private saved: [SavedName, Saved][] | null = null;
+/** The op-table row a node was made by, as the node needs it (dispatch.ts has the full type). */
+export interface NodeOp {
+  grads: readonly { saves: readonly SavedName[]; vjp: (g: Tensor, s: SavedValues, attrs: never) => Tensor }[];
+}
+
+export interface SavedValues {
+  readonly self: Tensor;
+  readonly other: Tensor;
+  readonly result: Tensor;
+}
+
+/**
+ * A node created by an op of the op table. It keeps what PyTorch's node keeps: the edges, the
+ * inputs' shapes and dtypes (to reduce and cast their gradients), and the saved tensors with the
+ * versions they had. Saved values live in three plain slots: a deep graph holds millions of these.
+ */
+export class OpNode extends GradNode implements SavedValues {
+  private selfT: Tensor | null = null;
+  private selfV = 0;
+  private otherT: Tensor | null = null;
+  private otherV = 0;
+  private resultT: Tensor | null = null;
+  private resultV = 0;
   private freed = false;
 
   constructor(
     private readonly gradFnName: string,
     readonly next: readonly Edge[],
-    /** Computes the input gradients from the output gradient; reads saved values through `unpack`. */
-    private readonly backwardFn: (grad: Tensor, node: OpNode) => (Tensor | null)[],
+    private readonly op: NodeOp,
+    private readonly attrs: unknown,
+    private readonly inputShapes: readonly Shape[],
+    private readonly inputDtypes: readonly DType[],
   ) {
     super();
   }
@@ -101,35 +116,63 @@ export class OpNode extends GradNode {
     return this.gradFnName;
   }
 
-  save(name: SavedName, tensor: Tensor, producer: Saved['producer']): void {
-    (this.saved ??= []).push([name, { tensor, version: tensor.version, producer }]);
+  save(name: SavedName, tensor: Tensor): void {
+    if (name === 'self') [this.selfT, this.selfV] = [tensor, tensor.version];
+    else if (name === 'other') [this.otherT, this.otherV] = [tensor, tensor.version];
+    else [this.resultT, this.resultV] = [tensor, tensor.version];
   }
+
+  get self(): Tensor { return this.unpack(this.selfT, this.selfV, null); }
+  get other(): Tensor { return this.unpack(this.otherT, this.otherV, null); }
+  get result(): Tensor { return this.unpack(this.resultT, this.resultV, this.gradFnName); }
 
   /** A saved value, checked as PyTorch checks it: not freed, and not modified in place since. */
-  unpack(name: SavedName): Tensor {
+  private unpack(t: Tensor | null, version: number, savedBy: string | null): Tensor {
     if (this.freed) fail('freed-graph', FREED_MESSAGE);
-    const s = this.saved?.find(([n]) => n === name)?.[1];
-    if (!s) throw new Error(`gradspec bug: ${this.gradFnName} did not save ${name}`);
-    if (s.tensor.version !== s.version) {
-      const kind = s.tensor.dtype === 'float64' ? 'DoubleTensor' : 'FloatTensor';
+    if (!t) throw new Error(`gradspec bug: ${this.gradFnName} did not save a value it reads`);
+    if (t.version !== version) {
+      const kind = t.dtype === 'float64' ? 'DoubleTensor' : 'FloatTensor';
       // A saved output names the node that saved it; a saved input names its current grad_fn.
-      const producer = s.producer ?? (s.tensor.gradFn ? { name: s.tensor.gradFn.name(), output: 0 } : null);
-      const which = producer ? `, which is output ${producer.output} of ${producer.name},` : '';
+      const producer = savedBy ?? t.gradFn?.name() ?? null;
+      const which = producer ? `, which is output 0 of ${producer},` : '';
       fail(
         'saved-modified',
-        `one of the variables needed for gradient computation has been modified by an inplace operation: [torch.${kind} [${s.tensor.shape.join(', ')}]]${which} is at version ${s.tensor.version}; expected version ${s.version} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).`,
+        `one of the variables needed for gradient computation has been modified by an inplace operation: [torch.${kind} [${t.shape.join(', ')}]]${which} is at version ${t.version}; expected version ${version} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).`,
       );
     }
-    return s.tensor;
+    return t;
   }
 
+  /** One gradient per input, reduced to the input's shape and cast to its dtype. */
   apply(grad: Tensor): (Tensor | null)[] {
-    return this.backwardFn(grad, this);
+    return this.op.grads.map((rule, i) => {
+      if (this.next[i] === null) return null;
+      return fitGrad(rule.vjp(grad, this, this.attrs as never), this.inputShapes[i]!, this.inputDtypes[i]!);
+    });
   }
 
   /** Later passes fail only if they unpack a saved value: PyTorch raises only when one is needed. */
   override release(): void {
     this.freed = true;
-    this.saved = null;
+    this.selfT = this.otherT = this.resultT = null;
   }
+}
+
+/**
+ * Sums a broadcast gradient back to the input's shape and casts it to the input's dtype, as
+ * PyTorch's engine does for every input. Written with differentiable ops so createGraph works.
+ */
+function fitGrad(g: Tensor, shape: Shape, dtype: DType): Tensor {
+  let r = g;
+  if (!sameShape(r.shape, shape)) {
+    const lead = r.shape.length - shape.length;
+    if (lead < 0) fail('shape-mismatch', 'gradient has fewer dims than its input', { op: 'backward', shapes: [r.shape, shape] });
+    const dims: number[] = [];
+    r.shape.forEach((d, i) => {
+      if (i < lead || (shape[i - lead] === 1 && d !== 1)) dims.push(i);
+    });
+    if (dims.length > 0) r = r.sum(dims, true);
+    if (!sameShape(r.shape, shape)) r = r.reshape([...shape]);
+  }
+  return r.dtype === dtype ? r : r.to(dtype);
 }
