@@ -62,22 +62,44 @@ export const kernels = {
     return { shape: [...outShape], data: out };
   },
 
-  /** Batched matrix product [B, n, k] x [B, k, m]; the i-k-j loop order walks both rows in memory order. */
-  bmm(a: ArrayLike<number>, b: ArrayLike<number>, batch: number, n: number, k: number, m: number, dtype: DType): Buffer {
-    const acc = new Float64Array(batch * n * m);
-    for (let p = 0; p < batch; p++) {
-      const ao = p * n * k;
-      const bo = p * k * m;
-      const co = p * n * m;
-      for (let i = 0; i < n; i++) {
-        for (let q = 0; q < k; q++) {
-          const av = a[ao + i * k + q]!;
-          const brow = bo + q * m;
-          const crow = co + i * m;
-          for (let j = 0; j < m; j++) acc[crow + j] = acc[crow + j]! + av * b[brow + j]!;
-        }
-      }
-    }
-    return dtype === 'float64' ? acc : Float32Array.from(acc);
+  /**
+   * Batched matrix product [B, n, k] x [B, k, m] in float64. The i-k-j order walks rows of b and c
+   * in memory order, two rows of a at a time so each row of b read serves two outputs, and the
+   * inputs are Float64Array only, so the loop stays monomorphic (float32 data is widened first).
+   */
+  bmm(a: Buffer, b: Buffer, batch: number, n: number, k: number, m: number, dtype: DType): Buffer {
+    const a64 = a instanceof Float64Array ? a : Float64Array.from(a);
+    const b64 = b instanceof Float64Array ? b : Float64Array.from(b);
+    const c = new Float64Array(batch * n * m);
+    for (let p = 0; p < batch; p++) product(a64, b64, c, p * n * k, p * k * m, p * n * m, n, k, m);
+    return dtype === 'float64' ? c : Float32Array.from(c);
   },
 };
+
+function product(a: Float64Array, b: Float64Array, c: Float64Array, ao: number, bo: number, co: number, n: number, k: number, m: number): void {
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const c0 = co + i * m;
+    const c1 = c0 + m;
+    const a0 = ao + i * k;
+    const a1 = a0 + k;
+    for (let q = 0; q < k; q++) {
+      const x0 = a[a0 + q]!;
+      const x1 = a[a1 + q]!;
+      const brow = bo + q * m;
+      for (let j = 0; j < m; j++) {
+        const y = b[brow + j]!;
+        c[c0 + j] = c[c0 + j]! + x0 * y;
+        c[c1 + j] = c[c1 + j]! + x1 * y;
+      }
+    }
+  }
+  for (; i < n; i++) {
+    const c0 = co + i * m;
+    for (let q = 0; q < k; q++) {
+      const x0 = a[ao + i * k + q]!;
+      const brow = bo + q * m;
+      for (let j = 0; j < m; j++) c[c0 + j] = c[c0 + j]! + x0 * b[brow + j]!;
+    }
+  }
+}
