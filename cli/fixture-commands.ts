@@ -4,20 +4,26 @@ import type { Adapter } from '../adapters/types.ts';
 import { PROPERTIES } from '../properties/index.ts';
 import { DEFAULT_SEED } from '../properties/property.ts';
 import { drift, formatDrift, regenerated } from './drift.ts';
+import { unsupported } from '../properties/property.ts';
 import { loadFixtures } from './fixtures.ts';
+import { featuresOf } from './needs.ts';
 import { record, writeFixtureFolder } from './record.ts';
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-/** Runs every fixture on an engine and pairs each with its drift from the expectations. */
+/**
+ * Runs every fixture the engine can run (its features and dtypes; not refused as unsupported) and
+ * pairs each with its drift from the expectations; the others are counted as not applicable.
+ */
 async function driftAll(adapter: Adapter) {
-  const all = loadFixtures();
+  const has = new Set<string>([...(adapter.capabilities.features ?? []), ...adapter.capabilities.dtypes.map((d) => `dtype ${d}`)]);
+  const all = loadFixtures().filter((f) => [...featuresOf(f.fixture.program, f.fixture.expected)].every((n) => has.has(n)));
   const observed = await adapter.run(all.map((f) => f.fixture.program));
-  return all.map((f, i) => ({
-    ...f,
-    observed: observed[i]!,
-    drift: drift(f.fixture, observed[i]!, adapter.capabilities.profile, adapter.capabilities.fields),
-  }));
+  const ran = all.map((f, i) => ({ ...f, observed: observed[i]! })).filter((f) => !unsupported([f.observed]));
+  return {
+    notApplicable: loadFixtures().length - ran.length,
+    results: ran.map((f) => ({ ...f, drift: drift(f.fixture, f.observed, adapter.capabilities.profile, adapter.capabilities.fields) })),
+  };
 }
 
 /** `gradspec fixtures record | check | regenerate`. */
@@ -58,10 +64,11 @@ export function registerFixtureCommands(
     .description('re-run every fixture on an engine and show drift as a diff; exit 1 on drift')
     .option('--engine <engine>', 'the engine to run the fixtures on', 'reference')
     .action(async (opts: { engine: string }) => withEngine(opts.engine, async (adapter) => {
-      const results = await driftAll(adapter);
+      const { results, notApplicable } = await driftAll(adapter);
       const drifted = results.filter((r) => r.drift.length > 0);
       for (const r of drifted) process.stdout.write(`${formatDrift(r.file, r.drift)}\n`);
-      process.stdout.write(`${results.length - drifted.length} of ${results.length} fixtures hold on ${adapter.name} ${adapter.version}${drifted.length ? `; ${drifted.length} drifted` : ''}\n`);
+      const na = notApplicable ? ` (${notApplicable} not applicable)` : '';
+      process.stdout.write(`${results.length - drifted.length} of ${results.length} fixtures hold on ${adapter.name} ${adapter.version}${na}${drifted.length ? `; ${drifted.length} drifted` : ''}\n`);
       process.exitCode = drifted.length ? 1 : 0;
     }));
 
@@ -73,7 +80,7 @@ export function registerFixtureCommands(
     .action(async (opts: { engine: string; dryRun?: boolean }) => withEngine(opts.engine, async (adapter) => {
       const writes: { path: string; text: string }[] = [];
       let documentDrift = 0;
-      for (const { file, path, fixture, observed, drift: d } of await driftAll(adapter)) {
+      for (const { file, path, fixture, observed, drift: d } of (await driftAll(adapter)).results) {
         if (d.length === 0) continue;
         process.stdout.write(`${formatDrift(file, d)}\n`);
         if (file.startsWith('fixtures/document/')) {

@@ -22,9 +22,10 @@ export function formatReport(report: Report): string {
   }
   const skipped = props.reduce((n, c) => n + (c.runs?.skipped ?? 0), 0);
   const samples = props.reduce((n, c) => n + (c.runs?.run ?? 0), 0);
+  const refused = props.reduce((n, c) => n + (c.runs?.notSupported ?? 0), 0);
   if (props.length > 0) {
     lines.push('');
-    lines.push(`  properties: ${props.length}, ${samples} samples judged, ${skipped} samples skipped (no oracle can judge them: kinks, overflow)`);
+    lines.push(`  properties: ${props.length}, ${samples} samples judged, ${skipped} skipped (no oracle can judge them: kinks, overflow)${refused ? `, ${refused} not supported by the engine` : ''}`);
   }
   const notes = report.checks.flatMap((c) => c.notes.map((n) => `${c.id}: ${n}`));
   if (notes.length > 0) {

@@ -5,7 +5,7 @@ import type { Fixture } from '../adapters/program/validate.ts';
 import { toPytorch } from '../adapters/program/to-pytorch.ts';
 import { compareObservations, type Mismatch } from '../oracles/observations.ts';
 import { PROPERTIES } from '../properties/index.ts';
-import { checkProperty, DEFAULT_RUNS, DEFAULT_SEED, formatFailure, type AnyProperty } from '../properties/property.ts';
+import { checkProperty, DEFAULT_RUNS, DEFAULT_SEED, formatFailure, unsupported, type AnyProperty } from '../properties/property.ts';
 import { CLAUSES } from '../spec/clauses.ts';
 import { expectationsFor } from './fixtures.ts';
 
@@ -28,7 +28,7 @@ export interface CheckResult {
   /** Properties: the judge's message with seed, path and the shrunk program. */
   message?: string;
   /** Properties: samples run, and samples skipped because no oracle can judge them. */
-  runs?: { run: number; skipped: number; seed: number; path?: string };
+  runs?: { run: number; skipped: number; notSupported: number; seed: number; path?: string };
   /** Recorded differences between the seed document and the engine's profile that were applied. */
   notes: string[];
   /** The failing program as PyTorch code a user can paste. */
@@ -116,8 +116,11 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
     const base = { kind: 'fixture' as const, id: fixture.id, position, file, clauses: fixture.clauses, notes: [] as string[], repro: toPytorch(fixture.program) };
     const missing = lacking(featuresOf(fixture.program, fixture.expected));
     if (missing.length > 0) return { ...base, status: 'not-applicable', missing, mismatches: [] };
+    const got = observed[applicable.findIndex((f) => f.fixture === fixture)]!;
+    const refusal = unsupported([got]);
+    if (refusal) return { ...base, status: 'not-applicable', missing: [refusal], mismatches: [] };
     const { expected, notes } = expectationsFor(fixture, adapter.capabilities.profile);
-    const mismatches = compareObservations(expected, observed[applicable.findIndex((f) => f.fixture === fixture)]!, adapter.capabilities.fields);
+    const mismatches = compareObservations(expected, observed[applicable.findIndex((f) => f.fixture === fixture)]!, adapter.capabilities.fields, adapter.capabilities.profile.startsWith('pytorch'));
     return {
       ...base, notes, status: mismatches.length ? 'fail' : 'pass', mismatches,
       ...(mismatches.length ? { failing: attribute(mismatches, fixture.clauses) } : {}),
@@ -132,8 +135,10 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
     }
     const r = await checkProperty(p, adapter, { seed, numRuns: runs, ...(options.path ? { path: options.path } : {}) });
     checks.push({
-      kind: 'property', id: p.id, position, file: 'properties', clauses: p.clauses, status: r.status, mismatches: [], notes: [],
-      runs: { run: r.numRuns, skipped: r.skipped, seed, ...(r.path ? { path: r.path } : {}) },
+      kind: 'property', id: p.id, position, file: 'properties', clauses: p.clauses, status: r.status, mismatches: [],
+      notes: r.status === 'pass' && r.message ? [r.message] : [],
+      ...(r.status === 'not-applicable' ? { missing: [r.message ?? 'not supported'] } : {}),
+      runs: { run: r.numRuns, skipped: r.skipped, notSupported: r.notSupported, seed, ...(r.path ? { path: r.path } : {}) },
       ...(r.status === 'fail' ? { message: formatFailure(r, adapter.name) } : {}),
       repro: (r.programs ?? []).map(toPytorch).join('\n'),
     });

@@ -66,9 +66,11 @@ export interface PropertyResult {
   id: string;
   clauses: readonly string[];
   title: string;
-  status: 'pass' | 'fail';
+  status: 'pass' | 'fail' | 'not-applicable';
   numRuns: number;
   skipped: number;
+  /** Samples the engine refused as not supported: not judged, not counted as passes. */
+  notSupported: number;
   seed: number;
   /** Replays the failure: pass it with the seed to fast-check (GRADSPEC_PATH). */
   path?: string;
@@ -89,6 +91,19 @@ export function settings(): { seed: number; numRuns: number; path?: string } {
 
 class Judgement extends Error {}
 
+/** Every sample asked for something the engine does not have: the property does not apply. */
+class NothingApplies extends Error {}
+
+/**
+ * An engine that cannot express a step says so with an invalid-argument error whose message
+ * starts `not supported by` (spec/adapters.md); such a run is not applicable, never judged.
+ */
+export const unsupported = (observed: readonly Observations[]): string | null =>
+  observed.find((o) => o.error?.category === 'invalid-argument' && o.error.message.startsWith('not supported by'))?.error?.message ?? null;
+
+/** After this many samples of which none could run, a property is reported not applicable. */
+const GIVE_UP_AFTER = 20;
+
 export async function checkProperty<T>(
   p: Property<T>,
   adapter: Adapter,
@@ -96,6 +111,9 @@ export async function checkProperty<T>(
 ): Promise<PropertyResult> {
   const numRuns = Math.max(1, Math.round(options.numRuns * (p.runsFactor ?? 1)));
   let skipped = 0;
+  let notSupported = 0;
+  let judged = 0;
+  let reason = '';
   const prop = fc.asyncProperty(p.arbitrary, async (sample) => {
     if (p.precondition && !p.precondition(sample)) {
       skipped++;
@@ -104,6 +122,14 @@ export async function checkProperty<T>(
     const programs = p.programs(sample).map((program) => retype(program, adapter.capabilities.dtypes));
     const dtype = programs[0]?.dtype ?? 'float32';
     const observed = await adapter.run(programs);
+    const refusal = unsupported(observed);
+    if (refusal) {
+      notSupported++;
+      reason = refusal;
+      if (judged === 0 && notSupported >= GIVE_UP_AFTER) throw new NothingApplies(refusal);
+      fc.pre(false);
+    }
+    judged++;
     const problem = p.judge(sample, observed, adapter, { dtype, rtol: dtype === 'float64' ? 1e-12 : 1e-6 });
     if (problem !== null) throw new Judgement(problem);
   });
@@ -112,10 +138,11 @@ export async function checkProperty<T>(
     numRuns,
     ...(options.path ? { path: options.path, endOnFailure: true } : {}),
   });
-  const base = { id: p.id, clauses: p.clauses, title: p.title, numRuns: details.numRuns, skipped, seed: options.seed };
-  if (!details.failed) return { ...base, status: 'pass' };
-  const sample = details.counterexample?.[0] as T | undefined;
+  const base = { id: p.id, clauses: p.clauses, title: p.title, numRuns: details.numRuns, skipped, notSupported, seed: options.seed };
   const error = details.errorInstance;
+  if (error instanceof NothingApplies) return { ...base, numRuns: 0, status: 'not-applicable', message: error.message };
+  if (!details.failed) return { ...base, status: 'pass', ...(notSupported ? { message: `${notSupported} samples not supported: ${reason}` } : {}) };
+  const sample = details.counterexample?.[0] as T | undefined;
   const message = error instanceof Judgement ? error.message : `the engine threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
   return {
     ...base,

@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Attrs, OpName } from '../../spec/program.ts';
+
+/**
+ * The program's ops as tfjs ops. Arguments are translated only where PyTorch and tfjs spell the
+ * same thing differently (negative dims in a permutation, -1 in expand, vectors in matmul); every
+ * check on shapes and dims is left to tfjs, so its refusals are what the harness sees.
+ */
+export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs): tf.Tensor {
+  const [a, b] = args.map((x) => (typeof x === 'number' ? tf.scalar(x) : x)) as [tf.Tensor, tf.Tensor];
+  switch (op) {
+    case 'add': return tf.add(a, b);
+    case 'sub': return tf.sub(a, b);
+    case 'mul': return tf.mul(a, b);
+    case 'div': return tf.div(a, b);
+    case 'pow': return tf.pow(a, b);
+    case 'matmul': return matmul(a, b);
+    case 'neg': return tf.neg(a);
+    case 'exp': return tf.exp(a);
+    case 'log': return tf.log(a);
+    case 'sin': return tf.sin(a);
+    case 'cos': return tf.cos(a);
+    case 'tan': return tf.tan(a);
+    case 'tanh': return tf.tanh(a);
+    case 'sigmoid': return tf.sigmoid(a);
+    case 'relu': return tf.relu(a);
+    case 'sqrt': return tf.sqrt(a);
+    case 'abs': return tf.abs(a);
+    case 'reciprocal': return tf.reciprocal(a);
+    case 'sum': return tf.sum(a, axes(attrs.dim), attrs.keepdim ?? false);
+    case 'mean': return tf.mean(a, axes(attrs.dim), attrs.keepdim ?? false);
+    case 'reshape': case 'view': return tf.reshape(a, attrs.shape ?? []);
+    case 'expand': return tf.broadcastTo(a, expandShape(a.shape, attrs.shape ?? []));
+    case 'transpose': {
+      // tfjs has no two-axis transpose: swap the two axes in an identity permutation.
+      const [d0, d1] = tf.util.parseAxisParam([attrs.dim0 ?? 0, attrs.dim1 ?? 1], a.shape) as [number, number];
+      const perm = a.shape.map((_, i) => i);
+      [perm[d0], perm[d1]] = [d1, d0];
+      return tf.transpose(a, perm);
+    }
+    // PyTorch's t() swaps the two axes of a matrix and leaves vectors and scalars alone; the
+    // permutation [1, 0] makes tfjs refuse more than two dimensions, as PyTorch does.
+    case 't': return a.rank < 2 ? tf.transpose(a) : tf.transpose(a, [1, 0]);
+    // tfjs permutations take no negative axes; tfjs's own axis parser normalizes (and checks) them.
+    case 'permute': return tf.transpose(a, tf.util.parseAxisParam(attrs.dims ?? [], a.shape));
+    case 'unsqueeze': return tf.expandDims(a, attrs.dim as number);
+    case 'squeeze': return attrs.dim === undefined ? tf.squeeze(a) : tf.squeeze(a, [attrs.dim as number]);
+    case 'clone': return tf.clone(a);
+    case 'detach': return stopGradient(a);
+  }
+}
+
+/** PyTorch 1.13 reduces over every dim for `dim=[]`; tfjs spells that as no axis (its `[]` reduces nothing). */
+const axes = (dim: number | number[] | undefined) => (Array.isArray(dim) && dim.length === 0 ? undefined : dim);
+
+/**
+ * PyTorch's matmul on tfjs's matMul, which takes rank >= 2 only: as PyTorch's documentation
+ * defines it, a vector operand gets a dimension of 1 (prepended on the left, appended on the
+ * right) that is removed from the result.
+ */
+function matmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const left = a.rank === 1 ? tf.expandDims(a, 0) : a;
+  const right = b.rank === 1 ? tf.expandDims(b, 1) : b;
+  let out = tf.matMul(left, right);
+  if (a.rank === 1) out = tf.squeeze(out, [out.rank - 2]);
+  if (b.rank === 1) out = tf.squeeze(out, [out.rank - 1]);
+  return out;
+}
+
+/** PyTorch's expand sizes for tfjs's broadcastTo: -1 keeps the size of the aligned existing dimension. */
+function expandShape(shape: readonly number[], sizes: readonly number[]): number[] {
+  const lead = sizes.length - shape.length;
+  return sizes.map((s, i) => (s === -1 && i >= lead ? shape[i - lead]! : s));
+}
+
+/**
+ * tfjs has no stop_gradient (tensorflow/tfjs#967, #7438). Its documented workaround is an
+ * identity with a custom zero gradient: the value passes, no gradient flows back. Unlike
+ * PyTorch's detach, the result stays connected to its input, with a zero gradient.
+ */
+const stopGradient = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+  value: tf.clone(inputs[0] as tf.Tensor),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as (x: tf.Tensor) => tf.Tensor;
