@@ -1,0 +1,73 @@
+import { lax, nn, numpy as np } from '@jax-js/jax';
+import type { Attrs, OpName } from '../../spec/program.ts';
+
+/** An op operand: an array (consumed by the op, as jax-js's move semantics want) or a Python number. */
+export type Operand = np.Array | number;
+
+/** The op as a function of its operands, usable on plain arrays and on jax-js tracers alike. */
+export type OpFunction = (args: Operand[]) => np.Array;
+
+const tensor = (a: Operand | undefined): np.Array => a as np.Array;
+
+/**
+ * Each program op as the jax-js call a JAX user would write. `shape` is the first operand's
+ * shape, needed only to spell PyTorch's `-1` in `expand` sizes the way broadcastTo wants them.
+ */
+export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): OpFunction {
+  switch (op) {
+    // Binary ops take numbers on either side (`3 - t`, `2 ** t`) as jax-js weakly typed scalars.
+    case 'add': return ([a, b]) => np.add(a!, b!);
+    case 'sub': return ([a, b]) => np.subtract(a!, b!);
+    case 'mul': return ([a, b]) => np.multiply(a!, b!);
+    case 'div': return ([a, b]) => np.trueDivide(a!, b!);
+    case 'pow': return ([a, b]) => np.power(a!, b!);
+    case 'matmul': return ([a, b]) => np.matmul(a!, b!);
+    case 'neg': return ([a]) => np.negative(tensor(a));
+    case 'exp': return ([a]) => np.exp(tensor(a));
+    case 'log': return ([a]) => np.log(tensor(a));
+    case 'sin': return ([a]) => np.sin(tensor(a));
+    case 'cos': return ([a]) => np.cos(tensor(a));
+    case 'tan': return ([a]) => np.tan(tensor(a));
+    case 'tanh': return ([a]) => np.tanh(tensor(a));
+    case 'sigmoid': return ([a]) => nn.sigmoid(tensor(a));
+    case 'relu': return ([a]) => nn.relu(tensor(a));
+    case 'sqrt': return ([a]) => np.sqrt(tensor(a));
+    case 'abs': return ([a]) => np.absolute(tensor(a));
+    case 'reciprocal': return ([a]) => np.reciprocal(tensor(a));
+    case 'sum': case 'mean': {
+      // PyTorch's dim=[] reduces over every dim; jax-js spells "every axis" as no axis.
+      const axis = Array.isArray(attrs.dim) && attrs.dim.length === 0 ? undefined : attrs.dim;
+      const keepdims = attrs.keepdim ?? false;
+      return op === 'sum'
+        ? ([a]) => np.sum(tensor(a), axis, { keepdims })
+        : ([a]) => np.mean(tensor(a), axis, { keepdims });
+    }
+    // jax-js arrays are values, not storage: view and reshape are the same operation.
+    case 'reshape': case 'view': return ([a]) => np.reshape(tensor(a), attrs.shape ?? []);
+    case 'expand': {
+      const target = (attrs.shape ?? []).map((size, i) => {
+        const existing = shape[i - ((attrs.shape ?? []).length - shape.length)];
+        return size === -1 && existing !== undefined ? existing : size;
+      });
+      return ([a]) => np.broadcastTo(tensor(a), target);
+    }
+    case 'transpose': return ([a]) => np.swapaxes(tensor(a), attrs.dim0 ?? 0, attrs.dim1 ?? 1);
+    // JAX's counterpart of t() is `.T`, which reverses the axes of an array of any rank.
+    case 't': return ([a]) => np.transpose(tensor(a));
+    case 'permute': return ([a]) => np.transpose(tensor(a), attrs.dims ?? []);
+    case 'unsqueeze': return ([a]) => np.expandDims(tensor(a), attrs.dim as number);
+    case 'squeeze': {
+      // PyTorch's squeeze(dim) leaves a dim whose size is not 1 alone (and a 0-d tensor has a
+      // dim 0 of size 1); numpy's squeeze refuses both, so those valid calls are the identity.
+      // A dim out of range still goes to jax-js, which refuses it.
+      const dim = attrs.dim as number | undefined;
+      const size = dim === undefined ? 1 : shape.length === 0 && (dim === 0 || dim === -1) ? 0 : shape[dim < 0 ? dim + shape.length : dim];
+      if (size === 0 || (size !== undefined && size !== 1)) return ([a]) => tensor(a);
+      return ([a]) => np.squeeze(tensor(a), dim);
+    }
+    // Arrays are immutable, so a clone is the array itself (jax-js has no copy op).
+    case 'clone': return ([a]) => tensor(a);
+    // JAX's documented equivalent of detach().
+    case 'detach': return ([a]) => lax.stopGradient(tensor(a));
+  }
+}

@@ -1,0 +1,137 @@
+import { numpy as np } from '@jax-js/jax';
+import type { Data, DType, Observation, Observations, Program, Scalar, Step } from '../../spec/program.ts';
+import { AdapterRefusal, categorize, notSupported } from './errors.ts';
+import { gradientNodes, leavesOf, Node, opNode } from './graph.ts';
+import { opFunction } from './ops.ts';
+
+/** Executes one program on jax-js, step by step, as PyTorch code would run (see graph.ts). */
+export function runProgram(program: Program): Observations {
+  const env = new Map<string, Node | null>();
+  const created: Node[] = [];
+  const observations: Observation[] = [];
+  const dtype = program.dtype ?? 'float32';
+
+  const keep = (n: Node): Node => (created.push(n), n);
+  const ref = (r: string): Node => {
+    const [name, grad] = r.split('.') as [string, string | undefined];
+    const t = env.get(name) ?? null;
+    const value = grad ? (t?.grad ?? null) : t;
+    if (value === null) throw new AdapterRefusal(`'${r}' is None`);
+    return value;
+  };
+  const leaf = (d: Data, dt: DType, requiresGrad: boolean): Node =>
+    keep(new Node(np.array(decode(d) as number[], { dtype: dt === 'float64' ? np.float64 : np.float32 }), requiresGrad));
+  const gradient = (g: Data | { ref: string } | undefined, root: Node): Node | null =>
+    g === undefined ? null : isRef(g) ? ref(g.ref) : leaf(g, root.value.dtype as DType, false);
+
+  /** One backward pass: the leaves reached from the roots that require grad get their gradient. */
+  const backward = (roots: Node[], cotangents: (Node | null)[], createGraph: boolean) => {
+    const leaves = leavesOf(roots, true);
+    // No leaf to differentiate: jax-js has nothing to compute (and no no-grad-fn error).
+    if (leaves.length === 0) return;
+    if (leaves.some((l) => l.grad)) throw notSupported('accumulating a second gradient into .grad (jax-js has no stateful .grad)');
+    gradientNodes(roots, cotangents, leaves, createGraph).forEach((g, i) => (leaves[i]!.grad = keep(g)));
+  };
+
+  const run = (steps: readonly Step[], path: string): void => {
+    steps.forEach((step, i) => {
+      const at = path ? `${path}.${i}` : `${i}`;
+      try {
+        exec(step);
+      } catch (e) {
+        if (e instanceof StepFailure) throw e;
+        throw new StepFailure(at, categorize(e));
+      }
+    });
+  };
+
+  const exec = (step: Step): void => {
+    if ('tensor' in step) {
+      env.set(step.let, leaf(step.tensor, step.dtype ?? dtype, step.requiresGrad ?? false));
+    } else if ('op' in step) {
+      const args = step.args.map((a) => (typeof a === 'number' ? a : ref(a)));
+      const first = args.find((a): a is Node => typeof a !== 'number');
+      const apply = opFunction(step.op, step.attrs ?? {}, first?.value.shape ?? []);
+      env.set(step.let, keep(opNode(apply, args, step.op !== 'detach')));
+    } else if ('backward' in step) {
+      const root = ref(step.backward);
+      backward([root], [gradient(step.gradient, root)], step.createGraph ?? false);
+    } else if ('autogradBackward' in step) {
+      const roots = step.autogradBackward.map(ref);
+      backward(roots, roots.map((_, k) => (step.gradTensors?.[k] ? ref(step.gradTensors[k]) : null)), step.createGraph ?? false);
+    } else if ('grad' in step) {
+      const g = step.grad;
+      const outputs = g.outputs.map(ref);
+      const cotangents = outputs.map((_, k) => (g.gradOutputs?.[k] ? ref(g.gradOutputs[k]) : null));
+      // jax-js returns a gradient for every argument, zeros for one the outputs do not use, so
+      // allowUnused changes nothing: there is no unused-input error and no None result.
+      const inputs = [...new Set(g.inputs.map(ref))];
+      const grads = gradientNodes(outputs, cotangents, inputs, g.createGraph ?? false).map(keep);
+      step.let.forEach((name, k) => env.set(name, grads[inputs.indexOf(ref(g.inputs[k]!))]!));
+    } else if ('requiresGrad_' in step) {
+      const t = ref(step.requiresGrad_);
+      const flag = step.flag ?? true;
+      if (t.isLeaf) t.makeLeaf(flag);
+      // A recorded result already requires grad; turning it off has no counterpart in a function.
+      else if (!flag) throw notSupported('requires_grad_(False) on a computed tensor');
+    } else if ('detach_' in step) {
+      // detach_ rebinds the name to its detached value, as `y = lax.stopGradient(y)` would in JAX;
+      // a leaf simply stops being an argument.
+      const name = step.detach_.split('.')[0]!;
+      const t = ref(step.detach_);
+      if (t.apply) env.set(name, keep(opNode(opFunction('detach', {}, t.value.shape), [t], false)));
+      else t.makeLeaf(false);
+    } else if ('observe' in step) {
+      observations.push(observe(step.observe, step.label ?? step.observe));
+    } else if ('noGrad' in step || 'enableGrad' in step || 'setGradEnabled' in step) {
+      throw notSupported('grad mode (jax-js records nothing, so there is no mode to switch)');
+    } else if ('inplace' in step) {
+      throw notSupported(`in-place ${step.inplace} (jax-js arrays are immutable)`);
+    } else if ('retainGrad' in step || 'clearGrad' in step) {
+      throw notSupported('stateful .grad (jax-js returns gradients, it does not store them)');
+    }
+  };
+
+  const observe = (r: string, label: string): Observation => {
+    const [name, grad] = r.split('.') as [string, string | undefined];
+    const t = grad ? (env.get(name)?.grad ?? null) : (env.get(name) ?? null);
+    if (t === null) return { label, none: true };
+    return { label, value: encode(t.value.ref.js()), shape: [...t.value.shape], dtype: t.value.dtype as DType };
+  };
+
+  try {
+    run(program.steps, '');
+    return { observations, error: null };
+  } catch (e) {
+    if (!(e instanceof StepFailure)) throw e;
+    return { observations, error: { step: e.step, ...e.cause } };
+  } finally {
+    // Thousands of programs run in one process: free every array this one made.
+    for (const n of created) if (n.value.refCount > 0) n.value.dispose();
+  }
+}
+
+class StepFailure extends Error {
+  constructor(readonly step: string, override readonly cause: ReturnType<typeof categorize>) {
+    super(cause.message);
+  }
+}
+
+const isRef = (g: unknown): g is { ref: string } => typeof g === 'object' && g !== null && !Array.isArray(g);
+
+const SPELLED: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity, '-0': -0 };
+
+function decode(d: Data): number | unknown[] {
+  if (Array.isArray(d)) return d.map(decode);
+  return typeof d === 'string' ? SPELLED[d]! : d;
+}
+
+function encode(v: unknown): Data {
+  if (Array.isArray(v)) return v.map(encode);
+  const n = v as number;
+  if (Number.isNaN(n)) return 'nan';
+  if (n === Infinity) return 'inf';
+  if (n === -Infinity) return '-inf';
+  if (Object.is(n, -0)) return '-0';
+  return n as Scalar;
+}
