@@ -94,7 +94,10 @@ export function matrixHtml(columns: readonly EngineColumn[]): string {
     if (!c.report) return '<td class="unavailable">—</td>';
     const x = cell(c, id);
     if (x.status === 'unchecked') return '<td></td>';
-    const details = x.details.length ? `<details><summary>${html(x.reason)}</summary>${x.details.map((d) => `<pre>${html(d)}</pre>`).join('')}</details>` : `<small>${html(x.status === 'pass' ? '' : x.reason)}</small>`;
+    // Failures and long reasons fold away; the summary line says enough to scan the table.
+    const details = x.details.length ? `<details><summary>${html(x.reason)}</summary>${x.details.map((d) => `<pre>${html(d)}</pre>`).join('')}</details>`
+      : x.reason.length > 90 ? `<details><summary>${html(`${x.reason.slice(0, 80)}…`)}</summary><small>${html(x.reason)}</small></details>`
+      : `<br><small>${html(x.status === 'pass' ? '' : x.reason)}</small>`;
     return `<td class="${x.status}"><b>${html(SYMBOL[x.status] ?? x.status)}</b>${x.status === 'pass' ? '' : details}</td>`;
   }).join('')}</tr>`).join('\n');
   return `<!doctype html>

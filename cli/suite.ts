@@ -178,7 +178,12 @@ export function summarize(engine: Report['engine'], checks: CheckResult[], devia
       })),
     };
   });
-  const staleDeviations = deviations.filter((d) => clauses.find((c) => c.id === d.clause)?.status !== 'deviation');
+  // Stale: the clause was checked in this run and did not fail. A clause no check of this run
+  // cites (with --only or --shard) says nothing about its entry.
+  const staleDeviations = deviations.filter((d) => {
+    const status = clauses.find((c) => c.id === d.clause)?.status;
+    return status === 'pass' || status === 'not-applicable';
+  });
   const count = (s: ClauseResult['status']) => clauses.filter((c) => c.status === s).length;
   return {
     engine,
