@@ -5,7 +5,9 @@ import type { Adapter, Capabilities } from './types.ts';
 
 /**
  * An engine in another process, speaking spec/adapters.md's protocol: one JSON message per line
- * on stdin and stdout. One process serves a whole run; programs go in batches.
+ * on stdin and stdout. One process serves a whole run; programs go in batches. A process that
+ * crashes, hangs past its timeout or prints garbage is killed, the batch fails with the reason,
+ * and the next batch starts a fresh process.
  */
 export class AdapterError extends Error {
   override readonly name = 'AdapterError';
@@ -16,12 +18,8 @@ export interface ProcessOptions {
   helloTimeoutMs?: number;
   /** How long one batch may take before the engine is considered hung. */
   batchTimeoutMs?: number;
-}
-
-interface Pending {
-  resolve: (results: Observations[]) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  /** How many times in a row a dead engine is started again (with no batch answered in between) before gradspec gives up on it. */
+  maxRestarts?: number;
 }
 
 /** Splits a command line into words; double or single quotes group words. */
@@ -31,111 +29,152 @@ export function splitCommand(command: string): string[] {
   return words;
 }
 
-export async function processAdapter(command: string[], options: ProcessOptions = {}): Promise<Adapter> {
-  const [file, ...args] = command;
-  if (!file) throw new AdapterError('no command given for the engine');
-  const child: ChildProcessWithoutNullStreams = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const kill = () => child.kill('SIGKILL');
-  // The harness never leaves an engine process behind, however it ends.
-  process.once('exit', kill);
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr = (stderr + d).slice(-4000);
-  });
-  const pending = new Map<number, Pending>();
-  let helloWaiter: ((m: Record<string, unknown>) => void) | null = null;
-  /** Why the engine can no longer be used; the first cause is kept (a crash follows a kill). */
-  let exited: string | null = null;
-  const dead = (why: string) => {
-    exited ??= why;
-    failAll(exited);
-  };
-  const failAll = (why: string) => {
-    for (const p of pending.values()) {
+interface Hello { name?: unknown; version?: unknown; capabilities?: unknown }
+
+/** One running engine process. */
+class Connection {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly pending = new Map<number, { resolve: (r: unknown[]) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private stderr = '';
+  private nextId = 1;
+  private helloWaiter: ((m: Hello) => void) | null = null;
+  /** Why the process can no longer be used; the first cause is kept (a crash follows a kill). */
+  dead: string | null = null;
+  private readonly killOnExit = () => this.kill();
+
+  constructor(private readonly command: string[], private readonly options: ProcessOptions) {
+    const [file, ...args] = command;
+    this.child = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // The harness never leaves an engine process behind, however it ends.
+    process.once('exit', this.killOnExit);
+    this.child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr = (this.stderr + d).slice(-4000);
+    });
+    this.child.on('error', (e) => this.die(`could not start '${command.join(' ')}': ${e.message}`));
+    this.child.on('exit', (code, signal) => {
+      process.off('exit', this.killOnExit);
+      this.die(`the engine process exited (${signal ?? `code ${code}`})${this.stderr.trim() ? `: ${this.stderr.trim()}` : ''}`);
+    });
+    this.child.stdin.on('error', () => undefined); // a dead engine is reported through 'exit'
+    createInterface({ input: this.child.stdout }).on('line', (line) => this.receive(line));
+  }
+
+  private die(why: string): void {
+    this.dead ??= why;
+    for (const p of this.pending.values()) {
       clearTimeout(p.timer);
-      p.reject(new AdapterError(why));
+      p.reject(new AdapterError(this.dead));
     }
-    pending.clear();
-  };
-  child.on('error', (e) => dead(`could not start '${command.join(' ')}': ${e.message}`));
-  child.on('exit', (code, signal) => {
-    process.off('exit', kill);
-    dead(`the engine process exited (${signal ?? `code ${code}`})${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
-  });
-  createInterface({ input: child.stdout }).on('line', (line) => {
+    this.pending.clear();
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+
+  private receive(line: string): void {
     let message: Record<string, unknown>;
     try {
       message = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      dead(`the engine printed something that is not a protocol message: ${line.slice(0, 200)}`);
-      kill();
+      this.die(`the engine printed something that is not a protocol message: ${line.slice(0, 200)}`);
+      this.kill();
       return;
     }
-    if (message.type === 'hello' && helloWaiter) return helloWaiter(message);
-    const p = pending.get(message.id as number);
+    if (message.type === 'hello' && this.helloWaiter) return this.helloWaiter(message as Hello);
+    const p = this.pending.get(message.id as number);
     if (!p) return;
-    pending.delete(message.id as number);
+    this.pending.delete(message.id as number);
     clearTimeout(p.timer);
-    if (message.type === 'observations' && Array.isArray(message.results)) p.resolve(message.results as Observations[]);
+    if (message.type === 'observations' && Array.isArray(message.results)) p.resolve(message.results);
     else p.reject(new AdapterError(`the engine reported: ${String(message.message ?? JSON.stringify(message))}`));
-  });
-  child.stdin.on('error', () => undefined); // a dead engine is reported through 'exit'
-  const send = (m: object) => child.stdin.write(`${JSON.stringify(m)}\n`);
+  }
 
-  const hello = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new AdapterError(`no hello from the engine within ${options.helloTimeoutMs ?? 60_000} ms`)), options.helloTimeoutMs ?? 60_000);
-    helloWaiter = (m) => {
-      clearTimeout(timer);
-      resolve(m);
-    };
-    const gone = () => {
-      clearTimeout(timer);
-      reject(new AdapterError(exited ?? 'the engine process exited before saying hello'));
-    };
-    // A command that cannot start emits 'error' and no 'exit'; one that ends emits 'exit'.
-    child.once('exit', gone);
-    child.once('error', gone);
-    send({ type: 'hello', protocol: 1 });
-  }).catch((e: Error) => {
-    kill();
-    throw e;
-  });
-  helloWaiter = null;
+  private send(m: object): void {
+    this.child.stdin.write(`${JSON.stringify(m)}\n`);
+  }
 
-  let nextId = 1;
+  hello(): Promise<Hello> {
+    const ms = this.options.helloTimeoutMs ?? 60_000;
+    return new Promise<Hello>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new AdapterError(`no hello from the engine within ${ms} ms`)), ms);
+      this.helloWaiter = (m) => {
+        clearTimeout(timer);
+        this.helloWaiter = null;
+        resolve(m);
+      };
+      // A command that cannot start emits 'error' and no 'exit'; one that ends emits 'exit'.
+      const gone = () => {
+        clearTimeout(timer);
+        reject(new AdapterError(this.dead ?? 'the engine process exited before saying hello'));
+      };
+      this.child.once('exit', gone);
+      this.child.once('error', gone);
+      this.send({ type: 'hello', protocol: 1 });
+    }).catch((e: Error) => {
+      this.kill();
+      throw e;
+    });
+  }
+
+  run(programs: readonly Program[]): Promise<unknown[]> {
+    return new Promise((resolve, reject) => {
+      if (this.dead) return reject(new AdapterError(this.dead));
+      const id = this.nextId++;
+      const ms = this.options.batchTimeoutMs ?? 120_000;
+      const timer = setTimeout(() => {
+        this.die(`the engine did not answer a batch of ${programs.length} programs within ${ms} ms`);
+        this.kill();
+      }, ms);
+      this.pending.set(id, { resolve, reject, timer });
+      this.send({ type: 'run', id, programs });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.dead) return;
+    this.send({ type: 'shutdown' });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.kill();
+        resolve();
+      }, 5_000);
+      this.child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+export async function processAdapter(command: string[], options: ProcessOptions = {}): Promise<Adapter> {
+  if (command.length === 0) throw new AdapterError('no command given for the engine');
+  let connection = new Connection(command, options);
+  const hello = await connection.hello();
+  // Deaths in a row, with no batch answered in between: an engine that dies on everything is
+  // given up on; one that dies on some programs is started again as often as it takes.
+  let deathsInARow = 0;
+  const maxRestarts = options.maxRestarts ?? 20;
+
+  /** The live process, started again if the last one died (a crash or a kill fails only its batch). */
+  const live = async (): Promise<Connection> => {
+    if (!connection.dead) return connection;
+    if (deathsInARow >= maxRestarts) throw new AdapterError(`the engine died ${deathsInARow} times in a row; gradspec gave up restarting it (last: ${connection.dead})`);
+    deathsInARow++;
+    connection = new Connection(command, options);
+    await connection.hello();
+    return connection;
+  };
+
   return {
     name: String(hello.name ?? command.join(' ')),
     version: String(hello.version ?? '?'),
     capabilities: hello.capabilities as Capabilities,
-    run: (programs: readonly Program[]) => new Promise<Observations[]>((resolve, reject) => {
-      if (exited) return reject(new AdapterError(exited));
-      const id = nextId++;
-      const ms = options.batchTimeoutMs ?? 120_000;
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(new AdapterError(`the engine did not answer a batch of ${programs.length} programs within ${ms} ms`));
-        kill();
-      }, ms);
-      pending.set(id, {
-        resolve: (results) => (results.length === programs.length ? resolve(results)
-          : reject(new AdapterError(`the engine answered ${results.length} results for ${programs.length} programs`))),
-        reject, timer,
-      });
-      send({ type: 'run', id, programs });
-    }),
-    close: async () => {
-      if (exited) return;
-      send({ type: 'shutdown' });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          kill();
-          resolve();
-        }, 5_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+    run: async (programs) => {
+      const results = (await (await live()).run(programs)) as Observations[];
+      deathsInARow = 0;
+      return results;
     },
+    close: () => connection.close(),
   };
 }

@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ProgramError, validateProgram } from '../adapters/program/validate.ts';
 import { engineNames, NotInstalled, openAdapter } from '../adapters/index.ts';
-import { AdapterError } from '../adapters/process.ts';
+import { AdapterError, type ProcessOptions } from '../adapters/process.ts';
 import { runProgram } from '../adapters/reference/run-program.ts';
 import { PROPERTIES } from '../properties/index.ts';
 import { loadFixtures } from './fixtures.ts';
 import { registerFixtureCommands } from './fixture-commands.ts';
 import { deviationsFile, loadDeviations } from './deviations.ts';
-import { conforms, formatReport, reportJson, reportJunit } from './report.ts';
+import { exitCode, formatReport, reportJson, reportJunit } from './report.ts';
 import { formatMatrix, matrixHtml, matrixMarkdown, type EngineColumn } from './matrix.ts';
 import { DEFAULT_SEED, mergeReports, runSuite, type Report } from './suite.ts';
 import { writeAtomic } from './write-atomic.ts';
@@ -32,6 +32,7 @@ program
   .option('--seed <n>', 'seed for generated cases (default: GRADSPEC_SEED or a fixed seed)', process.env.GRADSPEC_SEED ?? String(DEFAULT_SEED))
   .option('--only <id>', 'run only the fixture or property with this id (with GRADSPEC_PATH: replay one failure)')
   .option('--runs <n>', 'samples per property (default: GRADSPEC_RUNS or 200)', process.env.GRADSPEC_RUNS ?? '200')
+  .option('--timeout <ms>', 'how long an out-of-process engine may take for one batch before it is killed and restarted', '120000')
   .option('--shard <i/n>', 'run the i-th of n equal shares of the suite (merge the --json reports with gradspec merge)')
   .option('--markdown <file>', 'with several engines: write the matrix as Markdown')
   .option('--html <file>', 'with several engines: write the matrix as one self-contained HTML page')
@@ -56,8 +57,10 @@ program
     }
     // Progress goes to stderr, and only when a person watches stdout, so reports stay clean.
     const tty = process.stdout.isTTY && process.stderr.isTTY;
+    const timeout = Number(opts.timeout);
+    if (!Number.isInteger(timeout) || timeout < 1) throw new UsageError(`--timeout must be a positive number of milliseconds, got '${opts.timeout}'`);
     const checkEngine = async (engine: string, deviationsPath?: string): Promise<Report> => {
-      const adapter = await openEngine(engine);
+      const adapter = await openEngine(engine, { batchTimeoutMs: timeout });
       try {
         return await runSuite(adapter, fixtures, {
           seed, runs, properties, deviations: loadDeviations(deviationsPath ?? deviationsFile(engine)), ...(shard ? { shard } : {}),
@@ -76,7 +79,7 @@ program
       process.stdout.write(`${formatReport(report)}\n`);
       if (opts.json) writeAtomic(opts.json, reportJson(report));
       if (opts.junit) writeAtomic(opts.junit, reportJunit(report));
-      process.exitCode = conforms(report) ? 0 : 1;
+      process.exitCode = exitCode(report);
       return;
     }
     // Several engines: the conformance matrix. An engine that cannot run is reported, not failed.
@@ -94,12 +97,12 @@ program
     if (opts.markdown) writeAtomic(opts.markdown, matrixMarkdown(columns));
     if (opts.html) writeAtomic(opts.html, matrixHtml(columns));
     const ran = columns.filter((c) => c.report);
-    process.exitCode = ran.length === 0 ? 2 : ran.every((c) => conforms(c.report!)) ? 0 : 1;
+    process.exitCode = ran.length === 0 ? 2 : Math.max(...ran.map((c) => exitCode(c.report!)));
   });
 
 interface CheckOptions {
   engine: string; json?: string; junit?: string; markdown?: string; html?: string; deviations?: string;
-  seed: string; runs: string; only?: string; shard?: string;
+  seed: string; runs: string; only?: string; shard?: string; timeout: string;
 }
 
 program
@@ -123,7 +126,7 @@ program
     }
     process.stdout.write(`${formatReport(merged)}\n`);
     if (opts.json) writeAtomic(opts.json, reportJson(merged));
-    process.exitCode = conforms(merged) ? 0 : 1;
+    process.exitCode = exitCode(merged);
   });
 
 program
@@ -142,8 +145,8 @@ program
 
 registerFixtureCommands(program, { openEngine, UsageError });
 
-async function openEngine(engine: string) {
-  return openAdapter(engine).catch((e: Error) => {
+async function openEngine(engine: string, options: ProcessOptions = {}) {
+  return openAdapter(engine, options).catch((e: Error) => {
     if (e instanceof NotInstalled) throw e;
     throw new AdapterError(`cannot open engine '${engine}': ${e.message}`);
   });

@@ -14,7 +14,7 @@ export interface EngineColumn {
 
 type Cell = { status: string; reason: string; details: string[] };
 
-const SYMBOL: Record<string, string> = { pass: 'pass', fail: 'FAIL', deviation: 'deviation', 'not-applicable': 'n/a', unchecked: '' };
+const SYMBOL: Record<string, string> = { pass: 'pass', fail: 'FAIL', fault: 'FAULT', deviation: 'deviation', 'not-applicable': 'n/a', unchecked: '' };
 
 function cell(column: EngineColumn, clause: string): Cell {
   if (!column.report) return { status: 'unavailable', reason: column.unavailable ?? '', details: [] };
@@ -43,7 +43,7 @@ const label = (col: EngineColumn) => (col.report ? `${col.report.engine.name} ${
 function summary(col: EngineColumn): string {
   if (!col.report) return col.unavailable ?? 'unavailable';
   const s = col.report.summary;
-  return `${s.passed} pass, ${s.failed} fail, ${s.deviations} deviation, ${s.notApplicable} n/a`;
+  return `${s.passed} pass, ${s.failed} fail, ${s.faults ? `${s.faults} fault, ` : ''}${s.deviations} deviation, ${s.notApplicable} n/a`;
 }
 
 export function formatMatrix(columns: readonly EngineColumn[]): string {

@@ -1,4 +1,6 @@
+import { EngineFault, runGuarded } from '../adapters/guard.ts';
 import type { Adapter, Feature } from '../adapters/types.ts';
+import type { Observations, Program } from '../spec/program.ts';
 import type { Deviation } from './deviations.ts';
 import { clauseFeature, featuresOf, propertyFeatures } from './needs.ts';
 import type { Fixture } from '../adapters/program/validate.ts';
@@ -20,7 +22,8 @@ export interface CheckResult {
   /** The fixture's file, or `properties` for a property. */
   file: string;
   clauses: readonly string[];
-  status: 'pass' | 'fail' | 'not-applicable';
+  /** fault: the engine crashed, hung or answered garbage for it (message says how). */
+  status: 'pass' | 'fail' | 'not-applicable' | 'fault';
   /** Fixtures: the fields that differ. */
   mismatches: Mismatch[];
   /** The clauses the failure is attributed to (a subset of `clauses`). */
@@ -37,8 +40,11 @@ export interface CheckResult {
 
 export interface ClauseResult {
   id: string;
-  /** deviation: fails, and the engine's deviations file says why; not-applicable: every check needs a missing feature. */
-  status: 'pass' | 'fail' | 'deviation' | 'not-applicable' | 'unchecked';
+  /**
+   * deviation: fails, and the engine's deviations file says why; not-applicable: the engine lacks
+   * what the clause is about; fault: no check failed, but the engine faulted on one of them.
+   */
+  status: 'pass' | 'fail' | 'deviation' | 'not-applicable' | 'fault' | 'unchecked';
   checks: number;
   reason?: string;
   failures: { kind: CheckResult['kind']; id: string; file: string; mismatches: Mismatch[]; message?: string; repro: string }[];
@@ -57,8 +63,8 @@ export interface Report {
   /** Deviations whose clause did not fail: the list is out of date. */
   staleDeviations: Deviation[];
   summary: {
-    clauses: number; passed: number; failed: number; deviations: number; notApplicable: number; unchecked: number;
-    checks: number; checksFailed: number; checksNotApplicable: number;
+    clauses: number; passed: number; failed: number; faults: number; deviations: number; notApplicable: number; unchecked: number;
+    checks: number; checksFailed: number; checksFaulted: number; checksNotApplicable: number;
   };
 }
 
@@ -111,16 +117,17 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
   const has = capabilitySet(adapter.capabilities.features ?? [], adapter.capabilities.dtypes);
   const lacking = (needs: Iterable<string>) => [...needs].filter((f) => !has.has(f));
   const applicable = fixtures.filter((f) => lacking(featuresOf(f.fixture.program, f.fixture.expected)).length === 0);
-  const observed = await adapter.run(applicable.map((f) => f.fixture.program));
+  const observed = await runIsolating(adapter, applicable.map((f) => f.fixture.program));
   const checks: CheckResult[] = fixtures.map(({ file, fixture, position }) => {
     const base = { kind: 'fixture' as const, id: fixture.id, position, file, clauses: fixture.clauses, notes: [] as string[], repro: toPytorch(fixture.program) };
     const missing = lacking(featuresOf(fixture.program, fixture.expected));
     if (missing.length > 0) return { ...base, status: 'not-applicable', missing, mismatches: [] };
     const got = observed[applicable.findIndex((f) => f.fixture === fixture)]!;
+    if (got instanceof EngineFault) return { ...base, status: 'fault', message: `engine fault: ${got.message}`, mismatches: [] };
     const refusal = unsupported([got]);
     if (refusal) return { ...base, status: 'not-applicable', missing: [refusal], mismatches: [] };
     const { expected, notes } = expectationsFor(fixture, adapter.capabilities.profile);
-    const mismatches = compareObservations(expected, observed[applicable.findIndex((f) => f.fixture === fixture)]!, adapter.capabilities.fields, adapter.capabilities.profile.startsWith('pytorch'));
+    const mismatches = compareObservations(expected, got, adapter.capabilities.fields, adapter.capabilities.profile.startsWith('pytorch'));
     return {
       ...base, notes, status: mismatches.length ? 'fail' : 'pass', mismatches,
       ...(mismatches.length ? { failing: attribute(mismatches, fixture.clauses) } : {}),
@@ -139,7 +146,7 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
       notes: r.status === 'pass' && r.message ? [r.message] : [],
       ...(r.status === 'not-applicable' ? { missing: [r.message ?? 'not supported'] } : {}),
       runs: { run: r.numRuns, skipped: r.skipped, notSupported: r.notSupported, seed, ...(r.path ? { path: r.path } : {}) },
-      ...(r.status === 'fail' ? { message: formatFailure(r, adapter.name) } : {}),
+      ...(r.status === 'fail' ? { message: formatFailure(r, adapter.name) } : r.status === 'fault' ? { message: `${p.id}: ${r.message}` } : {}),
       repro: (r.programs ?? []).map(toPytorch).join('\n'),
     });
     options.onProgress?.(fixtures.length + i + 1, total, p.id);
@@ -152,6 +159,29 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
   return shard ? { ...report, shard: `${shard.index}/${shard.count}` } : report;
 }
 
+/**
+ * Runs the fixtures in one batch; if the engine faults on the batch, runs them one by one so
+ * that the fault is pinned on the programs that cause it and every other program still runs.
+ */
+async function runIsolating(adapter: Adapter, programs: readonly Program[]): Promise<(Observations | EngineFault)[]> {
+  if (programs.length === 0) return [];
+  try {
+    return await runGuarded(adapter, programs);
+  } catch (e) {
+    if (!(e instanceof EngineFault) || programs.length === 1) throw e;
+  }
+  const out: (Observations | EngineFault)[] = [];
+  for (const program of programs) {
+    try {
+      out.push((await runGuarded(adapter, [program]))[0]!);
+    } catch (e) {
+      if (!(e instanceof EngineFault)) throw e;
+      out.push(e);
+    }
+  }
+  return out;
+}
+
 const capabilitySet = (features: readonly string[], dtypes: readonly string[]) =>
   new Set<string>([...features, ...dtypes.map((d) => `dtype ${d}`)]);
 
@@ -162,16 +192,18 @@ export function summarize(engine: Report['engine'], checks: CheckResult[], devia
     const citing = checks.filter((c) => c.clauses.includes(id));
     const ran = citing.filter((c) => c.status !== 'not-applicable');
     const failing = ran.filter((c) => c.status === 'fail' && (c.failing ?? c.clauses).includes(id));
+    const faulted = ran.filter((c) => c.status === 'fault');
     const deviation = deviations.find((d) => d.clause === id);
     const about = clauseFeature(id);
     const lacksFeature = about !== null && !has.has(about);
     const status: ClauseResult['status'] = citing.length === 0 ? 'unchecked' : ran.length === 0 || lacksFeature ? 'not-applicable'
-      : failing.length === 0 ? 'pass' : deviation ? 'deviation' : 'fail';
+      : failing.length > 0 ? (deviation ? 'deviation' : 'fail') : faulted.length > 0 ? 'fault' : 'pass';
     return {
       id,
       status,
       checks: citing.length,
       ...(status === 'deviation' ? { reason: deviation!.reason } : {}),
+      ...(status === 'fault' ? { reason: faulted.map((c) => c.message ?? c.id).join('; ').slice(0, 400) } : {}),
       ...(status === 'not-applicable' ? { reason: `needs ${lacksFeature ? about : [...new Set(citing.flatMap((c) => c.missing ?? []))].join(', ')}` } : {}),
       failures: failing.map((c) => ({
         kind: c.kind, id: c.id, file: c.file, mismatches: c.mismatches, ...(c.message ? { message: c.message } : {}), repro: c.repro,
@@ -194,9 +226,10 @@ export function summarize(engine: Report['engine'], checks: CheckResult[], devia
     checks,
     staleDeviations,
     summary: {
-      clauses: clauses.length, passed: count('pass'), failed: count('fail'), deviations: count('deviation'),
+      clauses: clauses.length, passed: count('pass'), failed: count('fail'), faults: count('fault'), deviations: count('deviation'),
       notApplicable: count('not-applicable'), unchecked: count('unchecked'),
       checks: checks.length, checksFailed: checks.filter((c) => c.status === 'fail').length,
+      checksFaulted: checks.filter((c) => c.status === 'fault').length,
       checksNotApplicable: checks.filter((c) => c.status === 'not-applicable').length,
     },
   };

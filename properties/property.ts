@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { toPytorch } from '../adapters/program/to-pytorch.ts';
+import { EngineFault, runGuarded } from '../adapters/guard.ts';
 import type { Adapter, Feature } from '../adapters/types.ts';
 import type { ClauseId } from '../spec/clauses.ts';
 import type { DType, Observations, Program, Step } from '../spec/program.ts';
@@ -66,7 +67,8 @@ export interface PropertyResult {
   id: string;
   clauses: readonly string[];
   title: string;
-  status: 'pass' | 'fail' | 'not-applicable';
+  /** fault: the engine crashed, hung or answered garbage; the message says how. */
+  status: 'pass' | 'fail' | 'not-applicable' | 'fault';
   numRuns: number;
   skipped: number;
   /** Samples the engine refused as not supported: not judged, not counted as passes. */
@@ -114,14 +116,23 @@ export async function checkProperty<T>(
   let notSupported = 0;
   let judged = 0;
   let reason = '';
+  let fault: EngineFault | null = null;
   const prop = fc.asyncProperty(p.arbitrary, async (sample) => {
+    // After a fault, no more samples go to the engine: shrinking would only fault again.
+    if (fault) throw fault;
     if (p.precondition && !p.precondition(sample)) {
       skipped++;
       fc.pre(false);
     }
     const programs = p.programs(sample).map((program) => retype(program, adapter.capabilities.dtypes));
     const dtype = programs[0]?.dtype ?? 'float32';
-    const observed = await adapter.run(programs);
+    let observed: Observations[];
+    try {
+      observed = await runGuarded(adapter, programs);
+    } catch (e) {
+      if (e instanceof EngineFault) fault = e;
+      throw e;
+    }
     const refusal = unsupported(observed);
     if (refusal) {
       notSupported++;
@@ -141,6 +152,8 @@ export async function checkProperty<T>(
   const base = { id: p.id, clauses: p.clauses, title: p.title, numRuns: details.numRuns, skipped, notSupported, seed: options.seed };
   const error = details.errorInstance;
   if (error instanceof NothingApplies) return { ...base, numRuns: 0, status: 'not-applicable', message: error.message };
+  const faulted = fault as EngineFault | null; // set inside the property, which TypeScript cannot see
+  if (faulted) return { ...base, status: 'fault', message: `engine fault: ${faulted.message}` };
   if (!details.failed) return { ...base, status: 'pass', ...(notSupported ? { message: `${notSupported} samples not supported: ${reason}` } : {}) };
   const sample = details.counterexample?.[0] as T | undefined;
   const message = error instanceof Judgement ? error.message : `the engine threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;

@@ -80,6 +80,17 @@ export function validateFixture(value: unknown, file?: string): Fixture {
   return value as Fixture;
 }
 
+/**
+ * What an engine returned for one program: refused (a message naming the JSON path) unless it
+ * has the Observations format, so a faulty adapter is reported instead of misjudged.
+ */
+export function observationsProblem(value: unknown): string | null {
+  const v = validator('Observations');
+  if (v(value)) return null;
+  const e = v.errors?.[0];
+  return e ? `${e.instancePath || '/'} ${e.message ?? 'is invalid'}` : 'is not an Observations record';
+}
+
 /** Schema and walks recurse; a value nested deeper than the stack allows is refused, not crashed on. */
 function guard(file: string | undefined, run: () => ProgramProblem[]): ProgramProblem[] {
   try {

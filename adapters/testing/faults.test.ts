@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { loadFixtures } from '../../cli/fixtures.ts';
+import { runSuite } from '../../cli/suite.ts';
+import { OP_PROPERTIES } from '../../properties/ops.ts';
+import { processAdapter } from '../process.ts';
+import { referenceAdapter } from '../reference/index.ts';
+import type { Adapter } from '../types.ts';
+
+const ENGINE = fileURLToPath(new URL('./faulty-engine.ts', import.meta.url));
+const ops = (ids: string[]) => loadFixtures().filter((f) => ids.includes(f.fixture.id));
+const property = (id: string) => OP_PROPERTIES.find((p) => p.id === id)!;
+const faultyProcesses = () => spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes('faulty-engine.ts')).length;
+
+describe('faulty engines', () => {
+  test('errors.class an engine that crashes, hangs, prints garbage or answers wrongly faults only the programs concerned, and leaves no process behind', async () => {
+    const adapter = await processAdapter([process.execPath, '--import', 'tsx', ENGINE, 'crash:sin', 'hang:cos', 'garbage:tan', 'short:exp', 'malformed:log', 'throw:sqrt'], { batchTimeoutMs: 2_000 });
+    const fixtures = ops(['spec.op.sin', 'spec.op.cos', 'spec.op.tan', 'spec.op.exp', 'spec.op.log', 'spec.op.sqrt', 'spec.op.neg', 'spec.op.abs', 'document.one-step']);
+    const report = await runSuite(adapter, fixtures, { runs: 10, properties: [property('gradient.op.sin'), property('gradient.op.neg')] });
+    await adapter.close?.();
+    const check = (id: string) => report.checks.find((c) => c.id === id)!;
+    expect(check('spec.op.sin').message).toMatch(/engine process exited \(code 7\)/);
+    expect(check('spec.op.cos').message).toMatch(/did not answer a batch of 1 programs within 2000 ms/);
+    expect(check('spec.op.tan').message).toMatch(/not a protocol message: Segmentation fault/);
+    expect(check('spec.op.exp').message).toMatch(/answered 0 results for 1 programs/);
+    expect(check('spec.op.log').message).toMatch(/malformed observations for program spec\.op\.log/);
+    expect(check('spec.op.sqrt').message).toMatch(/the engine reported: internal error/);
+    expect(check('gradient.op.sin').status).toBe('fault');
+    // Everything the faults do not touch still runs and passes, after the engine was restarted.
+    expect(['spec.op.neg', 'spec.op.abs', 'document.one-step', 'gradient.op.neg'].map((id) => check(id).status)).toEqual(['pass', 'pass', 'pass', 'pass']);
+    expect(report.clauses.find((c) => c.id === 'op.sin')?.status).toBe('fault');
+    expect(report.clauses.find((c) => c.id === 'op.neg')?.status).toBe('pass');
+    expect(faultyProcesses()).toBe(0);
+  }, 60_000);
+
+  test('errors.class an in-process adapter that throws is an engine fault for its checks, not a crash of gradspec', async () => {
+    const throwing: Adapter = {
+      ...referenceAdapter,
+      name: 'throwing',
+      run: async (programs) => {
+        if (programs.some((p) => JSON.stringify(p).includes('"reciprocal"'))) throw new TypeError('Cannot read properties of undefined');
+        return referenceAdapter.run(programs);
+      },
+    };
+    const report = await runSuite(throwing, ops(['spec.op.reciprocal', 'spec.op.neg']), { runs: 5, properties: [property('gradient.op.reciprocal')] });
+    expect(report.checks.map((c) => [c.id, c.status])).toEqual([
+      ['spec.op.neg', 'pass'], ['spec.op.reciprocal', 'fault'], ['gradient.op.reciprocal', 'fault'],
+    ]);
+    expect(report.checks[1]!.message).toMatch(/TypeError: Cannot read properties of undefined/);
+  });
+});
