@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { validateFixture, type Fixture } from '../adapters/program/validate.ts';
+import { ProgramError, validateFixture, type Fixture } from '../adapters/program/validate.ts';
+import { editedByHand } from './digest.ts';
 
 /** The fixtures folder; GRADSPEC_FIXTURES points elsewhere (a copy, for trying a regeneration). */
 export const FIXTURE_ROOT = process.env.GRADSPEC_FIXTURES ? `${process.env.GRADSPEC_FIXTURES.replace(/\/$/, '')}/` : new URL('../fixtures/', import.meta.url).pathname;
 
 /** Every `*.json` fixture below `root`, validated, with its path relative to the fixtures folder. */
-export function loadFixtures(root = FIXTURE_ROOT): { file: string; path: string; fixture: Fixture }[] {
+export function loadFixtures(root = FIXTURE_ROOT): { file: string; path: string; fixture: Fixture; edited: string | null }[] {
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
@@ -24,9 +25,10 @@ export function loadFixtures(root = FIXTURE_ROOT): { file: string; path: string;
     try {
       json = JSON.parse(readFileSync(path, 'utf8'));
     } catch (e) {
-      throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+      throw new ProgramError([{ path: '', message: `is not valid JSON (${(e as Error).message}): the file is corrupt` }], file);
     }
-    return { file, path, fixture: validateFixture(json, file) };
+    const fixture = validateFixture(json, file);
+    return { file, path, fixture, edited: editedByHand(fixture) };
   });
 }
 

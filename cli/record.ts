@@ -6,6 +6,7 @@ import { validateFixture } from '../adapters/program/validate.ts';
 import type { Adapter } from '../adapters/types.ts';
 import type { AnyProperty } from '../properties/property.ts';
 import type { Observation, Observations, Program, Step } from '../spec/program.ts';
+import { stamped } from './digest.ts';
 import { FIXTURE_ROOT } from './fixtures.ts';
 import { writeAtomic } from './write-atomic.ts';
 
@@ -73,7 +74,7 @@ export async function record(adapter: Adapter, options: RecordOptions): Promise<
       program: { ...program, id },
       expected: recordable(program, observed[i]!),
     };
-    return validateFixture(fixture, `${id}.json`);
+    return validateFixture(stamped(fixture), `${id}.json`);
   });
 }
 

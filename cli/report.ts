@@ -27,6 +27,10 @@ export function formatReport(report: Report): string {
     lines.push('');
     lines.push(`  properties: ${props.length}, ${samples} samples judged, ${skipped} skipped (no oracle can judge them: kinks, overflow)${refused ? `, ${refused} not supported by the engine` : ''}`);
   }
+  if (report.edited?.length) {
+    lines.push('');
+    lines.push(`Fixtures edited by hand since gradspec wrote them (check them; npx gradspec fixtures stamp accepts an edit): ${report.edited.join(', ')}`);
+  }
   const notes = report.checks.flatMap((c) => c.notes.map((n) => `${c.id}: ${n}`));
   if (notes.length > 0) {
     lines.push('');

@@ -56,6 +56,8 @@ export interface Report {
   deviations: Deviation[];
   /** With --shard: which share of the checks this report holds, e.g. `2/4`. */
   shard?: string;
+  /** Fixture files whose content no longer matches their digest. */
+  edited?: string[];
   seed: number;
   runs: number;
   clauses: ClauseResult[];
@@ -105,7 +107,7 @@ export interface SuiteOptions {
 }
 
 /** Runs every fixture (in one batch) and every property through the adapter; judges per clause. */
-export async function runSuite(adapter: Adapter, allFixtures: { file: string; fixture: Fixture }[], options: SuiteOptions = {}): Promise<Report> {
+export async function runSuite(adapter: Adapter, allFixtures: { file: string; fixture: Fixture; edited?: string | null }[], options: SuiteOptions = {}): Promise<Report> {
   const seed = options.seed ?? DEFAULT_SEED;
   const runs = options.runs ?? DEFAULT_RUNS;
   // A shard takes every n-th check in a fixed order, so n machines split one suite exactly.
@@ -156,7 +158,8 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
     features: [...(adapter.capabilities.features ?? [])], dtypes: [...adapter.capabilities.dtypes],
   };
   const report = summarize(engine, checks, options.deviations ?? [], seed, runs);
-  return shard ? { ...report, shard: `${shard.index}/${shard.count}` } : report;
+  const edited = allFixtures.filter((f) => 'edited' in f && f.edited).map((f) => f.file);
+  return { ...report, ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}), ...(edited.length ? { edited } : {}) };
 }
 
 /**

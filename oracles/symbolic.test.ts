@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 import type { Program } from '../spec/program.ts';
 import { evaluate, gradientAt, programScope, secondPartialAt, symbolicGradient, symbolicVjp } from './symbolic.ts';
@@ -97,4 +99,20 @@ test('oracles.symbolic a chain nested deeper than 120 levels is refused with a m
   const steps: Program['steps'] = [{ let: 'x', tensor: 0.1 }];
   for (let i = 1; i <= 400; i++) steps.push({ let: `y${i}`, op: 'mul', args: [i === 1 ? 'x' : `y${i - 1}`, 1.001] });
   expect(() => symbolicGradient({ id: 'oracles.deep', steps }, 'y400', ['x'])).toThrow(/nested too deeply/);
+});
+
+test('oracles.symbolic only generated arithmetic reaches mathjs: assignments, definitions and mathjs functions are refused', () => {
+  for (const bad of ['x = 2', 'f(x) = x^2', 'import({})', 'evaluate("1")', 'x ? 1 : 2', '[1, 2]', 'x.y', 'simplify(x)']) {
+    expect(() => evaluate(bad, { x: 1 }), bad).toThrow(/refusing|Unexpected|Parenthesis|not|Invalid|SyntaxError|Value expected/);
+  }
+  expect(evaluate('exp(x) + max(x, 0) * abs(x) ^ 2', { x: 1 })).toBeCloseTo(Math.E + 1);
+});
+
+test('oracles.symbolic nothing in gradspec evaluates program or fixture content as code', () => {
+  const files = spawnSync('git', ['ls-files', '*.ts', '*.py', '*.js'], { encoding: 'utf8', cwd: fileURLToPath(new URL('..', import.meta.url)) }).stdout.split('\n').filter(Boolean);
+  const code = (f: string) => readFileSync(fileURLToPath(new URL(`../${f}`, import.meta.url)), 'utf8');
+  // eval and the Function constructor in JavaScript; eval and exec in Python.
+  const risky = (f: string) => (f.endsWith('.py') ? /\b(eval|exec)\(/ : /\beval\(|\bnew Function\(|[^.\w]Function\(/).test(code(f));
+  const offenders = files.filter((f) => !f.endsWith('.test.ts') && risky(f));
+  expect(offenders).toEqual([]);
 });

@@ -51,6 +51,7 @@ function entry(expr: string): Entry {
   if (nesting(expr) > MAX_NESTING) throw new Error(TOO_DEEP);
   const parsed = guarded(() => math.parse(expr));
   stats.compiled++;
+  checkWhitelist(parsed, expr);
   const steps: Step[] = [];
   const made: Entry = {
     value: guarded(() => parsed.compile()),
@@ -88,6 +89,23 @@ const asNumber = (v: unknown): number => (typeof v === 'number' ? v : NaN);
  */
 const MAX_NESTING = 120;
 const TOO_DEEP = `symbolic oracle: the expression is nested too deeply for mathjs (more than ${MAX_NESTING} levels); use finite differences`;
+
+/**
+ * mathjs only ever sees expressions gradspec generated, and this makes sure of it: constants,
+ * symbols, parentheses, arithmetic operators and the elementwise functions of the op table. No
+ * assignment, no function definition, no access to mathjs's own functions (import, evaluate...).
+ */
+const FUNCTIONS = new Set(['exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sqrt', 'abs', 'max']);
+const OPERATORS = new Set(['+', '-', '*', '/', '^']);
+
+function checkWhitelist(node: MathNode, expr: string): void {
+  node.traverse((n) => {
+    const ok = math.isConstantNode(n) || math.isSymbolNode(n) || math.isParenthesisNode(n)
+      || (math.isOperatorNode(n) && OPERATORS.has(n.op))
+      || (math.isFunctionNode(n) && math.isSymbolNode(n.fn) && FUNCTIONS.has(n.fn.name));
+    if (!ok) throw new Error(`symbolic oracle: refusing '${n.toString()}' (a ${n.type}) in ${expr.slice(0, 120)}: only generated arithmetic is evaluated`);
+  });
+}
 
 function nesting(expr: string): number {
   let depth = 0;

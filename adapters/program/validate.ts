@@ -38,6 +38,8 @@ export interface Fixture {
   program: Program;
   expected: Observations;
   differences?: Difference[];
+  /** sha256 of program, expected and differences, written by gradspec; a hand edit breaks it. */
+  digest?: string;
 }
 
 export const MAX_STEPS = 10_000;
