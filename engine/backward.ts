@@ -1,4 +1,4 @@
-import { fail } from './errors.ts';
+import { fail, typeName, withContext } from './errors.ts';
 import { withGradMode } from './grad-mode.ts';
 import { alloc } from './kernels.ts';
 import { AccumulateGrad, retainInto, type GradNode } from './node.ts';
@@ -11,6 +11,29 @@ export interface BackwardOptions {
 }
 
 const sizeText = (s: readonly number[]) => `torch.Size([${s.join(', ')}])`;
+
+/** Options as a JavaScript caller may pass them: an object (or nothing) of boolean flags. */
+function checkOptions<T extends object>(options: unknown, api: string, flags: readonly string[]): Partial<T> {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) fail('invalid-argument', `${api}(): options must be an object, not ${typeName(options)}`);
+  for (const flag of flags) {
+    const v = (options as Record<string, unknown>)[flag];
+    if (v !== undefined && typeof v !== 'boolean') fail('invalid-argument', `${api}(): option '${flag}' must be a boolean, not ${typeName(v)}`);
+  }
+  return options as Partial<T>;
+}
+
+/** A tensor or a list of tensors (null entries allowed where a gradient may be left out). */
+export function tensorList(x: unknown, api: string, what: string, nulls = false): (Tensor | null)[] {
+  const list: unknown[] = x instanceof Tensor ? [x] : Array.isArray(x) ? x : [x];
+  const out: (Tensor | null)[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const t = list[i] ?? null;
+    if (t instanceof Tensor || (nulls && t === null)) out.push(t);
+    else fail('invalid-argument', `${api}(): ${what} must be ${nulls ? 'Tensors or null' : 'Tensors'}, but element ${i} is ${typeName(list[i])}`);
+  }
+  return out;
+}
 
 /** PyTorch's _make_grads: an explicit gradient must match its output; a missing one needs a scalar. */
 function seeds(roots: readonly Tensor[], grads: readonly (Tensor | null)[]): Tensor[] {
@@ -46,6 +69,7 @@ function run(
   grads: readonly (Tensor | null)[],
   options: BackwardOptions,
   capture: readonly Tensor[] | null,
+  api: string,
 ): Map<GradNode, Tensor | null> {
   const createGraph = options.createGraph ?? false;
   const retainGraph = options.retainGraph ?? createGraph;
@@ -95,31 +119,37 @@ function run(
   };
 
   withGradMode(createGraph, () => {
-    rootNodes.forEach((node, i) => addTo(node, seedGrads[i]!));
+    rootNodes.forEach((root, i) => addTo(root, seedGrads[i]!));
     const remaining = deps; // counted down in place: each run discovers its own graph
     const ready = rootNodes.filter((n, i) => rootNodes.indexOf(n) === i && (remaining.get(n) ?? 0) === 0);
-    while (ready.length > 0) {
-      const node = ready.pop()!;
-      const grad = buffers.get(node) ?? null;
-      buffers.delete(node);
-      if (targets.has(node)) captured.set(node, grad);
-      let outs: (Tensor | null)[] = [];
-      const runs = grad !== null && (needed === null || node.next.some((n) => n !== null && needed!.has(n)));
-      if (node instanceof AccumulateGrad) {
-        if (capture === null && grad !== null) node.apply(grad);
-      } else if (runs) {
-        const retainer = node.retainer;
-        if (retainer) retainInto(retainer, grad);
-        outs = node.apply(grad);
-        if (!retainGraph) node.release();
+    let node: GradNode | null = null;
+    try {
+      while (ready.length > 0) {
+        node = ready.pop()!;
+        const grad = buffers.get(node) ?? null;
+        buffers.delete(node);
+        if (targets.has(node)) captured.set(node, grad);
+        let outs: (Tensor | null)[] = [];
+        const runs = grad !== null && (needed === null || node.next.some((n) => n !== null && needed!.has(n)));
+        if (node instanceof AccumulateGrad) {
+          if (capture === null && grad !== null) node.apply(grad);
+        } else if (runs) {
+          const retainer = node.retainer;
+          if (retainer) retainInto(retainer, grad);
+          outs = node.apply(grad);
+          if (!retainGraph) node.release();
+        }
+        node.next.forEach((next, i) => {
+          if (!next) return;
+          addTo(next, outs[i] ?? null);
+          const left = remaining.get(next)! - 1;
+          remaining.set(next, left);
+          if (left === 0 && (needed === null || needed.has(next))) ready.push(next);
+        });
       }
-      node.next.forEach((next, i) => {
-        if (!next) return;
-        addTo(next, outs[i] ?? null);
-        const left = remaining.get(next)! - 1;
-        remaining.set(next, left);
-        if (left === 0 && (needed === null || needed.has(next))) ready.push(next);
-      });
+    } catch (e) {
+      // An error while a node runs names the node, and the shapes of what the call differentiates.
+      throw node === null ? e : withContext(e, `${api} through ${node.name()}`, [roots, capture ?? [], grads]);
     }
   });
   return captured;
@@ -144,8 +174,8 @@ function topologicalOrder(roots: readonly GradNode[], deps: Map<GradNode, number
 }
 
 /** `tensor.backward()` and `autograd.backward()`: accumulate into the leaves' `.grad`. */
-export function backwardFrom(roots: readonly Tensor[], grads: readonly (Tensor | null)[], options: BackwardOptions = {}): void {
-  run(roots, grads, options, null);
+export function backwardFrom(roots: readonly Tensor[], grads: readonly (Tensor | null)[], options?: BackwardOptions, api = 'backward'): void {
+  run(tensorList(roots, api, 'tensors') as Tensor[], tensorList(grads, api, 'gradients', true), checkOptions(options, api, ['retainGraph', 'createGraph']), null, api);
 }
 
 export interface GradOptions extends BackwardOptions {
@@ -154,14 +184,18 @@ export interface GradOptions extends BackwardOptions {
 }
 
 /** `autograd.grad`: returns d(outputs)/d(inputs) and leaves every `.grad` untouched. */
-export function gradOf(outputs: readonly Tensor[], inputs: readonly Tensor[], options: GradOptions = {}): (Tensor | null)[] {
-  const captured = run(outputs, options.gradOutputs ?? outputs.map(() => null), options, inputs);
-  return inputs.map((t) => {
+export function gradOf(outputs: readonly Tensor[], inputs: readonly Tensor[], options?: GradOptions, api = 'autograd.grad'): (Tensor | null)[] {
+  const opts = checkOptions<GradOptions>(options, api, ['retainGraph', 'createGraph', 'allowUnused']);
+  const outs = tensorList(outputs, api, 'outputs') as Tensor[];
+  const ins = tensorList(inputs, api, 'inputs') as Tensor[];
+  const grads = opts.gradOutputs === undefined || opts.gradOutputs === null ? outs.map(() => null) : tensorList(opts.gradOutputs, api, 'gradOutputs', true);
+  const captured = run(outs, grads, opts, ins, api);
+  return ins.map((t) => {
     const g = captured.get(t.gradFn ?? t.gradAccumulator()) ?? null;
-    if (g === null && !options.allowUnused) {
+    if (g === null && !opts.allowUnused) {
       fail('unused-input', 'One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.');
     }
     // Without createGraph the results are plain values, as PyTorch returns them.
-    return g === null ? null : options.createGraph ? g : new Tensor(g.data.slice(), g.shape, g.dtype);
+    return g === null ? null : opts.createGraph ? g : new Tensor(g.data.slice(), g.shape, g.dtype);
   });
 }

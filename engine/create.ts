@@ -1,6 +1,7 @@
 import type { DType } from '../spec/program.ts';
-import { fail } from './errors.ts';
+import { fail, guard, typeName } from './errors.ts';
 import { alloc } from './kernels.ts';
+import { checkDims, checkElements } from './shape.ts';
 import { Tensor } from './tensor.ts';
 
 export interface TensorOptions {
@@ -14,33 +15,44 @@ function shapeOf(data: unknown): number[] {
   let level: unknown = data;
   while (Array.isArray(level)) {
     shape.push(level.length);
+    checkDims(shape.length); // also ends the walk down an array that contains itself
     level = level[0];
   }
+  checkElements(shape.reduce((n, d) => n * d, 1));
   const check = (node: unknown, dim: number): void => {
     if (dim === shape.length) {
       if (Array.isArray(node)) fail('invalid-argument', `expected a number at dim ${dim}, got a sequence`);
-      if (typeof node !== 'number') fail('invalid-argument', `tensor(): expected numbers, got ${node === null ? 'null' : typeof node}`);
+      if (typeof node !== 'number') fail('invalid-argument', `tensor(): expected numbers, got ${typeName(node)}`);
       return;
     }
     if (!Array.isArray(node)) fail('invalid-argument', `expected sequence of length ${shape[dim]} at dim ${dim} (got a number)`);
     if (node.length !== shape[dim]) {
       fail('invalid-argument', `expected sequence of length ${shape[dim]} at dim ${dim} (got ${node.length})`);
     }
-    for (const child of node) check(child, dim + 1);
+    // Indexed, so that a hole in a sparse array is seen (as undefined) and refused.
+    for (let i = 0; i < node.length; i++) check(node[i], dim + 1);
   };
   check(data, 0);
   return shape;
 }
 
 /** `torch.tensor(data, requires_grad=..., dtype=...)`: a new leaf; float32 unless told otherwise. */
-export function tensor(data: number | readonly unknown[], options: TensorOptions = {}): Tensor {
-  const dtype = options.dtype ?? 'float32';
-  if (dtype !== 'float32' && dtype !== 'float64') fail('invalid-argument', `unsupported dtype ${String(dtype)}`);
-  const shape = shapeOf(data);
-  const flat = Array.isArray(data) ? (data as unknown[]).flat(Infinity) as number[] : [data as number];
-  const buffer = alloc(dtype, flat.length);
-  buffer.set(flat);
-  const t = new Tensor(buffer, shape, dtype);
-  if (options.requiresGrad) t.requiresGrad_(true);
-  return t;
+export function tensor(data: number | readonly unknown[], options?: TensorOptions): Tensor {
+  return guard('tensor', [], () => {
+    if (options !== undefined && options !== null && typeof options !== 'object') {
+      fail('invalid-argument', `tensor(): options must be an object, not ${typeName(options)}`);
+    }
+    const { dtype = 'float32', requiresGrad = false } = options ?? {};
+    if (dtype !== 'float32' && dtype !== 'float64') fail('invalid-argument', `unsupported dtype ${typeof dtype === 'string' ? dtype : typeName(dtype)}`);
+    if (typeof requiresGrad !== 'boolean') {
+      fail('invalid-argument', `tensor(): requiresGrad must be a boolean, not ${typeName(requiresGrad)}`);
+    }
+    const shape = shapeOf(data);
+    const flat = Array.isArray(data) ? (data as unknown[]).flat(Infinity) as number[] : [data as number];
+    const buffer = alloc(dtype, flat.length);
+    buffer.set(flat);
+    const t = new Tensor(buffer, shape, dtype);
+    if (requiresGrad) t.requiresGrad_(true);
+    return t;
+  });
 }

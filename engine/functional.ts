@@ -1,9 +1,9 @@
 import { apply } from './dispatch.ts';
-import { fail } from './errors.ts';
+import { fail, typeName } from './errors.ts';
 import { isGradEnabled } from './grad-mode.ts';
 import { alloc } from './kernels.ts';
 import { OPS } from './ops.ts';
-import { broadcastShapes, inferShape, normalizeDim, numel, sameShape, shapeText } from './shape.ts';
+import { broadcastShapes, checkDims, checkSizeList, inferShape, normalizeDim, numel, sameShape, shapeText } from './shape.ts';
 import { Tensor } from './tensor.ts';
 export { backwardFrom } from './backward.ts';
 
@@ -24,7 +24,7 @@ const wrapped = new Map<string, Tensor>();
 
 export function wrap(x: Operand, like: Tensor): Tensor {
   if (x instanceof Tensor) return x;
-  if (typeof x !== 'number') fail('invalid-argument', `expected a Tensor or a number, got ${x === null ? 'null' : typeof x}`);
+  if (typeof x !== 'number') fail('invalid-argument', `expected a Tensor or a number, got ${typeName(x)}`);
   const key = `${like.dtype}:${Object.is(x, -0) ? '-0' : x}`;
   let t = wrapped.get(key);
   if (!t) {
@@ -38,10 +38,14 @@ export function wrap(x: Operand, like: Tensor): Tensor {
 }
 
 function checkTensor(t: unknown, op: string): asserts t is Tensor {
-  if (!(t instanceof Tensor)) fail('invalid-argument', `${op}(): expected a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (!(t instanceof Tensor)) fail('invalid-argument', `${op}(): expected a Tensor, got ${typeName(t)}`);
 }
 
-type UnaryName = 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'tanh' | 'sigmoid' | 'relu' | 'sqrt' | 'abs' | 'reciprocal' | 'sgn';
+function checkNumber(x: unknown, op: string, what: string): asserts x is number {
+  if (typeof x !== 'number') fail('invalid-argument', `${op}(): argument '${what}' must be a number, not ${typeName(x)}`);
+}
+
+export type UnaryName = 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'tanh' | 'sigmoid' | 'relu' | 'sqrt' | 'abs' | 'reciprocal' | 'sgn';
 export const unary = (name: UnaryName, a: Tensor) => apply(OPS[name], [a], none);
 
 export const add = (a: Tensor, b: Operand) => apply(OPS.add, [a, wrap(b, a)], none);
@@ -49,53 +53,81 @@ export const sub = (a: Tensor, b: Operand) => apply(OPS.sub, [a, wrap(b, a)], no
 export const mul = (a: Tensor, b: Operand) => apply(OPS.mul, [a, wrap(b, a)], none);
 export const div = (a: Tensor, b: Operand) => apply(OPS.div, [a, wrap(b, a)], none);
 /** `value - a`, Python's `3 - t`. */
-export const rsub = (a: Tensor, value: number) => apply(OPS.rsub, [a], { value });
+export function rsub(a: Tensor, value: number): Tensor {
+  checkNumber(value, 'rsub', 'value');
+  return apply(OPS.rsub, [a], { value });
+}
 
 /** `a ** b`: a number exponent is PowBackward0, a tensor exponent PowBackward1. */
 export function pow(a: Tensor, b: Operand): Tensor {
   if (typeof b === 'number') return apply(OPS.powScalar, [a], { exponent: b });
+  if (!(b instanceof Tensor)) fail('invalid-argument', `pow(): expected a Tensor or a number as exponent, got ${typeName(b)}`);
   return apply(OPS.pow, [a, b], none);
 }
 
 /** Keeps `a` where `mask` is nonzero and puts `fill` elsewhere; the mask carries no gradient. */
-export const where = (a: Tensor, mask: Tensor, fill: number) => apply(OPS.where, [a, mask], { value: fill });
-export const thresholdBackward = (g: Tensor, result: Tensor) => apply(OPS.thresholdBackward, [g, result], none);
-export const to = (a: Tensor, dtype: Tensor['dtype']) => apply(OPS.to, [a], { dtype });
+export function where(a: Tensor, mask: Tensor, fill: number): Tensor {
+  checkTensor(mask, 'where');
+  checkNumber(fill, 'where', 'fill');
+  return apply(OPS.where, [a, mask], { value: fill });
+}
 
-function reduceDims(a: Tensor, dim: number | number[] | undefined, op: string): { dims: number[]; all: boolean } {
+export function thresholdBackward(g: Tensor, result: Tensor): Tensor {
+  checkTensor(result, 'thresholdBackward');
+  return apply(OPS.thresholdBackward, [g, result], none);
+}
+
+export function checkDtype(dtype: unknown, op: string): asserts dtype is Tensor['dtype'] {
+  if (dtype !== 'float32' && dtype !== 'float64') {
+    fail('invalid-argument', `${op}(): unsupported dtype ${typeof dtype === 'string' ? dtype : typeName(dtype)}`);
+  }
+}
+
+export function to(a: Tensor, dtype: Tensor['dtype']): Tensor {
+  checkDtype(dtype, 'to');
+  return dtype === a.dtype ? a : apply(OPS.to, [a], { dtype });
+}
+
+function reduceDims(a: Tensor, dim: number | number[] | undefined, keepdim: boolean, op: string): { dims: number[]; all: boolean } {
+  if (typeof keepdim !== 'boolean') fail('invalid-argument', `${op}(): argument 'keepdim' must be a boolean, not ${typeName(keepdim)}`);
   if (dim === undefined) return { dims: a.shape.map((_, i) => i), all: true };
-  const list = Array.isArray(dim) ? dim : [dim];
-  const dims = list.map((d) => normalizeDim(d, a.ndim, op)).filter((d) => d < a.ndim);
+  if (Array.isArray(dim)) checkSizeList(dim, op, 'dim');
+  const list: unknown[] = Array.isArray(dim) ? dim : [dim];
+  const dims: number[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const d = normalizeDim(list[i], a.ndim, op);
+    if (d < a.ndim) dims.push(d); // a 0-d tensor accepts dim 0 and -1 and has nothing to reduce
+  }
   dims.forEach((d, i) => {
-    if (dims.indexOf(d) !== i) fail('invalid-argument', `dim ${d} appears multiple times in the list of dims`, { op });
+    if (dims.indexOf(d) !== i) fail('invalid-argument', `dim ${d} appears multiple times in the list of dims`);
   });
   // An empty list reduces every dim, as PyTorch 1.13 does (it still records the dim variant).
   return { dims: list.length === 0 ? a.shape.map((_, i) => i) : dims, all: false };
 }
 
 export function sum(a: Tensor, dim?: number | number[], keepdim = false): Tensor {
-  const { dims, all } = reduceDims(a, dim, 'sum');
+  const { dims, all } = reduceDims(a, dim, keepdim, 'sum');
   return apply(all ? OPS.sum : OPS.sumDim, [a], { dims, keepdim, inputShape: [...a.shape] });
 }
 
 export function mean(a: Tensor, dim?: number | number[], keepdim = false): Tensor {
-  const { dims, all } = reduceDims(a, dim, 'mean');
+  const { dims, all } = reduceDims(a, dim, keepdim, 'mean');
   return apply(all ? OPS.mean : OPS.meanDim, [a], { dims, keepdim, inputShape: [...a.shape] });
 }
 
-const reshapeWith = (row: typeof OPS.reshape, name: string) => (a: Tensor, shape: number[]) => {
-  if (!Array.isArray(shape)) fail('invalid-argument', `${name}(): expected a list of sizes`);
-  return apply(row, [a], { shape: inferShape(shape, a.numel(), name, a.shape), inputShape: [...a.shape] });
-};
+// The row is looked up per call, so this module loads whichever engine module is imported first.
+const reshapeWith = (row: 'reshape' | 'view' | 'unsafeView', name: string) => (a: Tensor, shape: number[]) =>
+  apply(OPS[row], [a], { shape: inferShape(shape, a.numel(), name), inputShape: [...a.shape] });
 /** reshape records ReshapeAliasBackward0: reference tensors are always contiguous (op.reshape). */
-export const reshape = reshapeWith(OPS.reshape, 'reshape');
-export const view = reshapeWith(OPS.view, 'view');
-const unsafeView = reshapeWith(OPS.unsafeView, 'matmul');
+export const reshape = reshapeWith('reshape', 'reshape');
+export const view = reshapeWith('view', 'view');
+const unsafeView = reshapeWith('unsafeView', 'matmul');
 
 const reshapeNamed = (a: Tensor, shape: number[], name: string) =>
   apply({ ...OPS.view, gradFn: name }, [a], { shape, inputShape: [...a.shape] });
 
 export function unsqueeze(a: Tensor, dim: number): Tensor {
+  checkDims(a.ndim + 1);
   const d = normalizeDim(dim, a.ndim + 1, 'unsqueeze');
   const shape = [...a.shape];
   shape.splice(d, 0, 1);
@@ -110,10 +142,12 @@ export function squeeze(a: Tensor, dim?: number, name?: string): Tensor {
 }
 
 export function permute(a: Tensor, dims: number[], name = 'PermuteBackward0'): Tensor {
-  if (!Array.isArray(dims) || dims.length !== a.ndim) {
-    fail('invalid-argument', `permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${a.ndim} is not equal to len(dims) = ${Array.isArray(dims) ? dims.length : 0}`);
+  checkSizeList(dims, 'permute', 'dims');
+  if (dims.length !== a.ndim) {
+    fail('invalid-argument', `permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${a.ndim} is not equal to len(dims) = ${dims.length}`);
   }
-  const norm = dims.map((d) => normalizeDim(d, a.ndim, 'permute'));
+  const norm: number[] = [];
+  for (let i = 0; i < dims.length; i++) norm.push(normalizeDim(dims[i], a.ndim, 'permute'));
   if (new Set(norm).size !== norm.length) fail('invalid-argument', 'permute(): duplicate dims are not allowed.');
   return apply(OPS.permute, [a], { dims: norm, name });
 }
@@ -131,8 +165,15 @@ export function t(a: Tensor): Tensor {
 }
 
 export function expand(a: Tensor, sizes: number[]): Tensor {
-  if (!Array.isArray(sizes) || sizes.length < a.ndim) {
-    fail('invalid-argument', `expand(torch.${a.dtype === 'float64' ? 'Double' : 'Float'}Tensor{${shapeText(a.shape)}}, size=${shapeText(sizes ?? [])}): the number of sizes provided (${sizes?.length ?? 0}) must be greater or equal to the number of dimensions in the tensor (${a.ndim})`);
+  checkSizeList(sizes, 'expand', 'size');
+  for (let i = 0; i < sizes.length; i++) {
+    const s: unknown = sizes[i];
+    if (typeof s !== 'number' || !Number.isInteger(s)) {
+      fail('invalid-argument', `expand(): argument 'size' must be a list of integers, but found ${typeName(s)} at pos ${i}`);
+    }
+  }
+  if (sizes.length < a.ndim) {
+    fail('invalid-argument', `expand(torch.${a.dtype === 'float64' ? 'Double' : 'Float'}Tensor{${shapeText(a.shape)}}, size=${shapeText(sizes)}): the number of sizes provided (${sizes.length}) must be greater or equal to the number of dimensions in the tensor (${a.ndim})`);
   }
   const lead = sizes.length - a.ndim;
   const shape = sizes.map((s, i) => {
@@ -141,7 +182,7 @@ export function expand(a: Tensor, sizes: number[]): Tensor {
       if (own === undefined) fail('invalid-argument', `The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension ${i}`);
       return own;
     }
-    if (!Number.isInteger(s) || s < 0) fail('invalid-argument', `invalid expanded size ${s}`, { op: 'expand' });
+    if (s < 0) fail('invalid-argument', `invalid expanded size ${s}`);
     if (own !== undefined && own !== s && own !== 1) {
       fail('shape-mismatch', `The expanded size of the tensor (${s}) must match the existing size (${own}) at non-singleton dimension ${i}.  Target sizes: ${shapeText(sizes)}.  Tensor sizes: ${shapeText(a.shape)}`);
     }
@@ -172,7 +213,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   if (ra === 2 && rb === 2) return apply(OPS.mm, [a, b], none);
   if (ra >= 3 && rb <= 2) {
-    const folded = reshape(a, [-1, k]);
+    // The count, not -1: a [3, 5, 0] @ [0, 2] product folds to [15, 0], where -1 is ambiguous.
+    const folded = reshape(a, [numel(a.shape.slice(0, -1)), k]);
     const out = rb === 2 ? apply(OPS.mm, [folded, b], none) : apply(OPS.mv, [folded, b], none);
     return unsafeView(out, [...a.shape.slice(0, -1), ...(rb === 2 ? [b.shape[1]!] : [])]);
   }
@@ -181,7 +223,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   // Batched: broadcast the batch dims, fold them into one, bmm, and view the result.
   const a3 = ra === 1 ? unsqueeze(a, 0) : a;
   const b3 = rb === 1 ? unsqueeze(b, -1) : b;
-  const batch = broadcastShapes(a3.shape.slice(0, -2), b3.shape.slice(0, -2), 'matmul');
+  const batch = broadcastShapes(a3.shape.slice(0, -2), b3.shape.slice(0, -2));
   const [n, m] = [a3.shape[a3.ndim - 2]!, b3.shape[b3.ndim - 1]!];
   const count = numel(batch);
   const lhs = reshape(expand(a3, [...batch, n, k]), [count, n, k]);
@@ -191,9 +233,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 }
 
 export const clone = (a: Tensor) => apply(OPS.clone, [a], none);
-export const mm = (a: Tensor, b: Tensor) => apply(OPS.mm, [a, b], none);
-export const mv = (a: Tensor, b: Tensor) => apply(OPS.mv, [a, b], none);
-export const bmm = (a: Tensor, b: Tensor) => apply(OPS.bmm, [a, b], none);
+/** The products without matmul's dispatch: operands of the wrong rank are refused (ops.ts). */
+export function product(op: 'mm' | 'mv' | 'bmm', a: Tensor, b: Tensor): Tensor {
+  checkTensor(b, op);
+  return apply(OPS[op], [a, b], none);
+}
 
 /** A new leaf sharing data and version counter with `a`, outside the graph (graph.detach). */
 export function detach(a: Tensor): Tensor {
@@ -216,7 +260,7 @@ export function inplace(target: Tensor, op: string, compute: (original: Tensor) 
   const original = target.snapshot();
   const result = compute(original);
   if (!sameShape(result.shape, target.shape)) {
-    fail('shape-mismatch', `output with shape ${shapeText(target.shape)} doesn't match the broadcast shape ${shapeText(result.shape)}`, { op });
+    fail('shape-mismatch', `output with shape ${shapeText(target.shape)} doesn't match the broadcast shape ${shapeText(result.shape)}`);
   }
   target.data.set(result.data);
   target.counter.value++;
@@ -224,6 +268,8 @@ export function inplace(target: Tensor, op: string, compute: (original: Tensor) 
   return target;
 }
 
-export const fill = (a: Tensor, value: number) =>
-  apply(OPS.fill, [a], { value, name: 'FillBackward2' });
+export function fill(a: Tensor, value: number): Tensor {
+  checkNumber(value, 'fill_', 'value');
+  return apply(OPS.fill, [a], { value, name: 'FillBackward2' });
+}
 export const zero = (a: Tensor) => apply(OPS.fill, [a], { value: 0, name: 'ZeroBackward0' });

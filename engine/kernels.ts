@@ -1,11 +1,14 @@
 import type { DType } from '../spec/program.ts';
-import { broadcastShapes, broadcastStrides, forEachBroadcast, numel, stridesOf, type Shape } from './shape.ts';
+import { broadcastShapes, broadcastStrides, checkElements, forEachBroadcast, numel, stridesOf, type Shape } from './shape.ts';
 
 /** Element storage: float32 tensors round every stored result to float32, as PyTorch does. */
 export type Buffer = Float32Array | Float64Array;
 
-export const alloc = (dtype: DType, n: number): Buffer =>
-  dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+/** Storage for n elements; a tensor over the engine's size limit is refused, not allocated. */
+export function alloc(dtype: DType, n: number): Buffer {
+  checkElements(n);
+  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+}
 
 export interface Result {
   shape: number[];
@@ -22,9 +25,9 @@ export const kernels = {
 
   zip(
     a: ArrayLike<number>, aShape: Shape, b: ArrayLike<number>, bShape: Shape,
-    dtype: DType, op: string, f: (x: number, y: number) => number,
+    dtype: DType, f: (x: number, y: number) => number,
   ): Result {
-    const shape = broadcastShapes(aShape, bShape, op);
+    const shape = broadcastShapes(aShape, bShape);
     const n = numel(shape);
     const out = alloc(dtype, n);
     // Fast paths: equal sizes, or one side a single element (scalars, Python numbers).
@@ -68,6 +71,7 @@ export const kernels = {
    * inputs are Float64Array only, so the loop stays monomorphic (float32 data is widened first).
    */
   bmm(a: Buffer, b: Buffer, batch: number, n: number, k: number, m: number, dtype: DType): Buffer {
+    checkElements(batch * n * m);
     const a64 = a instanceof Float64Array ? a : Float64Array.from(a);
     const b64 = b instanceof Float64Array ? b : Float64Array.from(b);
     const c = new Float64Array(batch * n * m);

@@ -73,6 +73,9 @@ export function accumulateInto(t: Tensor, g: Tensor): void {
     const add = g.values();
     for (let i = 0; i < data.length; i++) data[i] = data[i]! + add[i]!;
     current.counter.value++;
+    // A .grad stored by a createGraph pass may be a view (of the gradient of a t() or a reshape):
+    // it is the tensor written here, so it stays readable (inplace.views refuses stale reads only).
+    if (current.viewVersion !== null) current.viewVersion = current.counter.value;
   }
 }
 
@@ -166,7 +169,7 @@ function fitGrad(g: Tensor, shape: Shape, dtype: DType): Tensor {
   let r = g;
   if (!sameShape(r.shape, shape)) {
     const lead = r.shape.length - shape.length;
-    if (lead < 0) fail('shape-mismatch', 'gradient has fewer dims than its input', { op: 'backward', shapes: [r.shape, shape] });
+    if (lead < 0) fail('shape-mismatch', `gradient of shape [${r.shape.join(', ')}] has fewer dims than its input's shape [${shape.join(', ')}]`);
     const dims: number[] = [];
     r.shape.forEach((d, i) => {
       if (i < lead || (shape[i - lead] === 1 && d !== 1)) dims.push(i);

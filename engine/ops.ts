@@ -23,10 +23,10 @@ function unary(gradFn: string, f: (x: number) => number, rule: Rule<None>): OpDe
   };
 }
 
-function binary<A = None>(op: string, gradFn: string, f: (x: number, y: number) => number, self: Rule<A>, other: Rule<A>): OpDef<A> {
+function binary<A = None>(gradFn: string, f: (x: number, y: number) => number, self: Rule<A>, other: Rule<A>): OpDef<A> {
   return {
     gradFn,
-    forward: ([a, b], _a, dtype) => kernels.zip(a!.data, a!.shape, b!.data, b!.shape, dtype, op, f),
+    forward: ([a, b], _a, dtype) => kernels.zip(a!.data, a!.shape, b!.data, b!.shape, dtype, f),
     grads: [self, other],
   };
 }
@@ -38,7 +38,7 @@ const zerosLike = (t: Tensor): Tensor => constantLike(t, () => 0);
 const constantLike = (t: Tensor, f: (v: number) => number): Tensor =>
   new Tensor(kernels.map(t.data, t.shape, t.dtype, f).data, t.shape, t.dtype);
 function constantZip(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
-  const r = kernels.zip(a.data, a.shape, b.data, b.shape, a.dtype, 'mask', f);
+  const r = kernels.zip(a.data, a.shape, b.data, b.shape, a.dtype, f);
   return new Tensor(r.data, r.shape, a.dtype);
 }
 
@@ -97,7 +97,7 @@ export const OPS = {
   abs: unary('AbsBackward0', Math.abs, { saves: ['self'], vjp: (g, s) => g.mul(s.self.sgn()) }),
   sgn: unary('SgnBackward0', (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : x), { saves: ['self'], vjp: (_g, s) => zerosLike(s.self) }),
   /** relu's backward as its own op, so that the gradient of a gradient is defined (and zero). */
-  thresholdBackward: binary('thresholdBackward', 'ThresholdBackwardBackward0', (g, r) => (r > 0 ? g : 0),
+  thresholdBackward: binary('ThresholdBackwardBackward0', (g, r) => (r > 0 ? g : 0),
     { saves: ['other'], vjp: (g, s) => g.thresholdBackward(s.other) },
     { saves: ['other'], vjp: (_g, s) => zerosLike(s.other) }),
   reciprocal: unary('ReciprocalBackward0', (x) => 1 / x, {
@@ -105,17 +105,17 @@ export const OPS = {
   }),
 
   // ----- elementwise, two inputs (broadcasting) -----
-  add: binary('add', 'AddBackward0', (x, y) => x + y, { saves: none, vjp: (g) => g }, { saves: none, vjp: (g) => g }),
-  sub: binary('sub', 'SubBackward0', (x, y) => x - y, { saves: none, vjp: (g) => g }, { saves: none, vjp: (g) => g.neg() }),
-  mul: binary('mul', 'MulBackward0', (x, y) => x * y,
+  add: binary('AddBackward0', (x, y) => x + y, { saves: none, vjp: (g) => g }, { saves: none, vjp: (g) => g }),
+  sub: binary('SubBackward0', (x, y) => x - y, { saves: none, vjp: (g) => g }, { saves: none, vjp: (g) => g.neg() }),
+  mul: binary('MulBackward0', (x, y) => x * y,
     { saves: ['other'], vjp: (g, s) => g.mul(s.other) },
     { saves: ['self'], vjp: (g, s) => g.mul(s.self) }),
-  div: binary('div', 'DivBackward0', (x, y) => x / y,
+  div: binary('DivBackward0', (x, y) => x / y,
     { saves: ['other'], vjp: (g, s) => g.div(s.other) },
     { saves: ['self', 'other'], vjp: (g, s) => g.neg().mul(s.self).div(s.other.mul(s.other)) }),
   // pow with a tensor exponent. d/dx is 0 where the exponent is 0; d/dy is 0 where x = 0 and y >= 0
   // (op.pow.zero-base), masks PyTorch applies so that 0 ** y stays differentiable.
-  pow: binary('pow', 'PowBackward1', Math.pow,
+  pow: binary('PowBackward1', Math.pow,
     {
       saves: ['self', 'other'],
       vjp: (g, s) => g.mul(s.other.mul(s.self.pow(s.other.sub(1))))
@@ -146,7 +146,7 @@ export const OPS = {
   where: {
     gradFn: 'WhereBackward0',
     forward: ([x, m], a: ScalarAttrs, dtype) =>
-      kernels.zip(x!.data, x!.shape, m!.data, m!.shape, dtype, 'where', (v, k) => (k !== 0 ? v : a.value)),
+      kernels.zip(x!.data, x!.shape, m!.data, m!.shape, dtype, (v, k) => (k !== 0 ? v : a.value)),
     grads: [
       { saves: ['other'], vjp: (g, s) => g.where(s.other, 0) },
       { saves: none, vjp: (g) => zerosLike(g) },
@@ -246,22 +246,28 @@ export const OPS = {
 /** The products' own checks, with PyTorch's messages (matmul's errors come from these). */
 function checked(a: Tensor, b: Tensor, op: 'dot' | 'mv' | 'mm' | 'bmm'): undefined {
   const kind = (t: Tensor) => (t.dtype === 'float64' ? 'Double' : 'Float');
+  const [ra, rb] = [a.ndim, b.ndim];
+  if (op === 'dot' && (ra !== 1 || rb !== 1)) fail('invalid-argument', `1D tensors expected, but got ${ra}D and ${rb}D tensors`);
+  if (op === 'mv' && (ra !== 2 || rb !== 1)) fail('invalid-argument', `vector + matrix @ vector expected, got 1, ${ra}, ${rb}`);
+  if (op === 'mm' && ra !== 2) fail('invalid-argument', 'self must be a matrix');
+  if (op === 'mm' && rb !== 2) fail('invalid-argument', 'mat2 must be a matrix');
+  if (op === 'bmm' && ra !== 3) fail('invalid-argument', 'batch1 must be a 3D tensor');
+  if (op === 'bmm' && rb !== 3) fail('invalid-argument', 'batch2 must be a 3D tensor');
   if (a.dtype !== b.dtype) {
     fail('invalid-argument', op === 'dot'
       ? `dot : expected both vectors to have same dtype, but found ${kind(a)} and ${kind(b)}`
       : `expected scalar type ${kind(a)} but found ${kind(b)}`);
   }
   const [sa, sb] = [a.shape, b.shape];
-  const ctx = { op: 'matmul', shapes: [sa, sb] };
   if (op === 'dot' && sa[0] !== sb[0]) {
-    fail('shape-mismatch', `inconsistent tensor size, expected tensor [${sa[0]}] and src [${sb[0]}] to have the same number of elements, but got ${sa[0]} and ${sb[0]} elements respectively`, ctx);
+    fail('shape-mismatch', `inconsistent tensor size, expected tensor [${sa[0]}] and src [${sb[0]}] to have the same number of elements, but got ${sa[0]} and ${sb[0]} elements respectively`);
   }
-  if (op === 'mv' && sa[1] !== sb[0]) fail('shape-mismatch', `size mismatch, got ${sa[0]}, ${sa[0]}x${sa[1]},${sb[0]}`, ctx);
+  if (op === 'mv' && sa[1] !== sb[0]) fail('shape-mismatch', `size mismatch, got ${sa[0]}, ${sa[0]}x${sa[1]},${sb[0]}`);
   if (op === 'mm' && sa[1] !== sb[0]) {
-    fail('shape-mismatch', `mat1 and mat2 shapes cannot be multiplied (${sa[0]}x${sa[1]} and ${sb[0]}x${sb[1]})`, ctx);
+    fail('shape-mismatch', `mat1 and mat2 shapes cannot be multiplied (${sa[0]}x${sa[1]} and ${sb[0]}x${sb[1]})`);
   }
   if (op === 'bmm' && (sa[0] !== sb[0] || sa[2] !== sb[1])) {
-    fail('shape-mismatch', `Expected size for first two dimensions of batch2 tensor to be: [${sa[0]}, ${sa[2]}] but got: [${sb[0]}, ${sb[1]}].`, ctx);
+    fail('shape-mismatch', `Expected size for first two dimensions of batch2 tensor to be: [${sa[0]}, ${sa[2]}] but got: [${sb[0]}, ${sb[1]}].`);
   }
   return undefined;
 }

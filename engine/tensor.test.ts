@@ -17,7 +17,8 @@ describe('tensors', () => {
     const ragged = thrown(() => tensor([[1, 2], [3]]));
     expect(ragged).toBeInstanceOf(EngineError);
     // PyTorch 1.13: ValueError "expected sequence of length 2 at dim 1 (got 1)"
-    expect(ragged.message).toBe('expected sequence of length 2 at dim 1 (got 1)');
+    expect(ragged.text).toBe('expected sequence of length 2 at dim 1 (got 1)');
+    expect(ragged.message).toBe('expected sequence of length 2 at dim 1 (got 1) (in tensor)');
     expect(thrown(() => tensor([1, 'a' as unknown as number])).category).toBe('invalid-argument');
     expect(thrown(() => tensor([[1, 2], 3] as unknown as number[])).category).toBe('invalid-argument');
   });
@@ -34,7 +35,8 @@ describe('tensors', () => {
     expect(tensor([[7]]).item()).toBe(7);
     const e = thrown(() => tensor([1, 2]).item());
     // PyTorch 1.13: ValueError('only one element tensors can be converted to Python scalars')
-    expect(e.message).toBe('only one element tensors can be converted to Python scalars');
+    expect(e.text).toBe('only one element tensors can be converted to Python scalars');
+    expect(e.message).toBe('only one element tensors can be converted to Python scalars (in item with shape [2])');
   });
 
   test('errors.class every refusal is an EngineError with a category, never a bare TypeError', () => {

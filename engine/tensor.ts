@@ -1,5 +1,5 @@
 import type { DType } from '../spec/program.ts';
-import { EngineError, fail } from './errors.ts';
+import { EngineError, fail, guard, typeName } from './errors.ts';
 import * as F from './functional.ts';
 import { isGradEnabled } from './grad-mode.ts';
 import type { Buffer } from './kernels.ts';
@@ -64,16 +64,24 @@ export class Tensor {
   }
 
   set grad(g: Tensor | null) {
-    if (g && (g.dtype !== this.dtype || g.shape.length !== this.shape.length || g.shape.some((d, i) => d !== this.shape[i]))) {
-      fail('shape-mismatch', 'assigned grad has data of a different size or type', {
-        op: 'grad', shapes: [this.shape, g.shape],
-      });
-    }
-    this.gradValue = g;
+    guard('grad', [this, g], () => {
+      if (g !== null && !(g instanceof Tensor)) {
+        fail('invalid-argument', `assigned grad expected to be a Tensor or None but got ${typeName(g)}`);
+      }
+      if (g && (g.dtype !== this.dtype || g.shape.length !== this.shape.length || g.shape.some((d, i) => d !== this.shape[i]))) {
+        fail('shape-mismatch', 'assigned grad has data of a different size or type');
+      }
+      this.gradValue = g;
+    });
   }
 
   /** PyTorch's `requires_grad_`: only leaves may change the flag. */
   requiresGrad_(flag = true): this {
+    return guard('requiresGrad_', [this], () => this.setRequiresGrad(flag));
+  }
+
+  private setRequiresGrad(flag: boolean): this {
+    if (typeof flag !== 'boolean') fail('invalid-argument', `requires_grad_(): argument 'requires_grad' must be a boolean, not ${typeName(flag)}`);
     if (!this.isLeaf) {
       if (flag) return this;
       fail(
@@ -122,10 +130,12 @@ export class Tensor {
 
   /** Asks a non-leaf to keep its `.grad` after backward. */
   retainGrad(): void {
-    if (!this.requires) fail('invalid-argument', "can't retain_grad on Tensor that has requires_grad=False");
-    if (this.isLeaf) return; // a no-op on leaves, as in PyTorch
-    this.retainsGrad = true;
-    this.gradFn!.retainer = this;
+    guard('retainGrad', [this], () => {
+      if (!this.requires) fail('invalid-argument', "can't retain_grad on Tensor that has requires_grad=False");
+      if (this.isLeaf) return; // a no-op on leaves, as in PyTorch
+      this.retainsGrad = true;
+      this.gradFn!.retainer = this;
+    });
   }
 
   /** Reads the data; refuses a view whose base changed in place since (aliasing is not modelled). */
@@ -140,15 +150,17 @@ export class Tensor {
   }
 
   item(): number {
-    if (this.numel() !== 1) {
-      fail('invalid-argument', 'only one element tensors can be converted to Python scalars');
-    }
-    return this.values()[0]!;
+    return guard('item', [this], () => {
+      if (this.numel() !== 1) {
+        fail('invalid-argument', 'only one element tensors can be converted to Python scalars');
+      }
+      return this.values()[0]!;
+    });
   }
 
   /** Nested arrays of numbers, as PyTorch's `tolist()`. */
   tolist(): number | unknown[] {
-    const data = this.values();
+    const data = guard('tolist', [this], () => this.values());
     const build = (dim: number, offset: number): number | unknown[] => {
       if (dim === this.shape.length) return data[offset]!;
       const size = this.shape[dim]!;
@@ -160,7 +172,7 @@ export class Tensor {
 
   /** PyTorch's repr, e.g. `tensor(63., grad_fn=<AddBackward0>)`. */
   toString(): string {
-    return formatTensor(this.values(), this.shape, {
+    return formatTensor(guard('toString', [this], () => this.values()), this.shape, {
       dtype: this.dtype,
       requiresGrad: this.requires,
       gradFn: this.gradFn ? this.gradFn.name() : null,
@@ -168,70 +180,84 @@ export class Tensor {
   }
 
   // ----- ops (functional.ts has the argument checks; ops.ts the math) -----
-  add(other: F.Operand): Tensor { return F.add(this, other); }
-  sub(other: F.Operand): Tensor { return F.sub(this, other); }
-  mul(other: F.Operand): Tensor { return F.mul(this, other); }
-  div(other: F.Operand): Tensor { return F.div(this, other); }
-  pow(exponent: F.Operand): Tensor { return F.pow(this, exponent); }
+  // Each public call runs under guard(): an error leaves it naming the call and its operands' shapes.
+  add(other: F.Operand): Tensor { return guard('add', [this, other], () => F.add(this, other)); }
+  sub(other: F.Operand): Tensor { return guard('sub', [this, other], () => F.sub(this, other)); }
+  mul(other: F.Operand): Tensor { return guard('mul', [this, other], () => F.mul(this, other)); }
+  div(other: F.Operand): Tensor { return guard('div', [this, other], () => F.div(this, other)); }
+  pow(exponent: F.Operand): Tensor { return guard('pow', [this, exponent], () => F.pow(this, exponent)); }
   /** `value - this`, Python's `3 - t` (RsubBackward1). */
-  rsub(value: number): Tensor { return F.rsub(this, value); }
-  powScalar(exponent: number): Tensor { return F.pow(this, exponent); }
-  neg(): Tensor { return F.unary('neg', this); }
-  exp(): Tensor { return F.unary('exp', this); }
-  log(): Tensor { return F.unary('log', this); }
-  sin(): Tensor { return F.unary('sin', this); }
-  cos(): Tensor { return F.unary('cos', this); }
-  tan(): Tensor { return F.unary('tan', this); }
-  tanh(): Tensor { return F.unary('tanh', this); }
-  sigmoid(): Tensor { return F.unary('sigmoid', this); }
-  relu(): Tensor { return F.unary('relu', this); }
-  sqrt(): Tensor { return F.unary('sqrt', this); }
-  abs(): Tensor { return F.unary('abs', this); }
-  reciprocal(): Tensor { return F.unary('reciprocal', this); }
-  sgn(): Tensor { return F.unary('sgn', this); }
+  rsub(value: number): Tensor { return guard('rsub', [this], () => F.rsub(this, value)); }
+  powScalar(exponent: number): Tensor {
+    return guard('powScalar', [this], () => {
+      if (typeof exponent !== 'number') fail('invalid-argument', `powScalar(): expected a number, got ${typeName(exponent)}`);
+      return F.pow(this, exponent);
+    });
+  }
+  neg(): Tensor { return this.unary('neg'); }
+  exp(): Tensor { return this.unary('exp'); }
+  log(): Tensor { return this.unary('log'); }
+  sin(): Tensor { return this.unary('sin'); }
+  cos(): Tensor { return this.unary('cos'); }
+  tan(): Tensor { return this.unary('tan'); }
+  tanh(): Tensor { return this.unary('tanh'); }
+  sigmoid(): Tensor { return this.unary('sigmoid'); }
+  relu(): Tensor { return this.unary('relu'); }
+  sqrt(): Tensor { return this.unary('sqrt'); }
+  abs(): Tensor { return this.unary('abs'); }
+  reciprocal(): Tensor { return this.unary('reciprocal'); }
+  sgn(): Tensor { return this.unary('sgn'); }
+  private unary(name: F.UnaryName): Tensor { return guard(name, [this], () => F.unary(name, this)); }
   /** relu's backward: this gradient where `result` > 0, else 0. */
-  thresholdBackward(result: Tensor): Tensor { return F.thresholdBackward(this, result); }
-  matmul(other: Tensor): Tensor { return F.matmul(this, other); }
-  mm(other: Tensor): Tensor { return F.mm(this, other); }
-  mv(other: Tensor): Tensor { return F.mv(this, other); }
-  bmm(other: Tensor): Tensor { return F.bmm(this, other); }
-  sum(dim?: number | number[], keepdim = false): Tensor { return F.sum(this, dim, keepdim); }
-  mean(dim?: number | number[], keepdim = false): Tensor { return F.mean(this, dim, keepdim); }
-  reshape(shape: number[]): Tensor { return F.reshape(this, shape); }
-  view(shape: number[]): Tensor { return F.view(this, shape); }
-  transpose(dim0: number, dim1: number): Tensor { return F.transpose(this, dim0, dim1); }
-  t(): Tensor { return F.t(this); }
-  permute(dims: number[]): Tensor { return F.permute(this, dims); }
+  thresholdBackward(result: Tensor): Tensor { return guard('thresholdBackward', [this, result], () => F.thresholdBackward(this, result)); }
+  matmul(other: Tensor): Tensor { return guard('matmul', [this, other], () => F.matmul(this, other)); }
+  mm(other: Tensor): Tensor { return guard('mm', [this, other], () => F.product('mm', this, other)); }
+  mv(other: Tensor): Tensor { return guard('mv', [this, other], () => F.product('mv', this, other)); }
+  bmm(other: Tensor): Tensor { return guard('bmm', [this, other], () => F.product('bmm', this, other)); }
+  sum(dim?: number | number[], keepdim = false): Tensor { return guard('sum', [this], () => F.sum(this, dim, keepdim)); }
+  mean(dim?: number | number[], keepdim = false): Tensor { return guard('mean', [this], () => F.mean(this, dim, keepdim)); }
+  reshape(shape: number[]): Tensor { return guard('reshape', [this], () => F.reshape(this, shape)); }
+  view(shape: number[]): Tensor { return guard('view', [this], () => F.view(this, shape)); }
+  transpose(dim0: number, dim1: number): Tensor { return guard('transpose', [this], () => F.transpose(this, dim0, dim1)); }
+  t(): Tensor { return guard('t', [this], () => F.t(this)); }
+  permute(dims: number[]): Tensor { return guard('permute', [this], () => F.permute(this, dims)); }
   /** A permutation recorded under another grad_fn name (the backward of transpose and t). */
-  permuteAs(dims: number[], gradFnName: string): Tensor { return F.permute(this, dims, gradFnName); }
-  unsqueeze(dim: number): Tensor { return F.unsqueeze(this, dim); }
-  squeeze(dim?: number): Tensor { return F.squeeze(this, dim); }
-  expand(shape: number[]): Tensor { return F.expand(this, shape); }
-  clone(): Tensor { return F.clone(this); }
-  where(mask: Tensor, fill: number): Tensor { return F.where(this, mask, fill); }
-  to(dtype: DType): Tensor { return dtype === this.dtype ? this : F.to(this, dtype); }
+  permuteAs(dims: number[], gradFnName: string): Tensor { return guard('permute', [this], () => F.permute(this, dims, gradFnName)); }
+  unsqueeze(dim: number): Tensor { return guard('unsqueeze', [this], () => F.unsqueeze(this, dim)); }
+  squeeze(dim?: number): Tensor { return guard('squeeze', [this], () => F.squeeze(this, dim)); }
+  expand(shape: number[]): Tensor { return guard('expand', [this], () => F.expand(this, shape)); }
+  clone(): Tensor { return guard('clone', [this], () => F.clone(this)); }
+  where(mask: Tensor, fill: number): Tensor { return guard('where', [this, mask], () => F.where(this, mask, fill)); }
+  to(dtype: DType): Tensor { return guard('to', [this], () => F.to(this, dtype)); }
   detach(): Tensor { return F.detach(this); }
 
   /** PyTorch's `detach_`: the tensor leaves the graph and becomes a leaf that needs no grad. */
   detach_(): this {
-    if (this.viewVersion !== null) {
-      fail('invalid-argument', "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and hence detach_() cannot be called on these gradients. To fix this error, please refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.");
-    }
-    this.makeLeaf(false);
-    return this;
+    return guard('detach_', [this], () => {
+      if (this.viewVersion !== null) {
+        fail('invalid-argument', "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and hence detach_() cannot be called on these gradients. To fix this error, please refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.");
+      }
+      this.makeLeaf(false);
+      return this;
+    });
   }
 
   // ----- in-place ops: they bump the version counter -----
-  add_(other: F.Operand): this { F.inplace(this, 'add_', (o) => F.add(o, other)); return this; }
-  sub_(other: F.Operand): this { F.inplace(this, 'sub_', (o) => F.sub(o, other)); return this; }
-  mul_(other: F.Operand): this { F.inplace(this, 'mul_', (o) => F.mul(o, other)); return this; }
-  div_(other: F.Operand): this { F.inplace(this, 'div_', (o) => F.div(o, other)); return this; }
-  zero_(): this { F.inplace(this, 'zero_', (o) => F.zero(o)); return this; }
-  fill_(value: number): this { F.inplace(this, 'fill_', (o) => F.fill(o, value)); return this; }
+  add_(other: F.Operand): this { return this.inplace('add_', [this, other], (o) => F.add(o, other)); }
+  sub_(other: F.Operand): this { return this.inplace('sub_', [this, other], (o) => F.sub(o, other)); }
+  mul_(other: F.Operand): this { return this.inplace('mul_', [this, other], (o) => F.mul(o, other)); }
+  div_(other: F.Operand): this { return this.inplace('div_', [this, other], (o) => F.div(o, other)); }
+  zero_(): this { return this.inplace('zero_', [this], (o) => F.zero(o)); }
+  fill_(value: number): this { return this.inplace('fill_', [this], (o) => F.fill(o, value)); }
+  private inplace(op: string, operands: readonly unknown[], compute: (original: Tensor) => Tensor): this {
+    guard(op, operands, () => F.inplace(this, op, compute));
+    return this;
+  }
 
   /** Runs backward from this tensor (see backward.ts). */
-  backward(gradient?: Tensor | null, options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
-    F.backwardFrom([this], gradient === undefined || gradient === null ? [null] : [gradient], options);
+  backward(gradient?: Tensor | null, options?: { retainGraph?: boolean; createGraph?: boolean }): void {
+    guard('backward', [this, gradient], () =>
+      F.backwardFrom([this], gradient === undefined || gradient === null ? [null] : [gradient], options, 'backward'));
   }
 
   /** Whether an op applied to these inputs now must record a graph node. */
