@@ -1,7 +1,6 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Adapter } from '../adapters/types.ts';
-import { PROPERTIES } from '../properties/index.ts';
 import { DEFAULT_SEED } from '../properties/property.ts';
 import { stamped } from './digest.ts';
 import { drift, formatDrift, regenerated } from './drift.ts';
@@ -55,6 +54,7 @@ export function registerFixtureCommands(
       if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a positive integer, got '${opts.count}'`);
       if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
       await withEngine(opts.engine, async (adapter) => {
+        const { PROPERTIES } = await import('../properties/index.ts');
         const recorded = await record(adapter, { count, seed, date: today(), properties: PROPERTIES });
         const folder = writeFixtureFolder('recorded', recorded);
         process.stdout.write(`recorded ${recorded.length} programs on ${adapter.name} ${adapter.version} (seed ${seed}) into ${folder}\n`);

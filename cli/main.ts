@@ -4,7 +4,6 @@ import { ProgramError, validateProgram } from '../adapters/program/validate.ts';
 import { engineNames, NotInstalled, openAdapter } from '../adapters/index.ts';
 import { AdapterError, type ProcessOptions } from '../adapters/process.ts';
 import { runProgram } from '../adapters/reference/run-program.ts';
-import { PROPERTIES } from '../properties/index.ts';
 import { loadFixtures } from './fixtures.ts';
 import { registerFixtureCommands } from './fixture-commands.ts';
 import { deviationsFile, loadDeviations } from './deviations.ts';
@@ -49,7 +48,8 @@ program
       shard = { index, count };
     }
     let fixtures = loadFixtures();
-    let properties = PROPERTIES;
+    // Loaded here, not at start-up: the oracles bring mathjs, which takes a second to import.
+    let properties = (await import('../properties/index.ts')).PROPERTIES;
     if (opts.only) {
       fixtures = fixtures.filter((f) => f.fixture.id === opts.only);
       properties = properties.filter((p) => p.id === opts.only);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { MUTANTS, mutantAdapter } from '../adapters/mutants.ts';
+import { PROPERTIES } from '../properties/index.ts';
 import { loadFixtures } from './fixtures.ts';
 import { runSuite } from './suite.ts';
 
@@ -15,7 +16,7 @@ const cases = Object.entries(MUTANTS).map(([name, m]) => [m.breaks, name, m.desc
 
 describe('deliberately broken engines are caught', () => {
   test.each(cases)('%s mutant %s (%s) fails its clause', async (clause, name) => {
-    const report = await runSuite(mutantAdapter(name)!, fixtures, { runs: 50 });
+    const report = await runSuite(mutantAdapter(name)!, fixtures, { runs: 20, properties: PROPERTIES });
     const failing = report.clauses.filter((c) => c.status === 'fail').map((c) => c.id);
     expect(failing).toContain(clause);
     // Every failing property reports a shrunk program to reproduce it.
@@ -26,7 +27,7 @@ describe('deliberately broken engines are caught', () => {
   });
 
   test('op.sin the sin mutant fails op.sin but not op.cos: failures land on the right clause', async () => {
-    const report = await runSuite(mutantAdapter('sin-rule')!, fixtures, { runs: 50 });
+    const report = await runSuite(mutantAdapter('sin-rule')!, fixtures, { runs: 20, properties: PROPERTIES });
     const status = (id: string) => report.clauses.find((c) => c.id === id)?.status;
     expect([status('op.sin'), status('op.cos'), status('op.tanh')]).toEqual(['fail', 'pass', 'pass']);
     const sin = report.checks.find((c) => c.id === 'gradient.op.sin')!;
@@ -35,7 +36,7 @@ describe('deliberately broken engines are caught', () => {
 
   test('op.pow gradspec check exits 1 on the pow mutant and prints the shrunk program as PyTorch code', () => {
     const cli = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
-    const r = spawnSync(process.execPath, [cli, 'check', '--engine', 'mutant:pow-exponent-2', '--runs', '30'], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [cli, 'check', '--engine', 'mutant:pow-exponent-2', '--runs', '20'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^ {2}op\.pow +FAIL/m);
     expect(r.stdout).toMatch(/FAIL op\.pow .* property gradient\.op\.pow failed/);

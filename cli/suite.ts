@@ -6,7 +6,6 @@ import { clauseFeature, featuresOf, propertyFeatures } from './needs.ts';
 import type { Fixture } from '../adapters/program/validate.ts';
 import { toPytorch } from '../adapters/program/to-pytorch.ts';
 import { compareObservations, type Mismatch } from '../oracles/observations.ts';
-import { PROPERTIES } from '../properties/index.ts';
 import { checkProperty, DEFAULT_RUNS, DEFAULT_SEED, formatFailure, unsupported, type AnyProperty } from '../properties/property.ts';
 import { CLAUSES } from '../spec/clauses.ts';
 import { expectationsFor } from './fixtures.ts';
@@ -99,6 +98,7 @@ export interface SuiteOptions {
   seed?: number;
   runs?: number;
   path?: string;
+  /** The properties to run (properties/index.ts PROPERTIES for the whole suite); none by default. */
   properties?: AnyProperty[];
   deviations?: Deviation[];
   /** Run only every n-th check, starting at the i-th (1-based): `{ index: i, count: n }`. */
@@ -114,7 +114,7 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
   const shard = options.shard;
   const mine = (position: number) => !shard || position % shard.count === shard.index - 1;
   const fixtures = allFixtures.map((f, position) => ({ ...f, position })).filter((f) => mine(f.position));
-  const properties = (options.properties ?? PROPERTIES).map((p, i) => ({ p, position: allFixtures.length + i })).filter((x) => mine(x.position));
+  const properties = (options.properties ?? []).map((p, i) => ({ p, position: allFixtures.length + i })).filter((x) => mine(x.position));
   const total = fixtures.length + properties.length;
   const has = capabilitySet(adapter.capabilities.features ?? [], adapter.capabilities.dtypes);
   const lacking = (needs: Iterable<string>) => [...needs].filter((f) => !has.has(f));

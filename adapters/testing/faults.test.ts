@@ -15,13 +15,13 @@ const faultyProcesses = () => spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8
 
 describe('faulty engines', () => {
   test('errors.class an engine that crashes, hangs, prints garbage or answers wrongly faults only the programs concerned, and leaves no process behind', async () => {
-    const adapter = await processAdapter([process.execPath, '--import', 'tsx', ENGINE, 'crash:sin', 'hang:cos', 'garbage:tan', 'short:exp', 'malformed:log', 'throw:sqrt'], { batchTimeoutMs: 2_000 });
+    const adapter = await processAdapter([process.execPath, '--import', 'tsx', ENGINE, 'crash:sin', 'hang:cos', 'garbage:tan', 'short:exp', 'malformed:log', 'throw:sqrt'], { batchTimeoutMs: 1_000 });
     const fixtures = ops(['spec.op.sin', 'spec.op.cos', 'spec.op.tan', 'spec.op.exp', 'spec.op.log', 'spec.op.sqrt', 'spec.op.neg', 'spec.op.abs', 'document.one-step']);
     const report = await runSuite(adapter, fixtures, { runs: 10, properties: [property('gradient.op.sin'), property('gradient.op.neg')] });
     await adapter.close?.();
     const check = (id: string) => report.checks.find((c) => c.id === id)!;
     expect(check('spec.op.sin').message).toMatch(/engine process exited \(code 7\)/);
-    expect(check('spec.op.cos').message).toMatch(/did not answer a batch of 1 programs within 2000 ms/);
+    expect(check('spec.op.cos').message).toMatch(/did not answer a batch of 1 programs within 1000 ms/);
     expect(check('spec.op.tan').message).toMatch(/not a protocol message: Segmentation fault/);
     expect(check('spec.op.exp').message).toMatch(/answered 0 results for 1 programs/);
     expect(check('spec.op.log').message).toMatch(/malformed observations for program spec\.op\.log/);
