@@ -1,11 +1,8 @@
-import type { Data, Scalar } from '../spec/program.ts';
+import { scalarValue, type Data } from '../spec/program.ts';
+
+export { scalarValue };
 
 /** A leaf's nested data as a shape and row-major float64 values (the oracles compute in float64). */
-
-const SPELLED: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity, '-0': -0 };
-
-export const scalarValue = (s: Scalar): number => (typeof s === 'number' ? s : SPELLED[s] ?? NaN);
-
 export function flattenData(data: Data): { shape: number[]; values: Float64Array } {
   const shape: number[] = [];
   for (let d: Data = data; Array.isArray(d); d = d[0] ?? 0) {

@@ -1,4 +1,4 @@
-import type { Data, DType, Observation, Observations } from '../spec/program.ts';
+import { scalarValue, type Data, type DType, type Observation, type Observations } from '../spec/program.ts';
 
 /**
  * Judges an engine's observations against expected ones. Only the fields the expectation states
@@ -21,8 +21,7 @@ export const TOLERANCE: Record<DType, { rtol: number; atol: number }> = {
   float64: { rtol: 1e-12, atol: 1e-14 },
 };
 
-const SPELLED: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity, '-0': -0 };
-const num = (s: unknown): number => (typeof s === 'string' ? SPELLED[s] ?? NaN : (s as number));
+const num = scalarValue;
 
 function flatten(d: Data | undefined, out: number[] = []): number[] {
   if (Array.isArray(d)) for (const x of d) flatten(x, out);

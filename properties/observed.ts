@@ -1,13 +1,12 @@
-import type { Data, Observation, Observations } from '../spec/program.ts';
+import { scalarValue, type Data, type Observation, type Observations } from '../spec/program.ts';
 
 /** Reading observations in judges: by label, as flat float64 arrays. */
 
-const SPELLED: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity, '-0': -0 };
 
 export function flat(d: Data | undefined): number[] {
   if (d === undefined) return [];
   if (Array.isArray(d)) return d.flatMap((x) => flat(x));
-  return [typeof d === 'string' ? SPELLED[d]! : d];
+  return [scalarValue(d)];
 }
 
 export function find(o: Observations, label: string): Observation | undefined {

@@ -16,6 +16,12 @@ export type DType = 'float32' | 'float64';
  */
 export type Scalar = number | 'nan' | 'inf' | '-inf' | '-0';
 
+/** The values of the spelled scalars. */
+export const SPELLED: Readonly<Record<string, number>> = { nan: NaN, inf: Infinity, '-inf': -Infinity, '-0': -0 };
+
+/** A scalar's number (a spelled one decoded); anything unknown is NaN. */
+export const scalarValue = (s: unknown): number => (typeof s === 'string' ? SPELLED[s] ?? NaN : (s as number));
+
 /** A scalar or nested arrays of scalars, as `torch.tensor` takes them. */
 export type Data = Scalar | Data[];
 

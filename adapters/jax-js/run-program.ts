@@ -1,8 +1,9 @@
 import { numpy as np } from '@jax-js/jax';
-import type { Data, DType, Observation, Observations, Program, Scalar, Step } from '../../spec/program.ts';
+import type { Data, DType, Observation, Observations, Program, Step } from '../../spec/program.ts';
 import { AdapterRefusal, categorize, notSupported } from './errors.ts';
 import { gradientNodes, leavesOf, Node, opNode } from './graph.ts';
 import { opFunction } from './ops.ts';
+import { decode, encode } from '../program/data.ts';
 
 /** Executes one program on jax-js, step by step, as PyTorch code would run (see graph.ts). */
 export function runProgram(program: Program): Observations {
@@ -119,19 +120,3 @@ class StepFailure extends Error {
 
 const isRef = (g: unknown): g is { ref: string } => typeof g === 'object' && g !== null && !Array.isArray(g);
 
-const SPELLED: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity, '-0': -0 };
-
-function decode(d: Data): number | unknown[] {
-  if (Array.isArray(d)) return d.map(decode);
-  return typeof d === 'string' ? SPELLED[d]! : d;
-}
-
-function encode(v: unknown): Data {
-  if (Array.isArray(v)) return v.map(encode);
-  const n = v as number;
-  if (Number.isNaN(n)) return 'nan';
-  if (n === Infinity) return 'inf';
-  if (n === -Infinity) return '-inf';
-  if (Object.is(n, -0)) return '-0';
-  return n as Scalar;
-}

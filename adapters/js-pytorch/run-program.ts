@@ -1,6 +1,7 @@
 import type { Arg, Attrs, Data, Observation, Observations, OpName, Program, Scalar, Step } from '../../spec/program.ts';
 import type { JsTensor, JsTorch } from './engine.ts';
 import { categorize, NotSupported, StepError } from './errors.ts';
+import { decode, encode } from '../program/data.ts';
 
 /**
  * A program value: the engine's tensor, and whether PyTorch would make it 0-dimensional.
@@ -207,19 +208,3 @@ function transpose(x: Value, dim0: number, dim1: number): Value {
   return scalarIf(x.t.transpose(dim0, dim1), false);
 }
 
-const SPELLED: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity, '-0': -0 };
-
-function decode(d: Data): number | unknown[] {
-  if (Array.isArray(d)) return d.map(decode);
-  return typeof d === 'string' ? SPELLED[d]! : d;
-}
-
-function encode(v: unknown): Data {
-  if (Array.isArray(v)) return v.map(encode);
-  const n = v as number;
-  if (Number.isNaN(n)) return 'nan';
-  if (n === Infinity) return 'inf';
-  if (n === -Infinity) return '-inf';
-  if (Object.is(n, -0)) return '-0';
-  return n as Scalar;
-}

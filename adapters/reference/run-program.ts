@@ -1,5 +1,6 @@
 import { autograd, EngineError, enableGrad, noGrad, setGradEnabled, Tensor, tensor } from '../../engine/index.ts';
-import type { Arg, Attrs, Data, Observation, Observations, OpName, Program, Scalar, Step } from '../../spec/program.ts';
+import type { Arg, Attrs, Data, Observation, Observations, OpName, Program, Step } from '../../spec/program.ts';
+import { decode, encode } from '../program/data.ts';
 
 /** Executes one program on the reference engine, step by step, as PyTorch code would run. */
 export function runProgram(program: Program): Observations {
@@ -145,19 +146,3 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
   }
 }
 
-const SPELLED: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity, '-0': -0 };
-
-function decode(d: Data): number | unknown[] {
-  if (Array.isArray(d)) return d.map(decode);
-  return typeof d === 'string' ? SPELLED[d]! : d;
-}
-
-function encode(v: unknown): Data {
-  if (Array.isArray(v)) return v.map(encode);
-  const n = v as number;
-  if (Number.isNaN(n)) return 'nan';
-  if (n === Infinity) return 'inf';
-  if (n === -Infinity) return '-inf';
-  if (Object.is(n, -0)) return '-0';
-  return n as Scalar;
-}
