@@ -66,3 +66,18 @@ describe.skipIf(!adapter)('js-pytorch adapter', () => {
     expect(o.error).toEqual({ step: '1', category: 'invalid-argument', message: 'not supported by js-pytorch: sin' });
   });
 });
+
+describe.skipIf(!adapter)('gradspec catches js-pytorch\'s pow bug', () => {
+  test('op.pow the polynomial property fails op.pow on js-pytorch and shrinks to a small program', async () => {
+    const { COMPOSITIONS } = await import('../../properties/compositions.ts');
+    const { runSuite } = await import('../../cli/suite.ts');
+    const polynomial = COMPOSITIONS.find((p) => p.id === 'gradient.polynomial')!;
+    const report = await runSuite(adapter!, [], { runs: 100, properties: [polynomial] });
+    expect(report.clauses.find((c) => c.id === 'op.pow')?.status).toBe('fail');
+    const message = report.checks[0]!.message!;
+    expect(message).toMatch(/engine js-pytorch vs the symbolic oracle disagree/);
+    // The shrunk program is a short polynomial: one power term is enough to show the bug.
+    const program = JSON.parse(/shrunk program [^\n]*\n\s+(\{.*\})/.exec(message)![1]!) as { steps: { op?: string }[] };
+    expect(program.steps.filter((s) => s.op === 'pow').length).toBeLessThanOrEqual(2);
+  });
+});
