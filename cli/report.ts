@@ -47,7 +47,7 @@ export function formatReport(report: Report): string {
   }
   for (const c of report.checks.filter((c) => c.status === 'fail' && c.kind === 'fixture')) {
     lines.push('');
-    lines.push(`FAIL ${c.id} (${c.file}) — clauses ${c.clauses.join(', ')}`);
+    lines.push(`FAIL ${c.id} (${c.file}) — clauses ${c.clauses.join(', ')}; expected: ${c.source ?? 'the fixture'}`);
     for (const m of c.mismatches) {
       const detail = m.detail ? `: ${m.detail}` : '';
       lines.push(`  ${m.label} ${m.field}${detail}`);

@@ -33,6 +33,8 @@ export interface CheckResult {
   runs?: { run: number; skipped: number; notSupported: number; seed: number; path?: string };
   /** Recorded differences between the seed document and the engine's profile that were applied. */
   notes: string[];
+  /** Fixtures: where the expectations come from (the seed document, or the engine they were recorded on). */
+  source?: string;
   /** The failing program as PyTorch code a user can paste. */
   repro: string;
 }
@@ -121,7 +123,9 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
   const applicable = fixtures.filter((f) => lacking(featuresOf(f.fixture.program, f.fixture.expected)).length === 0);
   const observed = await runIsolating(adapter, applicable.map((f) => f.fixture.program));
   const checks: CheckResult[] = fixtures.map(({ file, fixture, position }) => {
-    const base = { kind: 'fixture' as const, id: fixture.id, position, file, clauses: fixture.clauses, notes: [] as string[], repro: toPytorch(fixture.program) };
+    const r = fixture.source.recorded;
+    const source = r ? `${r.engine} ${r.version}'s observations, recorded ${r.date}` : `the seed document${fixture.source.section ? ` (${fixture.source.section})` : ''}`;
+    const base = { kind: 'fixture' as const, id: fixture.id, position, file, clauses: fixture.clauses, notes: [] as string[], source, repro: toPytorch(fixture.program) };
     const missing = lacking(featuresOf(fixture.program, fixture.expected));
     if (missing.length > 0) return { ...base, status: 'not-applicable', missing, mismatches: [] };
     const got = observed[applicable.findIndex((f) => f.fixture === fixture)]!;
