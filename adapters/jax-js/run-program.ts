@@ -4,6 +4,7 @@ import { AdapterRefusal, categorize, notSupported } from './errors.ts';
 import { gradientNodes, leavesOf, Node, opNode } from './graph.ts';
 import { opFunction } from './ops.ts';
 import { decode, encode } from '../program/data.ts';
+import { isRef, runSteps } from '../program/run-steps.ts';
 
 /** Executes one program on jax-js, step by step, as PyTorch code would run (see graph.ts). */
 export function runProgram(program: Program): Observations {
@@ -32,18 +33,6 @@ export function runProgram(program: Program): Observations {
     if (leaves.length === 0) return;
     if (leaves.some((l) => l.grad)) throw notSupported('accumulating a second gradient into .grad (jax-js has no stateful .grad)');
     gradientNodes(roots, cotangents, leaves, createGraph).forEach((g, i) => (leaves[i]!.grad = keep(g)));
-  };
-
-  const run = (steps: readonly Step[], path: string): void => {
-    steps.forEach((step, i) => {
-      const at = path ? `${path}.${i}` : `${i}`;
-      try {
-        exec(step);
-      } catch (e) {
-        if (e instanceof StepFailure) throw e;
-        throw new StepFailure(at, categorize(e));
-      }
-    });
   };
 
   const exec = (step: Step): void => {
@@ -101,22 +90,11 @@ export function runProgram(program: Program): Observations {
   };
 
   try {
-    run(program.steps, '');
-    return { observations, error: null };
-  } catch (e) {
-    if (!(e instanceof StepFailure)) throw e;
-    return { observations, error: { step: e.step, ...e.cause } };
+    return { observations, error: runSteps(program.steps, exec, categorize) };
   } finally {
     // Thousands of programs run in one process: free every array this one made.
     for (const n of created) if (n.value.refCount > 0) n.value.dispose();
   }
 }
 
-class StepFailure extends Error {
-  constructor(readonly step: string, override readonly cause: ReturnType<typeof categorize>) {
-    super(cause.message);
-  }
-}
-
-const isRef = (g: unknown): g is { ref: string } => typeof g === 'object' && g !== null && !Array.isArray(g);
 

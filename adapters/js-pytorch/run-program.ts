@@ -2,6 +2,7 @@ import type { Arg, Attrs, Data, Observation, Observations, OpName, Program, Scal
 import type { JsTensor, JsTorch } from './engine.ts';
 import { categorize, NotSupported, StepError } from './errors.ts';
 import { decode, encode } from '../program/data.ts';
+import { isRef, runSteps } from '../program/run-steps.ts';
 
 /**
  * A program value: the engine's tensor, and whether PyTorch would make it 0-dimensional.
@@ -37,18 +38,6 @@ export function runProgram(torch: JsTorch, program: Program): Observations {
     return { t: v.t._grad, scalar: v.scalar };
   };
   const arg = (a: Arg): Value | number => (typeof a === 'number' ? a : ref(a));
-
-  const run = (steps: readonly Step[], path: string): void => {
-    steps.forEach((step, i) => {
-      const at = path ? `${path}.${i}` : `${i}`;
-      try {
-        exec(step);
-      } catch (e) {
-        if (e instanceof StepFailure) throw e;
-        throw new StepFailure(at, e);
-      }
-    });
-  };
 
   const exec = (step: Step): void => {
     if ('tensor' in step) {
@@ -108,22 +97,8 @@ export function runProgram(torch: JsTorch, program: Program): Observations {
     };
   };
 
-  try {
-    run(program.steps, '');
-    return { observations, error: null };
-  } catch (e) {
-    if (!(e instanceof StepFailure)) throw e;
-    return { observations, error: { step: e.step, ...categorize(e.cause) } };
-  }
+  return { observations, error: runSteps(program.steps, exec, categorize) };
 }
-
-class StepFailure extends Error {
-  constructor(readonly step: string, override readonly cause: unknown) {
-    super(String(cause));
-  }
-}
-
-const isRef = (g: unknown): g is { ref: string } => typeof g === 'object' && g !== null && !Array.isArray(g);
 
 /** Python's operators decide what a number operand means: `3 - t`, `2 / t`, `2 ** t`. */
 function applyOp(torch: JsTorch, op: OpName, args: (Value | number)[], attrs: Attrs): Value {

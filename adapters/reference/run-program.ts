@@ -1,6 +1,7 @@
 import { autograd, EngineError, enableGrad, noGrad, setGradEnabled, Tensor, tensor } from '../../engine/index.ts';
 import type { Arg, Attrs, Data, Observation, Observations, OpName, Program, Step } from '../../spec/program.ts';
 import { decode, encode } from '../program/data.ts';
+import { isRef, runSteps, type Exec } from '../program/run-steps.ts';
 
 /** Executes one program on the reference engine, step by step, as PyTorch code would run. */
 export function runProgram(program: Program): Observations {
@@ -19,20 +20,7 @@ export function runProgram(program: Program): Observations {
   const arg = (a: Arg): Tensor | number => (typeof a === 'number' ? a : ref(a));
   const data = (d: Data, like: Tensor) => tensor(decode(d) as number[], { dtype: like.dtype });
 
-  const run = (steps: readonly Step[], path: string): void => {
-    steps.forEach((step, i) => {
-      const at = path ? `${path}.${i}` : `${i}`;
-      try {
-        exec(step, at);
-      } catch (e) {
-        if (e instanceof StepFailure) throw e;
-        if (!(e instanceof EngineError)) throw e; // an engine bug, not an observation
-        throw new StepFailure(at, e);
-      }
-    });
-  };
-
-  const exec = (step: Step, at: string): void => {
+  const exec: Exec = (step, at, run) => {
     if ('tensor' in step) {
       env.set(step.let, tensor(decode(step.tensor) as number[], { dtype: step.dtype ?? dtype, requiresGrad: step.requiresGrad ?? false }));
     } else if ('op' in step) {
@@ -97,23 +85,13 @@ export function runProgram(program: Program): Observations {
   };
 
   try {
-    run(program.steps, '');
-    return { observations, error: null };
-  } catch (e) {
-    if (!(e instanceof StepFailure)) throw e;
-    return { observations, error: { step: e.step, category: e.cause.category, message: e.cause.message } };
+    // Anything but an EngineError is an engine bug, not an observation: it is rethrown.
+    const error = runSteps(program.steps, exec, (e) => (e instanceof EngineError ? { category: e.category, message: e.message } : null));
+    return { observations, error };
   } finally {
     setGradEnabled(true);
   }
 }
-
-class StepFailure extends Error {
-  constructor(readonly step: string, override readonly cause: EngineError) {
-    super(cause.message);
-  }
-}
-
-const isRef = (g: unknown): g is { ref: string } => typeof g === 'object' && g !== null && !Array.isArray(g);
 
 /** Python's operators decide PyTorch's graph, so a number on the left maps to the reflected form. */
 function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {

@@ -3,6 +3,7 @@ import type { Arg, Attrs, Data, Observation, Observations, OpName, Program, Step
 import { decode, encode } from './data.ts';
 import { categorize, notSupported, Refusal } from './errors.ts';
 import { applyOp } from './ops.ts';
+import { isRef, runSteps } from '../program/run-steps.ts';
 
 /*
  * tfjs differentiates functions, not recorded graphs: `tf.grads(f)` and `tf.variableGrads(f)` run
@@ -211,14 +212,7 @@ export function runProgram(program: Program): Observations {
   let result: Observations = { observations, error: null };
   tf.tidy(() => {
     try {
-      for (const [i, step] of program.steps.entries()) {
-        try {
-          exec(step);
-        } catch (e) {
-          result = { observations, error: { step: `${i}`, ...categorize(e) } };
-          return;
-        }
-      }
+      result = { observations, error: runSteps(program.steps, exec, categorize) };
     } finally {
       for (const leaf of leaves) leaf.value.dispose();
     }
@@ -226,4 +220,3 @@ export function runProgram(program: Program): Observations {
   return result;
 }
 
-const isRef = (g: unknown): g is { ref: string } => typeof g === 'object' && g !== null && !Array.isArray(g);
