@@ -67,12 +67,16 @@ export const MUTANTS: Record<string, Mutant> = {
   'no-version-bump': {
     description: 'add_ writes the data but does not bump the version counter',
     breaks: 'inplace.saved-modified',
-    apply: () => swap(Tensor.prototype, 'add_', function (this: Tensor, other: number | Tensor) {
-      const data = this.data;
-      const o = typeof other === 'number' ? null : other.data;
-      for (let i = 0; i < data.length; i++) data[i] = data[i]! + (o ? o[i % o.length]! : (other as number));
-      return this;
-    }),
+    apply: () => {
+      const real = Tensor.prototype.add_;
+      // The real add_ (values and history), with the counter put back: only the version is wrong.
+      return swap(Tensor.prototype, 'add_', function (this: Tensor, other: number | Tensor) {
+        const before = this.counter.value;
+        real.call(this, other);
+        this.counter.value = before;
+        return this;
+      });
+    },
   },
 };
 

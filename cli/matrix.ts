@@ -22,13 +22,15 @@ function cell(column: EngineColumn, clause: string): Cell {
   if (c.status === 'fail') {
     const first = c.failures[0]!;
     const what = first.kind === 'property' ? (first.message ?? '').split('\n')[1]?.trim() ?? first.id : first.mismatches.map((m) => `${m.label} ${m.field}`).join(', ');
+    // A failure another clause's root cause explains says so first: that is where to look.
+    const explained = c.explainedBy ? `explained by ${c.explainedBy}; ` : c.explainedBy === undefined && column.report.rootCauses?.some((r) => r.clause === clause) ? 'root cause; ' : '';
     return {
       status: 'fail',
-      reason: `${c.failures.length} failing: ${first.id}: ${what}`.slice(0, 160),
+      reason: `${explained}${c.failures.length} failing: ${first.id}: ${what}`.slice(0, 160),
       details: c.failures.map((f) => f.message ?? `${f.id} (${f.file})\n${f.mismatches.map((m) => `  ${m.label} ${m.field}${m.detail ? `: ${m.detail}` : ''}\n    expected ${JSON.stringify(m.expected)}\n    actual   ${JSON.stringify(m.actual)}`).join('\n')}\n\n${f.repro}`),
     };
   }
-  return { status: c.status, reason: c.reason ?? (c.status === 'pass' ? `${c.checks} checks` : ''), details: [] };
+  return { status: c.status, reason: c.reason ?? (c.status === 'pass' ? `${c.exercised} of ${c.checks} checks exercised it` : ''), details: [] };
 }
 
 /** Clauses that at least one engine checked, in spec order. */
@@ -43,7 +45,7 @@ const label = (col: EngineColumn) => (col.report ? `${col.report.engine.name} ${
 function summary(col: EngineColumn): string {
   if (!col.report) return col.unavailable ?? 'unavailable';
   const s = col.report.summary;
-  return `${s.passed} pass, ${s.failed} fail, ${s.faults ? `${s.faults} fault, ` : ''}${s.deviations} deviation, ${s.notApplicable} n/a`;
+  return `${s.checked} of ${s.clauses - s.harness} clauses checked: ${s.passed} pass, ${s.failed} fail, ${s.faults ? `${s.faults} fault, ` : ''}${s.deviations} deviation, ${s.notApplicable} n/a`;
 }
 
 export function formatMatrix(columns: readonly EngineColumn[]): string {

@@ -593,6 +593,7 @@ export function judgeModel(sample: Sample, [o]: Observations[], engine: Adapter)
 export const model: Property<Sample> = {
   id: 'model.stateful',
   needs: ['errors'],
+  fields: ['requiresGrad', 'isLeaf', 'gradFn', 'version'],
   clauses: [
     'backward.accumulate',
     'backward.zero-grad',

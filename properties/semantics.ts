@@ -155,6 +155,7 @@ export const explicitGradient: Property<{ s: VectorSample; v: number[]; zero: bo
 
 export const noGrad: Property<VectorSample> = {
   id: 'semantics.no-grad',
+  fields: ['requiresGrad', 'gradFn', 'isLeaf'],
   clauses: ['mode.no-grad', 'mode.enable-grad'],
   title: 'results computed under noGrad do not require grad and have no grad_fn; enableGrad inside turns tracking back on',
   arbitrary: vectorSamples(),
@@ -186,6 +187,7 @@ export const noGrad: Property<VectorSample> = {
 
 export const detach: Property<VectorSample> = {
   id: 'semantics.detach',
+  fields: ['requiresGrad', 'isLeaf'],
   clauses: ['graph.detach', 'backward.fan-in'],
   title: 'detach cuts gradient flow: d/da of y * detach(y) is detach(y) * dy/da',
   arbitrary: vectorSamples(),
@@ -245,6 +247,7 @@ export const implicitNonScalar: Property<number[]> = {
 
 export const leafInplace: Property<{ enabled: boolean; requiresGrad: boolean }> = {
   id: 'semantics.leaf-inplace',
+  fields: ['requiresGrad', 'isLeaf', 'version'],
   needs: ['errors'],
   clauses: ['inplace.leaf-error', 'inplace.no-grad-leaf'],
   title: 'an in-place op on a leaf fails exactly when the leaf requires grad and grad mode is on',
@@ -308,6 +311,7 @@ export const shapeErrors: Property<{ a: number[]; b: number[]; op: 'add' | 'mul'
 
 export const savedModified: Property<{ op: 'exp' | 'mul' | 'add' | 'sin' | 'sum'; target: 'input' | 'result' }> = {
   id: 'semantics.saved-modified',
+  fields: ['version'],
   clauses: ['inplace.saved-modified', 'inplace.version-counter'],
   title: 'modifying a tensor in place fails the later backward exactly when that tensor was saved for it',
   needs: ['errors'],

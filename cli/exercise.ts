@@ -1,0 +1,190 @@
+import { broadcastShapes, expandShape, matmulPlan, permuteIndex, reducePlan, reshapeShape, squeezeShape, transposePerm, unsqueezeShape } from '../oracles/shape.ts';
+import { CLAUSE_SUBJECTS, type Subject } from '../spec/clause-subjects.ts';
+import { isClauseId } from '../spec/clauses.ts';
+import type { Data, Observations, Program, Step } from '../spec/program.ts';
+import { scalarValue } from '../spec/program.ts';
+
+/**
+ * What a check exercised, as the atoms of spec/clause-subjects.ts: read off the part of each
+ * program that runs (up to and including the step that is expected to fail) and off the
+ * observation fields that were compared. A clause counts a check only when the check exercised
+ * the clause's subject; a check that merely cites a clause does not.
+ */
+
+const BINARY = new Set(['add', 'sub', 'mul', 'div', 'pow']);
+const VIEWS = new Set(['view', 'reshape', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand']);
+
+const pathLess = (a: readonly number[], b: readonly number[]): boolean => {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return false;
+};
+
+function shapeOf(data: Data): number[] {
+  const shape: number[] = [];
+  let d: Data = data;
+  while (Array.isArray(d)) {
+    shape.push(d.length);
+    d = d[0] as Data;
+  }
+  return shape;
+}
+
+const hasZero = (data: Data): boolean => (Array.isArray(data) ? data.some(hasZero) : scalarValue(data) === 0);
+
+/** The shape an op step gives, or null when it cannot be told (or the op fails). */
+function resultShape(step: Extract<Step, { op: string }>, shapes: ReadonlyMap<string, number[] | null>): number[] | null {
+  const args = step.args.map((a) => (typeof a === 'number' ? [] : shapes.get(a) ?? null));
+  const x = args[0];
+  if (!x) return null;
+  const at = step.attrs ?? {};
+  try {
+    if (BINARY.has(step.op)) return args[1] ? broadcastShapes(x, args[1]) : null;
+    switch (step.op) {
+      case 'matmul': return args[1] ? matmulPlan(x, args[1]).shape : null;
+      case 'sum': case 'mean': return reducePlan(x, at.dim, at.keepdim ?? false).shape;
+      case 'reshape': case 'view': return at.shape ? reshapeShape(x, at.shape) : null;
+      case 'expand': return at.shape ? expandShape(x, at.shape) : null;
+      case 'permute': return at.dims ? permuteIndex(x, at.dims).shape : null;
+      case 'transpose': return permuteIndex(x, transposePerm(x.length, at.dim0 ?? 0, at.dim1 ?? 0)).shape;
+      case 't': return x.length < 2 ? x : [x[1]!, x[0]!];
+      case 'unsqueeze': return unsqueezeShape(x, at.dim as number);
+      case 'squeeze': return squeezeShape(x, at.dim as number | undefined);
+      default: return x; // elementwise ops, clone, detach
+    }
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The atoms one program exercises when it runs to `error` (or to its end when no error is
+ * expected there). The expected error's category is an atom when `judgesErrors`.
+ */
+export function traceProgram(program: Program, error: Observations['error'], judgesErrors = true): Set<string> {
+  const atoms = new Set<string>();
+  const stop = error ? error.step.split('.').map(Number) : null;
+  const shapes = new Map<string, number[] | null>();
+  const boundByOp = new Set<string>();
+  const viewResults = new Set<string>();
+  const uses = new Map<string, number>();
+  const dtypes = new Set<string>();
+  let passes = 0;
+  let opSteps = 0;
+  const use = (ref: string) => uses.set(ref, (uses.get(ref) ?? 0) + 1);
+  const visit = (steps: readonly Step[], prefix: number[], gradOn: boolean, times: number): void => {
+    let blockEnded = false;
+    steps.forEach((s, i) => {
+      const path = [...prefix, i];
+      if (stop && pathLess(stop, path)) return; // after the failing step: never runs
+      if ('noGrad' in s) { atoms.add('no-grad'); visit(s.noGrad, path, false, times); blockEnded = true; return; }
+      if ('enableGrad' in s) { atoms.add('enable-grad'); visit(s.enableGrad, path, true, times); blockEnded = true; return; }
+      const repeat = s as unknown as { repeat?: number; steps?: Step[] };
+      if (typeof repeat.repeat === 'number' && Array.isArray(repeat.steps)) { visit(repeat.steps, path, gradOn, times * repeat.repeat); return; }
+      if ('setGradEnabled' in s) { atoms.add('set-grad-enabled'); gradOn = s.setGradEnabled; return; }
+      if ('tensor' in s) {
+        shapes.set(s.let, shapeOf(s.tensor));
+        dtypes.add(s.dtype ?? program.dtype ?? 'float32');
+        if (hasZero(s.tensor)) atoms.add('zero-data');
+        boundByOp.delete(s.let);
+        return;
+      }
+      if ('op' in s) {
+        opSteps += times;
+        atoms.add(`op:${s.op}`);
+        if (blockEnded) atoms.add('after-block');
+        if (BINARY.has(s.op) && s.args.some((a) => typeof a === 'number')) atoms.add('scalar-operand');
+        if (BINARY.has(s.op)) {
+          const [a, b] = s.args.map((x) => (typeof x === 'number' ? null : shapes.get(x) ?? null));
+          if (a && b && a.join() !== b.join()) atoms.add('broadcast');
+        }
+        if (s.attrs && ('dim' in s.attrs || 'dims' in s.attrs || 'dim0' in s.attrs)) atoms.add('dim-arg');
+        if (s.op === 'detach') atoms.add('detach');
+        for (const a of s.args) if (typeof a === 'string') use(a);
+        shapes.set(s.let, resultShape(s, shapes));
+        if (s.op === 'detach') boundByOp.delete(s.let);
+        else boundByOp.add(s.let);
+        if (VIEWS.has(s.op)) viewResults.add(s.let); else viewResults.delete(s.let);
+        return;
+      }
+      if ('backward' in s || 'autogradBackward' in s) {
+        passes += times;
+        atoms.add('backward');
+        if ('backward' in s && s.gradient !== undefined) atoms.add('explicit-gradient');
+        if ('autogradBackward' in s) {
+          if (s.autogradBackward.length > 1) atoms.add('multi-root');
+          if (s.gradTensors?.some((g) => g !== null)) atoms.add('explicit-gradient');
+        }
+        if (s.retainGraph) atoms.add('retain-graph');
+        if (s.createGraph) atoms.add('create-graph');
+        return;
+      }
+      if ('grad' in s) {
+        atoms.add('grad');
+        if (s.grad.gradOutputs?.some((g) => g !== null)) { atoms.add('grad-outputs'); atoms.add('explicit-gradient'); }
+        if (s.grad.allowUnused) atoms.add('allow-unused');
+        if (s.grad.retainGraph) atoms.add('retain-graph');
+        if (s.grad.createGraph) atoms.add('create-graph');
+        return;
+      }
+      if ('inplace' in s) {
+        if (s.target.endsWith('.grad')) atoms.add(s.inplace === 'zero_' ? 'zero-grad' : 'grad-inplace');
+        else {
+          atoms.add('inplace');
+          if (!gradOn) atoms.add('inplace-no-grad');
+          if (viewResults.has(s.target)) atoms.add('view-inplace');
+        }
+        return;
+      }
+      if ('clearGrad' in s) { atoms.add('zero-grad'); return; }
+      if ('requiresGrad_' in s) { atoms.add('requires-grad-toggle'); return; }
+      if ('retainGrad' in s) { atoms.add('retain-grad'); return; }
+      if ('detach_' in s) { atoms.add('detach-inplace'); boundByOp.delete(s.detach_); return; }
+      if ('observe' in s) {
+        if (s.item) atoms.add('item');
+        if (s.observe.endsWith('.grad')) {
+          atoms.add('observe-grad');
+          if (boundByOp.has(s.observe.slice(0, -'.grad'.length))) atoms.add('observe-non-leaf-grad');
+        }
+        return;
+      }
+      if ('item' in (s as object)) atoms.add('item');
+    });
+  };
+  visit(program.steps, [], true, 1);
+  if (passes > 1) atoms.add('repeated-backward');
+  if (opSteps >= 1000) atoms.add('deep');
+  if (dtypes.size > 1) atoms.add('mixed-dtype');
+  if ([...uses.values()].some((n) => n > 1)) atoms.add('fan-in');
+  if (error && judgesErrors) atoms.add(`error:${error.category}`);
+  return atoms;
+}
+
+/** The fields compared for a fixture: those its expectations state that the engine reports. */
+export function comparedFields(expected: Observations, fields: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const o of expected.observations) for (const f of Object.keys(o)) if (fields.includes(f)) out.add(f);
+  return [...out].map((f) => `field:${f}`);
+}
+
+const subjectOf = (clause: string): Subject | null => (isClauseId(clause) ? CLAUSE_SUBJECTS[clause] : null);
+
+/** Whether the atoms exercise the clause (some alternative of its subject is fully there). */
+export const exercises = (atoms: ReadonlySet<string>, clause: string): boolean =>
+  subjectOf(clause)?.some((alt) => alt.every((a) => atoms.has(a))) ?? false;
+
+/** Whether a clause is about an engine at all (harness clauses are not). */
+export const isEngineClause = (clause: string): boolean => subjectOf(clause) !== null;
+
+/** What is missing for the closest alternative of a clause's subject, e.g. `op matmul`. */
+export function missingFor(clause: string, atoms: ReadonlySet<string>): string {
+  const subject = subjectOf(clause) ?? [];
+  let best: string[] = [];
+  for (const alt of subject) {
+    const missing = alt.filter((a) => !atoms.has(a));
+    if (best.length === 0 || missing.length < best.length) best = missing;
+  }
+  return best.map(describeAtom).join(' and ');
+}
+
+/** An atom in words: `op:matmul` → `op matmul`, `field:gradFn` → `field gradFn`. */
+export const describeAtom = (atom: string): string => atom.replace(':', ' ');

@@ -1,0 +1,122 @@
+import { CLAUSE_SUBJECTS } from '../spec/clause-subjects.ts';
+import { CLAUSES, isClauseId } from '../spec/clauses.ts';
+import type { CheckResult, ClauseResult } from './suite.ts';
+
+/**
+ * One wrong rule fails many clauses: a wrong tanh rule fails op.tanh and every accumulation,
+ * fan-in or broadcasting check whose random program happens to use tanh. Root causes say which
+ * failures explain the others.
+ *
+ * Every failing check has atoms: what its (shrunk) counterexample exercised, plus `mismatch:<field>`
+ * for the fields that were wrong. Each failing check proposes a cause for each clause it fails whose
+ * subject its counterexample shows (op.tanh: `op:tanh`); a cause explains every failing check whose
+ * atoms contain its blame, so a failing op.tanh check whose counterexample uses only tanh explains
+ * every failure whose counterexample uses tanh. Causes are chosen greedily, the one explaining the
+ * most unexplained failures first (ties: the subject that best separates failing from passing
+ * checks, by the Ochiai coefficient of spectrum-based fault localisation; `op:pow` is in every
+ * failure of a pow bug and in few passing checks, `backward` is in nearly every check). A composite
+ * failure that no other failure explains is its own root cause.
+ */
+
+export interface RootCause {
+  clause: string;
+  /** The failing check it rests on, e.g. `property gradient.op.pow`. */
+  check: string;
+  /** What that check's counterexample exercised that is blamed, e.g. `op:pow`. */
+  blame: string[];
+  /** One line: what disagreed, on which program. */
+  counterexample: string;
+  /** The command that replays the check. */
+  replay: string;
+  /** The other failing clauses it explains, in spec order. */
+  explains: string[];
+}
+
+/** A field clause is blamed by a mismatch of its field, not by the field being compared. */
+const blameAtom = (atom: string) => (atom.startsWith('field:') ? `mismatch:${atom.slice('field:'.length)}` : atom);
+/** In a passing check, a mismatch cannot occur: the field being compared is what counts. */
+const passAtom = (atom: string) => (atom.startsWith('mismatch:') ? `field:${atom.slice('mismatch:'.length)}` : atom);
+
+function blameFor(clause: string, atoms: ReadonlySet<string>): string[] | null {
+  const subject = isClauseId(clause) ? CLAUSE_SUBJECTS[clause] : null;
+  for (const alt of subject ?? []) {
+    const blame = alt.map(blameAtom);
+    // A wrong value is what every failure shows, never a cause of its own.
+    if (blame.length > 0 && blame.every((a) => atoms.has(a)) && !blame.every((a) => a === 'mismatch:value')) return blame;
+  }
+  return null;
+}
+
+/** One line describing a failing check: its first disagreement, then its program. */
+function oneLine(c: CheckResult): string {
+  const what = c.kind === 'fixture'
+    ? c.mismatches.slice(0, 1).map((m) => `${m.label} ${m.field}${m.detail ? `: ${m.detail}` : `: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`}`)[0] ?? ''
+    : (c.message ?? '').split('\n')[1]?.trim() ?? '';
+  const code = c.repro.split('\n').map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('import ') && !l.startsWith('#') && !l.startsWith('print(')).join('; ');
+  const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+  return `${cut(what, 220)}${code ? ` | ${cut(code, 220)}` : ''}`;
+}
+
+export function rankRootCauses(checks: readonly CheckResult[], clauses: readonly ClauseResult[]): RootCause[] {
+  const failingClauses = new Set(clauses.filter((c) => c.status === 'fail').map((c) => c.id));
+  const blamedOn = (c: CheckResult) => (c.failing ?? [...c.clauses]).filter((id) => failingClauses.has(id));
+  const failed = checks.filter((c) => c.status === 'fail' && blamedOn(c).length > 0);
+  if (failed.length === 0) return [];
+  const atomsOf = new Map(failed.map((c) => [c, new Set(c.atoms ?? [])]));
+  const passing = checks.filter((c) => c.status === 'pass').map((c) => new Set(c.atoms ?? []));
+  const holds = (blame: readonly string[], atoms: ReadonlySet<string>) => blame.every((a) => atoms.has(a));
+  const covers = (blame: readonly string[]) => failed.filter((c) => holds(blame, atomsOf.get(c)!));
+  const score = (blame: readonly string[]) => {
+    const f = covers(blame).length;
+    const p = passing.filter((atoms) => blame.every((a) => atoms.has(passAtom(a)))).length;
+    return f === 0 ? 0 : f / Math.sqrt(failed.length * (f + p));
+  };
+  // Candidates: each failing check, blamed on each clause it fails whose subject its counterexample shows.
+  const candidates = new Map<string, { clause: string; blame: string[]; score: number; checks: CheckResult[] }>();
+  for (const c of failed) {
+    const atoms = atomsOf.get(c)!;
+    const fits = blamedOn(c).flatMap((id) => {
+      const blame = blameFor(id, atoms);
+      return blame ? [{ clause: id, blame }] : [];
+    });
+    // No clause's subject fits: the whole counterexample is the blame, so it explains only its own kind.
+    if (fits.length === 0) fits.push({ clause: blamedOn(c)[0]!, blame: [...atoms] });
+    for (const { clause, blame } of fits) {
+      const key = `${clause} ${blame.join(' ')}`;
+      if (!candidates.has(key)) candidates.set(key, { clause, blame, score: score(blame), checks: covers(blame) });
+    }
+  }
+  // Greedy cover: the cause that explains the most unexplained failures first.
+  const spec = (id: string) => (CLAUSES as readonly string[]).indexOf(id);
+  const roots: { clause: string; blame: string[]; score: number; checks: CheckResult[] }[] = [];
+  const unexplained = new Set(failed);
+  while (unexplained.size > 0) {
+    const gain = (x: { checks: CheckResult[] }) => x.checks.filter((c) => unexplained.has(c)).length;
+    // What a program did (an op, a grad mode, an expected error) is a cause; a wrong field alone is
+    // a symptom, blamed only where no cause explains the failure (a wrong grad_fn name).
+    const symptom = (x: { blame: string[] }) => (x.blame.every((b) => b.startsWith('mismatch:')) ? 1 : 0);
+    const best = [...candidates.values()].filter((x) => gain(x) > 0)
+      .sort((x, y) => symptom(x) - symptom(y) || gain(y) - gain(x) || y.score - x.score || y.blame.length - x.blame.length || spec(x.clause) - spec(y.clause))[0];
+    if (!best) break;
+    for (const c of best.checks) unexplained.delete(c);
+    const same = roots.find((r) => r.clause === best.clause);
+    if (same) same.checks.push(...best.checks.filter((c) => !same.checks.includes(c)));
+    else roots.push({ ...best, checks: [...best.checks] });
+  }
+  const rootClauses = new Set(roots.map((r) => r.clause));
+  return roots.map((r) => {
+    // The counterexample shown: the smallest failing check of the root's own clause.
+    const own = r.checks.filter((c) => blamedOn(c).includes(r.clause)).sort((a, b) => atomsOf.get(a)!.size - atomsOf.get(b)!.size || a.position - b.position);
+    const shown = own[0] ?? r.checks[0]!;
+    const explained = new Set(r.checks.flatMap(blamedOn).filter((id) => !rootClauses.has(id)));
+    return {
+      clause: r.clause,
+      check: `${shown.kind} ${shown.id}`,
+      blame: r.blame,
+      counterexample: oneLine(shown),
+      replay: shown.replay ?? '',
+      explains: CLAUSES.filter((id) => explained.has(id)),
+    };
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * What each clause is about, so that a check counts for a clause only when it exercised it.
+ *
+ * A subject is a list of alternatives; an alternative is a list of *atoms*, all of which a check
+ * must have exercised on the engine. Atoms are read off the part of a program that runs (up to
+ * and including the step expected to fail) and off the observation fields that were compared:
+ *
+ *   op:<name>            an op step (`op:matmul`)
+ *   field:<name>         an observation field compared (the engine reports it and the check judges it)
+ *   error:<category>     an expected error of that category, compared
+ *   scalar-operand       a binary op with a plain number as an operand
+ *   broadcast            a binary op whose tensor operands have different shapes
+ *   dim-arg              an op given a dim (dim, dims, dim0/dim1)
+ *   zero-data            a leaf with an element equal to 0 or -0
+ *   mixed-dtype          leaves of both float32 and float64
+ *   backward             a backward pass (`backward` or `autogradBackward`)
+ *   repeated-backward    more than one backward pass in the program
+ *   explicit-gradient    a gradient given to backward, autogradBackward or grad
+ *   multi-root           autogradBackward of several tensors
+ *   grad                 an autograd.grad step;  grad-outputs  with gradOutputs;  allow-unused  with allowUnused
+ *   retain-graph, create-graph   a pass with that flag
+ *   no-grad, enable-grad, set-grad-enabled   the grad-mode steps
+ *   after-block          a step that runs after a noGrad/enableGrad block has ended
+ *   inplace              an in-place op on a tensor (not on a `.grad`)
+ *   inplace-no-grad      an in-place op while grad mode is off
+ *   zero-grad            `.grad` zeroed in place or set to None
+ *   requires-grad-toggle, retain-grad, detach-inplace   those steps;  detach  the detach op
+ *   observe-grad         an observation of a `.grad`;  observe-non-leaf-grad  of an op result's `.grad`
+ *   fan-in               a tensor used more than once as an operand
+ *   deep                 at least 1,000 op steps run (repeat steps counted in full)
+ *   item                 a value read as a Python number (`item`)
+ *   view-inplace         an in-place op on the result of a view op
+ *
+ * Clauses about gradspec itself (the program format, the oracles) have no subject: they are
+ * checked by gradspec's own tests and are outside an engine's verdict.
+ *
+ * This file only declares data; spec/ imports nothing from outside spec/.
+ */
+import type { ClauseId } from './clauses.ts';
+
+export type Subject = readonly (readonly string[])[];
+
+const OP_CLAUSES = [
+  'add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs',
+  'reciprocal', 'matmul', 'sum', 'mean', 'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone',
+] as const;
+
+const one = (...atoms: string[]): Subject => [atoms];
+
+export const CLAUSE_SUBJECTS: Readonly<Record<ClauseId, Subject | null>> = {
+  'tensor.create': one('field:value'),
+  'tensor.dtype': one('field:dtype'),
+  'tensor.promotion': one('mixed-dtype', 'field:dtype'),
+  'tensor.item': one('item'),
+  'tensor.repr': one('field:repr'),
+  'graph.requires-grad': one('field:requiresGrad'),
+  'graph.is-leaf': one('field:isLeaf'),
+  'graph.grad-fn': one('field:gradFn'),
+  'graph.next-functions': one('field:nextFunctions'),
+  'graph.requires-grad-toggle': one('requires-grad-toggle'),
+  'graph.detach': one('detach'),
+  'graph.detach-inplace': one('detach-inplace'),
+  'backward.scalar-seed': one('backward'),
+  'backward.implicit-non-scalar': one('error:implicit-non-scalar'),
+  'backward.explicit-gradient': one('explicit-gradient'),
+  'backward.gradient-shape': one('explicit-gradient', 'error:shape-mismatch'),
+  'backward.no-grad-fn': one('error:no-grad-fn'),
+  'backward.accumulate': one('repeated-backward'),
+  'backward.zero-grad': one('zero-grad'),
+  'backward.leaf-only': one('observe-non-leaf-grad'),
+  'backward.retain-grad': one('retain-grad'),
+  'backward.freed-graph': one('error:freed-graph'),
+  'backward.retain-graph': one('retain-graph'),
+  'backward.fan-in': one('fan-in', 'backward'),
+  'backward.broadcast-reduce': [['broadcast', 'backward'], ['broadcast', 'grad']],
+  'backward.grad-dtype': one('observe-grad', 'field:dtype'),
+  'backward.create-graph': one('create-graph'),
+  'backward.multi-root': one('multi-root'),
+  'backward.iterative': one('deep', 'backward'),
+  'grad.returns': one('grad'),
+  'grad.grad-outputs': one('grad-outputs'),
+  'grad.input-no-grad': one('error:input-no-grad'),
+  'grad.unused-input': one('error:unused-input'),
+  'grad.allow-unused': one('allow-unused'),
+  'mode.no-grad': one('no-grad'),
+  'mode.enable-grad': one('enable-grad'),
+  'mode.set-grad-enabled': one('set-grad-enabled'),
+  'mode.restore': one('after-block'),
+  'inplace.version-counter': one('field:version'),
+  'inplace.leaf-error': one('error:leaf-inplace'),
+  'inplace.no-grad-leaf': one('inplace-no-grad'),
+  'inplace.history': one('inplace'),
+  'inplace.saved-modified': one('error:saved-modified'),
+  'inplace.shape': one('inplace'),
+  'inplace.views': one('view-inplace'),
+  'op.broadcast': one('broadcast'),
+  'op.scalar-operands': one('scalar-operand'),
+  ...(Object.fromEntries(OP_CLAUSES.map((op) => [`op.${op}`, one(`op:${op}`)])) as Record<`op.${(typeof OP_CLAUSES)[number]}`, Subject>),
+  'op.pow.zero-base': one('op:pow', 'zero-data'),
+  'op.relu.kink': one('op:relu', 'zero-data'),
+  'op.sqrt.zero': one('op:sqrt', 'zero-data'),
+  'op.abs.kink': one('op:abs', 'zero-data'),
+  'op.dims': one('dim-arg'),
+  'errors.class': [['error:shape-mismatch'], ['error:invalid-argument'], ['error:freed-graph'], ['error:implicit-non-scalar'],
+    ['error:no-grad-fn'], ['error:leaf-inplace'], ['error:saved-modified'], ['error:non-leaf-requires-grad'],
+    ['error:input-no-grad'], ['error:unused-input']],
+  'program.schema': null,
+  'program.pytorch-code': null,
+  'program.observations': null,
+  'oracles.expand': null,
+  'oracles.symbolic': null,
+  'oracles.finite-difference': null,
+  'oracles.agreement': null,
+};
