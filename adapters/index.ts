@@ -1,10 +1,12 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { withValidCapabilities } from './capabilities.ts';
 import { MUTANTS, mutantAdapter } from './mutants.ts';
 import { processAdapter, splitCommand, type ProcessOptions } from './process.ts';
 import { pytorchAdapter } from './pytorch/index.ts';
 import { referenceAdapter } from './reference/index.ts';
+import { unknownName } from './suggest.ts';
 import type { Adapter } from './types.ts';
 
 /** Engines gradspec knows by name; any other engine is a module path or a command. */
@@ -19,6 +21,11 @@ const OPTIONAL: Record<string, { module: string; packages: string }> = {
 
 export class NotInstalled extends Error {
   override readonly name = 'NotInstalled';
+}
+
+/** An --engine that names nothing: an unknown name, a missing module file, a command not found. */
+export class EngineNotFound extends Error {
+  override readonly name = 'EngineNotFound';
 }
 
 export const engineNames = (): string[] => [...Object.keys(IN_PROCESS), 'pytorch', ...Object.keys(OPTIONAL), ...Object.keys(MUTANTS).map((m) => `mutant:${m}`)];
@@ -37,35 +44,70 @@ export function adapterFor(name = process.env.GRADSPEC_ENGINE ?? 'reference'): A
 
 const MODULE = /\.(ts|mts|js|mjs)$/;
 
+const isFile = (path: string) => existsSync(path) && statSync(path).isFile();
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return isFile(path);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a command word can be started: a path to a file, or an executable on PATH. */
+function findable(word: string): boolean {
+  if (word.includes('/')) return isFile(word);
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && executable(join(dir, word)));
+}
+
+/**
+ * What an --engine argument names, decided before anything starts, so a typo is a clear usage
+ * error rather than a failed spawn: a known name, a module file, or a command. A single word that
+ * is neither a known name nor a path nor on PATH is taken as a mistyped engine name.
+ */
+export function resolveEngine(engine: string): { kind: 'name' | 'module' } | { kind: 'command'; words: string[] } {
+  const name = engine.trim();
+  if (name === '') throw new EngineNotFound('--engine is empty');
+  if (engineNames().includes(name)) return { kind: 'name' };
+  if (MODULE.test(name) && isFile(name)) return { kind: 'module' };
+  const words = splitCommand(name);
+  if (words.length === 1 && MODULE.test(name)) throw new EngineNotFound(`no such file: ${name}`);
+  const [file] = words;
+  if (words.length === 1 && !file!.includes('/') && !findable(file!)) {
+    throw new EngineNotFound(`${unknownName('engine', name, engineNames())}; or give a module path (.ts/.js) or a command`);
+  }
+  if (!findable(file!)) throw new EngineNotFound(`cannot start '${file}': ${file!.includes('/') ? 'no such file' : 'command not found'}`);
+  return { kind: 'command', words };
+}
+
 /**
  * Any engine, as `gradspec check --engine` takes it: a known name, the path of a module exporting
  * an adapter (`export default` or `export const adapter`), or a command that speaks the protocol.
  */
 export async function openAdapter(engine: string, options: ProcessOptions = {}): Promise<Adapter> {
-  const known = findAdapter(engine);
-  if (known) return known;
-  if (engine === 'pytorch') return pytorchAdapter(options);
-  const optional = OPTIONAL[engine];
-  if (optional) {
-    try {
-      const mod = (await import(optional.module)) as { default: Adapter | (() => Promise<Adapter>) };
-      return typeof mod.default === 'function' ? await mod.default() : mod.default;
-    } catch (e) {
-      if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (module|package)/.test((e as Error).message)) {
-        throw new NotInstalled(`${engine} is not installed (npm install ${optional.packages})`);
-      }
-      throw e;
-    }
-  }
-  if (MODULE.test(engine) && existsSync(engine)) {
+  const resolved = resolveEngine(engine);
+  engine = engine.trim();
+  if (resolved.kind === 'command') return processAdapter(resolved.words, options);
+  if (resolved.kind === 'module') {
     const mod = (await import(pathToFileURL(resolve(engine)).href)) as { default?: Adapter; adapter?: Adapter };
     const adapter = mod.default ?? mod.adapter;
     if (!adapter || typeof adapter.run !== 'function') {
       throw new Error(`${engine} does not export an adapter (export default { name, version, capabilities, run })`);
     }
-    return adapter;
+    return withValidCapabilities(adapter);
   }
-  const words = splitCommand(engine);
-  if (words.length === 0) throw new Error('--engine is empty');
-  return processAdapter(words, options);
+  const known = findAdapter(engine);
+  if (known) return withValidCapabilities(known);
+  if (engine === 'pytorch') return pytorchAdapter(options);
+  const optional = OPTIONAL[engine]!;
+  try {
+    const mod = (await import(optional.module)) as { default: Adapter | (() => Promise<Adapter>) };
+    return withValidCapabilities(typeof mod.default === 'function' ? await mod.default() : mod.default);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (module|package)/.test((e as Error).message)) {
+      throw new NotInstalled(`${engine} is not installed (npm install ${optional.packages})`);
+    }
+    throw e;
+  }
 }

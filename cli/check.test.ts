@@ -9,7 +9,8 @@ import { referenceAdapter } from '../adapters/reference/index.ts';
 import type { Adapter } from '../adapters/types.ts';
 import { loadDeviations } from './deviations.ts';
 import { loadFixtures } from './fixtures.ts';
-import { conforms, reportJunit } from './report.ts';
+import { conforms } from './report.ts';
+import { reportJunit } from './junit.ts';
 import { OP_PROPERTIES } from '../properties/ops.ts';
 import { mergeReports, runSuite } from './suite.ts';
 
@@ -59,17 +60,17 @@ describe('gradspec check', () => {
   test('program.observations the JUnit report has one test case per checked clause and per property', async () => {
     const report = await runSuite(mutantAdapter('sin-rule')!, fixtures, { runs: 10, properties: OP_PROPERTIES.slice(0, 8) });
     const xml = reportJunit(report);
-    const cases = [...xml.matchAll(/<testcase classname="gradspec\.(clauses|properties)" name="([^"]+)">/g)];
+    const cases = [...xml.matchAll(/<testcase classname="gradspec\.mutant:sin-rule\.(clauses|properties)" name="([^"]+)">/g)];
     expect(cases.filter((c) => c[1] === 'clauses')).toHaveLength(report.clauses.filter((c) => c.status !== 'unchecked').length);
     expect(cases.filter((c) => c[1] === 'properties')).toHaveLength(report.checks.filter((c) => c.kind === 'property').length);
-    expect(xml).toMatch(/<testcase classname="gradspec.clauses" name="op.sin"><failure/);
-    expect(xml).not.toMatch(/<testcase classname="gradspec.clauses" name="op.cos"><failure/);
+    expect(xml).toMatch(/<testcase classname="gradspec.mutant:sin-rule.clauses" name="op.sin"><failure/);
+    expect(xml).not.toMatch(/<testcase classname="gradspec.mutant:sin-rule.clauses" name="op.cos"><failure/);
   });
 
   test('program.observations exit 2 with a clear message for an engine that cannot start, and for an unknown option', () => {
-    const missing = gradspec('check', '--engine', 'no-such-engine-command --flag', '--runs', '1');
-    expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/cannot open engine 'no-such-engine-command --flag'/);
+    const dies = gradspec('check', '--engine', `${process.execPath} -e "process.exit(3)"`, '--runs', '1');
+    expect(dies.status).toBe(2);
+    expect(dies.stderr).toMatch(/cannot open engine .*: the engine process exited/);
     const garbage = gradspec('check', '--engine', `${process.execPath} -e "console.log('hello there')"`, '--runs', '1');
     expect(garbage.status).toBe(2);
     expect(garbage.stderr).toMatch(/not a protocol message: hello there/);
@@ -92,13 +93,15 @@ describe('gradspec check', () => {
 
   test('op.sin several engines give the matrix: a row per clause, Markdown and a self-contained HTML page, unavailable engines reported', () => {
     const [md, page] = [join(tmp, 'matrix.md'), join(tmp, 'matrix.html')];
-    const r = gradspec('check', '--engine', 'reference,mutant:sin-rule,no-such-engine-cmd', '--runs', '5', '--markdown', md, '--html', page);
+    // An engine that starts and dies is reported in its column (a mistyped name is a usage error).
+    const dies = `${process.execPath} -e "process.exit(3)"`;
+    const r = gradspec('check', '--engine', `reference,mutant:sin-rule,${dies}`, '--runs', '5', '--markdown', md, '--html', page);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^op\.sin +pass +FAIL +- *$/m);
-    expect(r.stdout).toMatch(/no-such-engine-cmd: cannot open engine/);
+    expect(r.stdout).toMatch(/process\.exit\(3\)": cannot open engine/);
     const table = readFileSync(md, 'utf8');
-    expect(table).toMatch(/^\| clause \| reference 0\.1\.0 \| mutant:sin-rule 0\.1\.0 \| no-such-engine-cmd \|$/m);
-    expect(table).toMatch(/^\| `op\.sin` \| pass \| FAIL: \d+ failing/m);
+    expect(table).toMatch(/^\| clause \| reference 0\.1\.0 \| mutant:sin-rule 0\.1\.0 \| .*process\.exit\(3\)" \|$/m);
+    expect(table).toMatch(/^\| `op\.sin` \| pass \| FAIL: (root cause; )?\d+ failing/m);
     const html = readFileSync(page, 'utf8');
     expect(html).toMatch(/<td class="fail"><b>FAIL<\/b><details><summary>/);
     expect(html).not.toMatch(/<(script|link)\b/); // self-contained

@@ -62,7 +62,6 @@ function resultShape(step: Extract<Step, { op: string }>, shapes: ReadonlyMap<st
  */
 export function traceProgram(program: Program, error: Observations['error'], judgesErrors = true): Set<string> {
   const atoms = new Set<string>();
-  const stop = error ? error.step.split('.').map(Number) : null;
   const shapes = new Map<string, number[] | null>();
   const boundByOp = new Set<string>();
   const viewResults = new Set<string>();
@@ -71,15 +70,19 @@ export function traceProgram(program: Program, error: Observations['error'], jud
   let passes = 0;
   let opSteps = 0;
   const use = (ref: string) => uses.set(ref, (uses.get(ref) ?? 0) + 1);
-  const visit = (steps: readonly Step[], prefix: number[], gradOn: boolean, times: number): void => {
+  const visit = (steps: readonly Step[], prefix: number[], gradOn: boolean, times: number, stop: number[] | null): void => {
     let blockEnded = false;
     steps.forEach((s, i) => {
       const path = [...prefix, i];
       if (stop && pathLess(stop, path)) return; // after the failing step: never runs
-      if ('noGrad' in s) { atoms.add('no-grad'); visit(s.noGrad, path, false, times); blockEnded = true; return; }
-      if ('enableGrad' in s) { atoms.add('enable-grad'); visit(s.enableGrad, path, true, times); blockEnded = true; return; }
-      const repeat = s as unknown as { repeat?: number; steps?: Step[] };
-      if (typeof repeat.repeat === 'number' && Array.isArray(repeat.steps)) { visit(repeat.steps, path, gradOn, times * repeat.repeat); return; }
+      if ('noGrad' in s) { atoms.add('no-grad'); visit(s.noGrad, path, false, times, stop); blockEnded = true; return; }
+      if ('enableGrad' in s) { atoms.add('enable-grad'); visit(s.enableGrad, path, true, times, stop); blockEnded = true; return; }
+      if ('repeat' in s) {
+        // An error inside reads "<step>.<iteration>.<body step>": the body ran up to that iteration.
+        const inside = stop !== null && stop.length > path.length + 1 && path.every((p, k) => stop[k] === p);
+        visit(s.steps, path, gradOn, inside ? stop[path.length]! + 1 : times * s.repeat, inside ? [...path, ...stop.slice(path.length + 1)] : stop);
+        return;
+      }
       if ('setGradEnabled' in s) { atoms.add('set-grad-enabled'); gradOn = s.setGradEnabled; return; }
       if ('tensor' in s) {
         shapes.set(s.let, shapeOf(s.tensor));
@@ -147,10 +150,9 @@ export function traceProgram(program: Program, error: Observations['error'], jud
         }
         return;
       }
-      if ('item' in (s as object)) atoms.add('item');
     });
   };
-  visit(program.steps, [], true, 1);
+  visit(program.steps, [], true, 1, error ? error.step.split('.').map(Number) : null);
   if (passes > 1) atoms.add('repeated-backward');
   if (opSteps >= 1000) atoms.add('deep');
   if (dtypes.size > 1) atoms.add('mixed-dtype');

@@ -1,3 +1,4 @@
+import { isEngineClause } from './exercise.ts';
 import type { Report } from './suite.ts';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
@@ -8,17 +9,30 @@ export function formatReport(report: Report): string {
   const { engine, summary } = report;
   const props = report.checks.filter((c) => c.kind === 'property');
   lines.push(`gradspec check: engine ${engine.name} ${engine.version} (follows ${engine.profile}), seed ${report.seed}, ${report.runs} runs per property`);
+  // The first thing a person reads is what to fix first.
+  for (const cause of report.rootCauses ?? []) {
+    lines.push('');
+    lines.push(`Root cause: ${cause.clause} (${cause.check}): ${cause.counterexample}`);
+    if (cause.replay) lines.push(`  replay: ${cause.replay}`);
+    if (cause.explains.length > 0) lines.push(`  explains ${cause.explains.length} more failing clause${cause.explains.length === 1 ? '' : 's'}: ${cause.explains.join(', ')}`);
+  }
   lines.push('');
-  lines.push(`  ${pad('clause', 30)} ${pad('status', 14)} checks`);
+  lines.push(`  ${pad('clause', 30)} ${pad('status', 14)} checks (exercised/citing)`);
   const shown = { pass: 'pass', fail: 'FAIL', fault: 'ENGINE FAULT', deviation: 'deviation', 'not-applicable': 'n/a', unchecked: '' } as const;
   for (const c of report.clauses.filter((c) => c.status !== 'unchecked')) {
-    const reason = c.reason ? `  ${c.reason}` : '';
-    lines.push(`  ${pad(c.id, 30)} ${pad(shown[c.status], 14)} ${c.checks}${reason}`);
+    const reason = c.explainedBy ? `  explained by ${c.explainedBy}` : c.reason ? `  ${c.reason}` : '';
+    lines.push(`  ${pad(c.id, 30)} ${pad(shown[c.status], 14)} ${pad(`${c.exercised}/${c.checks}`, 7)}${reason}`);
   }
-  const unchecked = report.clauses.filter((c) => c.status === 'unchecked').map((c) => c.id);
-  if (unchecked.length > 0) {
+  const unchecked = report.clauses.filter((c) => c.status === 'unchecked');
+  const harness = unchecked.filter((c) => !isEngineClause(c.id)).map((c) => c.id);
+  const notRun = unchecked.filter((c) => isEngineClause(c.id)).map((c) => c.id);
+  if (notRun.length > 0) {
     lines.push('');
-    lines.push(`  not checked by this run (${unchecked.length}; API-level and oracle clauses are checked by npm test's unit tests): ${unchecked.join(', ')}`);
+    lines.push(`  not checked by this run (${notRun.length}; no check of this run cites them): ${notRun.join(', ')}`);
+  }
+  if (harness.length > 0) {
+    lines.push('');
+    lines.push(`  outside the engine verdict (${harness.length} clauses about gradspec itself, checked by its own tests): ${harness.join(', ')}`);
   }
   const skipped = props.reduce((n, c) => n + (c.runs?.skipped ?? 0), 0);
   const samples = props.reduce((n, c) => n + (c.runs?.run ?? 0), 0);
@@ -61,53 +75,48 @@ export function formatReport(report: Report): string {
     lines.push(`STALE DEVIATION ${d.clause}: listed as a known deviation ("${d.reason}") but it does not fail; remove the entry`);
   }
   lines.push('');
+  if (summary.checked === 0) {
+    lines.push('NOTHING CHECKED: no check exercised any clause on this engine (every check was not applicable or faulted), so there is no verdict.');
+  }
   const extra = [
     summary.faults ? `${summary.faults} with engine faults` : '',
     summary.deviations ? `${summary.deviations} known deviations` : '',
     summary.notApplicable ? `${summary.notApplicable} not applicable` : '',
   ].filter(Boolean).join(', ');
   const ran = summary.checks - summary.checksNotApplicable;
-  lines.push(`${summary.passed} clauses passed, ${summary.failed} failed${extra ? `, ${extra}` : ''}, ${summary.unchecked} not checked; ${ran - summary.checksFailed - summary.checksFaulted}/${ran} checks passed`);
+  const engineClauses = summary.clauses - summary.harness;
+  lines.push(`${summary.checked} of ${engineClauses} engine clauses checked: ${summary.passed} passed, ${summary.failed} failed${extra ? `, ${extra}` : ''}; ${ran - summary.checksFailed - summary.checksFaulted}/${ran} checks passed`);
   return lines.join('\n');
 }
 
-/** Whether the run conforms: no failing clause, no engine fault and no stale deviation. */
+/** Whether the run conforms: something was checked, and no failing clause, engine fault or stale deviation. */
 export const conforms = (report: Report): boolean =>
-  report.summary.failed === 0 && report.summary.faults === 0 && report.staleDeviations.length === 0;
-
-/** Exit code: 0 conforms, 1 non-conformance (failures, stale deviations), 2 engine faults only. */
-export const exitCode = (report: Report): number =>
-  report.summary.failed > 0 || report.staleDeviations.length > 0 ? 1 : report.summary.faults > 0 ? 2 : 0;
-
-const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
-  // eslint-disable-next-line no-control-regex
-  .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
+  report.summary.checked > 0 && report.summary.failed === 0 && report.summary.faults === 0 && report.staleDeviations.length === 0;
 
 /**
- * JUnit XML for CI dashboards: one test case per clause and one per property; deviations and
- * not-applicable clauses are skipped with their reason, never passed.
+ * Exit code: 0 conforms, 1 non-conformance (failures, stale deviations), 2 engine faults only, or
+ * nothing checked at all (a run that checked nothing is never green).
  */
-export function reportJunit(report: Report): string {
-  const clauseCases = report.clauses.filter((c) => c.status !== 'unchecked').map((c) => {
-    const body = c.status === 'fail'
-      ? `<failure message="${xml(`${c.failures.length} failing checks`)}">${xml(c.failures.map((f) => f.message ?? `${f.id} (${f.file}): ${f.mismatches.map((m) => `${m.label} ${m.field}${m.detail ? `: ${m.detail}` : ''}`).join('; ')}\n${f.repro}`).join('\n\n'))}</failure>`
-      : c.status === 'fault' ? `<error message="engine fault">${xml(c.reason ?? '')}</error>`
-      : c.status === 'deviation' || c.status === 'not-applicable' ? `<skipped message="${xml(`${c.status}: ${c.reason ?? ''}`)}"/>` : '';
-    return `    <testcase classname="gradspec.clauses" name="${xml(c.id)}">${body}</testcase>`;
-  });
-  const props = report.checks.filter((c) => c.kind === 'property').map((c) => {
-    const body = c.status === 'fail' ? `<failure message="property failed">${xml(c.message ?? '')}</failure>`
-      : c.status === 'fault' ? `<error message="engine fault">${xml(c.message ?? '')}</error>`
-      : c.status === 'not-applicable' ? `<skipped message="${xml(`needs ${(c.missing ?? []).join(', ')}`)}"/>` : '';
-    return `    <testcase classname="gradspec.properties" name="${xml(`${c.clauses[0]} ${c.id}`)}">${body}</testcase>`;
-  });
-  const suite = (name: string, cases: string[]) => {
-    const failures = cases.filter((c) => c.includes('<failure')).length;
-    const errors = cases.filter((c) => c.includes('<error')).length;
-    const skipped = cases.filter((c) => c.includes('<skipped')).length;
-    return `  <testsuite name="${name}" tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>`;
-  };
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="gradspec check ${xml(report.engine.name)}">\n${suite('clauses', clauseCases)}\n${suite('properties', props)}\n</testsuites>\n`;
+export const exitCode = (report: Report): number =>
+  report.summary.failed > 0 || report.staleDeviations.length > 0 ? 1 : report.summary.faults > 0 || report.summary.checked === 0 ? 2 : 0;
+
+/** A clause id or a glob over ids (`op.*`, `backward.*`) as a matcher. */
+export function clausePattern(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+/**
+ * The clauses `--require` names that this run did not check (n/a, unchecked): each with why.
+ * Patterns that match no clause at all are a usage error, thrown with a did-you-mean.
+ */
+export function unmetRequirements(report: Report, patterns: readonly string[]): { clause: string; why: string }[] {
+  const out: { clause: string; why: string }[] = [];
+  for (const c of report.clauses) {
+    if (!patterns.some((p) => clausePattern(p).test(c.id))) continue;
+    if (['pass', 'fail', 'deviation', 'fault'].includes(c.status)) continue;
+    out.push({ clause: c.id, why: c.status === 'unchecked' ? (isEngineClause(c.id) ? 'no check of this run cites it' : 'a clause about gradspec itself, not checked on engines') : c.reason ?? 'not applicable' });
+  }
+  return out;
 }
 
 /** The JSON report: `{ engine, seed, clauses: [{ id, status, checks, failures }], summary }`. */

@@ -1,12 +1,15 @@
 import { EngineFault, runGuarded } from '../adapters/guard.ts';
+import { referenceAdapter } from '../adapters/reference/index.ts';
 import type { Adapter, Feature } from '../adapters/types.ts';
 import type { Observations, Program } from '../spec/program.ts';
 import type { Deviation } from './deviations.ts';
 import { clauseFeature, featuresOf, propertyFeatures } from './needs.ts';
+import { comparedFields, exercises, isEngineClause, missingFor, traceProgram } from './exercise.ts';
+import { rankRootCauses, type RootCause } from './root-cause.ts';
 import type { Fixture } from '../adapters/program/validate.ts';
 import { toPytorch } from '../adapters/program/to-pytorch.ts';
 import { compareObservations, type Mismatch } from '../oracles/observations.ts';
-import { checkProperty, DEFAULT_RUNS, DEFAULT_SEED, formatFailure, unsupported, type AnyProperty } from '../properties/property.ts';
+import { checkProperty, DEFAULT_RUNS, DEFAULT_SEED, formatFailure, replayLine, shellQuote, unsupported, type AnyProperty } from '../properties/property.ts';
 import { CLAUSES } from '../spec/clauses.ts';
 import { expectationsFor } from './fixtures.ts';
 
@@ -27,6 +30,13 @@ export interface CheckResult {
   mismatches: Mismatch[];
   /** The clauses the failure is attributed to (a subset of `clauses`). */
   failing?: string[];
+  /** The cited clauses this check exercised on the engine (spec/clause-subjects.ts); only these count. */
+  exercised?: string[];
+  /**
+   * What the check exercised (cli/exercise.ts atoms); for a failure, what its counterexample
+   * exercised plus `mismatch:<field>` for every field that was wrong. Root causes are ranked on them.
+   */
+  atoms?: string[];
   /** Properties: the judge's message with seed, path and the shrunk program. */
   message?: string;
   /** Properties: samples run, and samples skipped because no oracle can judge them. */
@@ -37,6 +47,8 @@ export interface CheckResult {
   source?: string;
   /** The failing program as PyTorch code a user can paste. */
   repro: string;
+  /** The command that re-runs this check alone (failing checks). */
+  replay?: string;
 }
 
 export interface ClauseResult {
@@ -46,8 +58,13 @@ export interface ClauseResult {
    * what the clause is about; fault: no check failed, but the engine faulted on one of them.
    */
   status: 'pass' | 'fail' | 'deviation' | 'not-applicable' | 'fault' | 'unchecked';
+  /** Checks citing the clause. */
   checks: number;
+  /** Checks that ran and exercised the clause: the only ones its status rests on. */
+  exercised: number;
   reason?: string;
+  /** A failing clause whose failures a root cause (another clause) explains. */
+  explainedBy?: string;
   failures: { kind: CheckResult['kind']; id: string; file: string; mismatches: Mismatch[]; message?: string; repro: string }[];
 }
 
@@ -65,8 +82,14 @@ export interface Report {
   checks: CheckResult[];
   /** Deviations whose clause did not fail: the list is out of date. */
   staleDeviations: Deviation[];
+  /** The failures that explain the others, most specific first (cli/root-cause.ts). */
+  rootCauses: RootCause[];
   summary: {
     clauses: number; passed: number; failed: number; faults: number; deviations: number; notApplicable: number; unchecked: number;
+    /** Clauses an engine check exercised (pass, fail, deviation or fault); zero means nothing was checked. */
+    checked: number;
+    /** Clauses about gradspec itself (program format, oracles): checked by its own tests, outside an engine's verdict. */
+    harness: number;
     checks: number; checksFailed: number; checksFaulted: number; checksNotApplicable: number;
   };
 }
@@ -80,21 +103,38 @@ const FIELD_CLAUSE: Record<string, string> = {
 };
 
 /**
- * Which of a fixture's clauses its mismatches break: a field with a clause of its own blames that
- * clause; a printed form that differs only because the grad_fn name does blames graph.grad-fn;
- * values, shapes and errors blame every clause the fixture checks.
+ * Which clauses mismatches break. A wrong name, printed form, version or dtype is its field's
+ * clause alone (graph.grad-fn for a grad_fn name), cited or not; a printed form that differs only
+ * because the name or the values do is blamed like them. A wrong value, shape or error, or a
+ * result that should (not) require grad, have a grad_fn or be a leaf, breaks what the program
+ * did: every cited clause (and the field's clause, if it has one).
  */
-function attribute(mismatches: readonly Mismatch[], clauses: readonly string[]): string[] {
+function attribute(mismatches: readonly Mismatch[], cited: readonly string[]): string[] {
   const out = new Set<string>();
   const wrongName = new Set(mismatches.filter((m) => m.field === 'gradFn').map((m) => m.label));
+  const wrongValue = new Set(mismatches.filter((m) => m.field === 'value').map((m) => m.label));
   for (const m of mismatches) {
-    const field = m.field === 'repr' && wrongName.has(m.label) ? 'gradFn' : m.field;
+    const field = m.field === 'repr' && wrongName.has(m.label) ? 'gradFn' : m.field === 'repr' && wrongValue.has(m.label) ? 'value' : m.field;
     const own = FIELD_CLAUSE[field];
-    if (own && clauses.includes(own)) out.add(own);
-    else for (const c of clauses) out.add(c);
+    if (own) out.add(own);
+    const named = field === 'gradFn' ? m.expected !== null && m.actual !== null && m.actual !== undefined : OWN_ONLY.has(field);
+    if (!own || !named) for (const c of cited) out.add(c);
   }
   return [...out];
 }
+
+/** Fields whose content is their clause's business alone: a wrong one says nothing about the ops or modes. */
+const OWN_ONLY = new Set(['nextFunctions', 'repr', 'version', 'dtype']);
+
+/**
+ * The clauses a failure is blamed on: those of `blamed` the check exercised. A failure is never
+ * dropped: when it exercised none of them, it stays on every clause it was blamed on.
+ */
+function narrow(blamed: readonly string[], exercised: readonly string[]): string[] {
+  const kept = blamed.filter((c) => exercised.includes(c));
+  return kept.length > 0 ? kept : [...blamed];
+}
+
 
 export interface SuiteOptions {
   seed?: number;
@@ -106,6 +146,8 @@ export interface SuiteOptions {
   /** Run only every n-th check, starting at the i-th (1-based): `{ index: i, count: n }`. */
   shard?: { index: number; count: number };
   onProgress?: (done: number, total: number, what: string) => void;
+  /** The `--engine` argument as the user gave it, for replay lines (default: the adapter's name). */
+  engine?: string;
 }
 
 /** Runs every fixture (in one batch) and every property through the adapter; judges per clause. */
@@ -118,6 +160,7 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
   const fixtures = allFixtures.map((f, position) => ({ ...f, position })).filter((f) => mine(f.position));
   const properties = (options.properties ?? []).map((p, i) => ({ p, position: allFixtures.length + i })).filter((x) => mine(x.position));
   const total = fixtures.length + properties.length;
+  const engineArg = options.engine ?? adapter.name;
   const has = capabilitySet(adapter.capabilities.features ?? [], adapter.capabilities.dtypes);
   const lacking = (needs: Iterable<string>) => [...needs].filter((f) => !has.has(f));
   const applicable = fixtures.filter((f) => lacking(featuresOf(f.fixture.program, f.fixture.expected)).length === 0);
@@ -134,9 +177,18 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
     if (refusal) return { ...base, status: 'not-applicable', missing: [refusal], mismatches: [] };
     const { expected, notes } = expectationsFor(fixture, adapter.capabilities.profile);
     const mismatches = compareObservations(expected, got, adapter.capabilities.fields, adapter.capabilities.profile.startsWith('pytorch'));
+    const fields = comparedFields(expected, adapter.capabilities.fields);
+    const atoms = new Set([...traceProgram(fixture.program, expected.error), ...fields]);
+    // A compared field with a clause of its own (gradFn: graph.grad-fn) is checked whether or not the fixture cites it.
+    const clauses = [...new Set([...fixture.clauses, ...fields.flatMap((f) => FIELD_CLAUSE[f.slice('field:'.length)] ?? [])])];
+    const exercised = clauses.filter((c) => exercises(atoms, c));
+    for (const m of mismatches) atoms.add(`mismatch:${m.field}`);
     return {
-      ...base, notes, status: mismatches.length ? 'fail' : 'pass', mismatches,
-      ...(mismatches.length ? { failing: attribute(mismatches, fixture.clauses) } : {}),
+      ...base, clauses, notes, status: mismatches.length ? 'fail' : 'pass', mismatches, exercised, atoms: [...atoms].sort(),
+      ...(mismatches.length ? {
+        failing: narrow(attribute(mismatches, fixture.clauses), exercised),
+        replay: `npx gradspec check --engine ${shellQuote(engineArg)} --only ${fixture.id}`,
+      } : {}),
     };
   });
   options.onProgress?.(fixtures.length, total, 'fixtures');
@@ -146,13 +198,41 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
       checks.push({ kind: 'property', id: p.id, position, file: 'properties', clauses: p.clauses, status: 'not-applicable', missing, mismatches: [], notes: [], repro: '' });
       continue;
     }
-    const r = await checkProperty(p, adapter, { seed, numRuns: runs, ...(options.path ? { path: options.path } : {}) });
+    const judgesErrors = (p.needs ?? []).includes('errors');
+    const fields = ['value', ...(p.fields ?? [])].filter((f) => (adapter.capabilities.fields as string[]).includes(f)).map((f) => `field:${f}`);
+    const atoms = new Set<string>(fields);
+    const trace = (programs: readonly Program[], observed: readonly Observations[]) => {
+      const out = new Set<string>(fields);
+      programs.forEach((program, k) => traceProgram(program, observed[k]?.error ?? null, judgesErrors).forEach((a) => out.add(a)));
+      return out;
+    };
+    const r = await checkProperty(p, adapter, {
+      seed, numRuns: runs, ...(options.path ? { path: options.path } : {}),
+      onJudged: (programs, observed) => trace(programs, observed).forEach((a) => atoms.add(a)),
+    });
+    const exercised = p.clauses.filter((c) => exercises(atoms, c));
+    // A failure is blamed on the clauses its shrunk counterexample exercises: what the program is
+    // meant to do (how far it runs, which error it ends in) is what the reference engine does with it.
+    let failed: Set<string> | null = null;
+    let failing: string[] = [];
+    if (r.status === 'fail') {
+      const meant = await runGuarded(referenceAdapter, r.programs ?? []).catch(() => null);
+      failed = trace(r.programs ?? [], meant ?? r.observed ?? []);
+      // Which fields were wrong: where the engine's observations differ from what was meant.
+      const wrong = meant && r.observed ? meant.flatMap((m, k) => compareObservations(m, r.observed![k]!, adapter.capabilities.fields, false)) : [];
+      for (const m of wrong) failed.add(`mismatch:${m.field}`);
+      if (wrong.length === 0) failed.add('mismatch:value');
+      const cited = narrow(p.clauses, p.clauses.filter((c) => exercises(failed!, c)));
+      failing = wrong.length > 0 ? attribute(wrong, cited) : cited;
+    }
     checks.push({
       kind: 'property', id: p.id, position, file: 'properties', clauses: p.clauses, status: r.status, mismatches: [],
+      exercised, atoms: [...(failed ?? atoms)].sort(),
+      ...(failed ? { failing, replay: replayLine(r, engineArg) } : {}),
       notes: r.status === 'pass' && r.message ? [r.message] : [],
       ...(r.status === 'not-applicable' ? { missing: [r.message ?? 'not supported'] } : {}),
       runs: { run: r.numRuns, skipped: r.skipped, notSupported: r.notSupported, seed, ...(r.path ? { path: r.path } : {}) },
-      ...(r.status === 'fail' ? { message: formatFailure(r, adapter.name) } : r.status === 'fault' ? { message: `${p.id}: ${r.message}` } : {}),
+      ...(r.status === 'fail' ? { message: formatFailure(r, adapter.name, options.engine) } : r.status === 'fault' ? { message: `${p.id}: ${r.message}` } : {}),
       repro: (r.programs ?? []).map(toPytorch).join('\n'),
     });
     options.onProgress?.(fixtures.length + i + 1, total, p.id);
@@ -169,18 +249,21 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
 /**
  * Runs the fixtures in one batch; if the engine faults on the batch, runs them one by one so
  * that the fault is pinned on the programs that cause it and every other program still runs.
+ * Alone, a program gets the adapter's short retry timeout: a hang is not waited for twice in full.
  */
 async function runIsolating(adapter: Adapter, programs: readonly Program[]): Promise<(Observations | EngineFault)[]> {
   if (programs.length === 0) return [];
   try {
     return await runGuarded(adapter, programs);
   } catch (e) {
-    if (!(e instanceof EngineFault) || programs.length === 1) throw e;
+    if (!(e instanceof EngineFault)) throw e;
+    if (programs.length === 1) return [e];
   }
+  const retry = adapter.retryTimeoutMs?.(programs.length);
   const out: (Observations | EngineFault)[] = [];
   for (const program of programs) {
     try {
-      out.push((await runGuarded(adapter, [program]))[0]!);
+      out.push((await runGuarded(adapter, [program], retry === undefined ? undefined : { timeoutMs: retry }))[0]!);
     } catch (e) {
       if (!(e instanceof EngineFault)) throw e;
       out.push(e);
@@ -198,20 +281,25 @@ export function summarize(engine: Report['engine'], checks: CheckResult[], devia
   const clauses: ClauseResult[] = CLAUSES.map((id) => {
     const citing = checks.filter((c) => c.clauses.includes(id));
     const ran = citing.filter((c) => c.status !== 'not-applicable');
+    // A fault says nothing about what ran; a check that ran counts only where it exercised the clause.
+    const exercising = ran.filter((c) => c.status !== 'fault' && (c.exercised ?? []).includes(id));
+    // A failure is never dropped, even one blamed on a clause its program did not reach.
     const failing = ran.filter((c) => c.status === 'fail' && (c.failing ?? c.clauses).includes(id));
     const faulted = ran.filter((c) => c.status === 'fault');
     const deviation = deviations.find((d) => d.clause === id);
     const about = clauseFeature(id);
     const lacksFeature = about !== null && !has.has(about);
-    const status: ClauseResult['status'] = citing.length === 0 ? 'unchecked' : ran.length === 0 || lacksFeature ? 'not-applicable'
-      : failing.length > 0 ? (deviation ? 'deviation' : 'fail') : faulted.length > 0 ? 'fault' : 'pass';
+    const status: ClauseResult['status'] = citing.length === 0 ? 'unchecked' : lacksFeature ? 'not-applicable'
+      : failing.length > 0 ? (deviation ? 'deviation' : 'fail') : faulted.length > 0 ? 'fault'
+      : exercising.length > 0 ? 'pass' : 'not-applicable';
     return {
       id,
       status,
       checks: citing.length,
+      exercised: new Set([...exercising, ...failing]).size,
       ...(status === 'deviation' ? { reason: deviation!.reason } : {}),
       ...(status === 'fault' ? { reason: faulted.map((c) => c.message ?? c.id).join('; ').slice(0, 400) } : {}),
-      ...(status === 'not-applicable' ? { reason: `needs ${lacksFeature ? about : [...new Set(citing.flatMap((c) => c.missing ?? []))].join(', ')}` } : {}),
+      ...(status === 'not-applicable' ? { reason: notApplicableReason(id, lacksFeature ? about : null, citing, ran) } : {}),
       failures: failing.map((c) => ({
         kind: c.kind, id: c.id, file: c.file, mismatches: c.mismatches, ...(c.message ? { message: c.message } : {}), repro: c.repro,
       })),
@@ -223,6 +311,13 @@ export function summarize(engine: Report['engine'], checks: CheckResult[], devia
     const status = clauses.find((c) => c.id === d.clause)?.status;
     return status === 'pass' || status === 'not-applicable';
   });
+  const rootCauses = rankRootCauses(checks, clauses);
+  for (const cause of rootCauses) {
+    for (const id of cause.explains) {
+      const c = clauses.find((k) => k.id === id);
+      if (c && c.explainedBy === undefined) c.explainedBy = cause.clause;
+    }
+  }
   const count = (s: ClauseResult['status']) => clauses.filter((c) => c.status === s).length;
   return {
     engine,
@@ -232,14 +327,34 @@ export function summarize(engine: Report['engine'], checks: CheckResult[], devia
     clauses,
     checks,
     staleDeviations,
+    rootCauses,
     summary: {
       clauses: clauses.length, passed: count('pass'), failed: count('fail'), faults: count('fault'), deviations: count('deviation'),
       notApplicable: count('not-applicable'), unchecked: count('unchecked'),
+      checked: clauses.filter((c) => ['pass', 'fail', 'deviation', 'fault'].includes(c.status)).length,
+      harness: clauses.filter((c) => !isEngineClause(c.id)).length,
       checks: checks.length, checksFailed: checks.filter((c) => c.status === 'fail').length,
       checksFaulted: checks.filter((c) => c.status === 'fault').length,
       checksNotApplicable: checks.filter((c) => c.status === 'not-applicable').length,
     },
   };
+}
+
+/**
+ * Why a clause is not applicable: the feature it is about, what its checks needed that the engine
+ * lacks, or what none of the checks that ran exercised (`needs op matmul`, `needs field gradFn`).
+ */
+function notApplicableReason(id: string, feature: string | null, citing: readonly CheckResult[], ran: readonly CheckResult[]): string {
+  if (feature) return `needs ${feature}`;
+  if (ran.length === 0) {
+    // What the checks needed: features and dtypes the engine lacks, or steps it refused as not supported.
+    const missing = [...new Set(citing.flatMap((c) => c.missing ?? []))];
+    const refused = missing.filter((m) => m.startsWith('not supported'));
+    const lacking = missing.filter((m) => !m.startsWith('not supported'));
+    return [lacking.length ? `needs ${lacking.join(', ')}` : '', ...refused].filter(Boolean).join('; ');
+  }
+  const atoms = new Set(ran.flatMap((c) => c.atoms ?? []));
+  return `needs ${missingFor(id, atoms) || 'a check that exercises it'} (${ran.length} citing check${ran.length === 1 ? '' : 's'} ran without exercising it)`;
 }
 
 /** Combines shard reports of one engine, seed and run count into the report of the whole suite. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { toPytorch } from '../adapters/program/to-pytorch.ts';
 import { EngineFault, runGuarded } from '../adapters/guard.ts';
-import type { Adapter, Feature } from '../adapters/types.ts';
+import type { Adapter, Capabilities, Feature } from '../adapters/types.ts';
 import type { ClauseId } from '../spec/clauses.ts';
 import type { DType, Observations, Program, Step } from '../spec/program.ts';
 
@@ -25,6 +25,11 @@ export interface Property<T> {
   precondition?: (sample: T) => boolean;
   /** Engine features the judge relies on beyond what its programs show (e.g. expected errors). */
   needs?: Feature[];
+  /**
+   * Observation fields the judge compares besides values (e.g. `requiresGrad`): the property
+   * exercises a field's clause on an engine only if the engine reports the field.
+   */
+  fields?: Capabilities['fields'];
   /** A share of the default number of runs, for properties whose samples are expensive. */
   runsFactor?: number;
 }
@@ -77,9 +82,13 @@ export interface PropertyResult {
   /** Replays the failure: pass it with the seed to fast-check (GRADSPEC_PATH). */
   path?: string;
   message?: string;
-  /** The shrunk counterexample's programs. */
+  /** The shrunk counterexample's programs, and what the engine observed running them. */
   programs?: Program[];
+  observed?: Observations[];
 }
+
+/** Called with every sample the judge saw, passed or failed: what the property exercised. */
+export type OnJudged = (programs: readonly Program[], observed: readonly Observations[]) => void;
 
 export const DEFAULT_SEED = 20261126;
 export const DEFAULT_RUNS = 200;
@@ -109,7 +118,7 @@ const GIVE_UP_AFTER = 20;
 export async function checkProperty<T>(
   p: Property<T>,
   adapter: Adapter,
-  options: { seed: number; numRuns: number; path?: string } = settings(),
+  options: { seed: number; numRuns: number; path?: string; onJudged?: OnJudged } = settings(),
 ): Promise<PropertyResult> {
   const numRuns = Math.max(1, Math.round(options.numRuns * (p.runsFactor ?? 1)));
   let skipped = 0;
@@ -117,6 +126,9 @@ export async function checkProperty<T>(
   let judged = 0;
   let reason = '';
   let fault: EngineFault | null = null;
+  let crash: Error | null = null;
+  // The last sample that failed is fast-check's final (shrunk) counterexample.
+  let lastFailure: { programs: Program[]; observed: Observations[] } | null = null;
   const prop = fc.asyncProperty(p.arbitrary, async (sample) => {
     // After a fault, no more samples go to the engine: shrinking would only fault again.
     if (fault) throw fault;
@@ -141,8 +153,19 @@ export async function checkProperty<T>(
       fc.pre(false);
     }
     judged++;
-    const problem = p.judge(sample, observed, adapter, { dtype, rtol: dtype === 'float64' ? 1e-12 : 1e-6 });
-    if (problem !== null) throw new Judgement(problem);
+    options.onJudged?.(programs, observed);
+    let problem: string | null;
+    try {
+      problem = p.judge(sample, observed, adapter, { dtype, rtol: dtype === 'float64' ? 1e-12 : 1e-6 });
+    } catch (e) {
+      // The judge is gradspec's code: its crash is never blamed on the engine.
+      crash = e instanceof Error ? e : new Error(String(e));
+      throw crash;
+    }
+    if (problem !== null) {
+      lastFailure = { programs, observed };
+      throw new Judgement(problem);
+    }
   });
   const details = await fc.check(prop, {
     seed: options.seed,
@@ -154,24 +177,35 @@ export async function checkProperty<T>(
   if (error instanceof NothingApplies) return { ...base, numRuns: 0, status: 'not-applicable', message: error.message };
   const faulted = fault as EngineFault | null; // set inside the property, which TypeScript cannot see
   if (faulted) return { ...base, status: 'fault', message: `engine fault: ${faulted.message}` };
+  const crashed = crash as Error | null;
+  if (crashed) return { ...base, status: 'fault', message: `gradspec internal error in this property's judge (not the engine's fault): ${crashed.name}: ${crashed.message}` };
   if (!details.failed) return { ...base, status: 'pass', ...(notSupported ? { message: `${notSupported} samples not supported: ${reason}` } : {}) };
   const sample = details.counterexample?.[0] as T | undefined;
   const message = error instanceof Judgement ? error.message : `the engine threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+  const failure = lastFailure as { programs: Program[]; observed: Observations[] } | null; // set inside the property
   return {
     ...base,
     status: 'fail',
     path: details.counterexamplePath ?? undefined,
     message,
     programs: sample === undefined ? [] : p.programs(sample).map((program) => retype(program, adapter.capabilities.dtypes)),
+    ...(failure && error instanceof Judgement ? { observed: failure.observed } : {}),
   };
 }
 
+/** A word as a POSIX shell reads it back: bare when it is safe, else single-quoted. */
+export const shellQuote = (word: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
+
+/** The command that replays one property's failure; `engineArg` is the `--engine` argument as given. */
+export const replayLine = (r: Pick<PropertyResult, 'seed' | 'path' | 'id'>, engineArg: string): string =>
+  `GRADSPEC_SEED=${r.seed} GRADSPEC_PATH=${r.path ?? ''} npx gradspec check --engine ${shellQuote(engineArg)} --only ${r.id}`;
+
 /** What a person needs to act on a failure: the clause, how to replay it, and the shrunk program. */
-export function formatFailure(r: PropertyResult, engine: string): string {
+export function formatFailure(r: PropertyResult, engine: string, engineArg = engine): string {
   const lines = [
     `${r.clauses[0]} ${r.title} — property ${r.id} failed on engine ${engine}`,
     `  ${r.message ?? ''}`,
-    `  seed ${r.seed}, path ${r.path ?? '?'}; replay: GRADSPEC_SEED=${r.seed} GRADSPEC_PATH=${r.path ?? ''} npx gradspec check --engine ${engine} --only ${r.id}`,
+    `  seed ${r.seed}, path ${r.path ?? '?'}; replay: ${replayLine(r, engineArg)}`,
   ];
   for (const program of r.programs ?? []) {
     lines.push(`  shrunk program ${program.id} (JSON):`, `    ${JSON.stringify(program)}`);

@@ -1,0 +1,87 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { supportsNothing, withoutFields, withoutOps } from '../adapters/testing/limited-engines.ts';
+import { traceProgram } from './exercise.ts';
+import { loadFixtures } from './fixtures.ts';
+import { exitCode, unmetRequirements } from './report.ts';
+import { runSuite } from './suite.ts';
+
+/*
+ * A clause passes only when a check exercised it on the engine: engines that honestly lack a
+ * field, an op or everything get "not applicable" with the reason, never "pass", and a run that
+ * checked nothing is never green.
+ */
+const CLI = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const gradspec = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, cwd: ROOT });
+const fixtures = loadFixtures();
+const clause = (report: Awaited<ReturnType<typeof runSuite>>, id: string) => report.clauses.find((c) => c.id === id)!;
+
+describe('verdicts rest on what was exercised', () => {
+  test('graph.grad-fn an engine that reports no gradFn, repr or nextFunctions gets n/a for their clauses, not pass', async () => {
+    const report = await runSuite(withoutFields('no-names', ['gradFn', 'repr', 'nextFunctions']), fixtures);
+    for (const [id, field] of [['graph.grad-fn', 'gradFn'], ['tensor.repr', 'repr'], ['graph.next-functions', 'nextFunctions']] as const) {
+      expect(clause(report, id)).toMatchObject({ status: 'not-applicable', exercised: 0 });
+      expect(clause(report, id).reason).toMatch(new RegExp(`^needs field ${field}`));
+    }
+    // Everything else it does report is still judged.
+    expect(clause(report, 'op.add').status).toBe('pass');
+    expect(exitCode(report)).toBe(0);
+  });
+
+  test('op.matmul an engine without matmul gets n/a for op.matmul, though shape-error fixtures citing it ran and passed', async () => {
+    const report = await runSuite(withoutOps('no-matmul', ['matmul']), fixtures);
+    const matmul = clause(report, 'op.matmul');
+    expect(matmul).toMatchObject({ status: 'not-applicable', exercised: 0 });
+    expect(matmul.reason).toMatch(/needs op matmul \(\d+ citing checks? ran without exercising it\)/);
+    const ranCiting = report.checks.filter((c) => c.clauses.includes('op.matmul') && c.status === 'pass');
+    expect(ranCiting.length).toBeGreaterThan(0); // the incidental citations that used to make it pass
+    expect(clause(report, 'op.broadcast').status).toBe('pass');
+  });
+
+  test('op.matmul the reference engine exercises op.matmul, and the count says how many checks did', async () => {
+    const report = await runSuite(withoutFields('reference-all', []), fixtures);
+    const matmul = clause(report, 'op.matmul');
+    expect(matmul.status).toBe('pass');
+    expect(matmul.exercised).toBeGreaterThan(0);
+    expect(matmul.exercised).toBeLessThan(matmul.checks);
+    expect(report.summary.checked).toBe(report.summary.passed);
+    expect(unmetRequirements(report, ['op.*', 'backward.*'])).toEqual([]);
+    expect(unmetRequirements(report, ['oracles.symbolic'])).toEqual([{ clause: 'oracles.symbolic', why: 'a clause about gradspec itself, not checked on engines' }]);
+  });
+
+  test('errors.class an engine that supports nothing checks nothing: every clause n/a, exit 2, never green', async () => {
+    const report = await runSuite(supportsNothing, fixtures);
+    expect(report.summary).toMatchObject({ checked: 0, passed: 0, failed: 0 });
+    expect(exitCode(report)).toBe(2);
+    const r = gradspec('check', '--engine', 'adapters/testing/supports-nothing.ts', '--only', 'document.one-step');
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/NOTHING CHECKED/);
+    expect(r.stdout).toMatch(/^0 of \d+ engine clauses checked/m);
+    expect(r.stderr).toMatch(/nothing was checked/);
+  });
+
+  test('op.matmul --require fails a run that left a required clause unchecked, and refuses a pattern that names no clause', () => {
+    const incidental = fixtures.find((f) => f.fixture.clauses.includes('op.matmul') && !JSON.stringify(f.fixture.program).includes('"matmul"'))!;
+    const r = gradspec('check', '--engine', 'adapters/testing/no-matmul.ts', '--only', incidental.fixture.id, '--require', 'op.mat*');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/required clause op\.matmul was not checked: needs op matmul/);
+    const typo = gradspec('check', '--only', incidental.fixture.id, '--require', 'op.matmull');
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/unknown clause 'op\.matmull' \(did you mean 'op\.matmul'\?\)/);
+  });
+
+  test('errors.class a step after the expected error never ran: its op is not exercised, the failing step is', () => {
+    const program = {
+      id: 't', steps: [
+        { let: 'a', tensor: [1, 2] }, { let: 'b', tensor: [1, 2, 3] },
+        { let: 'c', op: 'add' as const, args: ['a', 'b'] }, { let: 'd', op: 'matmul' as const, args: ['a', 'a'] },
+      ],
+    };
+    const atoms = traceProgram(program, { step: '2', category: 'shape-mismatch', message: 'x' });
+    expect([...atoms]).toEqual(expect.arrayContaining(['op:add', 'broadcast', 'error:shape-mismatch']));
+    expect(atoms.has('op:matmul')).toBe(false);
+    expect(traceProgram(program, null).has('op:matmul')).toBe(true);
+  });
+});
