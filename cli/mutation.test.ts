@@ -19,6 +19,11 @@ describe('deliberately broken engines are caught', () => {
     const report = await runSuite(mutantAdapter(name)!, fixtures, { runs: 20, properties: PROPERTIES });
     const failing = report.clauses.filter((c) => c.status === 'fail').map((c) => c.id);
     expect(failing).toContain(clause);
+    // The first thing the report says is the bug itself; the other failures are explained by it.
+    expect(report.rootCauses[0]?.clause).toBe(clause);
+    for (const id of failing.filter((f) => f !== clause)) {
+      expect(report.rootCauses.some((r) => r.clause === id || r.explains.includes(id))).toBe(true);
+    }
     // Every failing property reports a shrunk program to reproduce it.
     for (const c of report.checks.filter((k) => k.kind === 'property' && k.status === 'fail')) {
       expect(c.message).toMatch(/shrunk program/);
@@ -38,7 +43,10 @@ describe('deliberately broken engines are caught', () => {
     const cli = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
     const r = spawnSync(process.execPath, [cli, 'check', '--engine', 'mutant:pow-exponent-2', '--runs', '20'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status).toBe(1);
+    expect(r.stdout.split('\n')[2]).toMatch(/^Root cause: op\.pow \(property gradient\.op\.pow\): .*\| .*\*\* /);
+    expect(r.stdout).toMatch(/^ {2}replay: GRADSPEC_SEED=\d+ GRADSPEC_PATH=[\d:]+ npx gradspec check --engine mutant:pow-exponent-2 --only gradient\.op\.pow$/m);
     expect(r.stdout).toMatch(/^ {2}op\.pow +FAIL/m);
+    expect(r.stdout).toMatch(/^ {2}op\.add +FAIL +\S+ +explained by op\.pow$/m);
     expect(r.stdout).toMatch(/FAIL op\.pow .* property gradient\.op\.pow failed/);
     expect(r.stdout).toMatch(/as PyTorch code:\n\s+import torch/);
   });
