@@ -17,9 +17,10 @@ function engineSuites(report: Report): string[] {
   // The engine is in the class name too: dashboards that key tests on class and name keep engines apart.
   const who = xml(report.engine.name);
   const label = `${report.engine.name} ${report.engine.version}`;
+  const rootCause = new Set((report.rootCauses ?? []).map((r) => r.clause));
   const clauseCases = report.clauses.filter((c) => c.status !== 'unchecked').map((c) => {
     const body = c.status === 'fail'
-      ? `<failure message="${xml(`${c.failures.length} failing checks`)}">${xml(c.failures.map((f) => f.message ?? `${f.id} (${f.file}): ${f.mismatches.map((m) => `${m.label} ${m.field}${m.detail ? `: ${m.detail}` : ''}`).join('; ')}\n${f.repro}`).join('\n\n'))}</failure>`
+      ? `<failure message="${xml(`${c.explainedBy ? `explained by ${c.explainedBy}: ` : rootCause.has(c.id) ? 'root cause: ' : ''}${c.failures.length} failing checks`)}">${xml(c.failures.map((f) => f.message ?? `${f.id} (${f.file}): ${f.mismatches.map((m) => `${m.label} ${m.field}${m.detail ? `: ${m.detail}` : ''}`).join('; ')}\n${f.repro}`).join('\n\n'))}</failure>`
       : c.status === 'fault' ? `<error message="engine fault">${xml(c.reason ?? '')}</error>`
       : c.status === 'deviation' || c.status === 'not-applicable' ? `<skipped message="${xml(`${c.status}: ${c.reason ?? ''}`)}"/>` : '';
     return `    <testcase classname="gradspec.${who}.clauses" name="${xml(c.id)}">${body}</testcase>`;

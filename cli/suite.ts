@@ -305,12 +305,9 @@ export function summarize(engine: Report['engine'], checks: CheckResult[], devia
       })),
     };
   });
-  // Stale: the clause was checked in this run and did not fail. A clause no check of this run
-  // cites (with --only or --shard) says nothing about its entry.
-  const staleDeviations = deviations.filter((d) => {
-    const status = clauses.find((c) => c.id === d.clause)?.status;
-    return status === 'pass' || status === 'not-applicable';
-  });
+  // Stale: the clause was checked in this run and did not fail. A clause this run did not check
+  // (n/a, or no check of this run cites it, with --only or --shard) says nothing about its entry.
+  const staleDeviations = deviations.filter((d) => clauses.find((c) => c.id === d.clause)?.status === 'pass');
   const rootCauses = rankRootCauses(checks, clauses);
   for (const cause of rootCauses) {
     for (const id of cause.explains) {
