@@ -1,6 +1,6 @@
 import type { Observations, Program } from '../spec/program.ts';
 import { observationsProblem } from './program/validate.ts';
-import type { Adapter } from './types.ts';
+import type { Adapter, RunOptions } from './types.ts';
 
 /**
  * An engine fault: the adapter crashed, hung, threw, or answered something that is not
@@ -11,10 +11,10 @@ export class EngineFault extends Error {
 }
 
 /** Runs programs and checks that the answer has the observations format, one per program. */
-export async function runGuarded(adapter: Adapter, programs: readonly Program[]): Promise<Observations[]> {
+export async function runGuarded(adapter: Adapter, programs: readonly Program[], options?: RunOptions): Promise<Observations[]> {
   let results: unknown;
   try {
-    results = await adapter.run(programs);
+    results = await adapter.run(programs, options);
   } catch (e) {
     throw new EngineFault(e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e));
   }

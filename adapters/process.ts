@@ -1,7 +1,11 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Observations, Program } from '../spec/program.ts';
-import type { Adapter, Capabilities } from './types.ts';
+import { validateCapabilities } from './capabilities.ts';
+import { describeInvalidJson } from './json-error.ts';
+import { AdapterError, type Adapter, type Capabilities } from './types.ts';
+
+export { AdapterError };
 
 /**
  * An engine in another process, speaking spec/adapters.md's protocol: one JSON message per line
@@ -9,10 +13,6 @@ import type { Adapter, Capabilities } from './types.ts';
  * crashes, hangs past its timeout or prints garbage is killed, the batch fails with the reason,
  * and the next batch starts a fresh process.
  */
-export class AdapterError extends Error {
-  override readonly name = 'AdapterError';
-}
-
 export interface ProcessOptions {
   /** How long the engine may take to say hello (importing a framework can take seconds). */
   helloTimeoutMs?: number;
@@ -20,7 +20,32 @@ export interface ProcessOptions {
   batchTimeoutMs?: number;
   /** How many times in a row a dead engine is started again (with no batch answered in between) before gradspec gives up on it. */
   maxRestarts?: number;
+  /**
+   * The least time a program run again alone after a faulted batch may take (default 10 s); it
+   * gets its share of the batch's timeout when that is more, and never more than the whole.
+   */
+  retryFloorMs?: number;
+  /** How often a batch that is waited for says so (default 10 s). */
+  heartbeatMs?: number;
+  /** Where those lines go: default stderr when it is a terminal or CI is set, else nowhere (null). */
+  heartbeat?: ((line: string) => void) | null;
 }
+
+/** Heartbeat lines on stderr for a person or a CI log watching; never in a plain redirected run. */
+export function defaultHeartbeat(
+  stream: { isTTY?: boolean; write(text: string): unknown } = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): ((line: string) => void) | null {
+  const ci = env.CI !== undefined && !['', '0', 'false'].includes(env.CI);
+  if (!stream.isTTY && !ci) return null;
+  // On a terminal the line replaces the progress line, which is redrawn after it.
+  return (line) => stream.write(stream.isTTY ? `\r\u001b[K${line}\n` : `${line}\n`);
+}
+
+const notAMessage = (line: string) =>
+  `the engine printed something that is not a protocol message: ${line.slice(0, 200)} (stdout is for protocol messages only; logs go to stderr)`;
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 /** Splits a command line into words; double or single quotes group words. */
 export function splitCommand(command: string): string[] {
@@ -73,14 +98,16 @@ class Connection {
   }
 
   private receive(line: string): void {
-    let message: Record<string, unknown>;
+    if (!line.trim()) return;
+    let parsed: unknown;
     try {
-      message = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      this.die(`the engine printed something that is not a protocol message: ${line.slice(0, 200)}`);
-      this.kill();
-      return;
+      parsed = JSON.parse(line);
+    } catch (e) {
+      // A line that starts like a message is a message gone wrong; anything else is stray output.
+      return this.fail(/^\s*[{[]/.test(line) ? `the engine printed ${describeInvalidJson(line, e as Error)}` : notAMessage(line));
     }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return this.fail(notAMessage(line));
+    const message = parsed as Record<string, unknown>;
     if (message.type === 'hello' && this.helloWaiter) return this.helloWaiter(message as Hello);
     const p = this.pending.get(message.id as number);
     if (!p) return;
@@ -88,6 +115,11 @@ class Connection {
     clearTimeout(p.timer);
     if (message.type === 'observations' && Array.isArray(message.results)) p.resolve(message.results);
     else p.reject(new AdapterError(`the engine reported: ${String(message.message ?? JSON.stringify(message))}`));
+  }
+
+  private fail(why: string): void {
+    this.die(why);
+    this.kill();
   }
 
   private send(m: object): void {
@@ -117,18 +149,19 @@ class Connection {
     });
   }
 
-  run(programs: readonly Program[]): Promise<unknown[]> {
-    return new Promise((resolve, reject) => {
+  /** Runs one batch; `waiting` is called every heartbeat interval until it is answered. */
+  run(programs: readonly Program[], ms: number, waiting?: (elapsedMs: number) => void): Promise<unknown[]> {
+    const started = Date.now();
+    const beat = waiting && setInterval(() => waiting(Date.now() - started), this.options.heartbeatMs ?? 10_000);
+    return new Promise<unknown[]>((resolve, reject) => {
       if (this.dead) return reject(new AdapterError(this.dead));
       const id = this.nextId++;
-      const ms = this.options.batchTimeoutMs ?? 120_000;
       const timer = setTimeout(() => {
-        this.die(`the engine did not answer a batch of ${programs.length} programs within ${ms} ms`);
-        this.kill();
+        this.fail(`the engine did not answer a batch of ${programs.length} programs within ${ms} ms`);
       }, ms);
       this.pending.set(id, { resolve, reject, timer });
       this.send({ type: 'run', id, programs });
-    });
+    }).finally(() => clearInterval(beat));
   }
 
   async close(): Promise<void> {
@@ -151,10 +184,20 @@ export async function processAdapter(command: string[], options: ProcessOptions 
   if (command.length === 0) throw new AdapterError('no command given for the engine');
   let connection = new Connection(command, options);
   const hello = await connection.hello();
+  let capabilities: Capabilities;
+  try {
+    capabilities = validateCapabilities(hello.capabilities, 'its hello');
+  } catch (e) {
+    connection.kill();
+    throw e;
+  }
+  const name = String(hello.name ?? command.join(' '));
   // Deaths in a row, with no batch answered in between: an engine that dies on everything is
   // given up on; one that dies on some programs is started again as often as it takes.
   let deathsInARow = 0;
   const maxRestarts = options.maxRestarts ?? 20;
+  const batchMs = options.batchTimeoutMs ?? 120_000;
+  const heartbeat = options.heartbeat === undefined ? defaultHeartbeat() : options.heartbeat;
 
   /** The live process, started again if the last one died (a crash or a kill fails only its batch). */
   const live = async (): Promise<Connection> => {
@@ -167,14 +210,21 @@ export async function processAdapter(command: string[], options: ProcessOptions 
   };
 
   return {
-    name: String(hello.name ?? command.join(' ')),
+    name,
     version: String(hello.version ?? '?'),
-    capabilities: hello.capabilities as Capabilities,
-    run: async (programs) => {
-      const results = (await (await live()).run(programs)) as Observations[];
+    capabilities,
+    run: async (programs, runOptions) => {
+      const ms = runOptions?.timeoutMs ?? batchMs;
+      const waiting = heartbeat
+        ? (elapsed: number) => heartbeat(`gradspec: still waiting for ${name}: batch of ${programs.length} program${programs.length === 1 ? '' : 's'}, ${seconds(elapsed)} (timeout ${seconds(ms)})`)
+        : undefined;
+      const results = (await (await live()).run(programs, ms, waiting)) as Observations[];
       deathsInARow = 0;
       return results;
     },
+    // A program that hung a batch has already cost one timeout: alone, it gets its share of the
+    // batch's time, at least the floor, so a hang is not waited for twice in full.
+    retryTimeoutMs: (batchSize) => Math.min(batchMs, Math.max(options.retryFloorMs ?? 10_000, Math.ceil(batchMs / batchSize))),
     close: () => connection.close(),
   };
 }

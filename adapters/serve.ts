@@ -34,3 +34,5 @@ for await (const line of createInterface({ input: process.stdin })) {
     send({ type: 'error', id: message.id, message: `unknown message type '${message.type}'` });
   }
 }
+// Exit at once on shutdown: stdin may stay open, and the harness must not wait for it.
+process.exit(0);

@@ -9,7 +9,7 @@ import { loadFixtures } from './fixtures.ts';
  * (their `clauses` list) and properties (theirs). The coverage test and the "Checked by" lines of spec/autograd.md use it.
  */
 export const ROOT = new URL('../', import.meta.url).pathname;
-const SKIP = new Set(['node_modules', '.git']);
+const SKIP = new Set(['node_modules', '.git', '.stryker-tmp']);
 
 /** A test or it call with a literal title: `test('id rest'`, `it.skipIf(c)("id rest"` and so on. */
 const TITLE = /\b(?:test|it)(?:\.[A-Za-z]+(?:\([^()]*\))?)*\(\s*(['"`])([^'"`]*)\1/g;

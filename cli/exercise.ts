@@ -106,7 +106,10 @@ export function traceProgram(program: Program, error: Observations['error'], jud
         shapes.set(s.let, resultShape(s, shapes));
         if (s.op === 'detach') boundByOp.delete(s.let);
         else boundByOp.add(s.let);
-        if (VIEWS.has(s.op)) viewResults.add(s.let); else viewResults.delete(s.let);
+        if (VIEWS.has(s.op)) {
+          viewResults.add(s.let);
+          if (typeof s.args[0] === 'string') viewResults.add(s.args[0]); // the input shares the view's storage
+        } else viewResults.delete(s.let);
         return;
       }
       if ('backward' in s || 'autogradBackward' in s) {

@@ -13,7 +13,12 @@ export function featuresOf(program: Program, expected?: Observations): Set<Featu
   const walk = (steps: readonly Step[]) => {
     for (const s of steps) {
       if ('tensor' in s && s.dtype) needs.add(`dtype ${s.dtype}`);
-      if ('noGrad' in s) { needs.add('no-grad'); walk(s.noGrad); }
+      if ('repeat' in s) {
+        const before = passes;
+        walk(s.steps);
+        if (s.repeat > 1 && passes > before) passes++; // a pass repeated is a second pass into .grad
+      }
+      else if ('noGrad' in s) { needs.add('no-grad'); walk(s.noGrad); }
       else if ('enableGrad' in s) { needs.add('no-grad'); walk(s.enableGrad); }
       else if ('setGradEnabled' in s) needs.add('no-grad');
       else if ('inplace' in s) needs.add(s.target.endsWith('.grad') ? 'accumulate' : 'inplace');

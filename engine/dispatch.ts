@@ -49,7 +49,10 @@ export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Ten
   const dtype = op.dtype ? op.dtype(inputs, attrs) : resultDtype(inputs);
   const { shape, data } = op.forward(inputs, attrs, dtype);
   const out = new Tensor(data, shape, dtype, op.view ? inputs[0]!.counter : undefined);
-  if (op.view) out.viewVersion = out.counter.value;
+  if (op.view) {
+    out.viewVersion = out.counter.value;
+    out.viewBase = inputs[0]!.viewBase ?? inputs[0]!;
+  }
   if (!Tensor.recording(inputs)) return out;
 
   const name = typeof op.gradFn === 'string' ? op.gradFn : op.gradFn(inputs, attrs);

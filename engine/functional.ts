@@ -250,6 +250,11 @@ export function detach(a: Tensor): Tensor {
  */
 export function inplace(target: Tensor, op: string, compute: (original: Tensor) => Tensor): Tensor {
   if (target.viewVersion !== null) {
+    // PyTorch refuses this first (inplace.views); the reference refuses every other in-place op on a view.
+    const base = target.viewBase!;
+    if (isGradEnabled() && base.isLeaf && base.requiresGrad) {
+      fail('leaf-inplace', 'a view of a leaf Variable that requires grad is being used in an in-place operation.');
+    }
     fail('invalid-argument', `${op}: in-place operations on views are outside the reference engine (spec: inplace.views)`);
   }
   if (isGradEnabled() && target.isLeaf && target.requiresGrad) {

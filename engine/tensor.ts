@@ -19,6 +19,8 @@ export interface VersionCounter {
 export class Tensor {
   /** Set when the tensor was made by a view op: the version of the shared counter at that time. */
   viewVersion: number | null = null;
+  /** Set with viewVersion: the tensor the view chain started from (PyTorch's `_base`). */
+  viewBase: Tensor | null = null;
   /** True for Python numbers turned into tensors: they never decide the dtype of a result. */
   wrappedNumber = false;
   retainsGrad = false;

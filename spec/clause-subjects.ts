@@ -29,7 +29,7 @@
  *   fan-in               a tensor used more than once as an operand
  *   deep                 at least 1,000 op steps run (repeat steps counted in full)
  *   item                 a value read as a Python number (`item`)
- *   view-inplace         an in-place op on the result of a view op
+ *   view-inplace         an in-place op on a view op's result or on its input (they share storage)
  *
  * Clauses about gradspec itself (the program format, the oracles) have no subject: they are
  * checked by gradspec's own tests and are outside an engine's verdict.

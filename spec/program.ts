@@ -92,12 +92,19 @@ export interface RetainGradStep { retainGrad: Ref }
 export interface DetachInplaceStep { detach_: Ref }
 /** `x.grad = None`. (Zeroing in place is the in-place step `zero_` on `"x.grad"`.) */
 export interface ClearGradStep { clearGrad: Ref }
-export interface ObserveStep { observe: Ref; label?: string }
+/** Records the tensor; with `item`, records `t.item()` instead (a number, one-element tensors only). */
+export interface ObserveStep { observe: Ref; label?: string; item?: boolean }
+/**
+ * `for _ in range(repeat):` around `steps`. A body step may rebind a name bound before it (the
+ * loop variable of a chain, `y = y + x`); error paths inside read `"<step>.<iteration>.<body step>"`.
+ */
+export interface RepeatStep { repeat: number; steps: Step[] }
 
 export type Step =
   | LeafStep | OpStep | BackwardStep | AutogradBackwardStep | GradStep
   | NoGradStep | EnableGradStep | SetGradEnabledStep | InplaceStep
-  | RequiresGradStep | RetainGradStep | DetachInplaceStep | ClearGradStep | ObserveStep;
+  | RequiresGradStep | RetainGradStep | DetachInplaceStep | ClearGradStep | ObserveStep
+  | RepeatStep;
 
 export interface Program {
   /** Stable id, e.g. `document.one-step`. */
@@ -143,7 +150,10 @@ export const ERROR_CATEGORIES = [
 export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
 
 export interface ObservedError {
-  /** Path of the failing step: `"4"` for the fifth top-level step, `"4.1"` for the second step inside it. */
+  /**
+   * Path of the failing step: `"4"` for the fifth top-level step, `"4.1"` for the second step
+   * inside it (a block), `"4.17.0"` for the first body step of a repeat step 4 in iteration 17.
+   */
   step: string;
   category: ErrorCategory;
   message: string;

@@ -72,7 +72,9 @@ export function runProgram(program: Program): Observations {
       if (t.apply) env.set(name, keep(opNode(opFunction('detach', {}, t.value.shape), [t], false)));
       else t.makeLeaf(false);
     } else if ('observe' in step) {
-      observations.push(observe(step.observe, step.label ?? step.observe));
+      const label = step.label ?? step.observe;
+      // jax-js's own item(), which refuses arrays of more than one element.
+      observations.push(step.item ? { label, value: encode(ref(step.observe).value.ref.item()) } : observe(step.observe, label));
     } else if ('noGrad' in step || 'enableGrad' in step || 'setGradEnabled' in step) {
       throw notSupported('grad mode (jax-js records nothing, so there is no mode to switch)');
     } else if ('inplace' in step) {

@@ -78,6 +78,7 @@ export function runProgram(torch: JsTorch, program: Program): Observations {
     } else if ('clearGrad' in step) {
       throw new NotSupported('x.grad = None (a .grad is zeros from creation on)');
     } else if ('observe' in step) {
+      if (step.item) throw new NotSupported('item() (a tensor has no item(); values are read as arrays)');
       observations.push(observe(step.observe, step.label ?? step.observe));
     }
   };

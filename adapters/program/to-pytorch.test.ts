@@ -193,6 +193,42 @@ print('x.grad', x.grad)
   });
 });
 
+describe('printed Python of repeat steps and item()', () => {
+  test('program.pytorch-code prints a repeat step as a for loop and an item observation as item()', () => {
+    expect(body([
+      { let: 'x', tensor: 0.5, requiresGrad: true },
+      { let: 'y', op: 'mul', args: ['x', 1] },
+      { repeat: 3, steps: [{ let: 'y', op: 'add', args: ['y', 'x'] }, { noGrad: [{ observe: 'y', item: true, label: 'v' }] }] },
+      { observe: 'x' },
+    ])).toBe([
+      'x = torch.tensor(0.5, requires_grad=True)',
+      'y = x * 1',
+      'for _ in range(3):',
+      '    y = y + x',
+      '    with torch.no_grad():',
+      "        print('v', y.item())",
+      "print('x', x)",
+      "print('x', x.requires_grad, x.is_leaf, type(x.grad_fn).__name__ if x.grad_fn else None)",
+    ].join('\n'));
+  });
+
+  test.skipIf(!hasTorch)('program.pytorch-code of a repeat chain and item() runs under torch 1.13', () => {
+    const r = runPython(toPytorch(validateProgram({
+      id: 'test.repeat',
+      steps: [
+        { let: 'x', tensor: 0.5, requiresGrad: true },
+        { let: 'y', op: 'mul', args: ['x', 1] },
+        { repeat: 1000, steps: [{ let: 'y', op: 'add', args: ['y', 'x'] }] },
+        { backward: 'y' },
+        { observe: 'y', item: true, label: 'y.item()' },
+        { observe: 'x.grad' },
+      ],
+    })));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("y.item() 500.5\nx.grad tensor(1001.)\n");
+  }, 90_000);
+});
+
 describe('running the printed Python', () => {
   test.skipIf(!hasTorch)('program.pytorch-code of the one-step example runs under torch 1.13 and prints y and x.grad', () => {
     const r = runPython(toPytorch(onestep));

@@ -65,6 +65,9 @@ class Printer {
     } else if ('enableGrad' in step) {
       line('with torch.enable_grad():');
       this.steps(step.enableGrad, `${indent}    `);
+    } else if ('repeat' in step) {
+      line(`for _ in range(${step.repeat}):`);
+      this.steps(step.steps, `${indent}    `);
     } else if ('setGradEnabled' in step) {
       line(`torch.set_grad_enabled(${step.setGradEnabled ? 'True' : 'False'})`);
     } else if ('inplace' in step) {
@@ -81,8 +84,9 @@ class Printer {
     } else if ('observe' in step) {
       const r = step.observe;
       const label = pyString(step.label ?? r);
-      line(`print(${label}, ${r})`);
-      if (!r.endsWith('.grad')) {
+      if (step.item) line(`print(${label}, ${r}.item())`);
+      else line(`print(${label}, ${r})`);
+      if (!step.item && !r.endsWith('.grad')) {
         line(`print(${label}, ${r}.requires_grad, ${r}.is_leaf, type(${r}.grad_fn).__name__ if ${r}.grad_fn else None)`);
       }
     }

@@ -309,3 +309,69 @@ describe('fixtures', () => {
     expectFixtureProblem(unknownLabel, '/differences/0/label', '"z" is not the label of any expected observation');
   });
 });
+
+describe('repeat steps', () => {
+  const chain = (count: number, body: unknown[] = [{ let: 'y', op: 'add', args: ['y', 'x'] }]) => program([
+    { let: 'x', tensor: 0.5, requiresGrad: true },
+    { let: 'y', op: 'mul', args: ['x', 1] },
+    { repeat: count, steps: body },
+    { backward: 'y' },
+    { observe: 'x.grad' },
+  ]);
+  const expectFixtureProblem = (value: unknown, path: string, message: string) => {
+    const found = problems(() => validateFixture(value, 'f.json'));
+    expect(found.map((p) => `${p.path} ${p.message}`).join('\n')).toContain(`${path} ${message}`);
+  };
+
+  test('program.schema accepts a repeat body that rebinds a name bound before it, and names first bound inside it', () => {
+    expect(() => validateProgram(chain(100_000))).not.toThrow();
+    expect(() => validateProgram(chain(3, [{ let: 'z', op: 'neg', args: ['y'] }, { let: 'y', op: 'add', args: ['z', 1] }, { observe: 'z', item: true }]))).not.toThrow();
+    const after = chain(2, [{ let: 'z', op: 'neg', args: ['y'] }]) as { steps: unknown[] };
+    after.steps.push({ observe: 'z' });
+    expect(() => validateProgram(after)).not.toThrow();
+  });
+
+  test('program.schema still refuses rebinding outside a repeat body, and a body reference to a name the body binds only later', () => {
+    expectProblem(program([
+      { let: 'x', tensor: 1 }, { repeat: 2, steps: [{ let: 'y', op: 'neg', args: ['x'] }] }, { let: 'y', op: 'neg', args: ['x'] },
+    ]), '/steps/2/let', 'binds "y" again; it is already bound at /steps/1/steps/0/let');
+    expectProblem(chain(2, [{ let: 'y', op: 'add', args: ['z', 1] }, { let: 'z', op: 'neg', args: ['y'] }]),
+      '/steps/2/steps/0/args/0', 'refers to "z", which is bound only later (at /steps/2/steps/1/let)');
+    expectProblem(program([{ let: '_', tensor: 1 }]), '/steps/0/let', '"_" is reserved');
+  });
+
+  test('program.schema refuses a repeat count below 1, an empty body and unknown fields', () => {
+    expectProblem(chain(0), '/steps/2/repeat', 'must be at least 1 (got 0)');
+    expectProblem(chain(1.5), '/steps/2/repeat', 'must be an integer (got 1.5)');
+    expectProblem(chain(2, []), '/steps/2/steps', 'must have at least 1 item');
+    expectProblem(chain(2, [{ let: 'y', op: 'ad', args: ['y', 'x'] }]), '/steps/2/steps/0/op', 'must be one of');
+    expectProblem(program([{ let: 'x', tensor: 1 }, { repeat: 2, steps: [{ observe: 'x' }], times: 3 }]), '/steps/1/times', 'is not a known field here');
+  });
+
+  test('program.schema refuses more than 1,000,000 executed steps, repeat bodies counted once per iteration', () => {
+    // The 5 top-level steps (the repeat step itself included) count too.
+    expect(() => validateProgram(chain(1_000_000 - 5))).not.toThrow();
+    expectProblem(chain(1_000_000 - 4), '/steps', 'would execute more than 1,000,000 steps (repeat bodies counted once per iteration), the limit');
+    // Nested repeats multiply: 1,001 x 1,000 body steps.
+    expectProblem(chain(1001, [{ repeat: 1000, steps: [{ let: 'y', op: 'add', args: ['y', 'x'] }] }]), '/steps', 'would execute more than 1,000,000 steps');
+  });
+
+  test('program.schema places fixture observations and error paths of a repeat per iteration ("2.1.0")', () => {
+    const f: Fixture = {
+      id: 'spec.repeat', title: 'repeat', source: {}, clauses: ['backward.iterative'],
+      program: {
+        id: 'spec.repeat',
+        steps: [
+          { let: 'x', tensor: 1, requiresGrad: true },
+          { let: 'y', op: 'mul', args: ['x', 1] },
+          { repeat: 3, steps: [{ observe: 'y' }, { let: 'y', op: 'add', args: ['y', 'x'] }] },
+        ],
+      },
+      expected: { observations: [{ label: 'y' }, { label: 'y' }], error: { step: '2.1.1', category: 'invalid-argument', message: 'Maximum call stack size exceeded' } },
+    };
+    expect(() => validateFixture(f)).not.toThrow();
+    expectFixtureProblem({ ...f, expected: { ...f.expected, observations: [{ label: 'y' }] } }, '/expected/observations', 'has 1 entry but the program runs 2 observe steps before the error');
+    expectFixtureProblem({ ...f, expected: { ...f.expected, error: { ...f.expected.error!, step: '2.3.0' } } }, '/expected/error/step', 'names no step of the program (got "2.3.0")');
+    expectFixtureProblem({ ...f, expected: { ...f.expected, error: { ...f.expected.error!, step: '2' } } }, '/expected/error/step', 'names a noGrad/enableGrad block or a repeat step');
+  });
+});

@@ -43,6 +43,8 @@ export interface Fixture {
 }
 
 export const MAX_STEPS = 10_000;
+/** Steps a program may execute, repeat bodies counted once per iteration. */
+export const MAX_EXECUTED = 1_000_000;
 export const MAX_ELEMENTS = 1_000_000;
 const MAX_LISTED = 50;
 
@@ -111,10 +113,16 @@ const STEP_KINDS = [
   ['autogradBackward', 'AutogradBackwardStep'], ['noGrad', 'NoGradStep'], ['enableGrad', 'EnableGradStep'],
   ['setGradEnabled', 'SetGradEnabledStep'], ['inplace', 'InplaceStep'], ['requiresGrad_', 'RequiresGradStep'],
   ['retainGrad', 'RetainGradStep'], ['detach_', 'DetachInplaceStep'], ['clearGrad', 'ClearGradStep'],
-  ['observe', 'ObserveStep'],
+  ['observe', 'ObserveStep'], ['repeat', 'RepeatStep'],
 ] as const;
 const STEP_KEYS: readonly string[] = STEP_KINDS.map(([key]) => key);
 const BLOCK_KEYS = ['noGrad', 'enableGrad'];
+
+/** The field holding a step's nested steps: a block's own key, or a repeat step's `steps`. */
+function bodyKey(step: Record<string, unknown>): string | undefined {
+  if (Object.hasOwn(step, 'repeat')) return 'steps';
+  return BLOCK_KEYS.find((k) => Object.hasOwn(step, k));
+}
 
 let compiled: { ajv: Ajv; roots: Map<string, ValidateFunction> } | undefined;
 
@@ -141,6 +149,12 @@ function check(value: unknown, root: 'Program' | 'Fixture', file?: string): Prog
     throw new ProgramError([{
       path: stepsPath,
       message: `has more than ${MAX_STEPS.toLocaleString('en-US')} steps (nested ones included), the limit`,
+    }], file);
+  }
+  if (countExecuted(steps) > MAX_EXECUTED) {
+    throw new ProgramError([{
+      path: stepsPath,
+      message: `would execute more than ${MAX_EXECUTED.toLocaleString('en-US')} steps (repeat bodies counted once per iteration), the limit`,
     }], file);
   }
   const validate = validator(root);
@@ -174,9 +188,11 @@ function checkStepShape(step: unknown, path: string, out: ProgramProblem[]): voi
     out.push({ path, message: `mixes step kinds: it has ${kinds.map(([k]) => k).join(' and ')}, but a step has exactly one of them` });
     return;
   }
-  const [key, definition] = kinds[0]!;
-  const children = BLOCK_KEYS.includes(key) ? step[key] : undefined;
-  const probe = Array.isArray(children) ? { ...step, [key]: [] } : step;
+  const [, definition] = kinds[0]!;
+  const key = bodyKey(step);
+  const children = key === undefined ? undefined : step[key];
+  // The body is checked step by step below; the probe keeps one placeholder so minItems still applies.
+  const probe = Array.isArray(children) ? { ...step, [key!]: children.length ? [{ observe: 'x' }] : [] } : step;
   const validate = validator(definition);
   if (!validate(probe)) out.push(...describeAll(validate.errors ?? [], path));
   if (Array.isArray(children)) children.forEach((c, i) => checkStepShape(c, `${path}/${key}/${i}`, out));
@@ -271,7 +287,7 @@ const RESERVED = new Set([
   'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def',
   'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is',
   'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield',
-  'torch', 'print', 'type', 'float',
+  'torch', 'print', 'type', 'float', '_',
 ]);
 
 function semantics(program: Program, base: string): ProgramProblem[] {
@@ -293,11 +309,12 @@ function semantics(program: Program, base: string): ProgramProblem[] {
   };
   const refs = (list: (string | null)[] | undefined, path: string) =>
     list?.forEach((r, i) => { if (r !== null) ref(r, `${path}/${i}`); });
-  const bind = (name: string, path: string) => {
+  const bind = (name: string, path: string, inRepeat: boolean) => {
     if (RESERVED.has(name)) problem(path, `"${name}" is reserved: it is a Python keyword or a name the PyTorch reproduction uses`);
     const first = bound.get(name);
-    if (first !== undefined) problem(path, `binds "${name}" again; it is already bound at ${first} (each name is bound once)`);
-    else bound.set(name, path);
+    // In a repeat body, binding a bound name rebinds it, as assignment in a Python loop does.
+    if (first !== undefined && !inRepeat) problem(path, `binds "${name}" again; it is already bound at ${first} (each name is bound once, except in a repeat body)`);
+    else if (first === undefined) bound.set(name, path);
   };
   const args = (list: Arg[] | undefined, path: string) =>
     list?.forEach((a, i) => { if (typeof a === 'string') ref(a, `${path}/${i}`); });
@@ -307,14 +324,14 @@ function semantics(program: Program, base: string): ProgramProblem[] {
     if (n > MAX_ELEMENTS) problem(path, `has ${n.toLocaleString('en-US')} elements; the limit is ${MAX_ELEMENTS.toLocaleString('en-US')}`);
   };
 
-  walk(program.steps, `${base}/steps`, (step, p) => {
+  walk(program.steps, `${base}/steps`, (step, p, _, inRepeat) => {
     if ('tensor' in step) {
       data(step.tensor, `${p}/tensor`);
-      bind(step.let, `${p}/let`);
+      bind(step.let, `${p}/let`, inRepeat);
     } else if ('op' in step) {
       args(step.args, `${p}/args`);
       opProblems(step, p, problem);
-      bind(step.let, `${p}/let`);
+      bind(step.let, `${p}/let`, inRepeat);
     } else if ('grad' in step) {
       const g = step.grad;
       refs(g.outputs, `${p}/grad/outputs`);
@@ -326,7 +343,7 @@ function semantics(program: Program, base: string): ProgramProblem[] {
       if (g.gradOutputs && g.gradOutputs.length !== g.outputs.length) {
         problem(`${p}/grad/gradOutputs`, `has ${count(g.gradOutputs.length, 'entry', 'entries')} but grad.outputs has ${count(g.outputs.length, 'tensor')}; give one per output (null for none)`);
       }
-      step.let.forEach((name, i) => bind(name, `${p}/let/${i}`));
+      step.let.forEach((name, i) => bind(name, `${p}/let/${i}`, inRepeat));
     } else if ('backward' in step) {
       ref(step.backward, `${p}/backward`);
       const gradient = step.gradient;
@@ -413,16 +430,16 @@ function fixtureProblems(fixture: Fixture): ProgramProblem[] {
   const order = new Map<string, { order: number; block: boolean }>();
   let n = 0;
   walk(fixture.program.steps, '/program/steps', (step, path, stepPath) => {
-    order.set(stepPath, { order: n, block: BLOCK_KEYS.some((k) => k in step) });
+    order.set(stepPath, { order: n, block: bodyKey(step as unknown as Record<string, unknown>) !== undefined });
     if ('observe' in step) observes.push({ label: step.label ?? step.observe, path, order: n });
     n++;
-  });
+  }, '', true);
   const { observations, error } = fixture.expected;
   let due = observes.length;
   if (error) {
     const at = order.get(error.step);
     if (!at) out.push({ path: '/expected/error/step', message: `names no step of the program (got "${error.step}")` });
-    else if (at.block) out.push({ path: '/expected/error/step', message: `names a noGrad/enableGrad block; name the failing step inside it` });
+    else if (at.block) out.push({ path: '/expected/error/step', message: `names a noGrad/enableGrad block or a repeat step; name the failing step inside it` });
     else due = observes.filter((o) => o.order < at.order).length;
   }
   observations.forEach((o, i) => {
@@ -446,13 +463,23 @@ function fixtureProblems(fixture: Fixture): ProgramProblem[] {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/** Visits steps in execution order, nested ones included; `stepPath` is the `"4.1"` form. */
-function walk(steps: Step[], path: string, visit: (step: Step, path: string, stepPath: string) => void, prefix = ''): void {
+type Visit = (step: Step, path: string, stepPath: string, inRepeat: boolean) => void;
+
+/**
+ * Visits steps in order, nested ones included; `stepPath` is the `"4.1"` form. A repeat body is
+ * visited once (its step paths without the iteration), or with `expand` once per iteration in
+ * execution order (`"4.17.0"`), which the program's limits keep to at most MAX_EXECUTED visits.
+ */
+function walk(steps: Step[], path: string, visit: Visit, prefix = '', expand = false, inRepeat = false): void {
   steps.forEach((step, i) => {
     const stepPath = `${prefix}${i}`;
-    visit(step, `${path}/${i}`, stepPath);
-    if ('noGrad' in step) walk(step.noGrad, `${path}/${i}/noGrad`, visit, `${stepPath}.`);
-    if ('enableGrad' in step) walk(step.enableGrad, `${path}/${i}/enableGrad`, visit, `${stepPath}.`);
+    visit(step, `${path}/${i}`, stepPath, inRepeat);
+    if ('noGrad' in step) walk(step.noGrad, `${path}/${i}/noGrad`, visit, `${stepPath}.`, expand, inRepeat);
+    if ('enableGrad' in step) walk(step.enableGrad, `${path}/${i}/enableGrad`, visit, `${stepPath}.`, expand, inRepeat);
+    if ('repeat' in step) {
+      if (!expand) walk(step.steps, `${path}/${i}/steps`, visit, `${stepPath}.`, expand, true);
+      else for (let k = 0; k < step.repeat; k++) walk(step.steps, `${path}/${i}/steps`, visit, `${stepPath}.${k}.`, expand, true);
+    }
   });
 }
 
@@ -470,7 +497,26 @@ function countSteps(steps: unknown): number {
     const list = lists.pop();
     if (!Array.isArray(list)) continue;
     n += list.length;
-    for (const s of list) if (isObject(s)) for (const k of BLOCK_KEYS) lists.push(s[k]);
+    for (const s of list) if (isObject(s)) { const k = bodyKey(s); if (k) lists.push(s[k]); }
+  }
+  return n;
+}
+
+/** Counts the steps a program would execute (repeat bodies times their count), stopping past the limit. */
+function countExecuted(steps: unknown): number {
+  let n = 0;
+  const lists: [unknown, number][] = [[steps, 1]];
+  while (lists.length > 0 && n <= MAX_EXECUTED) {
+    const [list, times] = lists.pop()!;
+    if (!Array.isArray(list)) continue;
+    n += list.length * times;
+    for (const s of list) {
+      if (!isObject(s)) continue;
+      const k = bodyKey(s);
+      // A count the schema will refuse (not a positive integer) counts once here.
+      const r = k === 'steps' && Number.isInteger(s.repeat) && (s.repeat as number) > 0 ? (s.repeat as number) : 1;
+      if (k) lists.push([s[k], times * r]);
+    }
   }
   return n;
 }

@@ -175,6 +175,10 @@ class Execution:
         elif 'enableGrad' in step:
             with torch.enable_grad():
                 self.run_steps(step['enableGrad'], f'{path}.')
+        elif 'repeat' in step:
+            # `for _ in range(n):`; body step paths carry the iteration: "4.17.0".
+            for k in range(step['repeat']):
+                self.run_steps(step['steps'], f'{path}.{k}.')
         elif 'setGradEnabled' in step:
             torch.set_grad_enabled(step['setGradEnabled'])
         elif 'inplace' in step:
@@ -191,7 +195,12 @@ class Execution:
         elif 'clearGrad' in step:
             self.resolve(step['clearGrad']).grad = None
         elif 'observe' in step:
-            self.observations.append(observe(self.resolve(step['observe']), step.get('label', step['observe'])))
+            label = step.get('label', step['observe'])
+            t = self.resolve(step['observe'])
+            if step.get('item', False):
+                self.observations.append({'label': label, 'value': to_json_data(t.item())})
+            else:
+                self.observations.append(observe(t, label))
         else:
             raise MalformedProgram(f'step {path} has no known step kind: {sorted(step)}')
 

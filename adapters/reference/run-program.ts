@@ -61,7 +61,8 @@ export function runProgram(program: Program): Observations {
     } else if ('clearGrad' in step) {
       ref(step.clearGrad).grad = null;
     } else if ('observe' in step) {
-      observations.push(observe(step.observe, step.label ?? step.observe));
+      const label = step.label ?? step.observe;
+      observations.push(step.item ? { label, value: encode(ref(step.observe).item()) } : observe(step.observe, label));
     }
   };
 

@@ -39,9 +39,19 @@ function evaluate(node: Node, scope: Scope): tf.Tensor {
   if (scope === null || node.kind === 'leaf' || node.kind === 'constant') return node.value;
   const known = scope.seeds.get(node) ?? scope.cache.get(node);
   if (known) return known;
-  const value = compute(node, scope);
-  scope.cache.set(node, value);
-  return value;
+  // The op results it needs that this scope has not computed yet, gathered without recursion so
+  // that a deep chain (backward.iterative) exhausts tfjs's stack, if anything, not the adapter's;
+  // then computed in creation order, which puts every op's arguments before it.
+  const needed = new Set<OpNode | GradNode>();
+  const stack: (OpNode | GradNode)[] = [node];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (needed.has(n) || scope.seeds.has(n) || scope.cache.has(n)) continue;
+    needed.add(n);
+    if (n.kind === 'op') for (const a of n.args) if (typeof a !== 'number' && (a.kind === 'op' || a.kind === 'grad')) stack.push(a);
+  }
+  for (const n of [...needed].sort((a, b) => order.get(a)! - order.get(b)!)) scope.cache.set(n, compute(n, scope));
+  return scope.cache.get(node)!;
 }
 
 function compute(node: OpNode | GradNode, scope: Scope): tf.Tensor {
@@ -167,6 +177,7 @@ export function runProgram(program: Program): Observations {
       const n = node(step.detach_);
       env.set(name, made({ kind: 'op', op: 'detach', args: [n], attrs: {}, value: applyOp('detach', [n.value], {}) }));
     } else if ('observe' in step) {
+      if (step.item) throw notSupported('item() (tfjs tensors have no item(); values are read as arrays)');
       observations.push(observe(step.observe, step.label ?? step.observe));
     } else {
       // Grad modes, in-place ops, retainGrad and clearing .grad have no tfjs counterpart; the
