@@ -35,3 +35,32 @@ test('oracles.agreement messages give the multi-index, the count of other failur
   expect(compareGradient({ ...base, shape: [], actual: [1, 2] })).toMatch(/the engine gave 2 elements, the oracle 1/);
   expect(compareGradient({ ...base, shape: [], actual: [3], expected: [1] })).toMatch(/at element \[\] of shape \[\]/);
 });
+
+test('oracles.agreement zeros computed in the engine\'s dtype are exact: a float32 3.78e-44 is not 0', () => {
+  const float32 = { ...base, dtype: 'float32' as const };
+  expect(compareGradient({ ...float32, actual: [3.783505853677006e-44], expected: [0], inDtype: true }))
+    .toMatch(/gives 3\.783505853677006e-44, symbolic oracle gives 0; compared exactly \(an exact zero in the engine's dtype\)/);
+  expect(compareGradient({ ...float32, actual: [-0], expected: [0], inDtype: true })).toBeNull(); // the sign of a computed zero is not judged here
+  // A float64 oracle's zero standing for a float32 result keeps the tolerance (double rounding near the subnormal range).
+  expect(compareGradient({ ...float32, actual: [1.401298464324817e-45], expected: [0] })).toBeNull();
+  // Non-zero values computed in the dtype keep the tolerance too.
+  expect(compareGradient({ ...float32, actual: [1 + 1e-6], expected: [1], inDtype: true })).toBeNull();
+});
+
+test('oracles.agreement the expected value is rounded to the engine\'s dtype first: a float32 gradient past 3.4e38 is inf', () => {
+  expect(compareGradient({ ...base, dtype: 'float32', actual: [Infinity], expected: [4.9e38] })).toBeNull();
+  expect(compareGradient({ ...base, dtype: 'float32', actual: [3.4e38], expected: [4.9e38] })).toMatch(/compared exactly \(a non-finite value\)/);
+  expect(compareGradient({ ...base, dtype: 'float64', actual: [Infinity], expected: [4.9e38] })).not.toBeNull();
+});
+
+test('oracles.agreement fixture values recorded from PyTorch: zeros are exact, and an expected -0 must be -0', async () => {
+  const { compareObservations } = await import('./observations.ts');
+  const judge = (expected: (number | '-0')[], actual: (number | '-0')[]) => compareObservations(
+    { observations: [{ label: 'y', value: expected, dtype: 'float32' }], error: null },
+    { observations: [{ label: 'y', value: actual, dtype: 'float32' }], error: null }, ['value'],
+  ).map((m) => m.detail);
+  expect(judge([0, 0.5], [3.783505853677006e-44, 0.5])).toEqual(['element 0: expected exactly 0, got 3.783505853677006e-44']);
+  expect(judge(['-0'], [0])).toEqual(['element 0: expected exactly -0, got 0']);
+  expect(judge([0], ['-0'])).toEqual([]);
+  expect(judge([0.5], [0.5 + 1e-7])).toEqual([]); // non-zero values keep the float32 tolerance
+});

@@ -18,7 +18,7 @@ const UNARY: Record<UnaryOp, (x: number) => number> = {
   tan: Math.tan,
   tanh: Math.tanh,
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-  relu: (x) => (x > 0 ? x : Number.isNaN(x) ? NaN : 0),
+  relu: (x) => (x > 0 || x === 0 ? x : Number.isNaN(x) ? NaN : 0), // relu(-0) is -0 (op.relu.kink)
   sqrt: Math.sqrt,
   abs: Math.abs,
   reciprocal: (x) => 1 / x,
@@ -38,16 +38,28 @@ const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
  * naming a `detach` result holds that value fixed, so that finite differences see it as the
  * constant that backward sees (without one, detach is the identity here).
  */
-export function evaluateProgram(program: Program, overrides?: ReadonlyMap<string, ArrayLike<number>>): Map<string, Evaluated> {
+export function evaluateProgram(
+  program: Program,
+  overrides?: ReadonlyMap<string, ArrayLike<number>>,
+  options: { dtype?: 'float32' | 'float64' } = {},
+): Map<string, Evaluated> {
+  // In float32 every op's result is rounded to float32, as the engine stores it; sigmoid is
+  // 1 / (1 + exp(-t)) with exp(-t) itself in float32 (op.sigmoid), so it underflows to exactly 0
+  // where exp(-t) overflows. Only the exact points (zeros, infinities) of this evaluation are
+  // trusted to the last bit; transcendental functions may differ by an ulp.
+  const r = options.dtype === 'float32' ? Math.fround : (x: number) => x;
+  const unary = options.dtype === 'float32'
+    ? (op: UnaryOp, a: number) => (op === 'sigmoid' ? r(1 / r(1 + r(Math.exp(-a)))) : r(UNARY[op](a)))
+    : (op: UnaryOp, a: number) => UNARY[op](a);
   const algebra: Algebra<number> = {
-    leaf: (_name, _index, value) => value,
-    constant: (value) => value,
-    unary: (op, a) => UNARY[op](a),
-    binary: (op, a, b) => BINARY[op](a, b),
+    leaf: (_name, _index, value) => r(value),
+    constant: (value) => r(value),
+    unary,
+    binary: (op, a, b) => r(BINARY[op](a, b)),
     sum: (terms) => {
       let s = 0;
       for (const t of terms) s += t;
-      return s;
+      return r(s);
     },
     detach: (name, index, a) => {
       const held = overrides?.get(name);

@@ -1,3 +1,4 @@
+import { isExact, sameValue } from './compare.ts';
 import { scalarValue, type Data, type DType, type Observation, type Observations } from '../spec/program.ts';
 
 /**
@@ -15,7 +16,7 @@ export interface Mismatch {
   detail?: string;
 }
 
-/** `|a - e| <= atol + rtol * max(|a|, |e|)`, scaled by dtype; non-finite values must match exactly. */
+/** `|a - e| <= atol + rtol * max(|a|, |e|)`, scaled by dtype; zeros and non-finite values must match exactly. */
 export const TOLERANCE: Record<DType, { rtol: number; atol: number }> = {
   float32: { rtol: 1e-5, atol: 1e-6 },
   float64: { rtol: 1e-12, atol: 1e-14 },
@@ -36,8 +37,12 @@ function compareValues(expected: Data, actual: Data | undefined, dtype: DType): 
   const { rtol, atol } = TOLERANCE[dtype];
   for (let i = 0; i < e.length; i++) {
     const [x, y] = [e[i]!, a[i]!];
-    if (Number.isNaN(x) || Number.isNaN(y) || !Number.isFinite(x) || !Number.isFinite(y)) {
-      if (!Object.is(x, y) && !(Number.isNaN(x) && Number.isNaN(y))) return `element ${i}: expected ${x}, got ${y}`;
+    // Expectations are PyTorch's own values in this dtype: zeros and non-finite values are exact
+    // (oracles/compare.ts, isExact); a float32 3.78e-44 is not PyTorch's 0. An expected -0 must be
+    // -0 (relu(-0), -0 data); an expected 0 also takes -0, the sign of g·0 the spec leaves open
+    // (op.abs.kink's +0 is checked by its printed form).
+    if (isExact(x, true) || !Number.isFinite(y)) {
+      if (!sameValue(y, x, Object.is(x, -0))) return `element ${i}: expected exactly ${Object.is(x, -0) ? '-0' : x}, got ${Object.is(y, -0) ? '-0' : y}`;
       continue;
     }
     const bound = atol + rtol * Math.max(Math.abs(x), Math.abs(y));

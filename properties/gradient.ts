@@ -1,13 +1,13 @@
 import type fc from 'fast-check';
 import type { Adapter } from '../adapters/types.ts';
-import { compareGradient, FD_SAFETY } from '../oracles/compare.ts';
-import { detachedValues, evaluateProgram } from '../oracles/evaluate.ts';
-import { gradientFD, richardson } from '../oracles/finite-difference.ts';
+import { compareGradient, FD_SAFETY, inDtype, isExact } from '../oracles/compare.ts';
+import { detachedValues, evaluateProgram, type Evaluated } from '../oracles/evaluate.ts';
+import { gradientFD, richardson, type Estimate } from '../oracles/finite-difference.ts';
 import { gaussian, mulberry32 } from '../oracles/random.ts';
 import { expandProgram } from '../oracles/expand.ts';
 import { evaluate, programScope, symbolicGradient } from '../oracles/symbolic.ts';
 import type { ClauseId } from '../spec/clauses.ts';
-import type { DType, Observations, Program, Step } from '../spec/program.ts';
+import type { Data, DType, Observations, Program, Step } from '../spec/program.ts';
 import { find, flat, closeAll, errorOf } from './observed.ts';
 import type { Property } from './property.ts';
 
@@ -33,8 +33,25 @@ export interface GradientCase {
 const KINK_OPS = new Set(['relu', 'abs']);
 const MAX_MAGNITUDE = 1e8;
 
+type Values = Map<string, Evaluated>;
+
+const allFinite = (values: Values): boolean => [...values.values()].every((v) => v.values.every(Number.isFinite));
+
+/** Whether a relu or abs argument lies within 1e-3 of its kink, where finite differences straddle it. */
+function nearKink(program: Program, values: Values): boolean {
+  const near = (name: string | number) => typeof name === 'string' && values.get(name)?.values.some((x) => Math.abs(x) < 1e-3);
+  const walk = (steps: readonly Step[]): boolean => steps.some((s) => {
+    if ('op' in s && KINK_OPS.has(s.op) && near(s.args[0]!)) return true;
+    if ('noGrad' in s) return walk(s.noGrad);
+    if ('enableGrad' in s) return walk(s.enableGrad);
+    return false;
+  });
+  return walk(program.steps);
+}
+
+/** The conservative test for composite programs: every value finite and moderate, no kink nearby. */
 export function judgeable(c: GradientCase): boolean {
-  let values: ReturnType<typeof evaluateProgram>;
+  let values: Values;
   try {
     values = evaluateProgram(c.program);
   } catch {
@@ -43,14 +60,105 @@ export function judgeable(c: GradientCase): boolean {
   for (const v of values.values()) {
     if (v.values.some((x) => !Number.isFinite(x) || Math.abs(x) > MAX_MAGNITUDE)) return false;
   }
-  const near = (name: string | number) => typeof name === 'string' && values.get(name)?.values.some((x) => Math.abs(x) < 1e-3);
-  const walk = (steps: readonly Step[]): boolean => steps.every((s) => {
-    if ('op' in s && KINK_OPS.has(s.op) && near(s.args[0]!)) return false;
-    if ('noGrad' in s) return walk(s.noGrad);
-    if ('enableGrad' in s) return walk(s.enableGrad);
-    return true;
-  });
-  return walk(c.program.steps);
+  return !nearKink(c.program, values);
+}
+
+/**
+ * What the oracles say about a case: the float64 forward, the forward evaluated in the dtype (its
+ * zeros and infinities are exact), the symbolic gradient, and finite differences (null where they
+ * cannot judge: a non-finite forward, or a kink within reach of the step).
+ */
+interface Oracles {
+  f64: Values;
+  inDtype: Values;
+  symbolic: Map<string, Float64Array> | null;
+  fd: Map<string, Estimate> | null;
+}
+
+function oraclesOf(c: GradientCase, dtype: DType, symbolic: boolean | 'when-small'): Oracles {
+  const f64 = evaluateProgram(c.program);
+  const inDtype = evaluateProgram(c.program, undefined, { dtype });
+  const sym = symbolic ? symbolicOrNull(c, symbolic === true) : null;
+  let fd: Map<string, Estimate> | null = null;
+  if (allFinite(f64) && !nearKink(c.program, f64)) {
+    // Detached values stay fixed while x moves: no gradient flows through them.
+    const fixed = detachedValues(c.program);
+    fd = new Map(c.inputs.map((x) => [x, gradientFD((v) => evaluateProgram(c.program, new Map([...fixed, [x, v]])).get(c.out)!.values[0]!, f64.get(x)!.values)]));
+  }
+  return { f64, inDtype, symbolic: sym, fd };
+}
+
+/**
+ * Which oracle judges element i of d out / d x. Finite differences judge where they exist and are
+ * finite. The symbolic value is believed where it is finite, and where it is not finite unless
+ * finite differences can judge a finite forward: then the formula overflowed inside (the
+ * derivative of 1 / (1 + exp(-x)) at -800 is inf/inf, nan, where PyTorch gives 0), whereas sqrt'(0)
+ * = inf, log'(0) = inf and 1/0 are the values PyTorch defines.
+ */
+function judges(o: Oracles, x: string, i: number): { symbolic: boolean; fd: boolean } {
+  const s = o.symbolic?.get(x)?.[i];
+  const f = o.fd?.get(x);
+  const fd = f !== undefined && Number.isFinite(f.value[i]!) && Number.isFinite(f.error[i]!);
+  return { symbolic: s !== undefined && (Number.isFinite(s) || !fd), fd };
+}
+
+/** Why the oracles cannot judge a case at its edges (null: they can), for properties that judge non-finite values. */
+export function notJudgeable(c: GradientCase, dtype: DType, symbolic: boolean | 'when-small' = true): string | null {
+  let o: Oracles;
+  try {
+    o = oracles(c, dtype, symbolic);
+  } catch (e) {
+    return `the oracles cannot evaluate it: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  for (const [name, v] of o.f64) {
+    const d = o.inDtype.get(name)!.values;
+    // The engine's later ops see inf where float64 sees a number: the float64 oracles no longer model it.
+    if (v.values.some((x, i) => Number.isFinite(x) && !Number.isFinite(d[i]!))) return `${name} overflows ${dtype}`;
+  }
+  for (const x of c.inputs) {
+    const n = o.f64.get(x)!.values.length;
+    for (let i = 0; i < n; i++) {
+      const j = judges(o, x, i);
+      if (!j.symbolic && !j.fd) return `no oracle can judge d ${c.out} / d ${x} at element ${i}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * The case as an engine without float64 runs it (property.ts retypes the program): float32, with
+ * its leaves rounded to float32 first (a float64 subnormal is 0 there, and relu'(0) is 0).
+ */
+const asFloat32 = new WeakMap<GradientCase, GradientCase>();
+function inFloat32(c: GradientCase): GradientCase {
+  if ((c.program.dtype ?? 'float32') === 'float32') return c;
+  let made = asFloat32.get(c);
+  if (!made) {
+    const round = (d: Data): Data => (Array.isArray(d) ? d.map(round) : typeof d === 'number' ? (Object.is(Math.fround(d), -0) ? '-0' : Math.fround(d)) : d);
+    const steps = c.program.steps.map((s) => ('tensor' in s ? { ...s, tensor: round(s.tensor), ...(s.dtype ? { dtype: 'float32' as const } : {}) } : s));
+    made = { ...c, program: { ...c.program, dtype: 'float32', steps } };
+    asFloat32.set(c, made);
+  }
+  return made;
+}
+
+/**
+ * The precondition of properties at the edges: judgeable as written and, for float64 programs,
+ * also as an engine without float64 runs them, since the precondition does not know the engine.
+ */
+export function judgeableAtEdges(c: GradientCase, symbolic: boolean | 'when-small' = true): boolean {
+  const dtype = c.program.dtype ?? 'float32';
+  return notJudgeable(c, dtype, symbolic) === null && (dtype === 'float32' || notJudgeable(inFloat32(c), 'float32', symbolic) === null);
+}
+
+// The precondition and the judge of one sample share the oracles' work.
+const computed = new WeakMap<GradientCase, { dtype: DType; oracles: Oracles }>();
+function oracles(c: GradientCase, dtype: DType, symbolic: boolean | 'when-small'): Oracles {
+  const hit = computed.get(c);
+  if (hit && hit.dtype === dtype) return hit.oracles;
+  const made = oraclesOf(c, dtype, symbolic);
+  computed.set(c, { dtype, oracles: made });
+  return made;
 }
 
 /** The program the engine runs: the case, a backward pass from `out`, and the observations. */
@@ -66,8 +174,6 @@ export function withBackward(c: GradientCase): Program {
   };
 }
 
-const leafShape = (program: Program, name: string): number[] => evaluateProgram(program).get(name)!.shape;
-
 /** Symbolic expansion grows with the program; past mathjs's limits only finite differences judge. */
 function symbolicOrNull(c: GradientCase, required: boolean): Map<string, Float64Array> | null {
   try {
@@ -78,25 +184,32 @@ function symbolicOrNull(c: GradientCase, required: boolean): Map<string, Float64
   }
 }
 
-export function judgeGradient(c: GradientCase, o: Observations, engine: Adapter, dtype: DType, oracles: { symbolic: boolean | 'when-small' } = { symbolic: true }): string | null {
+export function judgeGradient(c: GradientCase, o: Observations, engine: Adapter, dtype: DType, options: { symbolic: boolean | 'when-small' } = { symbolic: true }): string | null {
   if (o.error) return `unexpected error: ${errorOf(o)}`;
-  const forward = evaluateProgram(c.program);
+  if (dtype !== (c.program.dtype ?? 'float32')) c = inFloat32(c);
+  const oracle = oracles(c, dtype, options.symbolic);
   const name = c.forward ?? c.out;
   const actualForward = flat(find(o, 'forward')?.value);
   const [rtol, atol] = dtype === 'float64' ? [1e-10, 1e-12] : [1e-5, 1e-6];
-  const forwardProblem = closeAll(actualForward, Array.from(forward.get(name)!.values), rtol, atol);
-  if (forwardProblem) return `forward value of ${name}: engine ${engine.name} vs the float64 evaluation: ${forwardProblem}`;
-  const symbolic = oracles.symbolic ? symbolicOrNull(c, oracles.symbolic === true) : null;
+  // Exact where the forward in the dtype is exact (a zero, an infinity), else the float64 value within tolerance.
+  const exactly = oracle.inDtype.get(name)!.values;
+  const expected = Array.from(oracle.f64.get(name)!.values, (v, i) => (isExact(exactly[i]!, true) ? exactly[i]! : v));
+  const forwardProblem = compareGradient({
+    actual: actualForward, expected, dtype, oracle: 'evaluation', engine: engine.name, what: `forward value of ${name}`,
+    shape: oracle.f64.get(name)!.shape, rtol, atol, inDtype: true,
+  });
+  if (forwardProblem) return forwardProblem;
+  const symbolic = oracle.symbolic;
   if (symbolic) {
     // The same forward value by mathjs, from the expanded expressions the derivatives come from.
     const exprs = expandProgram(c.program).get(name)!.exprs;
     const scope = programScope(c.program);
-    const problem = closeAll(actualForward, exprs.map((e) => evaluate(e, scope)), rtol, atol);
+    const problem = closeAll(actualForward, exprs.map((e) => inDtype(evaluate(e, scope), dtype)), rtol, atol);
     if (problem) return `forward value of ${name}: engine ${engine.name} vs mathjs evaluation: ${problem}`;
   }
   for (const x of c.inputs) {
     const obs = find(o, `${x}.grad`);
-    const shape = leafShape(c.program, x);
+    const shape = oracle.f64.get(x)!.shape;
     const size = shape.reduce((n, d) => n * d, 1);
     if (!obs) return `${x}.grad was not observed`;
     const actual = obs.none ? new Array<number>(size).fill(0) : flat(obs.value);
@@ -104,16 +217,19 @@ export function judgeGradient(c: GradientCase, o: Observations, engine: Adapter,
       return `${x}.grad has shape [${obs.shape?.join(', ')}], but ${x} has shape [${shape.join(', ')}] (backward.grad-dtype)`;
     }
     const what = `d ${c.out} / d ${x}`;
+    // An element one oracle cannot judge is judged by the other only (the precondition skips
+    // samples with an element neither can judge): there the engine's value stands in for its expectation.
+    const by = Array.from({ length: size }, (_, i) => judges(oracle, x, i));
+    const judgedBy = (oracleName: 'symbolic' | 'fd', expected: ArrayLike<number>) => (actual.length === size
+      ? Array.from(expected, (e, i) => (by[i]![oracleName] ? e : actual[i]!)) : expected);
     if (symbolic) {
-      const problem = compareGradient({ actual, expected: symbolic.get(x)!, dtype, oracle: 'symbolic', engine: engine.name, what, shape });
+      const problem = compareGradient({ actual, expected: judgedBy('symbolic', symbolic.get(x)!), dtype, oracle: 'symbolic', engine: engine.name, what, shape });
       if (problem) return problem;
     }
-    const start = forward.get(x)!.values;
-    // Detached values stay fixed while x moves: no gradient flows through them.
-    const fixed = detachedValues(c.program);
-    const fd = gradientFD((v) => evaluateProgram(c.program, new Map([...fixed, [x, v]])).get(c.out)!.values[0]!, start);
-    const allowance = fd.error.map((e) => FD_SAFETY * e);
-    const problem = compareGradient({ actual, expected: fd.value, dtype, oracle: 'finite-difference', engine: engine.name, what, shape, allowance });
+    const fd = oracle.fd?.get(x);
+    if (!fd) continue;
+    const allowance = fd.error.map((e) => (Number.isFinite(e) ? FD_SAFETY * e : 0));
+    const problem = compareGradient({ actual, expected: judgedBy('fd', fd.value), dtype, oracle: 'finite-difference', engine: engine.name, what, shape, allowance });
     if (problem) return problem;
   }
   return null;
@@ -125,14 +241,15 @@ export function gradientProperty(
   clauses: readonly [ClauseId, ...ClauseId[]],
   title: string,
   arbitrary: fc.Arbitrary<GradientCase>,
-  options: { symbolic?: boolean | 'when-small'; runsFactor?: number } = {},
+  /** edges: the samples reach overflow, underflow, zeros and domain edges, so non-finite values are judged (notJudgeable). */
+  options: { symbolic?: boolean | 'when-small'; runsFactor?: number; edges?: boolean } = {},
 ): Property<GradientCase> {
   return {
     id,
     clauses,
     title,
     arbitrary,
-    precondition: judgeable,
+    precondition: options.edges ? (c) => judgeableAtEdges(c, options.symbolic ?? true) : judgeable,
     programs: (c) => [withBackward(c)],
     judge: (c, [o], engine, { dtype }) => judgeGradient(c, o!, engine, dtype, { symbolic: options.symbolic ?? true }),
     ...(options.runsFactor ? { runsFactor: options.runsFactor } : {}),

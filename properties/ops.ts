@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { Arg, Attrs, BINARY_OPS, DType, OpName, UNARY_OPS } from '../spec/program.ts';
 import type { ClauseId } from '../spec/clauses.ts';
+import { asLeafValue, withEdges, type EdgeDomain } from './arbitraries/edges.ts';
 import { awayFromZero, ordinary } from './arbitraries/numbers.ts';
 import { broadcastPair, shapes } from './arbitraries/shapes.ts';
 import { nest, numel, ProgramBuilder } from './build.ts';
@@ -31,7 +32,15 @@ const DOMAINS: Record<Domain, fc.Arbitrary<number>> = {
  */
 const dtypes = fc.constantFrom<DType>('float64', 'float32');
 
-const data = (values: readonly number[], shape: readonly number[]) => nest(values.slice(0, numel(shape)), shape);
+const data = (values: readonly number[], shape: readonly number[], dtype: DType = 'float64') =>
+  // nest only slices; the spelled scalars ("-0") pass through it unchanged.
+  nest(values.slice(0, numel(shape)).map((v) => asLeafValue(v, dtype)) as unknown as number[], shape);
+
+/**
+ * Weights of the final sum: never 0, because 0 · inf is nan in the engine's backward while the
+ * symbolic oracle's vector-Jacobian product leaves a zero weight out.
+ */
+const weight = () => fc.integer({ min: -192, max: 191 }).map((i) => (i >= 0 ? i + 1 : i) / 64);
 
 /** Weights the op's result and sums it: out = sum(result * w), with w a constant leaf. */
 function finish(b: ProgramBuilder, result: string, shape: readonly number[], weights: readonly number[]): string {
@@ -44,15 +53,22 @@ const UNARY_DOMAIN: Record<(typeof UNARY_OPS)[number], Domain> = {
   relu: 'nonzero', sqrt: 'positive', abs: 'nonzero', reciprocal: 'nonzero',
 };
 
+/** Which edge values each unary op draws (properties/arbitraries/edges.ts). */
+const UNARY_EDGES: Record<(typeof UNARY_OPS)[number], EdgeDomain> = {
+  neg: 'any', exp: 'any', log: 'positive', sin: 'any', cos: 'any', tan: 'small', tanh: 'any', sigmoid: 'any',
+  relu: 'kink', sqrt: 'positive', abs: 'kink', reciprocal: 'nonzero',
+};
+
 function unaryProperty(op: (typeof UNARY_OPS)[number]): AnyProperty {
-  const arbitrary = fc.tuple(shapes(), pool(DOMAINS[UNARY_DOMAIN[op]]), pool(ordinary()), dtypes).map(([shape, xs, ws, dtype]): GradientCase => {
+  const values = withEdges(UNARY_EDGES[op], DOMAINS[UNARY_DOMAIN[op]]);
+  const arbitrary = fc.tuple(shapes(), pool(values), pool(weight()), dtypes).map(([shape, xs, ws, dtype]): GradientCase => {
     const b = new ProgramBuilder(`property.op.${op}`, dtype);
-    const x = b.leaf(data(xs, shape), true, 'x');
+    const x = b.leaf(data(xs, shape, dtype), true, 'x');
     const result = b.op(op, [x]);
     const out = finish(b, result, shape, ws);
     return { program: b.program(), out, inputs: ['x'], forward: result };
   });
-  return gradientProperty(`gradient.op.${op}`, [`op.${op}` as ClauseId], `${op}: forward and gradient match both oracles on random shapes`, arbitrary);
+  return gradientProperty(`gradient.op.${op}`, [`op.${op}` as ClauseId], `${op}: forward and gradient match both oracles on random shapes, at the edges too`, arbitrary, { edges: true });
 }
 
 const BINARY_DOMAIN: Record<Exclude<(typeof BINARY_OPS)[number], 'matmul'>, [Domain, Domain]> = {
@@ -64,14 +80,21 @@ type Operands = 'tensors' | 'number-right' | 'number-left';
 
 function binaryProperty(op: Exclude<(typeof BINARY_OPS)[number], 'matmul'>): AnyProperty {
   const [da, db] = BINARY_DOMAIN[op];
+  // pow keeps its ordinary domains: its edges (zero and negative bases) are op.pow.zero-base's fixtures.
+  const edges = op !== 'pow';
+  const [va, vb] = edges ? [withEdges(da === 'nonzero' ? 'nonzero' : 'any', DOMAINS[da]), withEdges(db === 'nonzero' ? 'nonzero' : 'any', DOMAINS[db])] : [DOMAINS[da], DOMAINS[db]];
   const arbitrary = fc.tuple(
-    broadcastPair(), pool(DOMAINS[da]), pool(DOMAINS[db]), pool(ordinary()),
+    broadcastPair(), pool(va), pool(vb), pool(edges ? weight() : ordinary()),
     fc.constantFrom<Operands>('tensors', 'number-right', 'number-left'), dtypes,
   ).map(([[sa, sb], as, bs, ws, operands, dtype]): GradientCase => {
     const b = new ProgramBuilder(`property.op.${op}`, dtype);
-    const a = b.leaf(data(as, sa), true, 'a');
-    const args: Arg[] = operands === 'tensors' ? [a, b.leaf(data(bs, sb), true, 'b')]
-      : operands === 'number-right' ? [a, bs[0]!] : [as[0]!, b.leaf(data(bs, sb), true, 'b')];
+    // A Python number operand is a float64 in PyTorch, then cast to the tensor's dtype: the same
+    // rounding as a leaf of that dtype. -0 as a Python number would be spelled "-0", which a
+    // number argument cannot be, so it is 0 there.
+    const number = (v: number) => { const r = asLeafValue(v, dtype); return typeof r === 'number' ? r : 0; };
+    const a = b.leaf(data(as, sa, dtype), true, 'a');
+    const args: Arg[] = operands === 'tensors' ? [a, b.leaf(data(bs, sb, dtype), true, 'b')]
+      : operands === 'number-right' ? [a, number(bs[0]!)] : [number(as[0]!), b.leaf(data(bs, sb, dtype), true, 'b')];
     const shape = operands === 'tensors' ? broadcast(sa, sb) : operands === 'number-right' ? sa : sb;
     const result = b.op(op, args);
     const out = finish(b, result, shape, ws);
@@ -79,7 +102,7 @@ function binaryProperty(op: Exclude<(typeof BINARY_OPS)[number], 'matmul'>): Any
     return { program: b.program(), out, inputs, forward: result };
   });
   return gradientProperty(`gradient.op.${op}`, [`op.${op}` as ClauseId, 'op.broadcast', 'backward.broadcast-reduce', 'op.scalar-operands'],
-    `${op}: broadcast operands and Python numbers on either side match both oracles`, arbitrary);
+    `${op}: broadcast operands and Python numbers on either side match both oracles`, arbitrary, { edges });
 }
 
 function broadcast(a: readonly number[], b: readonly number[]): number[] {
