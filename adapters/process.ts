@@ -157,7 +157,7 @@ class Connection {
       if (this.dead) return reject(new AdapterError(this.dead));
       const id = this.nextId++;
       const timer = setTimeout(() => {
-        this.fail(`the engine did not answer a batch of ${programs.length} programs within ${ms} ms`);
+        this.fail(`the engine did not answer a batch of ${programs.length} program${programs.length === 1 ? '' : 's'} within ${ms} ms`);
       }, ms);
       this.pending.set(id, { resolve, reject, timer });
       this.send({ type: 'run', id, programs });

@@ -191,5 +191,19 @@ export function missingFor(clause: string, atoms: ReadonlySet<string>): string {
   return best.map(describeAtom).join(' and ');
 }
 
-/** An atom in words: `op:matmul` → `op matmul`, `field:gradFn` → `field gradFn`. */
-export const describeAtom = (atom: string): string => atom.replace(':', ' ');
+const WORDS: Readonly<Record<string, string>> = {
+  'scalar-operand': 'a Python number as an operand', broadcast: 'operands of different shapes', 'dim-arg': 'a dim argument',
+  'zero-data': 'a zero input', 'mixed-dtype': 'float32 and float64 together', backward: 'a backward pass',
+  'repeated-backward': 'a second backward pass', 'explicit-gradient': 'an explicit gradient', 'multi-root': 'backward of several outputs',
+  grad: 'an autograd.grad step', 'grad-outputs': 'autograd.grad with gradOutputs', 'allow-unused': 'autograd.grad with allowUnused',
+  'retain-graph': 'retainGraph', 'create-graph': 'createGraph', 'no-grad': 'a noGrad block', 'enable-grad': 'an enableGrad block',
+  'set-grad-enabled': 'setGradEnabled', 'after-block': 'an op after a grad-mode block', inplace: 'an in-place op',
+  'inplace-no-grad': 'an in-place op with grad mode off', 'zero-grad': 'zeroing or clearing .grad', 'requires-grad-toggle': 'requiresGrad_',
+  'retain-grad': 'retainGrad', 'detach-inplace': 'detach_', detach: 'detach', 'observe-grad': 'an observed .grad',
+  'observe-non-leaf-grad': "an observed non-leaf's .grad", 'fan-in': 'a tensor used twice', deep: 'a graph of at least 1,000 ops',
+  item: 'item()', 'view-inplace': 'an in-place op on a view or its input',
+};
+
+/** An atom in words: `op:matmul` → `op matmul`, `field:gradFn` → `field gradFn`, `grad` → `an autograd.grad step`. */
+export const describeAtom = (atom: string): string =>
+  atom.startsWith('error:') ? `an expected ${atom.slice('error:'.length)} error` : WORDS[atom] ?? atom.replace(':', ' ');

@@ -16,6 +16,18 @@ export function formatReport(report: Report): string {
     if (cause.replay) lines.push(`  replay: ${cause.replay}`);
     if (cause.explains.length > 0) lines.push(`  explains ${cause.explains.length} more failing clause${cause.explains.length === 1 ? '' : 's'}: ${cause.explains.join(', ')}`);
   }
+  // Faults and unreported fields are the adapter's to fix before any verdict can be read.
+  const faults = report.checks.filter((c) => c.status === 'fault');
+  if (faults.length > 0) {
+    lines.push('');
+    for (const c of faults.slice(0, 5)) lines.push(`Engine fault: ${c.id}: ${(c.message ?? '').split('\n')[0]!.slice(0, 240)}`);
+    if (faults.length > 5) lines.push(`  and ${faults.length - 5} more engine faults (each is listed below with its program)`);
+  }
+  const unreported = [...new Set(report.checks.flatMap((c) => c.mismatches.filter((m) => m.detail?.startsWith('not reported')).map((m) => m.field)))];
+  if (unreported.length > 0) {
+    lines.push('');
+    lines.push(`Declared but not reported: the engine declares field${unreported.length === 1 ? '' : 's'} ${unreported.join(', ')} in its capabilities but left ${unreported.length === 1 ? 'it' : 'them'} out of observations; report ${unreported.length === 1 ? 'it' : 'them'}, or leave ${unreported.length === 1 ? 'it' : 'them'} out of "fields" (the clause is then n/a).`);
+  }
   lines.push('');
   lines.push(`  ${pad('clause', 30)} ${pad('status', 14)} checks (exercised/citing)`);
   const shown = { pass: 'pass', fail: 'FAIL', fault: 'ENGINE FAULT', deviation: 'deviation', 'not-applicable': 'n/a', unchecked: '' } as const;
@@ -28,7 +40,9 @@ export function formatReport(report: Report): string {
   const notRun = unchecked.filter((c) => isEngineClause(c.id)).map((c) => c.id);
   if (notRun.length > 0) {
     lines.push('');
-    lines.push(`  not checked by this run (${notRun.length}; no check of this run cites them): ${notRun.join(', ')}`);
+    lines.push(notRun.length > 12
+      ? `  not checked by this run: ${notRun.length} engine clauses that no check of this run cites (a partial run, with --only or --shard)`
+      : `  not checked by this run (${notRun.length}; no check of this run cites them): ${notRun.join(', ')}`);
   }
   if (harness.length > 0) {
     lines.push('');
@@ -45,6 +59,12 @@ export function formatReport(report: Report): string {
     lines.push('');
     lines.push(`Fixtures edited by hand since gradspec wrote them (check them; npx gradspec fixtures stamp accepts an edit): ${report.edited.join(', ')}`);
   }
+  const unsupported = report.checks.filter((c) => c.unsupported).map((c) => `${c.id}: ${c.unsupported}`);
+  if (unsupported.length > 0) {
+    lines.push('');
+    lines.push('Samples the engine answered "not supported" (not judged, not counted as passes):');
+    for (const n of unsupported) lines.push(`  - ${n}`);
+  }
   const notes = report.checks.flatMap((c) => c.notes.map((n) => `${c.id}: ${n}`));
   if (notes.length > 0) {
     lines.push('');
@@ -54,6 +74,11 @@ export function formatReport(report: Report): string {
   for (const c of report.checks.filter((c) => c.status === 'fault')) {
     lines.push('');
     lines.push(`ENGINE FAULT ${c.id} (${c.file}) — clauses ${c.clauses.join(', ')}: ${c.message ?? ''}`);
+    if (c.replay) lines.push(`  replay: ${c.replay}`);
+    if (c.repro.trim()) {
+      lines.push('  the program it faulted on, as PyTorch code:');
+      for (const l of c.repro.trimEnd().split('\n')) lines.push(`    ${l}`);
+    }
   }
   for (const c of report.checks.filter((c) => c.status === 'fail' && c.kind === 'property')) {
     lines.push('');

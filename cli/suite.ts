@@ -43,6 +43,8 @@ export interface CheckResult {
   runs?: { run: number; skipped: number; notSupported: number; seed: number; path?: string };
   /** Recorded differences between the seed document and the engine's profile that were applied. */
   notes: string[];
+  /** Properties: how many samples the engine answered "not supported" (not judged), and why. */
+  unsupported?: string;
   /** Fixtures: where the expectations come from (the seed document, or the engine they were recorded on). */
   source?: string;
   /** The failing program as PyTorch code a user can paste. */
@@ -117,7 +119,9 @@ function attribute(mismatches: readonly Mismatch[], cited: readonly string[]): s
     const field = m.field === 'repr' && wrongName.has(m.label) ? 'gradFn' : m.field === 'repr' && wrongValue.has(m.label) ? 'value' : m.field;
     const own = FIELD_CLAUSE[field];
     if (own) out.add(own);
-    const named = field === 'gradFn' ? m.expected !== null && m.actual !== null && m.actual !== undefined : OWN_ONLY.has(field);
+    // A field the engine declares but left out is that field's failure alone.
+    const missing = m.detail?.startsWith('not reported') ?? false;
+    const named = missing || (field === 'gradFn' ? m.expected !== null && m.actual !== null && m.actual !== undefined : OWN_ONLY.has(field));
     if (!own || !named) for (const c of cited) out.add(c);
   }
   return [...out];
@@ -172,7 +176,15 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
     const missing = lacking(featuresOf(fixture.program, fixture.expected));
     if (missing.length > 0) return { ...base, status: 'not-applicable', missing, mismatches: [] };
     const got = observed[applicable.findIndex((f) => f.fixture === fixture)]!;
-    if (got instanceof EngineFault) return { ...base, status: 'fault', message: `engine fault: ${got.message}`, mismatches: [] };
+    if (got instanceof EngineFault) {
+      // What the program would have exercised: a fault counts only for those clauses.
+      const { expected } = expectationsFor(fixture, adapter.capabilities.profile);
+      const atoms = new Set([...traceProgram(fixture.program, expected.error), ...comparedFields(expected, adapter.capabilities.fields)]);
+      return {
+        ...base, status: 'fault', message: `engine fault: ${got.message}`, mismatches: [], exercised: fixture.clauses.filter((c) => exercises(atoms, c)),
+        replay: `npx gradspec check --engine ${shellQuote(engineArg)} --only ${fixture.id}`,
+      };
+    }
     const refusal = unsupported([got]);
     if (refusal) return { ...base, status: 'not-applicable', missing: [refusal], mismatches: [] };
     const { expected, notes } = expectationsFor(fixture, adapter.capabilities.profile);
@@ -210,6 +222,8 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
       seed, numRuns: runs, ...(options.path ? { path: options.path } : {}),
       onJudged: (programs, observed) => trace(programs, observed).forEach((a) => atoms.add(a)),
     });
+    // The sample the engine faulted on counts as tried: a fault there is a fault of its clauses.
+    if (r.status === 'fault') trace(r.programs ?? [], []).forEach((a) => atoms.add(a));
     const exercised = p.clauses.filter((c) => exercises(atoms, c));
     // A failure is blamed on the clauses its shrunk counterexample exercises: what the program is
     // meant to do (how far it runs, which error it ends in) is what the reference engine does with it.
@@ -228,11 +242,12 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
     checks.push({
       kind: 'property', id: p.id, position, file: 'properties', clauses: p.clauses, status: r.status, mismatches: [],
       exercised, atoms: [...(failed ?? atoms)].sort(),
-      ...(failed ? { failing, replay: replayLine(r, engineArg) } : {}),
-      notes: r.status === 'pass' && r.message ? [r.message] : [],
+      ...(failed || (r.status === 'fault' && r.path) ? { failing, replay: replayLine(r, engineArg) } : {}),
+      notes: [],
+      ...(r.status === 'pass' && r.message ? { unsupported: r.message } : {}),
       ...(r.status === 'not-applicable' ? { missing: [r.message ?? 'not supported'] } : {}),
       runs: { run: r.numRuns, skipped: r.skipped, notSupported: r.notSupported, seed, ...(r.path ? { path: r.path } : {}) },
-      ...(r.status === 'fail' ? { message: formatFailure(r, adapter.name, options.engine) } : r.status === 'fault' ? { message: `${p.id}: ${r.message}` } : {}),
+      ...(r.status === 'fail' ? { message: formatFailure(r, adapter.name, options.engine) } : r.status === 'fault' ? { message: r.message ?? 'engine fault' } : {}),
       repro: (r.programs ?? []).map(toPytorch).join('\n'),
     });
     options.onProgress?.(fixtures.length + i + 1, total, p.id);
@@ -285,7 +300,8 @@ export function summarize(engine: Report['engine'], checks: CheckResult[], devia
     const exercising = ran.filter((c) => c.status !== 'fault' && (c.exercised ?? []).includes(id));
     // A failure is never dropped, even one blamed on a clause its program did not reach.
     const failing = ran.filter((c) => c.status === 'fail' && (c.failing ?? c.clauses).includes(id));
-    const faulted = ran.filter((c) => c.status === 'fault');
+    // A fault counts where its check would have exercised the clause (a property: what its samples did before it).
+    const faulted = ran.filter((c) => c.status === 'fault' && (c.exercised ?? []).includes(id));
     const deviation = deviations.find((d) => d.clause === id);
     const about = clauseFeature(id);
     const lacksFeature = about !== null && !has.has(about);
@@ -298,7 +314,7 @@ export function summarize(engine: Report['engine'], checks: CheckResult[], devia
       checks: citing.length,
       exercised: new Set([...exercising, ...failing]).size,
       ...(status === 'deviation' ? { reason: deviation!.reason } : {}),
-      ...(status === 'fault' ? { reason: faulted.map((c) => c.message ?? c.id).join('; ').slice(0, 400) } : {}),
+      ...(status === 'fault' ? { reason: `${faulted.length} check${faulted.length === 1 ? '' : 's'} faulted: ${[...new Set(faulted.map((c) => c.message ?? c.id))].join('; ')}`.slice(0, 400) } : {}),
       ...(status === 'not-applicable' ? { reason: notApplicableReason(id, lacksFeature ? about : null, citing, ran) } : {}),
       failures: failing.map((c) => ({
         kind: c.kind, id: c.id, file: c.file, mismatches: c.mismatches, ...(c.message ? { message: c.message } : {}), repro: c.repro,
@@ -351,7 +367,10 @@ function notApplicableReason(id: string, feature: string | null, citing: readonl
     return [lacking.length ? `needs ${lacking.join(', ')}` : '', ...refused].filter(Boolean).join('; ');
   }
   const atoms = new Set(ran.flatMap((c) => c.atoms ?? []));
-  return `needs ${missingFor(id, atoms) || 'a check that exercises it'} (${ran.length} citing check${ran.length === 1 ? '' : 's'} ran without exercising it)`;
+  const skipped = citing.filter((c) => c.status === 'not-applicable');
+  const why = [...new Set(skipped.flatMap((c) => c.missing ?? []))];
+  const others = skipped.length > 0 ? `; ${skipped.length} ${skipped.length === 1 ? 'was' : 'were'} n/a: ${why.join(', ')}` : '';
+  return `needs ${missingFor(id, atoms) || 'a check that exercises it'} (${ran.length} citing check${ran.length === 1 ? '' : 's'} ran without exercising it${others})`;
 }
 
 /** Combines shard reports of one engine, seed and run count into the report of the whole suite. */

@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { supportsNothing, withoutFields, withoutOps } from '../adapters/testing/limited-engines.ts';
+import { crashesOn, dropsDeclared, supportsNothing, withoutFields, withoutOps } from '../adapters/testing/limited-engines.ts';
+import { OP_PROPERTIES } from '../properties/ops.ts';
+import { checkProperty } from '../properties/property.ts';
+import { formatReport } from './report.ts';
 import { traceProgram } from './exercise.ts';
 import { loadFixtures } from './fixtures.ts';
 import { exitCode, unmetRequirements } from './report.ts';
@@ -35,7 +38,7 @@ describe('verdicts rest on what was exercised', () => {
     const report = await runSuite(withoutOps('no-matmul', ['matmul']), fixtures);
     const matmul = clause(report, 'op.matmul');
     expect(matmul).toMatchObject({ status: 'not-applicable', exercised: 0 });
-    expect(matmul.reason).toMatch(/needs op matmul \(\d+ citing checks? ran without exercising it\)/);
+    expect(matmul.reason).toMatch(/^needs op matmul \(\d+ citing checks? ran without exercising it; \d+ were n\/a: not supported by no-matmul: matmul\)$/);
     const ranCiting = report.checks.filter((c) => c.clauses.includes('op.matmul') && c.status === 'pass');
     expect(ranCiting.length).toBeGreaterThan(0); // the incidental citations that used to make it pass
     expect(clause(report, 'op.broadcast').status).toBe('pass');
@@ -84,5 +87,28 @@ describe('verdicts rest on what was exercised', () => {
     expect([...atoms]).toEqual(expect.arrayContaining(['op:add', 'broadcast', 'error:shape-mismatch']));
     expect(atoms.has('op:matmul')).toBe(false);
     expect(traceProgram(program, null).has('op:matmul')).toBe(true);
+  });
+
+  test('graph.grad-fn an engine that declares gradFn but leaves it out fails graph.grad-fn, and the report says the field is declared but not reported', async () => {
+    const report = await runSuite(dropsDeclared('mute', ['gradFn']), fixtures);
+    expect(clause(report, 'graph.grad-fn').status).toBe('fail');
+    expect(report.rootCauses[0]?.clause).toBe('graph.grad-fn');
+    expect(report.rootCauses).toHaveLength(1);
+    expect(formatReport(report)).toMatch(/^Declared but not reported: the engine declares field gradFn in its capabilities/m);
+  });
+
+  test('op.sigmoid an engine fault inside a property is reported with the program it faulted on and a replay line that replays it', async () => {
+    const engine = crashesOn('crashy', 'sigmoid');
+    const sigmoid = OP_PROPERTIES.find((p) => p.id === 'gradient.op.sigmoid')!;
+    const report = await runSuite(engine, [], { runs: 20, properties: [sigmoid], engine: 'crashy-cmd --flag' });
+    const check = report.checks[0]!;
+    expect(check.status).toBe('fault');
+    expect(clause(report, 'op.sigmoid').status).toBe('fault');
+    expect(check.repro).toMatch(/torch\.sigmoid|\.sigmoid\(\)/);
+    expect(check.replay).toMatch(/^GRADSPEC_SEED=\d+ GRADSPEC_PATH=\d+ npx gradspec check --engine 'crashy-cmd --flag' --only gradient\.op\.sigmoid$/);
+    const path = /GRADSPEC_PATH=(\d+)/.exec(check.replay!)![1]!;
+    const again = await checkProperty(sigmoid, engine, { seed: report.seed, numRuns: 20, path });
+    expect(again.status).toBe('fault');
+    expect(formatReport(report)).toMatch(/^Engine fault: gradient\.op\.sigmoid: engine fault: crashy crashed on sigmoid$/m);
   });
 });

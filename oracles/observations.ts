@@ -76,7 +76,10 @@ export function compareObservations(
     for (const [field, want] of Object.entries(e)) {
       if (field === 'label' || field === 'none' || !fields.includes(field)) continue;
       const got = (a as unknown as Record<string, unknown>)[field];
-      if (field === 'value') {
+      if (got === undefined) {
+        // The engine declares the field: leaving it out is a failure to report, said as such.
+        out.push({ label: e.label, field, expected: want, actual: null, detail: `not reported, though the engine declares field ${field} in its capabilities` });
+      } else if (field === 'value') {
         const problem = compareValues(want as Data, got as Data | undefined, a.dtype ?? e.dtype ?? 'float32');
         if (problem) out.push({ label: e.label, field, expected: want, actual: got, detail: problem });
       } else if (!same(want, got)) {

@@ -126,12 +126,16 @@ export async function checkProperty<T>(
   let judged = 0;
   let reason = '';
   let fault: EngineFault | null = null;
+  // The sample the engine faulted on, and its place in the run: a path that replays it.
+  let faultedOn: { programs: Program[]; path: string } | null = null;
+  let calls = 0;
   let crash: Error | null = null;
   // The last sample that failed is fast-check's final (shrunk) counterexample.
   let lastFailure: { programs: Program[]; observed: Observations[] } | null = null;
   const prop = fc.asyncProperty(p.arbitrary, async (sample) => {
     // After a fault, no more samples go to the engine: shrinking would only fault again.
     if (fault) throw fault;
+    const call = calls++;
     if (p.precondition && !p.precondition(sample)) {
       skipped++;
       fc.pre(false);
@@ -142,7 +146,10 @@ export async function checkProperty<T>(
     try {
       observed = await runGuarded(adapter, programs);
     } catch (e) {
-      if (e instanceof EngineFault) fault = e;
+      if (e instanceof EngineFault) {
+        fault = e;
+        faultedOn = { programs, path: options.path ?? String(call) };
+      }
       throw e;
     }
     const refusal = unsupported(observed);
@@ -176,7 +183,8 @@ export async function checkProperty<T>(
   const error = details.errorInstance;
   if (error instanceof NothingApplies) return { ...base, numRuns: 0, status: 'not-applicable', message: error.message };
   const faulted = fault as EngineFault | null; // set inside the property, which TypeScript cannot see
-  if (faulted) return { ...base, status: 'fault', message: `engine fault: ${faulted.message}` };
+  const on = faultedOn as { programs: Program[]; path: string } | null;
+  if (faulted) return { ...base, status: 'fault', message: `engine fault: ${faulted.message}`, ...(on ? { programs: on.programs, path: on.path } : {}) };
   const crashed = crash as Error | null;
   if (crashed) return { ...base, status: 'fault', message: `gradspec internal error in this property's judge (not the engine's fault): ${crashed.name}: ${crashed.message}` };
   if (!details.failed) return { ...base, status: 'pass', ...(notSupported ? { message: `${notSupported} samples not supported: ${reason}` } : {}) };

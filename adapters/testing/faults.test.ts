@@ -22,7 +22,7 @@ describe('faulty engines', () => {
     await adapter.close?.();
     const check = (id: string) => report.checks.find((c) => c.id === id)!;
     expect(check('spec.op.sin').message).toMatch(/engine process exited \(code 7\)/);
-    expect(check('spec.op.cos').message).toMatch(/did not answer a batch of 1 programs within 1000 ms/);
+    expect(check('spec.op.cos').message).toMatch(/did not answer a batch of 1 program within 1000 ms/);
     expect(check('spec.op.tan').message).toMatch(/not a protocol message: Segmentation fault/);
     expect(check('spec.op.exp').message).toMatch(/answered 0 results for 1 programs/);
     expect(check('spec.op.log').message).toMatch(/malformed observations for program spec\.op\.log/);
@@ -51,7 +51,7 @@ describe('faulty engines', () => {
     await adapter.close?.();
     const check = (id: string) => report.checks.find((c) => c.id === id)!;
     // Alone, a program gets its share of the batch's 3 s (300 ms each for 10), at least the floor.
-    expect(check('spec.op.cos').message).toMatch(/did not answer a batch of 1 programs within 1000 ms/);
+    expect(check('spec.op.cos').message).toMatch(/did not answer a batch of 1 program within 1000 ms/);
     expect(ids.slice(1).map((id) => check(id).status)).toEqual(ids.slice(1).map(() => 'pass'));
     // Waiting twice in full would cost two timeouts plus two restarts and ten runs alone; now it is
     // one timeout and 1 s. The bound allows for restarts on a loaded machine (each about a startup).

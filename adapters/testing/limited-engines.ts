@@ -54,3 +54,21 @@ export const supportsNothing: Adapter = {
   name: 'supports-nothing',
   run: async (programs) => programs.map(() => ({ observations: [], error: { step: '0', category: 'invalid-argument', message: 'not supported by supports-nothing: anything' } })),
 };
+
+/** The reference engine declaring every field but leaving some out of its observations: a broken adapter. */
+export function dropsDeclared(name: string, dropped: readonly Field[]): Adapter {
+  const quiet = withoutFields(name, dropped);
+  return { ...quiet, capabilities: referenceAdapter.capabilities };
+}
+
+/** The reference engine, except that any program using `op` makes the whole batch throw (an engine fault). */
+export function crashesOn(name: string, op: OpName): Adapter {
+  return {
+    ...referenceAdapter,
+    name,
+    run: async (programs) => {
+      if (programs.some((p) => firstUse(p.steps, [op]) !== null)) throw new Error(`${name} crashed on ${op}`);
+      return referenceAdapter.run(programs);
+    },
+  };
+}
