@@ -5,6 +5,7 @@ import { crashesOn, dropsDeclared, supportsNothing, withoutFields, withoutOps } 
 import { OP_PROPERTIES } from '../properties/ops.ts';
 import { checkProperty } from '../properties/property.ts';
 import { formatReport } from './report.ts';
+import { compareObservations } from '../oracles/observations.ts';
 import { traceProgram } from './exercise.ts';
 import { loadFixtures } from './fixtures.ts';
 import { exitCode, unmetRequirements } from './report.ts';
@@ -110,5 +111,11 @@ describe('verdicts rest on what was exercised', () => {
     const again = await checkProperty(sigmoid, engine, { seed: report.seed, numRuns: 20, path });
     expect(again.status).toBe('fault');
     expect(formatReport(report)).toMatch(/^Engine fault: gradient\.op\.sigmoid: engine fault: crashy crashed on sigmoid$/m);
+  });
+
+  test('tensor.item an item() or 0-d value answered as a list of one number is a mismatch, not a pass', () => {
+    const expected = { observations: [{ label: 'v', value: 3 }], error: null };
+    expect(compareObservations(expected, { observations: [{ label: 'v', value: [3] }], error: null }, ['value'])[0]?.detail).toBe('expected a number, got a list');
+    expect(compareObservations(expected, { observations: [{ label: 'v', value: 3 }], error: null }, ['value'])).toEqual([]);
   });
 });

@@ -79,6 +79,9 @@ export function compareObservations(
       if (got === undefined) {
         // The engine declares the field: leaving it out is a failure to report, said as such.
         out.push({ label: e.label, field, expected: want, actual: null, detail: `not reported, though the engine declares field ${field} in its capabilities` });
+      } else if (field === 'value' && Array.isArray(want) !== Array.isArray(got)) {
+        // A number (a 0-d tensor, an item()) and a list of one number are not the same answer.
+        out.push({ label: e.label, field, expected: want, actual: got, detail: Array.isArray(want) ? 'expected a list, got a number' : 'expected a number, got a list' });
       } else if (field === 'value') {
         const problem = compareValues(want as Data, got as Data | undefined, a.dtype ?? e.dtype ?? 'float32');
         if (problem) out.push({ label: e.label, field, expected: want, actual: got, detail: problem });
