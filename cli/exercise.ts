@@ -207,3 +207,20 @@ const WORDS: Readonly<Record<string, string>> = {
 /** An atom in words: `op:matmul` → `op matmul`, `field:gradFn` → `field gradFn`, `grad` → `an autograd.grad step`. */
 export const describeAtom = (atom: string): string =>
   atom.startsWith('error:') ? `an expected ${atom.slice('error:'.length)} error` : WORDS[atom] ?? atom.replace(':', ' ');
+
+/** The labels under which a program observes gradients: `.grad` references and autograd.grad results. */
+export function gradientLabels(program: Program): Set<string> {
+  const grads = new Set<string>();
+  const labels = new Set<string>();
+  const visit = (steps: readonly Step[]): void => {
+    for (const s of steps) {
+      if ('noGrad' in s) visit(s.noGrad);
+      else if ('enableGrad' in s) visit(s.enableGrad);
+      else if ('repeat' in s) visit(s.steps);
+      else if ('grad' in s) s.let.forEach((name) => grads.add(name));
+      else if ('observe' in s && (s.observe.endsWith('.grad') || grads.has(s.observe))) labels.add(s.label ?? s.observe);
+    }
+  };
+  visit(program.steps);
+  return labels;
+}

@@ -11,11 +11,11 @@ import type { CheckResult, ClauseResult } from './suite.ts';
  * for the fields that were wrong. Each failing check proposes a cause for each clause it fails whose
  * subject its counterexample shows (op.tanh: `op:tanh`); a cause explains every failing check whose
  * atoms contain its blame, so a failing op.tanh check whose counterexample uses only tanh explains
- * every failure whose counterexample uses tanh. Causes are chosen greedily, the one explaining the
- * most unexplained failures first (ties: the subject that best separates failing from passing
- * checks, by the Ochiai coefficient of spectrum-based fault localisation; `op:pow` is in every
- * failure of a pow bug and in few passing checks, `backward` is in nearly every check). A composite
- * failure that no other failure explains is its own root cause.
+ * every failure whose counterexample uses tanh. Causes are chosen greedily: the one whose blame
+ * best separates the still unexplained failures from the passing checks first, by the Ochiai
+ * coefficient of spectrum-based fault localisation (`op:pow` is in every failure of a pow bug and
+ * in few passing checks; `backward` is in nearly every check, failing or not), then the one that
+ * explains the most. A composite failure that no other failure explains is its own root cause.
  */
 
 export interface RootCause {
@@ -67,13 +67,11 @@ export function rankRootCauses(checks: readonly CheckResult[], clauses: readonly
   const passing = checks.filter((c) => c.status === 'pass').map((c) => new Set(c.atoms ?? []));
   const holds = (blame: readonly string[], atoms: ReadonlySet<string>) => blame.every((a) => atoms.has(a));
   const covers = (blame: readonly string[]) => failed.filter((c) => holds(blame, atomsOf.get(c)!));
-  const score = (blame: readonly string[]) => {
-    const f = covers(blame).length;
-    const p = passing.filter((atoms) => blame.every((a) => atoms.has(passAtom(a)))).length;
-    return f === 0 ? 0 : f / Math.sqrt(failed.length * (f + p));
-  };
+  const passCount = (blame: readonly string[]) => passing.filter((atoms) => blame.every((a) => atoms.has(passAtom(a)))).length;
+  /** Ochiai: f explained failures of `total`, p passing checks that have the blame too. */
+  const ochiai = (f: number, total: number, p: number) => (f === 0 ? 0 : f / Math.sqrt(total * (f + p)));
   // Candidates: each failing check, blamed on each clause it fails whose subject its counterexample shows.
-  const candidates = new Map<string, { clause: string; blame: string[]; score: number; checks: CheckResult[] }>();
+  const candidates = new Map<string, { clause: string; blame: string[]; passing: number; checks: CheckResult[] }>();
   for (const c of failed) {
     const atoms = atomsOf.get(c)!;
     const fits = blamedOn(c).flatMap((id) => {
@@ -84,20 +82,23 @@ export function rankRootCauses(checks: readonly CheckResult[], clauses: readonly
     if (fits.length === 0) fits.push({ clause: blamedOn(c)[0]!, blame: [...atoms] });
     for (const { clause, blame } of fits) {
       const key = `${clause} ${blame.join(' ')}`;
-      if (!candidates.has(key)) candidates.set(key, { clause, blame, score: score(blame), checks: covers(blame) });
+      if (!candidates.has(key)) candidates.set(key, { clause, blame, passing: passCount(blame), checks: covers(blame) });
     }
   }
   // Greedy cover: the cause that explains the most unexplained failures first.
   const spec = (id: string) => (CLAUSES as readonly string[]).indexOf(id);
-  const roots: { clause: string; blame: string[]; score: number; checks: CheckResult[] }[] = [];
+  const roots: { clause: string; blame: string[]; passing: number; checks: CheckResult[] }[] = [];
   const unexplained = new Set(failed);
   while (unexplained.size > 0) {
     const gain = (x: { checks: CheckResult[] }) => x.checks.filter((c) => unexplained.has(c)).length;
+    // How well a blame separates the unexplained failures from the passing checks: `backward` is in
+    // nearly every failure and nearly every pass, `op:pow` in the failures of a pow bug only.
+    const score = (x: { checks: CheckResult[]; passing: number }) => ochiai(gain(x), unexplained.size, x.passing);
     // What a program did (an op, a grad mode, an expected error) is a cause; a wrong field alone is
     // a symptom, blamed only where no cause explains the failure (a wrong grad_fn name).
     const symptom = (x: { blame: string[] }) => (x.blame.every((b) => b.startsWith('mismatch:')) ? 1 : 0);
     const best = [...candidates.values()].filter((x) => gain(x) > 0)
-      .sort((x, y) => symptom(x) - symptom(y) || gain(y) - gain(x) || y.score - x.score || y.blame.length - x.blame.length || spec(x.clause) - spec(y.clause))[0];
+      .sort((x, y) => symptom(x) - symptom(y) || score(y) - score(x) || gain(y) - gain(x) || y.blame.length - x.blame.length || spec(x.clause) - spec(y.clause))[0];
     if (!best) break;
     for (const c of best.checks) unexplained.delete(c);
     const same = roots.find((r) => r.clause === best.clause);

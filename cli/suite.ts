@@ -4,7 +4,7 @@ import type { Adapter, Feature } from '../adapters/types.ts';
 import type { Observations, Program } from '../spec/program.ts';
 import type { Deviation } from './deviations.ts';
 import { clauseFeature, featuresOf, propertyFeatures } from './needs.ts';
-import { comparedFields, exercises, isEngineClause, missingFor, traceProgram } from './exercise.ts';
+import { comparedFields, exercises, gradientLabels, isEngineClause, missingFor, traceProgram } from './exercise.ts';
 import { rankRootCauses, type RootCause } from './root-cause.ts';
 import type { Fixture } from '../adapters/program/validate.ts';
 import { toPytorch } from '../adapters/program/to-pytorch.ts';
@@ -188,7 +188,7 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
     const refusal = unsupported([got]);
     if (refusal) return { ...base, status: 'not-applicable', missing: [refusal], mismatches: [] };
     const { expected, notes } = expectationsFor(fixture, adapter.capabilities.profile);
-    const mismatches = compareObservations(expected, got, adapter.capabilities.fields, adapter.capabilities.profile.startsWith('pytorch'));
+    const mismatches = compareObservations(expected, got, adapter.capabilities.fields, adapter.capabilities.profile.startsWith('pytorch'), gradientLabels(fixture.program));
     const fields = comparedFields(expected, adapter.capabilities.fields);
     const atoms = new Set([...traceProgram(fixture.program, expected.error), ...fields]);
     // A compared field with a clause of its own (gradFn: graph.grad-fn) is checked whether or not the fixture cites it.

@@ -118,4 +118,12 @@ describe('verdicts rest on what was exercised', () => {
     expect(compareObservations(expected, { observations: [{ label: 'v', value: [3] }], error: null }, ['value'])[0]?.detail).toBe('expected a number, got a list');
     expect(compareObservations(expected, { observations: [{ label: 'v', value: 3 }], error: null }, ['value'])).toEqual([]);
   });
+
+  test('op.relu.kink a -0 is compared with its sign in a value, not in a gradient, whose zero sign the spec leaves open', () => {
+    const expected = { observations: [{ label: 'y', value: '-0' as const }, { label: 'x.grad', value: '-0' as const }], error: null };
+    const got = (y: 0 | '-0', g: 0 | '-0') => ({ observations: [{ label: 'y', value: y }, { label: 'x.grad', value: g }], error: null });
+    const gradients = new Set(['x.grad']);
+    expect(compareObservations(expected, got('-0', 0), ['value'], true, gradients)).toEqual([]);
+    expect(compareObservations(expected, got(0, '-0'), ['value'], true, gradients).map((m) => m.label)).toEqual(['y']);
+  });
 });
