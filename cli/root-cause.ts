@@ -32,6 +32,9 @@ export interface RootCause {
   explains: string[];
 }
 
+/** The share of checks above which a blame is too common to single out a cause. */
+const UBIQUITOUS = 0.6;
+
 /** A field clause is blamed by a mismatch of its field, not by the field being compared. */
 const blameAtom = (atom: string) => (atom.startsWith('field:') ? `mismatch:${atom.slice('field:'.length)}` : atom);
 /** In a passing check, a mismatch cannot occur: the field being compared is what counts. */
@@ -58,6 +61,17 @@ function oneLine(c: CheckResult): string {
   return `${cut(what, 220)}${code ? ` | ${cut(code, 220)}` : ''}`;
 }
 
+interface Candidate {
+  clause: string;
+  blame: string[];
+  /** The blame is a whole counterexample, no clause's subject. */
+  whole: boolean;
+  /** Passing checks that have the blame too. */
+  passing: number;
+  /** Failing checks whose atoms contain the blame. */
+  checks: CheckResult[];
+}
+
 export function rankRootCauses(checks: readonly CheckResult[], clauses: readonly ClauseResult[]): RootCause[] {
   const failingClauses = new Set(clauses.filter((c) => c.status === 'fail').map((c) => c.id));
   const blamedOn = (c: CheckResult) => (c.failing ?? [...c.clauses]).filter((id) => failingClauses.has(id));
@@ -71,7 +85,7 @@ export function rankRootCauses(checks: readonly CheckResult[], clauses: readonly
   /** Ochiai: f explained failures of `total`, p passing checks that have the blame too. */
   const ochiai = (f: number, total: number, p: number) => (f === 0 ? 0 : f / Math.sqrt(total * (f + p)));
   // Candidates: each failing check, blamed on each clause it fails whose subject its counterexample shows.
-  const candidates = new Map<string, { clause: string; blame: string[]; passing: number; checks: CheckResult[] }>();
+  const candidates = new Map<string, Candidate>();
   for (const c of failed) {
     const atoms = atomsOf.get(c)!;
     const fits = blamedOn(c).flatMap((id) => {
@@ -79,15 +93,16 @@ export function rankRootCauses(checks: readonly CheckResult[], clauses: readonly
       return blame ? [{ clause: id, blame }] : [];
     });
     // No clause's subject fits: the whole counterexample is the blame, so it explains only its own kind.
-    if (fits.length === 0) fits.push({ clause: blamedOn(c)[0]!, blame: [...atoms] });
+    const whole = fits.length === 0;
+    if (whole) fits.push({ clause: blamedOn(c)[0]!, blame: [...atoms] });
     for (const { clause, blame } of fits) {
       const key = `${clause} ${blame.join(' ')}`;
-      if (!candidates.has(key)) candidates.set(key, { clause, blame, passing: passCount(blame), checks: covers(blame) });
+      if (!candidates.has(key)) candidates.set(key, { clause, blame, whole, passing: passCount(blame), checks: covers(blame) });
     }
   }
   // Greedy cover: the cause that explains the most unexplained failures first.
   const spec = (id: string) => (CLAUSES as readonly string[]).indexOf(id);
-  const roots: { clause: string; blame: string[]; passing: number; checks: CheckResult[] }[] = [];
+  const roots: Candidate[] = [];
   const unexplained = new Set(failed);
   while (unexplained.size > 0) {
     const gain = (x: { checks: CheckResult[] }) => x.checks.filter((c) => unexplained.has(c)).length;
@@ -96,9 +111,13 @@ export function rankRootCauses(checks: readonly CheckResult[], clauses: readonly
     const score = (x: { checks: CheckResult[]; passing: number }) => ochiai(gain(x), unexplained.size, x.passing);
     // What a program did (an op, a grad mode, an expected error) is a cause; a wrong field alone is
     // a symptom, blamed only where no cause explains the failure (a wrong grad_fn name).
-    const symptom = (x: { blame: string[] }) => (x.blame.every((b) => b.startsWith('mismatch:')) ? 1 : 0);
+    // A blame nearly every check has (a backward pass) explains everything and so nothing: it is
+    // taken only for the failures no more specific cause explains.
+    // So is a whole counterexample that no clause's subject fits.
+    const tier = (x: Candidate) => x.blame.every((b) => b.startsWith('mismatch:')) ? 2
+      : x.whole || x.passing + x.checks.length > UBIQUITOUS * (passing.length + failed.length) ? 1 : 0;
     const best = [...candidates.values()].filter((x) => gain(x) > 0)
-      .sort((x, y) => symptom(x) - symptom(y) || score(y) - score(x) || gain(y) - gain(x) || y.blame.length - x.blame.length || spec(x.clause) - spec(y.clause))[0];
+      .sort((x, y) => tier(x) - tier(y) || score(y) - score(x) || gain(y) - gain(x) || y.blame.length - x.blame.length || spec(x.clause) - spec(y.clause))[0];
     if (!best) break;
     for (const c of best.checks) unexplained.delete(c);
     const same = roots.find((r) => r.clause === best.clause);

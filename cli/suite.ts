@@ -10,7 +10,8 @@ import type { Fixture } from '../adapters/program/validate.ts';
 import { toPytorch } from '../adapters/program/to-pytorch.ts';
 import { compareObservations, type Mismatch } from '../oracles/observations.ts';
 import { checkProperty, DEFAULT_RUNS, DEFAULT_SEED, formatFailure, replayLine, shellQuote, unsupported, type AnyProperty } from '../properties/property.ts';
-import { CLAUSES } from '../spec/clauses.ts';
+import { CLAUSES, isClauseId } from '../spec/clauses.ts';
+import { CLAUSE_SUBJECTS } from '../spec/clause-subjects.ts';
 import { expectationsFor } from './fixtures.ts';
 
 /** One check of the suite: a fixture, or a property run over many samples. */
@@ -111,12 +112,19 @@ const FIELD_CLAUSE: Record<string, string> = {
  * result that should (not) require grad, have a grad_fn or be a leaf, breaks what the program
  * did: every cited clause (and the field's clause, if it has one).
  */
-function attribute(mismatches: readonly Mismatch[], cited: readonly string[]): string[] {
+function attribute(mismatches: readonly Mismatch[], cited: readonly string[], errorAbout: string | null = null): string[] {
   const out = new Set<string>();
+  // A missing, unexpected or different error (and observations past the step that should have
+  // failed) breaks the clause about that error, when the check cites one.
+  const aboutError = errorAbout ? cited.filter((c) => c !== 'errors.class' && isClauseId(c) && CLAUSE_SUBJECTS[c]?.some((alt) => alt.includes(`error:${errorAbout}`))) : [];
   const wrongName = new Set(mismatches.filter((m) => m.field === 'gradFn').map((m) => m.label));
   const wrongValue = new Set(mismatches.filter((m) => m.field === 'value').map((m) => m.label));
   for (const m of mismatches) {
     const field = m.field === 'repr' && wrongName.has(m.label) ? 'gradFn' : m.field === 'repr' && wrongValue.has(m.label) ? 'value' : m.field;
+    if ((field === 'error' || field === 'observation') && aboutError.length > 0) {
+      for (const c of aboutError) out.add(c);
+      continue;
+    }
     const own = FIELD_CLAUSE[field];
     if (own) out.add(own);
     // A field the engine declares but left out is that field's failure alone.
@@ -125,6 +133,12 @@ function attribute(mismatches: readonly Mismatch[], cited: readonly string[]): s
     if (!own || !named) for (const c of cited) out.add(c);
   }
   return [...out];
+}
+
+/** The error category a check is about when its errors differ: the expected one, else the engine's. */
+function errorCategory(expected: Observations, actual: Observations): string | null {
+  if (expected.error?.category === actual.error?.category && expected.error?.step === actual.error?.step) return null;
+  return expected.error?.category ?? actual.error?.category ?? null;
 }
 
 /** Fields whose content is their clause's business alone: a wrong one says nothing about the ops or modes. */
@@ -198,7 +212,7 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
     return {
       ...base, clauses, notes, status: mismatches.length ? 'fail' : 'pass', mismatches, exercised, atoms: [...atoms].sort(),
       ...(mismatches.length ? {
-        failing: narrow(attribute(mismatches, fixture.clauses), exercised),
+        failing: narrow(attribute(mismatches, fixture.clauses, errorCategory(expected, got)), exercised),
         replay: `npx gradspec check --engine ${shellQuote(engineArg)} --only ${fixture.id}`,
       } : {}),
     };
@@ -237,7 +251,7 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
       for (const m of wrong) failed.add(`mismatch:${m.field}`);
       if (wrong.length === 0) failed.add('mismatch:value');
       const cited = narrow(p.clauses, p.clauses.filter((c) => exercises(failed!, c)));
-      failing = wrong.length > 0 ? attribute(wrong, cited) : cited;
+      failing = wrong.length > 0 ? attribute(wrong, cited, meant?.map((m, k) => errorCategory(m, r.observed![k]!)).find((c) => c !== null) ?? null) : cited;
     }
     checks.push({
       kind: 'property', id: p.id, position, file: 'properties', clauses: p.clauses, status: r.status, mismatches: [],
