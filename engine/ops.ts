@@ -93,9 +93,9 @@ export const OPS = {
   // sqrt'(0) = inf, as g / (2 * result) gives (op.sqrt.zero).
   sqrt: unary('SqrtBackward0', Math.sqrt, { saves: ['result'], vjp: (g, s) => g.div(s.result.mul(2)) }),
   // abs'(0) = 0: the sign of 0 is 0 (op.abs.kink).
-  // abs'(0) = 0: sgn(0) is 0 (op.abs.kink).
+  // abs'(0) = 0: sgn(0) is 0 (op.abs.kink). abs'(nan) = 0 too: PyTorch's sgn(nan) is 0.
   abs: unary('AbsBackward0', Math.abs, { saves: ['self'], vjp: (g, s) => g.mul(s.self.sgn()) }),
-  sgn: unary('SgnBackward0', (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : x), { saves: ['self'], vjp: (_g, s) => zerosLike(s.self) }),
+  sgn: unary('SgnBackward0', (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), { saves: ['self'], vjp: (_g, s) => zerosLike(s.self) }),
   /** relu's backward as its own op, so that the gradient of a gradient is defined (and zero). */
   thresholdBackward: binary('ThresholdBackwardBackward0', (g, r) => (r > 0 ? g : 0),
     { saves: ['other'], vjp: (g, s) => g.thresholdBackward(s.other) },
