@@ -1,9 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { gradspec } from './spawn-gradspec.ts';
 import { mutantAdapter } from '../adapters/mutants.ts';
 import { referenceAdapter } from '../adapters/reference/index.ts';
 import type { Adapter } from '../adapters/types.ts';
@@ -14,9 +13,6 @@ import { reportJunit } from './junit.ts';
 import { OP_PROPERTIES } from '../properties/ops.ts';
 import { mergeReports, runSuite } from './suite.ts';
 
-const CLI = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const gradspec = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, cwd: ROOT });
 // Deep-graph fixtures (10^5 nodes) run in fixtures.test.ts; no suite here is about them, and they cost a second each run.
 const fixtures = loadFixtures().filter((f) => !f.fixture.clauses.includes('backward.iterative'));
 const tmp = mkdtempSync(join(tmpdir(), 'gradspec-'));

@@ -1,9 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { gradspec } from './spawn-gradspec.ts';
 import { engineNames, EngineNotFound, resolveEngine } from '../adapters/index.ts';
 import { mutantAdapter } from '../adapters/mutants.ts';
 import { referenceAdapter } from '../adapters/reference/index.ts';
@@ -17,9 +16,6 @@ import { checkOutput, integer, readJson, splitEngines, unknownOnly, UsageError }
 
 // Every mistake on the debugging path is one clear line and exit 2, never a stack trace and
 // never an output silently not written. Most are checked on the functions; a few through the CLI.
-const CLI = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const gradspec = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, cwd: ROOT });
 const tmp = mkdtempSync(join(tmpdir(), 'gradspec-debug-'));
 const fixtures = loadFixtures();
 const sinFixtures = fixtures.filter((f) => f.fixture.clauses.join() === 'op.sin').slice(0, 3);

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { shallowFixtures } from './spawn-gradspec.ts';
 
 const CLI = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
-const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const run = (fixtures: string, ...args: string[]) =>
   spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, GRADSPEC_FIXTURES: fixtures } });
 /** Every .json file under dir with its content: what a reader of the fixtures sees. */
@@ -23,9 +23,10 @@ function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
+/** A fresh copy of the fixtures the CLI tests use, to damage. */
 const copy = () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'gradspec-safety-')), 'fixtures');
-  cpSync(FIXTURES, dir, { recursive: true });
+  cpSync(shallowFixtures(), dir, { recursive: true });
   return dir;
 };
 
@@ -69,8 +70,9 @@ describe('fixtures are never lost', () => {
   test('program.observations the same seed gives a byte-identical JSON report', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'gradspec-det-')), '');
     const [a, b] = [join(dir, 'a.json'), join(dir, 'b.json')];
-    run(FIXTURES, 'check', '--runs', '10', '--seed', '7', '--shard', '2/6', '--json', a);
-    run(FIXTURES, 'check', '--runs', '10', '--seed', '7', '--shard', '2/6', '--json', b);
+    const fixtures = copy();
+    run(fixtures, 'check', '--runs', '10', '--seed', '7', '--shard', '2/6', '--json', a);
+    run(fixtures, 'check', '--runs', '10', '--seed', '7', '--shard', '2/6', '--json', b);
     expect(readFileSync(a, 'utf8').length).toBeGreaterThan(1000);
     expect(readFileSync(a)).toEqual(readFileSync(b));
   });

@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { gradspec } from './spawn-gradspec.ts';
 import { MUTANTS, mutantAdapter } from '../adapters/mutants.ts';
 import { PROPERTIES } from '../properties/index.ts';
 import { loadFixtures } from './fixtures.ts';
@@ -41,8 +40,7 @@ describe('deliberately broken engines are caught', () => {
   });
 
   test('op.pow gradspec check exits 1 on the pow mutant and prints the shrunk program as PyTorch code', () => {
-    const cli = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
-    const r = spawnSync(process.execPath, [cli, 'check', '--engine', 'mutant:pow-exponent-2', '--runs', '20'], { encoding: 'utf8', timeout: 120_000 });
+    const r = gradspec('check', '--engine', 'mutant:pow-exponent-2', '--runs', '20');
     expect(r.status).toBe(1);
     expect(r.stdout.split('\n')[2]).toMatch(/^Root cause: op\.pow \(property gradient\.op\.pow\): .*\| .*\*\* /);
     expect(r.stdout).toMatch(/^ {2}replay: GRADSPEC_SEED=\d+ GRADSPEC_PATH=[\d:]+ npx gradspec check --engine mutant:pow-exponent-2 --only gradient\.op\.pow$/m);

@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { gradspec } from './spawn-gradspec.ts';
 import { crashesOn, dropsDeclared, supportsNothing, withoutFields, withoutOps } from '../adapters/testing/limited-engines.ts';
 import { OP_PROPERTIES } from '../properties/ops.ts';
 import { checkProperty } from '../properties/property.ts';
@@ -16,9 +15,6 @@ import { runSuite } from './suite.ts';
  * field, an op or everything get "not applicable" with the reason, never "pass", and a run that
  * checked nothing is never green.
  */
-const CLI = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const gradspec = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, cwd: ROOT });
 // Deep-graph fixtures (10^5 nodes) run in fixtures.test.ts; no suite here is about them, and they cost a second each run.
 const fixtures = loadFixtures().filter((f) => !f.fixture.clauses.includes('backward.iterative'));
 const clause = (report: Awaited<ReturnType<typeof runSuite>>, id: string) => report.clauses.find((c) => c.id === id)!;

@@ -1,0 +1,27 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The gradspec command as the tests run it. Its fixtures are a copy without the deep-graph ones
+ * (10^5 nodes, a second per run): the tests that spawn the CLI are about the command, not about
+ * depth, and fixtures/fixtures.test.ts runs every fixture on the reference engine and PyTorch.
+ */
+const CLI = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+let copy: string | null = null;
+
+/** A copy of fixtures/ without the deep-graph fixtures, made once per test process. */
+export function shallowFixtures(): string {
+  if (copy) return copy;
+  copy = join(mkdtempSync(join(tmpdir(), 'gradspec-fixtures-')), 'fixtures');
+  cpSync(fileURLToPath(new URL('../fixtures/', import.meta.url)), copy, { recursive: true, filter: (src) => !/backward\.iterative\.depth-/.test(src) });
+  return copy;
+}
+
+export const gradspec = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], {
+  encoding: 'utf8', timeout: 120_000, cwd: ROOT, env: { ...process.env, GRADSPEC_FIXTURES: shallowFixtures() },
+});
