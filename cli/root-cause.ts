@@ -30,10 +30,16 @@ export interface RootCause {
   replay: string;
   /** The other failing clauses it explains, in spec order. */
   explains: string[];
+  /** Clauses this run cannot tell apart from it as the cause (it had too few checks to separate them). */
+  or?: string[];
 }
 
 /** The share of checks above which a blame is too common to single out a cause. */
 const UBIQUITOUS = 0.6;
+/** Below this many checks, how common a blame is says nothing. */
+const FEW = 20;
+/** Blames nearly every program has, whatever the run: a backward pass. */
+const GENERIC = new Set(['backward']);
 
 /** A field clause is blamed by a mismatch of its field, not by the field being compared. */
 const blameAtom = (atom: string) => (atom.startsWith('field:') ? `mismatch:${atom.slice('field:'.length)}` : atom);
@@ -70,6 +76,8 @@ interface Candidate {
   passing: number;
   /** Failing checks whose atoms contain the blame. */
   checks: CheckResult[];
+  /** Other clauses the evidence blames exactly as much. */
+  twins?: string[];
 }
 
 export function rankRootCauses(checks: readonly CheckResult[], clauses: readonly ClauseResult[]): RootCause[] {
@@ -115,14 +123,20 @@ export function rankRootCauses(checks: readonly CheckResult[], clauses: readonly
     // taken only for the failures no more specific cause explains.
     // So is a whole counterexample that no clause's subject fits.
     const tier = (x: Candidate) => x.blame.every((b) => b.startsWith('mismatch:')) ? 2
-      : x.whole || x.passing + x.checks.length > UBIQUITOUS * (passing.length + failed.length) ? 1 : 0;
-    const best = [...candidates.values()].filter((x) => gain(x) > 0)
-      .sort((x, y) => tier(x) - tier(y) || score(y) - score(x) || gain(y) - gain(x) || y.blame.length - x.blame.length || spec(x.clause) - spec(y.clause))[0];
+      : x.whole || x.blame.every((b) => GENERIC.has(b)) || (passing.length + failed.length >= FEW && x.passing + x.checks.length > UBIQUITOUS * (passing.length + failed.length)) ? 1 : 0;
+    const key = (x: Candidate) => [tier(x), -score(x), -gain(x), -x.blame.length];
+    const order = (x: Candidate, y: Candidate) => key(x).reduce((d, k, i) => d || k - key(y)[i]!, 0);
+    const ranked = [...candidates.values()].filter((x) => gain(x) > 0).sort((x, y) => order(x, y) || spec(x.clause) - spec(y.clause));
+    const best = ranked[0];
     if (!best) break;
+    // Causes the evidence cannot tell apart (the same failures, as well separated from the passes):
+    // say so, rather than let the spec's order pick one (a run of one check shows nothing more).
+    const twins = ranked.filter((x) => x !== best && x.clause !== best.clause && order(x, best) === 0
+      && x.checks.length === best.checks.length && x.checks.every((c) => best.checks.includes(c))).map((x) => x.clause);
     for (const c of best.checks) unexplained.delete(c);
     const same = roots.find((r) => r.clause === best.clause);
     if (same) same.checks.push(...best.checks.filter((c) => !same.checks.includes(c)));
-    else roots.push({ ...best, checks: [...best.checks] });
+    else roots.push({ ...best, checks: [...best.checks], twins });
   }
   const rootClauses = new Set(roots.map((r) => r.clause));
   return roots.map((r) => {
@@ -137,6 +151,7 @@ export function rankRootCauses(checks: readonly CheckResult[], clauses: readonly
       counterexample: oneLine(shown),
       replay: shown.replay ?? '',
       explains: CLAUSES.filter((id) => explained.has(id)),
+      ...(r.twins?.length ? { or: r.twins } : {}),
     };
   });
 }

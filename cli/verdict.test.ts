@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { gradspec } from './spawn-gradspec.ts';
 import { crashesOn, dropsDeclared, supportsNothing, withoutFields, withoutOps } from '../adapters/testing/limited-engines.ts';
 import { OP_PROPERTIES } from '../properties/ops.ts';
+import { mutantAdapter } from '../adapters/mutants.ts';
 import { checkProperty } from '../properties/property.ts';
 import { formatReport } from './report.ts';
 import { compareObservations } from '../oracles/observations.ts';
@@ -121,5 +122,15 @@ describe('verdicts rest on what was exercised', () => {
     const gradients = new Set(['x.grad']);
     expect(compareObservations(expected, got('-0', 0), ['value'], true, gradients)).toEqual([]);
     expect(compareObservations(expected, got(0, '-0'), ['value'], true, gradients).map((m) => m.label)).toEqual(['y']);
+  });
+
+  test('op.pow a run too small to tell causes apart names them all, rather than letting the spec order pick one', async () => {
+    const polynomial = (await import('../properties/compositions.ts')).polynomialGradient;
+    const report = await runSuite(mutantAdapter('pow-exponent-2')!, [], { runs: 20, properties: [polynomial] });
+    const [cause] = report.rootCauses;
+    expect(report.rootCauses).toHaveLength(1);
+    expect([cause!.clause, ...(cause!.or ?? [])]).toEqual(expect.arrayContaining(['op.pow']));
+    expect(cause!.or?.length).toBeGreaterThan(0);
+    expect(formatReport(report)).toMatch(/^Root cause: \S+ \(or [^)]*: this run cannot tell them apart; the whole suite can\)/m);
   });
 });
