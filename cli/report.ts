@@ -12,7 +12,7 @@ export function formatReport(report: Report): string {
   // The first thing a person reads is what to fix first.
   for (const cause of report.rootCauses ?? []) {
     lines.push('');
-    const or = cause.or?.length ? ` (or ${cause.or.join(', ')}: this run cannot tell them apart; the whole suite can)` : '';
+    const or = cause.or?.length ? ` (or ${cause.or.join(', ')}: the failures cannot tell them apart)` : '';
     lines.push(`Root cause: ${cause.clause}${or} (${cause.check}): ${cause.counterexample}`);
     if (cause.replay) lines.push(`  replay: ${cause.replay}`);
     if (cause.explains.length > 0) lines.push(`  explains ${cause.explains.length} more failing clause${cause.explains.length === 1 ? '' : 's'}: ${cause.explains.join(', ')}`);

@@ -30,7 +30,7 @@ export interface RootCause {
   replay: string;
   /** The other failing clauses it explains, in spec order. */
   explains: string[];
-  /** Clauses this run cannot tell apart from it as the cause (it had too few checks to separate them). */
+  /** Clauses the failures blame exactly as much (in a small run, such as the replay of one property). */
   or?: string[];
 }
 
@@ -143,7 +143,7 @@ export function rankRootCauses(checks: readonly CheckResult[], clauses: readonly
     // The counterexample shown: the smallest failing check of the root's own clause.
     const own = r.checks.filter((c) => blamedOn(c).includes(r.clause)).sort((a, b) => atomsOf.get(a)!.size - atomsOf.get(b)!.size || a.position - b.position);
     const shown = own[0] ?? r.checks[0]!;
-    const explained = new Set(r.checks.flatMap(blamedOn).filter((id) => !rootClauses.has(id)));
+    const explained = new Set(r.checks.flatMap(blamedOn).filter((id) => !rootClauses.has(id) && !r.twins?.includes(id)));
     return {
       clause: r.clause,
       check: `${shown.kind} ${shown.id}`,
