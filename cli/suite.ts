@@ -190,30 +190,24 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
     const missing = lacking(featuresOf(fixture.program, fixture.expected));
     if (missing.length > 0) return { ...base, status: 'not-applicable', missing, mismatches: [] };
     const got = observed[applicable.findIndex((f) => f.fixture === fixture)]!;
-    if (got instanceof EngineFault) {
-      // What the program would have exercised: a fault counts only for those clauses.
-      const { expected } = expectationsFor(fixture, adapter.capabilities.profile);
-      const atoms = new Set([...traceProgram(fixture.program, expected.error), ...comparedFields(expected, adapter.capabilities.fields)]);
-      return {
-        ...base, status: 'fault', message: `engine fault: ${got.message}`, mismatches: [], exercised: fixture.clauses.filter((c) => exercises(atoms, c)),
-        replay: `npx gradspec check --engine ${shellQuote(engineArg)} --only ${fixture.id}`,
-      };
-    }
-    const refusal = unsupported([got]);
-    if (refusal) return { ...base, status: 'not-applicable', missing: [refusal], mismatches: [] };
+    const replay = `npx gradspec check --engine ${shellQuote(engineArg)} --only ${fixture.id}`;
+    // What the program exercises when it runs as expected: a pass, a failure or a fault counts for those clauses.
     const { expected, notes } = expectationsFor(fixture, adapter.capabilities.profile);
-    const mismatches = compareObservations(expected, got, adapter.capabilities.fields, adapter.capabilities.profile.startsWith('pytorch'), gradientLabels(fixture.program));
     const fields = comparedFields(expected, adapter.capabilities.fields);
     const atoms = new Set([...traceProgram(fixture.program, expected.error), ...fields]);
     // A compared field with a clause of its own (gradFn: graph.grad-fn) is checked whether or not the fixture cites it.
     const clauses = [...new Set([...fixture.clauses, ...fields.flatMap((f) => FIELD_CLAUSE[f.slice('field:'.length)] ?? [])])];
     const exercised = clauses.filter((c) => exercises(atoms, c));
+    if (got instanceof EngineFault) return { ...base, status: 'fault', message: `engine fault: ${got.message}`, mismatches: [], exercised, replay };
+    const refusal = unsupported([got]);
+    if (refusal) return { ...base, status: 'not-applicable', missing: [refusal], mismatches: [] };
+    const mismatches = compareObservations(expected, got, adapter.capabilities.fields, adapter.capabilities.profile.startsWith('pytorch'), gradientLabels(fixture.program));
     for (const m of mismatches) atoms.add(`mismatch:${m.field}`);
     return {
       ...base, clauses, notes, status: mismatches.length ? 'fail' : 'pass', mismatches, exercised, atoms: [...atoms].sort(),
       ...(mismatches.length ? {
         failing: narrow(attribute(mismatches, fixture.clauses, errorCategory(expected, got)), exercised),
-        replay: `npx gradspec check --engine ${shellQuote(engineArg)} --only ${fixture.id}`,
+        replay,
       } : {}),
     };
   });
@@ -256,12 +250,13 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
     checks.push({
       kind: 'property', id: p.id, position, file: 'properties', clauses: p.clauses, status: r.status, mismatches: [],
       exercised, atoms: [...(failed ?? atoms)].sort(),
-      ...(failed || (r.status === 'fault' && r.path) ? { failing, replay: replayLine(r, engineArg) } : {}),
+      ...(failed ? { failing } : {}),
+      ...(failed || (r.status === 'fault' && r.path) ? { replay: replayLine(r, engineArg) } : {}),
       notes: [],
       ...(r.status === 'pass' && r.message ? { unsupported: r.message } : {}),
       ...(r.status === 'not-applicable' ? { missing: [r.message ?? 'not supported'] } : {}),
       runs: { run: r.numRuns, skipped: r.skipped, notSupported: r.notSupported, seed, ...(r.path ? { path: r.path } : {}) },
-      ...(r.status === 'fail' ? { message: formatFailure(r, adapter.name, options.engine) } : r.status === 'fault' ? { message: r.message ?? 'engine fault' } : {}),
+      ...(r.status === 'fail' ? { message: formatFailure(r, adapter.name, engineArg) } : r.status === 'fault' ? { message: r.message ?? 'engine fault' } : {}),
       repro: (r.programs ?? []).map(toPytorch).join('\n'),
     });
     options.onProgress?.(fixtures.length + i + 1, total, p.id);
