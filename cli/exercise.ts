@@ -205,7 +205,7 @@ const WORDS: Readonly<Record<string, string>> = {
 };
 
 /** An atom in words: `op:matmul` → `op matmul`, `field:gradFn` → `field gradFn`, `grad` → `an autograd.grad step`. */
-export const describeAtom = (atom: string): string =>
+const describeAtom = (atom: string): string =>
   atom.startsWith('error:') ? `an expected ${atom.slice('error:'.length)} error` : WORDS[atom] ?? atom.replace(':', ' ');
 
 /** The labels under which a program observes gradients: `.grad` references and autograd.grad results. */
