@@ -4,6 +4,9 @@ import { MUTANTS, mutantAdapter } from '../adapters/mutants.ts';
 import { PROPERTIES } from '../properties/index.ts';
 import { loadFixtures } from './fixtures.ts';
 import { runSuite } from './suite.ts';
+import { OPS } from '../engine/ops.ts';
+import { OP_NAMES } from '../spec/program.ts';
+import { withoutOps } from '../adapters/testing/limited-engines.ts';
 
 /*
  * The suite must catch broken engines. Each mutant breaks the reference engine in one place; the
@@ -37,6 +40,22 @@ describe('deliberately broken engines are caught', () => {
     expect([status('op.sin'), status('op.cos'), status('op.tanh')]).toEqual(['fail', 'pass', 'pass']);
     const sin = report.checks.find((c) => c.id === 'gradient.op.sin')!;
     expect(sin.message).toMatch(/engine mutant:sin-rule vs the (symbolic|finite-difference) oracle/);
+  });
+
+  test('op.mul a wrong mul rule in an engine with only add, mul and sum is the first root cause, though every check multiplies', async () => {
+    // The op properties weight their output by a tensor (t1 = t0 * w), so mul is in nearly every
+    // program, passing or failing: being common must not set the real cause aside.
+    const rule = OPS.mul.grads[1]!;
+    const right = rule.vjp;
+    rule.vjp = (g, s) => g.mul(s.other);
+    try {
+      const toy = withoutOps('toy', OP_NAMES.filter((o) => !['add', 'mul', 'sum'].includes(o)));
+      const report = await runSuite(toy, fixtures, { runs: 20, properties: PROPERTIES });
+      expect(report.rootCauses.map((r) => r.clause)).toEqual(['op.mul']);
+      expect(report.clauses.filter((c) => c.status === 'fail').length).toBeGreaterThan(5);
+    } finally {
+      rule.vjp = right;
+    }
   });
 
   test('op.pow gradspec check exits 1 on the pow mutant and prints the shrunk program as PyTorch code', () => {

@@ -34,7 +34,7 @@ export interface RootCause {
   or?: string[];
 }
 
-/** The share of checks above which a blame is too common to single out a cause. */
+/** The share of checks above which a blame is too common to single out a cause on its own. */
 const UBIQUITOUS = 0.6;
 /** Below this many checks, how common a blame is says nothing. */
 const FEW = 20;
@@ -119,11 +119,15 @@ export function rankRootCauses(checks: readonly CheckResult[], clauses: readonly
     const score = (x: { checks: CheckResult[]; passing: number }) => ochiai(gain(x), unexplained.size, x.passing);
     // What a program did (an op, a grad mode, an expected error) is a cause; a wrong field alone is
     // a symptom, blamed only where no cause explains the failure (a wrong grad_fn name).
-    // A blame nearly every check has (a backward pass) explains everything and so nothing: it is
-    // taken only for the failures no more specific cause explains.
-    // So is a whole counterexample that no clause's subject fits.
+    // A backward pass, which nearly every check has, explains everything and so nothing: it is taken
+    // only for the failures no more specific cause explains. So is a whole counterexample that no
+    // clause's subject fits, and an op most checks use (sum), which is in many failures whatever
+    // the bug is, unless it is in every failure left: when every program multiplies by a weight, a
+    // wrong mul rule is the one cause that explains them all.
+    const common = (x: Candidate) => passing.length + failed.length >= FEW
+      && x.passing + x.checks.length > UBIQUITOUS * (passing.length + failed.length) && gain(x) < unexplained.size;
     const tier = (x: Candidate) => x.blame.every((b) => b.startsWith('mismatch:')) ? 2
-      : x.whole || x.blame.every((b) => GENERIC.has(b)) || (passing.length + failed.length >= FEW && x.passing + x.checks.length > UBIQUITOUS * (passing.length + failed.length)) ? 1 : 0;
+      : x.whole || x.blame.every((b) => GENERIC.has(b)) || common(x) ? 1 : 0;
     const key = (x: Candidate) => [tier(x), -score(x), -gain(x), -x.blame.length];
     const order = (x: Candidate, y: Candidate) => key(x).reduce((d, k, i) => d || k - key(y)[i]!, 0);
     const ranked = [...candidates.values()].filter((x) => gain(x) > 0).sort((x, y) => order(x, y) || spec(x.clause) - spec(y.clause));

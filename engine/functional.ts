@@ -69,7 +69,7 @@ export function pow(a: Tensor, b: Operand): Tensor {
 export function where(a: Tensor, mask: Tensor, fill: number): Tensor {
   checkTensor(mask, 'where');
   checkNumber(fill, 'where', 'fill');
-  return apply(OPS.where, [a, mask], { value: fill });
+  return apply(OPS.where, [mask, a], { value: fill });
 }
 
 export function thresholdBackward(g: Tensor, result: Tensor): Tensor {

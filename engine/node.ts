@@ -53,9 +53,18 @@ export class AccumulateGrad extends GradNode {
   }
 }
 
+/**
+ * A stored gradient owns its data: it shares none with the pass's tensors or the caller's gradient,
+ * and is no view (of the gradient of a t()). Under createGraph it is a differentiable clone, also
+ * of a caller's gradient that requires grad, as in PyTorch; otherwise a plain copy.
+ */
+function ownCopy(g: Tensor): Tensor {
+  return isGradEnabled() ? g.clone() : new Tensor(g.data.slice(), g.shape, g.dtype);
+}
+
 /** A retained non-leaf gradient: stored, then summed out of place on later passes (backward.retain-grad). */
 export function retainInto(t: Tensor, g: Tensor): void {
-  t.grad = t.grad === null ? (isGradEnabled() && g.gradFn ? g : new Tensor(g.data.slice(), g.shape, g.dtype)) : t.grad.add(g);
+  t.grad = t.grad === null ? ownCopy(g) : t.grad.add(g);
 }
 
 /**
@@ -65,7 +74,7 @@ export function retainInto(t: Tensor, g: Tensor): void {
 export function accumulateInto(t: Tensor, g: Tensor): void {
   const current = t.grad;
   if (current === null) {
-    t.grad = isGradEnabled() && g.gradFn ? g : new Tensor(g.data.slice(), g.shape, g.dtype);
+    t.grad = ownCopy(g);
   } else if (isGradEnabled()) {
     t.grad = current.add(g);
   } else {
@@ -73,9 +82,6 @@ export function accumulateInto(t: Tensor, g: Tensor): void {
     const add = g.values();
     for (let i = 0; i < data.length; i++) data[i] = data[i]! + add[i]!;
     current.counter.value++;
-    // A .grad stored by a createGraph pass may be a view (of the gradient of a t() or a reshape):
-    // it is the tensor written here, so it stays readable (inplace.views refuses stale reads only).
-    if (current.viewVersion !== null) current.viewVersion = current.counter.value;
   }
 }
 

@@ -86,7 +86,8 @@ export const OPS = {
       dtype === 'float32' ? (v) => 1 / (1 + Math.fround(Math.exp(-v))) : (v) => 1 / (1 + Math.exp(-v))),
     grads: [{ saves: ['result'], vjp: (g, s) => g.mul(s.result.mul(s.result.rsub(1))) }],
   } satisfies OpDef<None>,
-  // relu'(0) = 0: the gradient passes where result > 0 (op.relu.kink). relu(-0) is -0, as in PyTorch.
+  // relu'(0) = 0: the gradient is zeroed where result <= 0 (op.relu.kink), so at nan it passes, as in
+  // PyTorch. relu(-0) is -0, as in PyTorch.
   relu: unary('ReluBackward0', (x) => (x < 0 ? 0 : x), {
     saves: ['result'], vjp: (g, s) => g.thresholdBackward(s.result),
   }),
@@ -97,7 +98,7 @@ export const OPS = {
   abs: unary('AbsBackward0', Math.abs, { saves: ['self'], vjp: (g, s) => g.mul(s.self.sgn()) }),
   sgn: unary('SgnBackward0', (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), { saves: ['self'], vjp: (_g, s) => zerosLike(s.self) }),
   /** relu's backward as its own op, so that the gradient of a gradient is defined (and zero). */
-  thresholdBackward: binary('ThresholdBackwardBackward0', (g, r) => (r > 0 ? g : 0),
+  thresholdBackward: binary('ThresholdBackwardBackward0', (g, r) => (r <= 0 ? 0 : g),
     { saves: ['other'], vjp: (g, s) => g.thresholdBackward(s.other) },
     { saves: ['other'], vjp: (_g, s) => zerosLike(s.other) }),
   reciprocal: unary('ReciprocalBackward0', (x) => 1 / x, {
@@ -123,8 +124,10 @@ export const OPS = {
     },
     {
       saves: ['self', 'other', 'result'],
-      vjp: (g, s) => g.mul(s.result.mul(s.self.log()))
-        .where(constantZip(s.self, s.other, (x, y) => (x === 0 && y >= 0 ? 0 : 1)), 0),
+      // The mask sits inside the product, as in PyTorch: a nan incoming gradient stays nan at a
+      // masked element (its second derivative at x = 0, y = 2 is nan, not 0).
+      vjp: (g, s) => g.mul(s.result.mul(s.self.log())
+        .where(constantZip(s.self, s.other, (x, y) => (x === 0 && y >= 0 ? 0 : 1)), 0)),
     }),
 
   // ----- a number exponent, a reflected scalar, masks -----
@@ -142,14 +145,17 @@ export const OPS = {
     forward: ([x], a: ScalarAttrs, dtype) => kernels.map(x!.data, x!.shape, dtype, (v) => a.value - v),
     grads: [{ saves: none, vjp: (g) => g.neg() }],
   } satisfies OpDef<ScalarAttrs>,
-  /** Keeps x where mask is nonzero, puts `fill` elsewhere; the mask is a constant. */
+  /**
+   * Keeps x where mask is nonzero, puts `fill` elsewhere; the mask is a constant. The mask comes
+   * first so that the next functions read [null, x], as PyTorch's where(cond, zeros, x) gives.
+   */
   where: {
     gradFn: 'WhereBackward0',
-    forward: ([x, m], a: ScalarAttrs, dtype) =>
-      kernels.zip(x!.data, x!.shape, m!.data, m!.shape, dtype, (v, k) => (k !== 0 ? v : a.value)),
+    forward: ([m, x], a: ScalarAttrs, dtype) =>
+      kernels.zip(m!.data, m!.shape, x!.data, x!.shape, dtype, (k, v) => (k !== 0 ? v : a.value)),
     grads: [
-      { saves: ['other'], vjp: (g, s) => g.where(s.other, 0) },
       { saves: none, vjp: (g) => zerosLike(g) },
+      { saves: ['self'], vjp: (g, s) => g.where(s.self, 0) },
     ],
   } satisfies OpDef<ScalarAttrs>,
   /** zero_ and fill_: every element becomes `value`; the old values get no gradient. */

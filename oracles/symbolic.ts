@@ -51,13 +51,13 @@ function entry(expr: string): Entry {
   if (nesting(expr) > MAX_NESTING) throw new Error(TOO_DEEP);
   const parsed = guarded(() => math.parse(expr));
   stats.compiled++;
-  checkWhitelist(parsed, expr);
+  guarded(() => checkWhitelist(parsed, expr));
   const steps: Step[] = [];
   const made: Entry = {
     value: guarded(() => parsed.compile()),
     node: guarded(() => rewriteKinks(parsed, steps)),
     steps,
-    symbols: new Set(parsed.filter((n) => math.isSymbolNode(n)).map((n) => (n as unknown as { name: string }).name)),
+    symbols: guarded(() => new Set(parsed.filter((n) => math.isSymbolNode(n)).map((n) => (n as unknown as { name: string }).name))),
     first: new Map(),
     second: new Map(),
   };
@@ -85,7 +85,7 @@ const asNumber = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 /**
  * mathjs parses and differentiates recursively, so deep nesting exhausts the stack at a depth that
  * depends on the caller's stack. A fixed limit on parenthesis depth refuses such expressions the
- * same way everywhere; the RangeError guard remains for anything the limit misses.
+ * same way everywhere; the RangeError guard around each walk of mathjs catches what it misses.
  */
 const MAX_NESTING = 120;
 const TOO_DEEP = `symbolic oracle: the expression is nested too deeply for mathjs (more than ${MAX_NESTING} levels); use finite differences`;

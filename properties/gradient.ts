@@ -8,6 +8,7 @@ import { expandProgram } from '../oracles/expand.ts';
 import { evaluate, programScope, symbolicGradient } from '../oracles/symbolic.ts';
 import type { ClauseId } from '../spec/clauses.ts';
 import type { Data, DType, Observations, Program, Step } from '../spec/program.ts';
+import { hasNonFiniteLeaf, judgeNonFinite, type NonFiniteRule } from './non-finite.ts';
 import { find, flat, closeAll, errorOf } from './observed.ts';
 import type { Property } from './property.ts';
 
@@ -27,6 +28,11 @@ export interface GradientCase {
    * op's own result: in float32, a weighted sum that cancels loses digits no single op is to blame for.
    */
   forward?: string;
+  /**
+   * How a sample with nan, inf or -inf leaves is judged (properties/non-finite.ts): the oracles
+   * cannot judge their gradients. A case without a rule must not have such leaves: they are skipped.
+   */
+  nonFinite?: NonFiniteRule;
 }
 
 /** Kinks and overflow are where no oracle can judge: relu/abs arguments near 0, huge values. */
@@ -130,7 +136,7 @@ export function notJudgeable(c: GradientCase, dtype: DType, symbolic: boolean | 
  * its leaves rounded to float32 first (a float64 subnormal is 0 there, and relu'(0) is 0).
  */
 const asFloat32 = new WeakMap<GradientCase, GradientCase>();
-function inFloat32(c: GradientCase): GradientCase {
+export function inFloat32(c: GradientCase): GradientCase {
   if ((c.program.dtype ?? 'float32') === 'float32') return c;
   let made = asFloat32.get(c);
   if (!made) {
@@ -249,9 +255,13 @@ export function gradientProperty(
     clauses,
     title,
     arbitrary,
-    precondition: options.edges ? (c) => judgeableAtEdges(c, options.symbolic ?? true) : judgeable,
+    // Samples with non-finite leaves are judged by their rule (properties/non-finite.ts); without one, skipped.
+    precondition: (c) => (hasNonFiniteLeaf(c.program) ? c.nonFinite !== undefined
+      : options.edges ? judgeableAtEdges(c, options.symbolic ?? true) : judgeable(c)),
     programs: (c) => [withBackward(c)],
-    judge: (c, [o], engine, { dtype }) => judgeGradient(c, o!, engine, dtype, { symbolic: options.symbolic ?? true }),
+    judge: (c, [o], engine, { dtype }) => (hasNonFiniteLeaf(c.program)
+      ? judgeNonFinite(dtype !== (c.program.dtype ?? 'float32') ? inFloat32(c) : c, o!, engine, dtype)
+      : judgeGradient(c, o!, engine, dtype, { symbolic: options.symbolic ?? true })),
     ...(options.runsFactor ? { runsFactor: options.runsFactor } : {}),
   };
 }

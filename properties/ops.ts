@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { Arg, Attrs, BINARY_OPS, DType, OpName, UNARY_OPS } from '../spec/program.ts';
 import type { ClauseId } from '../spec/clauses.ts';
-import { asLeafValue, withEdges, type EdgeDomain } from './arbitraries/edges.ts';
+import { asLeafValue, NON_FINITE, withEdges, withNonFinite, type EdgeDomain } from './arbitraries/edges.ts';
 import { awayFromZero, ordinary } from './arbitraries/numbers.ts';
 import { broadcastPair, shapes } from './arbitraries/shapes.ts';
 import { nest, numel, ProgramBuilder } from './build.ts';
@@ -59,14 +59,24 @@ const UNARY_EDGES: Record<(typeof UNARY_OPS)[number], EdgeDomain> = {
   relu: 'kink', sqrt: 'positive', abs: 'kink', reciprocal: 'nonzero',
 };
 
-function unaryProperty(op: (typeof UNARY_OPS)[number]): AnyProperty {
-  const values = withEdges(UNARY_EDGES[op], DOMAINS[UNARY_DOMAIN[op]]);
+/** Which non-finite leaves each unary op draws (judged by properties/non-finite.ts). */
+export const UNARY_NON_FINITE: Record<(typeof UNARY_OPS)[number], readonly number[]> = {
+  neg: NON_FINITE, exp: NON_FINITE, log: NON_FINITE, sin: NON_FINITE, cos: NON_FINITE, tan: NON_FINITE, tanh: NON_FINITE,
+  sigmoid: NON_FINITE, relu: NON_FINITE, sqrt: NON_FINITE, abs: NON_FINITE, reciprocal: NON_FINITE,
+};
+
+/** Whether the op properties draw non-finite leaves (off: the generators as they were, for comparisons). */
+export interface OpPropertyOptions { nonFinite?: boolean }
+
+export function unaryProperty(op: (typeof UNARY_OPS)[number], options: OpPropertyOptions = {}): AnyProperty {
+  const edges = withEdges(UNARY_EDGES[op], DOMAINS[UNARY_DOMAIN[op]]);
+  const values = options.nonFinite === false ? edges : withNonFinite(edges, UNARY_NON_FINITE[op]);
   const arbitrary = fc.tuple(shapes(), pool(values), pool(weight()), dtypes).map(([shape, xs, ws, dtype]): GradientCase => {
     const b = new ProgramBuilder(`property.op.${op}`, dtype);
     const x = b.leaf(data(xs, shape, dtype), true, 'x');
     const result = b.op(op, [x]);
     const out = finish(b, result, shape, ws);
-    return { program: b.program(), out, inputs: ['x'], forward: result };
+    return { program: b.program(), out, inputs: ['x'], forward: result, nonFinite: { kind: 'unary', op, x, result, weights: 'w' } };
   });
   return gradientProperty(`gradient.op.${op}`, [`op.${op}` as ClauseId], `${op}: forward and gradient match both oracles on random shapes, at the edges too`, arbitrary, { edges: true });
 }
@@ -78,11 +88,14 @@ const BINARY_DOMAIN: Record<Exclude<(typeof BINARY_OPS)[number], 'matmul'>, [Dom
 /** Which side, if any, is a Python number instead of a tensor. */
 type Operands = 'tensors' | 'number-right' | 'number-left';
 
-function binaryProperty(op: Exclude<(typeof BINARY_OPS)[number], 'matmul'>): AnyProperty {
+export function binaryProperty(op: Exclude<(typeof BINARY_OPS)[number], 'matmul'>, options: OpPropertyOptions = {}): AnyProperty {
   const [da, db] = BINARY_DOMAIN[op];
-  // pow keeps its ordinary domains: its edges (zero and negative bases) are op.pow.zero-base's fixtures.
+  // pow keeps its ordinary domains: its edges (zero and negative bases) are op.pow.zero-base's
+  // fixtures, and so are its non-finite values, whose gradients depend on PyTorch's masking.
   const edges = op !== 'pow';
-  const [va, vb] = edges ? [withEdges(da === 'nonzero' ? 'nonzero' : 'any', DOMAINS[da]), withEdges(db === 'nonzero' ? 'nonzero' : 'any', DOMAINS[db])] : [DOMAINS[da], DOMAINS[db]];
+  // Non-finite leaves on tensor operands (a Python number operand stays finite: it is 0 where nan or ±inf was drawn).
+  const mix = (v: fc.Arbitrary<number>) => (edges && options.nonFinite !== false ? withNonFinite(v) : v);
+  const [va, vb] = (edges ? [withEdges(da === 'nonzero' ? 'nonzero' : 'any', DOMAINS[da]), withEdges(db === 'nonzero' ? 'nonzero' : 'any', DOMAINS[db])] : [DOMAINS[da], DOMAINS[db]]).map(mix) as [fc.Arbitrary<number>, fc.Arbitrary<number>];
   const arbitrary = fc.tuple(
     broadcastPair(), pool(va), pool(vb), pool(edges ? weight() : ordinary()),
     fc.constantFrom<Operands>('tensors', 'number-right', 'number-left'), dtypes,
@@ -99,7 +112,8 @@ function binaryProperty(op: Exclude<(typeof BINARY_OPS)[number], 'matmul'>): Any
     const result = b.op(op, args);
     const out = finish(b, result, shape, ws);
     const inputs = operands === 'tensors' ? ['a', 'b'] : operands === 'number-right' ? ['a'] : ['b'];
-    return { program: b.program(), out, inputs, forward: result };
+    const nonFinite = op === 'pow' ? undefined : { kind: 'binary' as const, op, a: args[0]!, b: args[1]!, result, weights: 'w' };
+    return { program: b.program(), out, inputs, forward: result, ...(nonFinite ? { nonFinite } : {}) };
   });
   return gradientProperty(`gradient.op.${op}`, [`op.${op}` as ClauseId, 'op.broadcast', 'backward.broadcast-reduce', 'op.scalar-operands'],
     `${op}: broadcast operands and Python numbers on either side match both oracles`, arbitrary, { edges });
@@ -110,8 +124,11 @@ function broadcast(a: readonly number[], b: readonly number[]): number[] {
   return Array.from({ length: n }, (_, i) => Math.max(a[a.length - n + i] ?? 1, b[b.length - n + i] ?? 1));
 }
 
-function reductionProperty(op: 'sum' | 'mean'): AnyProperty {
-  const arbitrary = fc.tuple(shapes(3).filter((s) => s.length > 0), fc.nat({ max: 7 }), fc.boolean(), fc.boolean(), fc.boolean(), pool(ordinary()), pool(ordinary()), dtypes)
+/** Reductions and shape ops draw nan, inf and -inf too: the forward propagates them, the gradient does not depend on them. */
+const linearValues = (options: OpPropertyOptions) => (options.nonFinite === false ? ordinary() : withNonFinite(ordinary()));
+
+export function reductionProperty(op: 'sum' | 'mean', options: OpPropertyOptions = {}): AnyProperty {
+  const arbitrary = fc.tuple(shapes(3).filter((s) => s.length > 0), fc.nat({ max: 7 }), fc.boolean(), fc.boolean(), fc.boolean(), pool(linearValues(options)), pool(ordinary()), dtypes)
     .map(([shape, mask, keepdim, all, negative, xs, ws, dtype]): GradientCase => {
       const b = new ProgramBuilder(`property.op.${op}`, dtype);
       const x = b.leaf(data(xs, shape), true, 'x');
@@ -121,7 +138,7 @@ function reductionProperty(op: 'sum' | 'mean'): AnyProperty {
       const reduced = all ? [] : shape.map((d, i) => (picked.length ? picked : [0]).includes(i) ? (keepdim ? 1 : -1) : d).filter((d) => d !== -1);
       const result = b.op(op, [x], all ? undefined : attrs);
       const out = finish(b, result, reduced, ws);
-      return { program: b.program(), out, inputs: ['x'], forward: result };
+      return { program: b.program(), out, inputs: ['x'], forward: result, nonFinite: { kind: 'linear' } };
     });
   return gradientProperty(`gradient.op.${op}`, [`op.${op}`, 'op.dims'], `${op} over all, one or several dims, negative dims and keepdim matches both oracles`, arbitrary);
 }
@@ -160,10 +177,10 @@ const SHAPE_OPS: Record<string, (shape: number[], k: number) => { op: OpName; at
   clone: (s) => ({ op: 'clone', out: s }),
 };
 
-function shapeProperty(name: string): AnyProperty {
+export function shapeProperty(name: string, options: OpPropertyOptions = {}): AnyProperty {
   const plan = SHAPE_OPS[name]!;
   const withOnes = fc.array(fc.constantFrom(1, 2, 3, 1), { minLength: 0, maxLength: 3 });
-  const arbitrary = fc.tuple(withOnes, fc.nat({ max: 11 }), pool(ordinary()), pool(ordinary()), dtypes)
+  const arbitrary = fc.tuple(withOnes, fc.nat({ max: 11 }), pool(linearValues(options)), pool(ordinary()), dtypes)
     .filter(([s, k]) => plan(s, k) !== null)
     .map(([shape, k, xs, ws, dtype]): GradientCase => {
       const { op, attrs, out } = plan(shape, k)!;
@@ -171,11 +188,15 @@ function shapeProperty(name: string): AnyProperty {
       const x = b.leaf(data(xs, shape), true, 'x');
       const moved = b.op(op, [x], attrs);
       const result = finish(b, moved, out, ws.length >= numel(out) ? ws : [...ws, ...ws, ...ws]);
-      return { program: b.program(), out: result, inputs: ['x'], forward: moved };
+      return { program: b.program(), out: result, inputs: ['x'], forward: moved, nonFinite: { kind: 'linear' } };
     });
   return gradientProperty(`gradient.op.${name}`, [`op.${name}` as ClauseId], `${name}: values move and gradients move back, checked by both oracles`, arbitrary);
 }
 
+/*
+ * matmul draws ordinary values only: its gradients at non-finite leaves are sums of products like
+ * inf·0, which the spec does not pin down (BLAS kernels may skip zero factors), so no table judges them.
+ */
 const MATMUL_RANKS: [number, number][] = [[1, 1], [2, 1], [1, 2], [2, 2], [3, 3], [3, 2], [2, 3], [1, 3], [3, 1]];
 
 const matmul: AnyProperty = gradientProperty('gradient.op.matmul', ['op.matmul'],
@@ -196,10 +217,10 @@ const matmul: AnyProperty = gradientProperty('gradient.op.matmul', ['op.matmul']
     }));
 
 export const OP_PROPERTIES: AnyProperty[] = [
-  ...(['neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal'] as const).map(unaryProperty),
-  ...(['add', 'sub', 'mul', 'div', 'pow'] as const).map(binaryProperty),
+  ...(['neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal'] as const).map((op) => unaryProperty(op)),
+  ...(['add', 'sub', 'mul', 'div', 'pow'] as const).map((op) => binaryProperty(op)),
   reductionProperty('sum'),
   reductionProperty('mean'),
-  ...Object.keys(SHAPE_OPS).map(shapeProperty),
+  ...Object.keys(SHAPE_OPS).map((name) => shapeProperty(name)),
   matmul,
 ];

@@ -47,15 +47,33 @@ export function withEdges(domain: EdgeDomain, base: fc.Arbitrary<number> = ordin
   return fc.oneof({ arbitrary: base, weight: EDGE_WEIGHT }, { arbitrary: edge, weight: 1 });
 }
 
+/*
+ * Non-finite leaves: nan, inf and -inf, drawn with a modest weight where the spec defines the
+ * result (properties/non-finite.ts judges those samples). A sample's elements are drawn apart, so
+ * a tensor of n elements holds one with probability about 1 - (1 - 1/(NON_FINITE_WEIGHT + 1))^n.
+ */
+export const NON_FINITE = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY] as const;
+
+/** One element in NON_FINITE_WEIGHT + 1 on average is non-finite, where an arbitrary draws them. */
+export const NON_FINITE_WEIGHT = 15;
+
+/** `base` with a 1-in-(NON_FINITE_WEIGHT + 1) share of the given non-finite values (all three by default). */
+export function withNonFinite(base: fc.Arbitrary<number>, values: readonly number[] = NON_FINITE): fc.Arbitrary<number> {
+  if (values.length === 0) return base;
+  return fc.oneof({ arbitrary: base, weight: NON_FINITE_WEIGHT }, { arbitrary: fc.constantFrom(...values), weight: 1 });
+}
+
 /** Whether a value is one of the edge values rather than an ordinary one (for measuring the mix). */
 export const isEdge = (v: number): boolean => Object.is(v, -0) || Math.abs(v) > 3 || (v !== 0 && Math.abs(v) < 1 / 64);
 
 /**
  * A value as a program leaf of the dtype holds it: rounded to float32 for float32 programs, so the
- * oracles start from exactly the engine's input (a float64 subnormal becomes 0), with -0 spelled
- * "-0" because JSON writes -0 as 0.
+ * oracles start from exactly the engine's input (a float64 subnormal becomes 0), with -0, nan and
+ * the infinities spelled "-0", "nan", "inf" and "-inf" because JSON has no way to write them.
  */
 export const asLeafValue = (v: number, dtype: DType): Scalar => {
   const r = dtype === 'float32' ? Math.fround(v) : v;
+  if (Number.isNaN(r)) return 'nan';
+  if (!Number.isFinite(r)) return r > 0 ? 'inf' : '-inf';
   return Object.is(r, -0) ? '-0' : r;
 };

@@ -20,9 +20,9 @@ test.skipIf(!hasTorch)('op.sigmoid a sigmoid written as 1/(1+math.exp(-x)) fails
   const fixtures = loadFixtures().filter((f) => ids.includes(f.fixture.id));
   const sigmoid = OP_PROPERTIES.find((p) => p.id === 'gradient.op.sigmoid')!;
   const leaves = (c: GradientCase) => c.program.steps.flatMap((s) => ('tensor' in s && s.requiresGrad ? [s.tensor].flat(4).map(scalarValue) : []));
-  // Small samples shrink quickly; the edges still come up in a few dozen of them.
+  // Small samples shrink quickly; the edges come up in a hundred of them (a sixteenth are non-finite).
   const small = (keep: (c: GradientCase) => boolean) => ({ ...sigmoid, arbitrary: sigmoid.arbitrary.filter((c) => leaves(c).length <= 4 && keep(c)) });
-  const report = await runSuite(adapter, fixtures, { runs: 40, properties: [small(() => true)] });
+  const report = await runSuite(adapter, fixtures, { runs: 100, properties: [small(() => true)] });
   // The float32 tail alone, without the exception: float32 samples that stay above -709.
   const float32 = await checkProperty(small((c) => c.program.dtype === 'float32' && leaves(c).every((v) => v > -709)), adapter, { seed: 1, numRuns: 40 });
   await adapter.close?.();
