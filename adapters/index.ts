@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { withValidCapabilities } from './capabilities.ts';
 import { MUTANTS, mutantAdapter } from './mutants.ts';
 import { processAdapter, splitCommand, type ProcessOptions } from './process.ts';
@@ -12,11 +12,19 @@ import type { Adapter } from './types.ts';
 /** Engines gradspec knows by name; any other engine is a module path or a command. */
 const IN_PROCESS: Record<string, Adapter> = { reference: referenceAdapter };
 
-/** Engines from npm, loaded on demand: they are optional dependencies and may be missing. */
-const OPTIONAL: Record<string, { module: string; packages: string }> = {
-  tfjs: { module: './tfjs/index.ts', packages: '@tensorflow/tfjs-core @tensorflow/tfjs-backend-cpu' },
-  'js-pytorch': { module: './js-pytorch/index.ts', packages: 'js-pytorch' },
-  'jax-js': { module: './jax-js/index.ts', packages: '@jax-js/jax' },
+type Loaded = { default: Adapter | (() => Promise<Adapter>) };
+
+/**
+ * Engines from npm, loaded on demand: gradspec does not install them, so they may be missing.
+ * `install` is the command that adds one: tfjs needs esbuild to bundle its gradients
+ * (adapters/tfjs/load-tfjs.ts); js-pytorch pulls a native `gl` build whose install script fails
+ * and that nothing here uses, so it is installed without install scripts. The imports are literal
+ * strings, so tsc rewrites them for the compiled package.
+ */
+const OPTIONAL: Record<string, { load: () => Promise<Loaded>; install: string }> = {
+  tfjs: { load: () => import('./tfjs/index.ts'), install: 'npm install @tensorflow/tfjs-core@4 @tensorflow/tfjs-backend-cpu@4 esbuild' },
+  'js-pytorch': { load: () => import('./js-pytorch/index.ts'), install: 'npm install --ignore-scripts js-pytorch@0.7' },
+  'jax-js': { load: () => import('./jax-js/index.ts'), install: 'npm install @jax-js/jax@0.1' },
 };
 
 export class NotInstalled extends Error {
@@ -82,6 +90,22 @@ export function resolveEngine(engine: string): { kind: 'name' | 'module' } | { k
 }
 
 /**
+ * An engine module. The compiled package runs on plain Node, which cannot load TypeScript (Node 20):
+ * a .ts module is then loaded through tsx when the project has it installed.
+ */
+async function importModule(url: string): Promise<unknown> {
+  try {
+    return await import(url);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
+    const name = 'tsx/esm/api'; // a variable: tsc need not resolve tsx, a dev dependency
+    const tsx = (await import(name).catch(() => null)) as { tsImport(url: string, parent: string): Promise<unknown> } | null;
+    if (!tsx) throw new EngineNotFound(`${fileURLToPath(url)}: Node cannot load TypeScript by itself; install tsx (npm install -D tsx) or give the compiled .js`);
+    return tsx.tsImport(url, import.meta.url);
+  }
+}
+
+/**
  * Any engine, as `gradspec check --engine` takes it: a known name, the path of a module exporting
  * an adapter (`export default` or `export const adapter`), or a command that speaks the protocol.
  */
@@ -90,7 +114,7 @@ export async function openAdapter(engine: string, options: ProcessOptions = {}):
   engine = engine.trim();
   if (resolved.kind === 'command') return processAdapter(resolved.words, options);
   if (resolved.kind === 'module') {
-    const mod = (await import(pathToFileURL(resolve(engine)).href)) as { default?: Adapter; adapter?: Adapter };
+    const mod = (await importModule(pathToFileURL(resolve(engine)).href)) as { default?: Adapter; adapter?: Adapter };
     const adapter = mod.default ?? mod.adapter;
     if (!adapter || typeof adapter.run !== 'function') {
       throw new Error(`${engine} does not export an adapter (export default { name, version, capabilities, run })`);
@@ -102,11 +126,11 @@ export async function openAdapter(engine: string, options: ProcessOptions = {}):
   if (engine === 'pytorch') return pytorchAdapter(options);
   const optional = OPTIONAL[engine]!;
   try {
-    const mod = (await import(optional.module)) as { default: Adapter | (() => Promise<Adapter>) };
+    const mod = await optional.load();
     return withValidCapabilities(typeof mod.default === 'function' ? await mod.default() : mod.default);
   } catch (e) {
     if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (module|package)/.test((e as Error).message)) {
-      throw new NotInstalled(`${engine} is not installed (npm install ${optional.packages})`);
+      throw new NotInstalled(`${engine} is not installed (${optional.install})`);
     }
     throw e;
   }

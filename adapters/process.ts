@@ -34,7 +34,7 @@ export interface ProcessOptions {
 /** Heartbeat lines on stderr for a person or a CI log watching; never in a plain redirected run. */
 export function defaultHeartbeat(
   stream: { isTTY?: boolean; write(text: string): unknown } = process.stderr,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Record<string, string | undefined> = process.env,
 ): ((line: string) => void) | null {
   const ci = env.CI !== undefined && !['', '0', 'false'].includes(env.CI);
   if (!stream.isTTY && !ci) return null;
@@ -59,7 +59,7 @@ interface Hello { name?: unknown; version?: unknown; capabilities?: unknown }
 /** One running engine process. */
 class Connection {
   private readonly child: ChildProcessWithoutNullStreams;
-  private readonly pending = new Map<number, { resolve: (r: unknown[]) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<number, { resolve: (r: unknown[]) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
   private stderr = '';
   private nextId = 1;
   private helloWaiter: ((m: Hello) => void) | null = null;

@@ -134,6 +134,16 @@ describe('numbers, files and ids given to the CLI', () => {
     expect(r.status).toBe(0);
     const observed = JSON.parse(r.stdout) as { observations: { label: string; value: number }[] };
     expect(observed.observations.find((o) => o.label === 'x.grad')?.value).toBe(93);
+    expect(r.stderr).toMatch(/^document\.one-step: reference matches the fixture's expectations/);
+  });
+
+  test('program.schema gradspec run judges a fixture on --engine (exit 1 with the difference) and prints it as PyTorch code', () => {
+    const r = gradspec('run', 'fixtures/document/one-step.json', '--engine', 'mutant:pow-exponent-2');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/differs from the fixture's expectations[^]*x\.grad value: element 0: expected 93, got 29/);
+    const code = gradspec('run', 'fixtures/document/one-step.json', '--pytorch');
+    expect(code.status).toBe(0);
+    expect(code.stdout).toMatch(/^import torch\n[^]*y\.backward\(\)\nprint\('x\.grad', x\.grad\)/);
   });
 });
 

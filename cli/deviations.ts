@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { CLAUSES, isClauseId } from '../spec/clauses.ts';
+import { packagePath } from '../adapters/package-root.ts';
 import { closest } from '../adapters/suggest.ts';
 
 /**
@@ -19,7 +20,7 @@ export class DeviationsError extends Error {
 }
 
 export function deviationsFile(engine: string): string {
-  return new URL(`../adapters/${engine.replace(/[^A-Za-z0-9_.-]/g, '_')}.deviations.json`, import.meta.url).pathname;
+  return packagePath('adapters', `${engine.replace(/[^A-Za-z0-9_.-]/g, '_')}.deviations.json`);
 }
 
 const SHAPE = {

@@ -1,3 +1,4 @@
+import { gradientLabels } from './exercise.ts';
 import type { Fixture } from '../adapters/program/validate.ts';
 import { compareObservations, type Mismatch } from '../oracles/observations.ts';
 import type { Observation, Observations } from '../spec/program.ts';
@@ -5,7 +6,8 @@ import { expectationsFor } from './fixtures.ts';
 
 /** What a fixture expects versus what an engine now does: the drift, as readable lines. */
 export function drift(fixture: Fixture, observed: Observations, profile: string, fields: readonly string[]): Mismatch[] {
-  return compareObservations(expectationsFor(fixture, profile).expected, observed, fields, profile.startsWith('pytorch'));
+  // Judged as `check` judges it: the sign of a zero gradient is open.
+  return compareObservations(expectationsFor(fixture, profile).expected, observed, fields, profile.startsWith('pytorch'), gradientLabels(fixture.program));
 }
 
 export function formatDrift(file: string, mismatches: readonly Mismatch[]): string {

@@ -2,9 +2,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ProgramError, validateFixture, type Fixture } from '../adapters/program/validate.ts';
 import { editedByHand } from './digest.ts';
+import { packagePath } from '../adapters/package-root.ts';
 
 /** The fixtures folder; GRADSPEC_FIXTURES points elsewhere (a copy, for trying a regeneration). */
-export const FIXTURE_ROOT = process.env.GRADSPEC_FIXTURES ? `${process.env.GRADSPEC_FIXTURES.replace(/\/$/, '')}/` : new URL('../fixtures/', import.meta.url).pathname;
+export const FIXTURE_ROOT = process.env.GRADSPEC_FIXTURES ? `${process.env.GRADSPEC_FIXTURES.replace(/\/$/, '')}/` : `${packagePath('fixtures')}/`;
 
 /** Every `*.json` fixture below `root`, validated, with its path relative to the fixtures folder. */
 export function loadFixtures(root = FIXTURE_ROOT): { file: string; path: string; fixture: Fixture; edited: string | null }[] {

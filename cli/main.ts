@@ -1,19 +1,18 @@
 import { Command, CommanderError } from 'commander';
-import { ProgramError, validateFixture, validateProgram } from '../adapters/program/validate.ts';
+import { ProgramError } from '../adapters/program/validate.ts';
 import { EngineNotFound, engineNames, NotInstalled, openAdapter, resolveEngine } from '../adapters/index.ts';
 import { AdapterError, type ProcessOptions } from '../adapters/process.ts';
-import { runProgram } from '../adapters/reference/run-program.ts';
-import { loadFixtures } from './fixtures.ts';
 import { registerFixtureCommands } from './fixture-commands.ts';
-import { DeviationsError, deviationsFile, loadDeviations, type Deviation } from './deviations.ts';
-import { clausePattern, exitCode, formatReport, reportJson, unmetRequirements } from './report.ts';
-import { CLAUSES } from '../spec/clauses.ts';
-import { unknownName } from '../adapters/suggest.ts';
+import { registerAdapterCommands } from './adapter-commands.ts';
+import { registerRunCommand } from './run-command.ts';
+import { DeviationsError, type Deviation } from './deviations.ts';
+import { engineDeviations, planCheck, requiredClauses, runCheck, verdictOf, type OptionNames } from './check-api.ts';
+import { formatReport, reportJson } from './report.ts';
 import { junit } from './junit.ts';
 import { checkShards } from './shards.ts';
-import { checkOutput, integer, readJson, splitEngines, unknownOnly, UsageError, writeOutput } from './usage.ts';
+import { checkOutput, readJson, splitEngines, UsageError, writeOutput } from './usage.ts';
 import { formatMatrix, matrixHtml, matrixMarkdown, type EngineColumn } from './matrix.ts';
-import { DEFAULT_SEED, mergeReports, runSuite, type Report } from './suite.ts';
+import { DEFAULT_SEED, mergeReports, type Report } from './suite.ts';
 
 const program = new Command()
   .name('gradspec')
@@ -37,22 +36,10 @@ program
   .option('--html <file>', 'write the matrix (one column per engine) as one self-contained HTML page')
   .option('--require <clauses>', 'clause ids or globs (comma-separated, e.g. "op.*,backward.accumulate") that must be checked on the engine, not n/a: exit 1 otherwise')
   .action(async (opts: CheckOptions) => {
-    const seed = integer(opts.seed);
-    if (seed === undefined) throw new UsageError(`--seed (or GRADSPEC_SEED) must be an integer, got '${opts.seed}'`);
-    const runs = integer(opts.runs);
-    if (runs === undefined || runs < 1) throw new UsageError(`--runs (or GRADSPEC_RUNS) must be a positive integer, got '${opts.runs}'`);
-    let shard: { index: number; count: number } | undefined;
-    if (opts.shard) {
-      const m = /^(\d+)\/(\d+)$/.exec(opts.shard);
-      const [index, count] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
-      if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard takes i/n with 1 <= i <= n, got '${opts.shard}'`);
-      shard = { index, count };
-    }
-    // Progress goes to stderr, and only when a person watches stdout, so reports stay clean.
-    const tty = process.stdout.isTTY && process.stderr.isTTY;
-    const timeout = integer(opts.timeout);
-    // Node's timers take at most 2^31 - 1 ms; a longer one fires at once and would kill every batch.
-    if (timeout === undefined || timeout < 1 || timeout > 2 ** 31 - 1) throw new UsageError(`--timeout must be a whole number of milliseconds from 1 to ${2 ** 31 - 1}, got '${opts.timeout}'`);
+    // One code path with the API (cli/check-api.ts): the same plan, run and verdict; the CLI adds outputs and the matrix.
+    const names: OptionNames = (option) => ({
+      seed: '--seed (or GRADSPEC_SEED)', runs: '--runs (or GRADSPEC_RUNS)', timeout: '--timeout', shard: '--shard', require: '--require',
+    })[option];
     for (const option of ['json', 'junit', 'markdown', 'html'] as const) checkOutput(`--${option}`, opts[option]);
     const engines = splitEngines(opts.engine);
     if (engines.length === 0) throw new UsageError('--engine is empty');
@@ -63,37 +50,31 @@ program
     const deviations = new Map<string, Deviation[]>();
     for (const engine of engines) {
       resolveEngine(engine);
-      deviations.set(engine, opts.deviations ? loadDeviations(opts.deviations, { required: true }) : loadDeviations(deviationsFile(engine)));
+      deviations.set(engine, engineDeviations(engine, opts.deviations));
     }
-    const allFixtures = loadFixtures();
-    // Loaded here, not at start-up: the oracles bring mathjs, which takes a second to import.
-    // Replaying one fixture needs no property, so it does not pay for mathjs.
-    const onlyFixture = opts.only !== undefined && allFixtures.some((f) => f.fixture.id === opts.only);
-    const allProperties = onlyFixture ? [] : (await import('../properties/index.ts')).PROPERTIES;
-    const fixtures = opts.only ? allFixtures.filter((f) => f.fixture.id === opts.only) : allFixtures;
-    const properties = opts.only ? allProperties.filter((p) => p.id === opts.only) : allProperties;
-    if (opts.only && fixtures.length + properties.length === 0) throw new UsageError(unknownOnly(opts.only, allFixtures.map((f) => f.fixture), allProperties));
+    const plan = await planCheck({
+      seed: opts.seed, runs: opts.runs, timeout: opts.timeout,
+      ...(opts.shard !== undefined ? { shard: opts.shard } : {}), ...(opts.only !== undefined ? { only: opts.only } : {}),
+      ...(opts.require !== undefined ? { require: opts.require } : {}),
+    }, names);
+    // Progress goes to stderr, and only when a person watches stdout, so reports stay clean.
+    const tty = process.stdout.isTTY && process.stderr.isTTY;
     const checkEngine = async (engine: string): Promise<Report> => {
-      const adapter = await openEngine(engine, { batchTimeoutMs: timeout });
       try {
-        return await runSuite(adapter, fixtures, {
-          seed, runs, properties, deviations: deviations.get(engine)!, ...(shard ? { shard } : {}), engine,
-          ...(process.env.GRADSPEC_PATH ? { path: process.env.GRADSPEC_PATH } : {}),
-          onProgress: tty ? (done, total, what) => process.stderr.write(`\r  ${engine}: checking ${done}/${total} ${what}\u001b[K`) : undefined,
+        return await runCheck(engine, plan, deviations.get(engine)!, {
+          ...(tty ? { onProgress: (done: number, total: number, what: string) => process.stderr.write(`\r  ${engine}: checking ${done}/${total} ${what}\u001b[K`) } : {}),
         });
       } finally {
         if (tty) process.stderr.write('\r\u001b[K');
-        await adapter.close?.();
       }
     };
-
-    const required = requiredClauses(opts.require);
     /** The exit code of one engine's report, with --require: a required clause left unchecked is a non-conformance. */
     const verdict = (engine: string, report: Report): number => {
-      const unmet = unmetRequirements(report, required);
-      for (const u of unmet) process.stderr.write(`gradspec: ${engine}: required clause ${u.clause} was not checked: ${u.why}\n`);
-      if (report.summary.checked === 0) process.stderr.write(`gradspec: ${engine}: nothing was checked (no check exercised any clause), so there is no verdict\n`);
-      return Math.max(exitCode(report), unmet.length > 0 ? 1 : 0);
+      const { exitCode, reasons } = verdictOf(report, plan.required);
+      for (const r of reasons) {
+        if (r.kind === 'unmet-requirement' || r.kind === 'nothing-checked') process.stderr.write(`gradspec: ${engine}: ${r.message}\n`);
+      }
+      return exitCode;
     };
     if (engines.length === 1) {
       const report = await checkEngine(engines[0]!);
@@ -126,15 +107,6 @@ program
     process.exitCode = ran.length === 0 ? 2 : Math.max(...ran.map((c) => verdict(c.engine, c.report!)));
   });
 
-/** --require's patterns; one that matches no clause is a usage error with a did-you-mean. */
-function requiredClauses(option: string | undefined): string[] {
-  const patterns = (option ?? '').split(',').map((p) => p.trim()).filter(Boolean);
-  for (const p of patterns) {
-    if (!CLAUSES.some((id) => clausePattern(p).test(id))) throw new UsageError(`--require: ${unknownName('clause', p, CLAUSES)}`);
-  }
-  return patterns;
-}
-
 interface CheckOptions {
   engine: string; json?: string; junit?: string; markdown?: string; html?: string; deviations?: string;
   seed: string; runs: string; only?: string; shard?: string; timeout: string; require?: string;
@@ -145,8 +117,13 @@ program
   .description('combine the --json reports of a sharded run (gradspec check --shard i/n) into one report')
   .argument('<reports...>', 'JSON reports of the shards')
   .option('--json <file>', 'write the merged report (default: print the terminal report only)')
-  .action((files: string[], opts: { json?: string }) => {
+  .option('--junit <file>', 'write the merged report as JUnit XML for CI dashboards')
+  .option('--require <clauses>', 'clause ids or globs that the whole run must have checked (as for check)')
+  .action((files: string[], opts: { json?: string; junit?: string; require?: string }) => {
+    // A shard checks only part of the suite, so required clauses are judged on the merged report.
+    const required = requiredClauses(opts.require, '--require');
     checkOutput('--json', opts.json);
+    checkOutput('--junit', opts.junit);
     const reports = files.map((file) => ({ file, report: readJson(file) }));
     let merged: Report;
     try {
@@ -156,22 +133,17 @@ program
     }
     process.stdout.write(`${formatReport(merged)}\n`);
     if (opts.json) writeOutput('--json', opts.json, reportJson(merged));
-    process.exitCode = exitCode(merged);
+    if (opts.junit) writeOutput('--junit', opts.junit, junit([{ engine: merged.engine.name, report: merged }]));
+    const verdict = verdictOf(merged, required);
+    for (const r of verdict.reasons) {
+      if (r.kind === 'unmet-requirement' || r.kind === 'nothing-checked') process.stderr.write(`gradspec: ${merged.engine.name}: ${r.message}\n`);
+    }
+    process.exitCode = verdict.exitCode;
   });
 
-program
-  .command('run')
-  .description('execute one program (spec/program.md), or a fixture\'s program, on the reference engine and print its observations')
-  .argument('<program.json>', 'a program file, or a fixture file (its program is run)')
-  .action((file: string) => {
-    const json = readJson(file);
-    // A fixture wraps its program with expectations; users debugging a failing fixture run it as is.
-    const isFixture = typeof json === 'object' && json !== null && 'program' in json && 'expected' in json;
-    const toRun = isFixture ? validateFixture(json, file).program : validateProgram(json, file);
-    process.stdout.write(`${JSON.stringify(runProgram(toRun), null, 2)}\n`);
-  });
-
+registerRunCommand(program, openEngine);
 registerFixtureCommands(program, { openEngine, UsageError });
+registerAdapterCommands(program);
 
 async function openEngine(engine: string, options: ProcessOptions = {}) {
   return openAdapter(engine, options).catch((e: Error) => {

@@ -1,10 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import { AdapterError, processAdapter, type ProcessOptions } from '../process.ts';
+import { packagePath } from '../package-root.ts';
 import type { Adapter } from '../types.ts';
 
 /** Debian's PyTorch lives under this interpreter; other pythons on the machine may lack torch. */
 export const PYTHON = process.env.GRADSPEC_PYTHON ?? '/usr/bin/python3';
-const SERVER = fileURLToPath(new URL('./adapter.py', import.meta.url));
+const SERVER = packagePath('adapters', 'pytorch', 'adapter.py'); // not compiled: dist/ has no copy
 
 /** Real PyTorch, through adapter.py in one Python process. */
 export async function pytorchAdapter(options: ProcessOptions = {}): Promise<Adapter> {

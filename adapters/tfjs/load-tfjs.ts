@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { packagePath } from '../package-root.ts';
 import '@tensorflow/tfjs-backend-cpu';
 
 /**
@@ -27,7 +28,7 @@ const gradientsRegistered = () => tf.getGradient(tf.Add) !== undefined;
 async function gradientBundle(): Promise<string> {
   const require = createRequire(import.meta.url);
   const entry = require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js');
-  const dir = new URL('../../node_modules/.cache/gradspec/', import.meta.url).pathname;
+  const dir = `${packagePath('node_modules', '.cache', 'gradspec')}/`;
   const file = `${dir}tfjs-core-${tf.version_core}-gradients.mjs`;
   if (existsSync(file)) return file;
   const { buildSync } = await import('esbuild');

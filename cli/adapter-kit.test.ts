@@ -1,0 +1,140 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+import { validateCapabilities } from '../adapters/capabilities.ts';
+import { processAdapter } from '../adapters/process.ts';
+import { FEATURES } from '../adapters/types.ts';
+import { INPLACE_OPS, OP_NAMES } from '../spec/program.ts';
+import { initAdapter, probeAdapter, testAdapter } from './adapter-commands.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const CLI = join(ROOT, 'bin', 'gradspec.js');
+const PYTHON = '/usr/bin/python3';
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
+const dir = mkdtempSync(join(tmpdir(), 'gradspec-kit-'));
+const stub = join(dir, 'py');
+initAdapter('python', stub);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('gradspec adapter init', () => {
+  test('program.observations init writes the kit and a skeleton with every op stubbed, and prints the next commands', () => {
+    const out = initAdapter('python', join(dir, 'again'));
+    expect(existsSync(join(dir, 'again', 'gradspec_adapter.py'))).toBe(true);
+    const skeleton = readFileSync(join(dir, 'again', 'my_engine_adapter.py'), 'utf8');
+    for (const op of OP_NAMES) expect(skeleton).toContain(`def op_${op}(self`);
+    for (const op of INPLACE_OPS) expect(skeleton).toContain(`def inplace_${op}(self`);
+    expect(skeleton).toMatch(/features = \[\]/);
+    expect(out).toMatch(/npx gradspec adapter test --engine "python3 .*my_engine_adapter\.py"/);
+    expect(out).toMatch(/npx gradspec check --engine/);
+    const ts = readFileSync(initAdapter('ts', join(dir, 'ts')) && join(dir, 'ts', 'my-engine-adapter.mts'), 'utf8');
+    for (const op of OP_NAMES) expect(ts).toMatch(new RegExp(`\\b${op}: \\(`));
+    expect(ts).toContain("from 'gradspec/adapter'");
+  });
+
+  test('program.observations init refuses to overwrite an existing file: exit 2 with a message', () => {
+    const r = spawnSync(process.execPath, [CLI, 'adapter', 'init', '--lang', 'python', stub], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/refusing to overwrite .*gradspec_adapter\.py/);
+  });
+});
+
+describe('gradspec adapter test', () => {
+  test('program.observations the generated Python stub is well-formed, says that check will check nothing, and measures latency', async () => {
+    const { output, code } = await testAdapter(`python3 ${join(stub, 'my_engine_adapter.py')}`);
+    expect(code).toBe(0);
+    expect(output).toMatch(/answers "not supported" to everything: gradspec check will report nothing checked \(exit 2\)/);
+    expect(output).toMatch(/handshake: [\d.]+ ms/);
+    expect(output).toMatch(/inplace zero_ on \.grad\s+accumulate\s+no\s+not supported/);
+    expect(output).toMatch(/grad \(autograd\.grad\)\s+-\s+-\s+not supported/);
+  });
+
+  test('program.observations the TypeScript skeleton, served with node --import tsx, is well-formed', async () => {
+    const file = join(dir, 'ts', 'my-engine-adapter.mts');
+    // Inside the repository 'gradspec/adapter' resolves to the built package; the test uses the sources.
+    writeFileSync(file, readFileSync(file, 'utf8').replace("'gradspec/adapter'", `'${join(ROOT, 'adapters', 'kit', 'index.ts')}'`));
+    const { output, code } = await testAdapter(`node --import tsx ${file}`);
+    expect(output).toMatch(/not supported" to everything/);
+    expect(code).toBe(0);
+  });
+
+  test.skipIf(!hasTorch)('program.observations PyTorch\'s adapter command is well-formed and runs every step kind', async () => {
+    const { output, code } = await testAdapter(`${PYTHON} ${join(ROOT, 'adapters', 'pytorch', 'adapter.py')}`);
+    expect(code).toBe(0);
+    expect(output).toMatch(/OK: the adapter is well-formed\.$/m);
+    expect(output).not.toMatch(/not supported/);
+    expect(output).toMatch(/error \(backward of a leaf without grad\)\s+errors\s+yes\s+error no-grad-fn at step 1/);
+  });
+
+  const fake = (name: string, body: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, `import json, sys
+CAPS = {'dtypes': ['float64'], 'profile': 'fake'}
+for line in sys.stdin:
+    m = json.loads(line)
+    if m['type'] == 'hello':
+        print(json.dumps({'type': 'hello', 'protocol': 1, 'name': 'fake', 'version': '0', 'capabilities': CAPS}), flush=True)
+    elif m['type'] == 'run':
+${body}
+    else:
+        sys.exit(0)
+`);
+    return `python3 ${file}`;
+  };
+
+  test('errors.class an adapter that prints noise on stdout is malformed: exit 1, the problem first', async () => {
+    const engine = fake('noisy.py', `        print('computing...', flush=True)
+        print(json.dumps({'type': 'observations', 'id': m['id'], 'results': [{'observations': [], 'error': None} for _ in m['programs']]}), flush=True)`);
+    const { output, code } = await testAdapter(engine);
+    expect(code).toBe(1);
+    expect(output.split('\n')[0]).toMatch(/^MALFORMED: leaf \+ observe .*not a protocol message: computing\.\.\. \(stdout is for protocol messages only/);
+  });
+
+  test('errors.class an adapter that writes NaN as JSON is malformed, with the protocol\'s spelling in the message', async () => {
+    const engine = fake('nan.py', `        print(json.dumps({'type': 'observations', 'id': m['id'], 'results': [{'observations': [{'label': 'x', 'value': float('nan')}], 'error': None} for _ in m['programs']]}), flush=True)`);
+    const { output, code } = await testAdapter(engine);
+    expect(code).toBe(1);
+    expect(output.split('\n')[0]).toMatch(/^MALFORMED: .*invalid JSON .*spelled as the strings "nan", "inf", "-inf" and "-0"/);
+  });
+
+  test('program.observations an adapter whose observations do not follow the observe steps is malformed', async () => {
+    const engine = fake('labels.py', `        print(json.dumps({'type': 'observations', 'id': m['id'], 'results': [{'observations': [], 'error': None} for _ in m['programs']]}), flush=True)`);
+    const { output, code } = await testAdapter(engine);
+    expect(code).toBe(1);
+    expect(output.split('\n')[0]).toMatch(/^MALFORMED: leaf \+ observe .*observations labelled \[\], but the program observes \["x"\]/);
+  });
+});
+
+describe('gradspec adapter probe', () => {
+  test('program.observations probing the reference engine over the protocol finds every dtype, field and feature, and the block validates', async () => {
+    const adapter = await processAdapter([process.execPath, '--import', 'tsx', join(ROOT, 'adapters', 'serve.ts'), 'reference'], { heartbeat: null });
+    try {
+      const result = await probeAdapter(adapter);
+      expect(() => validateCapabilities(result.capabilities, 'the probe')).not.toThrow();
+      expect(result.capabilities.dtypes).toEqual(['float32', 'float64']);
+      expect(result.capabilities.features).toEqual([...FEATURES]);
+      expect(result.capabilities.fields).toEqual(adapter.capabilities.fields);
+      expect(result.ops.every((o) => o.supported)).toBe(true);
+    } finally {
+      await adapter.close?.();
+    }
+  });
+
+  test('program.observations probing the stub finds nothing but the dtype it must declare', async () => {
+    const adapter = await processAdapter(['python3', join(stub, 'my_engine_adapter.py')], { heartbeat: null });
+    try {
+      const result = await probeAdapter(adapter);
+      expect(result.capabilities).toEqual({ dtypes: ['float64'], fields: ['value'], features: [], profile: 'my-engine' });
+    } finally {
+      await adapter.close?.();
+    }
+  });
+
+  test('program.observations the float32 helper rounds to the nearest float32, overflow to infinity', () => {
+    const r = spawnSync('python3', ['-c', 'import sys; sys.path.insert(0, sys.argv[1]); import gradspec_adapter as k; print(k.round_float32(0.1), k.round_float32(1e39), k.round_float32(-1e39), k.round_float32(3.4028235e38))', stub], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('0.10000000149011612 inf -inf 3.4028234663852886e+38');
+  });
+});
