@@ -337,7 +337,8 @@ export interface ProbeResult {
   capabilities: Record<string, unknown>;
   ops: { op: OpName; supported: boolean }[];
   steps: { what: string; supported: boolean }[];
-  features: { feature: Feature; supported: boolean; missing: string[] }[];
+  /** missing: steps answered "not supported" (their checks are n/a); wrong: steps answered unlike PyTorch. */
+  features: { feature: Feature; supported: boolean; missing: string[]; wrong: string[] }[];
 }
 
 /** Runs the probe programs and reads off what the engine supports. */
@@ -431,13 +432,22 @@ export async function probeAdapter(adapter: Adapter): Promise<ProbeResult> {
   const all: Program[] = [...Object.values(featureProbes).flatMap((g) => Object.values(g).flat()), ...Object.values(stepProbes), fieldProgram];
   const answers = await run(all);
   const answerOf = new Map(all.map((p, i) => [p.id, answers[i]!]));
+  // A feature is there when one of its steps works as in PyTorch and none answers unlike PyTorch.
+  // A step answered "not supported" makes only the checks that use it n/a (an engine with two
+  // backward passes but no retainGrad still claims accumulate), so it does not count against it.
   const features = FEATURES.map((feature) => {
-    const missing = Object.entries(featureProbes[feature]).filter(([what, programs]) => !programs.some((p) => {
-      const o = answerOf.get(p.id)!;
-      if (feature !== 'errors') return agrees(o, referenceRun(p));
-      return o.error !== null && !unsupported([o]) && o.error.category === expectedError[what];
-    })).map(([what]) => what);
-    return { feature, supported: missing.length === 0, missing };
+    const verdicts = Object.entries(featureProbes[feature]).map(([what, programs]) => {
+      const answers = programs.map((p) => answerOf.get(p.id)!);
+      const good = programs.some((p, i) => {
+        const o = answers[i]!;
+        if (feature !== 'errors') return agrees(o, referenceRun(p));
+        return o.error !== null && !unsupported([o]) && o.error.category === expectedError[what];
+      });
+      return { what, verdict: good ? 'agrees' : answers.every((o) => unsupported([o])) ? 'unsupported' : 'wrong' };
+    });
+    const missing = verdicts.filter((v) => v.verdict === 'unsupported').map((v) => v.what);
+    const wrong = verdicts.filter((v) => v.verdict === 'wrong').map((v) => v.what);
+    return { feature, supported: wrong.length === 0 && verdicts.some((v) => v.verdict === 'agrees'), missing, wrong };
   });
   const fieldAnswer = answerOf.get(fieldProgram.id)!;
   const seen = clean(fieldAnswer) ? fieldAnswer.observations.flatMap((o) => Object.keys(o)) : [];
@@ -467,7 +477,14 @@ function formatProbe(result: ProbeResult, adapter: Adapter): string {
     `ops not supported: ${result.ops.filter((o) => !o.supported).map((o) => o.op).join(', ') || 'none'}`,
     `steps (no feature needed): ${result.steps.map((s) => `${s.what} ${mark(s.supported)}`).join(', ')}`,
     'features:',
-    ...result.features.map((f) => `  ${f.feature.padEnd(13)} ${mark(f.supported)}${f.missing.length > 0 ? ` (not supported, or answered unlike PyTorch: ${f.missing.join(', ')})` : ''}${adapter.capabilities.features.includes(f.feature) !== f.supported ? `   <- declared: ${mark(adapter.capabilities.features.includes(f.feature))}` : ''}`),
+    ...result.features.map((f) => {
+      const notes = [
+        ...(f.wrong.length > 0 ? [`answered unlike PyTorch: ${f.wrong.join(', ')}`] : []),
+        ...(f.missing.length > 0 ? [`not supported: ${f.missing.join(', ')}${f.supported ? ' (the checks that use them are n/a)' : ''}`] : []),
+      ];
+      const declared = adapter.capabilities.features.includes(f.feature);
+      return `  ${f.feature.padEnd(13)} ${mark(f.supported)}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}${declared !== f.supported ? `   <- declared: ${mark(declared)}` : ''}`;
+    }),
   ];
   return `${lines.join('\n')}\n`;
 }

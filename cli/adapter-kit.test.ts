@@ -7,7 +7,9 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { validateCapabilities } from '../adapters/capabilities.ts';
 import { processAdapter } from '../adapters/process.ts';
 import { FEATURES } from '../adapters/types.ts';
-import { INPLACE_OPS, OP_NAMES } from '../spec/program.ts';
+import { INPLACE_OPS, OP_NAMES, type Observations, type Program } from '../spec/program.ts';
+import { referenceAdapter } from '../adapters/reference/index.ts';
+import type { Adapter } from '../adapters/types.ts';
 import { initAdapter, probeAdapter, testAdapter } from './adapter-commands.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -131,6 +133,28 @@ describe('gradspec adapter probe', () => {
     } finally {
       await adapter.close?.();
     }
+  });
+
+  test('program.observations a step answered "not supported" leaves its feature claimed; a wrong answer does not', async () => {
+    const uses = (p: Program, key: string): boolean => JSON.stringify(p.steps).includes(`"${key}"`);
+    const refusing = (key: string, name: string): Adapter => ({
+      ...referenceAdapter, name,
+      run: async (programs) => Promise.all(programs.map(async (p) => (uses(p, key)
+        ? { observations: [], error: { step: '0', category: 'invalid-argument', message: `not supported by ${name}: ${key}` } } as Observations
+        : (await referenceAdapter.run([p]))[0]!))),
+    });
+    const noRetain = (await probeAdapter(refusing('retainGrad', 'no-retain'))).features.find((f) => f.feature === 'accumulate')!;
+    expect(noRetain).toMatchObject({ supported: true, missing: ['retainGrad'], wrong: [] });
+    // An engine that overwrites .grad answers the two-pass probe unlike PyTorch: not claimed.
+    const overwriting: Adapter = {
+      ...referenceAdapter, name: 'overwrite',
+      run: async (programs) => Promise.all(programs.map(async (p) => {
+        const [o] = await referenceAdapter.run([p.id === 'probe.accumulate.twice' ? { ...p, steps: p.steps.filter((_, i) => i !== 2) } : p]);
+        return o!;
+      })),
+    };
+    const overwrite = (await probeAdapter(overwriting)).features.find((f) => f.feature === 'accumulate')!;
+    expect(overwrite).toMatchObject({ supported: false, wrong: ['two backward passes into .grad'] });
   });
 
   test('program.observations the float32 helper rounds to the nearest float32, overflow to infinity', () => {

@@ -29,6 +29,16 @@ export function formatReport(report: Report): string {
     lines.push('');
     lines.push(`Declared but not reported: the engine declares field${unreported.length === 1 ? '' : 's'} ${unreported.join(', ')} in its capabilities but left ${unreported.length === 1 ? 'it' : 'them'} out of observations; report ${unreported.length === 1 ? 'it' : 'them'}, or leave ${unreported.length === 1 ? 'it' : 'them'} out of "fields" (the clause is then n/a).`);
   }
+  // What the engine lacks, by how many checks it left unrun: the first thing to add for more coverage.
+  const lacking = new Map<string, number>();
+  for (const c of report.checks.filter((k) => k.status === 'not-applicable')) {
+    for (const m of c.missing ?? []) if (!m.startsWith('not supported by')) lacking.set(m, (lacking.get(m) ?? 0) + 1);
+  }
+  if (lacking.size > 0) {
+    const top = [...lacking].sort((a, b) => b[1] - a[1]);
+    lines.push('');
+    lines.push(`Not run for want of: ${top.map(([m, n]) => `${m} (${n} check${n === 1 ? '' : 's'})`).join(', ')}${lacking.has('dtype float32') ? '; a float64-only engine can declare float32 by rounding (spec/adapters.md, float32)' : ''}.`);
+  }
   lines.push('');
   lines.push(`  ${pad('clause', 30)} ${pad('status', 14)} checks (exercised/citing)`);
   const shown = { pass: 'pass', fail: 'FAIL', fault: 'ENGINE FAULT', deviation: 'deviation', 'not-applicable': 'n/a', unchecked: '' } as const;
@@ -83,7 +93,11 @@ export function formatReport(report: Report): string {
   }
   for (const c of report.checks.filter((c) => c.status === 'fail' && c.kind === 'property')) {
     lines.push('');
-    lines.push(`FAIL ${c.message ?? c.id}`);
+    // The message starts with the property's first clause; the header names the clauses the
+    // failure was counted against, which the table shows failing.
+    const message = c.message ?? c.id;
+    const head = c.clauses[0] !== undefined && message.startsWith(`${c.clauses[0]} `) && c.failing?.length ? `${c.failing.join(', ')} ${message.slice(c.clauses[0].length + 1)}` : message;
+    lines.push(`FAIL ${head}`);
   }
   for (const c of report.checks.filter((c) => c.status === 'fail' && c.kind === 'fixture')) {
     lines.push('');

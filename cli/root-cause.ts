@@ -58,11 +58,33 @@ function blameFor(clause: string, atoms: ReadonlySet<string>): string[] | null {
 
 /** One line describing a failing check: its first disagreement, then its program. */
 function oneLine(c: CheckResult): string {
+  // An unexpected or missing error is what went wrong first; the observations missing after it are its symptoms.
+  const first = [...c.mismatches].sort((a, b) => Number(b.field === 'error') - Number(a.field === 'error'));
   const what = c.kind === 'fixture'
-    ? c.mismatches.slice(0, 1).map((m) => `${m.label} ${m.field}${m.detail ? `: ${m.detail}` : `: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`}`)[0] ?? ''
+    ? first.slice(0, 1).map((m) => `${m.label} ${m.field}${m.detail ? `: ${m.detail}` : `: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`}`)[0] ?? ''
     : (c.message ?? '').split('\n')[1]?.trim() ?? '';
-  const code = c.repro.split('\n').map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('import ') && !l.startsWith('#') && !l.startsWith('print(')).join('; ');
+  // The program on one line. Python has no one-line form for a block followed by more statements,
+  // so a block's body is shown in braces (`for _ in range(3): { y = y + x }; y.backward()`); the
+  // report's FAIL section prints the runnable code.
+  const kept = c.repro.split('\n').filter((l) => {
+    const t = l.trim();
+    return t && !t.startsWith('import ') && !t.startsWith('#') && !t.startsWith('print(');
+  });
+  const depth = (l: string) => l.length - l.trimStart().length;
+  let code = '';
+  const open: number[] = [];
+  for (const l of kept) {
+    while (open.length > 0 && depth(l) <= open[open.length - 1]!) {
+      open.pop();
+      code += ' }';
+    }
+    code += code === '' || code.endsWith('{') ? `${code === '' ? '' : ' '}${l.trim()}` : `; ${l.trim()}`;
+    if (l.trim().endsWith(':')) {
+      open.push(depth(l));
+      code += ' {';
+    }
+  }
+  code += ' }'.repeat(open.length);
   const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
   return `${cut(what, 220)}${code ? ` | ${cut(code, 220)}` : ''}`;
 }
