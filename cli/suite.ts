@@ -73,7 +73,7 @@ export interface ClauseResult {
 
 export interface Report {
   /** The engine and what it can do: enough to judge clauses again when shards are merged. */
-  engine: { name: string; version: string; profile: string; features: string[]; dtypes: string[] };
+  engine: { name: string; version: string; profile: string; features: string[]; dtypes: string[]; fields?: string[] };
   deviations: Deviation[];
   /** With --shard: which share of the checks this report holds, e.g. `2/4`. */
   shard?: string;
@@ -262,7 +262,7 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
     options.onProgress?.(fixtures.length + i + 1, total, p.id);
   }
   const engine = {
-    name: adapter.name, version: adapter.version, profile: adapter.capabilities.profile,
+    name: adapter.name, version: adapter.version, profile: adapter.capabilities.profile, fields: [...adapter.capabilities.fields],
     features: [...(adapter.capabilities.features ?? [])], dtypes: [...adapter.capabilities.dtypes],
   };
   const report = summarize(engine, checks, options.deviations ?? [], seed, runs);
@@ -302,6 +302,11 @@ const capabilitySet = (features: readonly string[], dtypes: readonly string[]) =
 /** Judges every clause from the checks that cite it; also what `gradspec merge` does with shards. */
 export function summarize(engine: Report['engine'], checks: CheckResult[], deviations: Deviation[], seed: number, runs: number): Report {
   const has = capabilitySet(engine.features, engine.dtypes);
+  // The field a clause is about, when the engine does not declare it (gradFn for graph.grad-fn).
+  const undeclared = (id: string): string | null => {
+    const field = Object.keys(FIELD_CLAUSE).find((f) => FIELD_CLAUSE[f] === id);
+    return field && engine.fields && !engine.fields.includes(field) ? field : null;
+  };
   const clauses: ClauseResult[] = CLAUSES.map((id) => {
     const citing = checks.filter((c) => c.clauses.includes(id));
     const ran = citing.filter((c) => c.status !== 'not-applicable');
@@ -324,7 +329,7 @@ export function summarize(engine: Report['engine'], checks: CheckResult[], devia
       exercised: new Set([...exercising, ...failing]).size,
       ...(status === 'deviation' ? { reason: deviation!.reason } : {}),
       ...(status === 'fault' ? { reason: `${faulted.length} check${faulted.length === 1 ? '' : 's'} faulted: ${[...new Set(faulted.map((c) => c.message ?? c.id))].join('; ')}`.slice(0, 400) } : {}),
-      ...(status === 'not-applicable' ? { reason: notApplicableReason(id, lacksFeature ? about : null, citing, ran) } : {}),
+      ...(status === 'not-applicable' ? { reason: notApplicableReason(id, lacksFeature ? about : null, citing, ran, undeclared(id)) } : {}),
       failures: failing.map((c) => ({
         kind: c.kind, id: c.id, file: c.file, mismatches: c.mismatches, ...(c.message ? { message: c.message } : {}), repro: c.repro,
       })),
@@ -366,11 +371,12 @@ export function summarize(engine: Report['engine'], checks: CheckResult[], devia
  * Why a clause is not applicable: the feature it is about, what its checks needed that the engine
  * lacks, or what none of the checks that ran exercised (`needs op matmul`, `needs field gradFn`).
  */
-function notApplicableReason(id: string, feature: string | null, citing: readonly CheckResult[], ran: readonly CheckResult[]): string {
+function notApplicableReason(id: string, feature: string | null, citing: readonly CheckResult[], ran: readonly CheckResult[], field: string | null): string {
   if (feature) return `needs ${feature}`;
   if (ran.length === 0) {
-    // What the checks needed: features and dtypes the engine lacks, or steps it refused as not supported.
-    const missing = [...new Set(citing.flatMap((c) => c.missing ?? []))];
+    // What the checks needed: features and dtypes the engine lacks, or steps it refused as not
+    // supported; and, for a field's clause, the field, which running the checks would not give.
+    const missing = [...new Set([...(field ? [`field ${field}`] : []), ...citing.flatMap((c) => c.missing ?? [])])];
     const refused = missing.filter((m) => m.startsWith('not supported'));
     const lacking = missing.filter((m) => !m.startsWith('not supported'));
     return [lacking.length ? `needs ${lacking.join(', ')}` : '', ...refused].filter(Boolean).join('; ');
