@@ -19,7 +19,9 @@ const refusal = (raw: unknown): string => {
   }
   throw new Error(`accepted ${JSON.stringify(raw)}`);
 };
-const faultyProcesses = () => spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes('faulty-engine.ts')).length;
+// Tests in other files run faulty engines at the same time: count only this file's.
+const MARK = `mark:capabilities-${process.pid}`;
+const faultyProcesses = () => spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes('faulty-engine.ts') && l.includes(MARK)).length;
 
 describe('capabilities', () => {
   test('program.observations unknown features, dtypes, languages, fields and keys are refused with a did-you-mean and the valid values', () => {
@@ -66,7 +68,7 @@ describe('capabilities', () => {
   });
 
   test('program.observations a hello with invalid capabilities is refused, and its process is ended', async () => {
-    const open = processAdapter([process.execPath, '--import', 'tsx', ENGINE, '--capabilities={"dtypes":["float32"],"features":["acumulate"]}']);
+    const open = processAdapter([process.execPath, '--import', 'tsx', ENGINE, MARK, '--capabilities={"dtypes":["float32"],"features":["acumulate"]}']);
     await expect(open).rejects.toThrow(AdapterError);
     await expect(open).rejects.toThrow(/invalid capabilities in its hello \(spec\/adapters.md, "Capabilities"\):\n  missing required key 'profile'[^]*unknown feature 'acumulate' \(did you mean 'accumulate'\?\)/);
     await new Promise((r) => setTimeout(r, 200));

@@ -12,11 +12,13 @@ const ENGINE = fileURLToPath(new URL('./faulty-engine.ts', import.meta.url));
 const CLI = fileURLToPath(new URL('../../bin/gradspec.js', import.meta.url));
 const ops = (ids: string[]) => loadFixtures().filter((f) => ids.includes(f.fixture.id));
 const property = (id: string) => OP_PROPERTIES.find((p) => p.id === id)!;
-const faultyProcesses = () => spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes('faulty-engine.ts')).length;
+// Tests in other files run faulty engines at the same time: count only this file's.
+const MARK = `mark:faults-${process.pid}`;
+const faultyProcesses = () => spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes('faulty-engine.ts') && l.includes(MARK)).length;
 
 describe('faulty engines', () => {
   test('errors.class an engine that crashes, hangs, prints garbage or answers wrongly faults only the programs concerned, and leaves no process behind', async () => {
-    const adapter = await processAdapter([process.execPath, '--import', 'tsx', ENGINE, 'crash:sin', 'hang:cos', 'garbage:tan', 'short:exp', 'malformed:log', 'throw:sqrt', 'nan:tanh'], { batchTimeoutMs: 1_000 });
+    const adapter = await processAdapter([process.execPath, '--import', 'tsx', ENGINE, MARK, 'crash:sin', 'hang:cos', 'garbage:tan', 'short:exp', 'malformed:log', 'throw:sqrt', 'nan:tanh'], { batchTimeoutMs: 1_000 });
     const fixtures = ops(['spec.op.sin', 'spec.op.cos', 'spec.op.tan', 'spec.op.exp', 'spec.op.log', 'spec.op.sqrt', 'spec.op.tanh', 'spec.op.neg', 'spec.op.abs', 'document.one-step']);
     const report = await runSuite(adapter, fixtures, { runs: 10, properties: [property('gradient.op.sin'), property('gradient.op.neg')] });
     await adapter.close?.();
@@ -40,7 +42,7 @@ describe('faulty engines', () => {
     const batchTimeoutMs = 3_000;
     const lines: string[] = [];
     let started = Date.now();
-    const adapter = await processAdapter([process.execPath, '--import', 'tsx', ENGINE, 'hang:cos'], {
+    const adapter = await processAdapter([process.execPath, '--import', 'tsx', ENGINE, MARK, 'hang:cos'], {
       batchTimeoutMs, retryFloorMs: 1_000, heartbeatMs: 1_200, heartbeat: (line) => lines.push(line),
     });
     const startup = Date.now() - started;
@@ -73,7 +75,7 @@ describe('faulty engines', () => {
   });
 
   test('errors.class through the CLI: --only with an engine fault prints ENGINE FAULT and exits 2, without a stack trace', () => {
-    const engine = `${process.execPath} --import tsx ${ENGINE} crash:sin`;
+    const engine = `${process.execPath} --import tsx ${ENGINE} ${MARK} crash:sin`;
     const run = spawnSync(process.execPath, [CLI, 'check', '--engine', engine, '--only', 'spec.op.sin'], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(2);
     expect(run.stdout).toMatch(/ENGINE FAULT spec\.op\.sin .*engine process exited \(code 7\)/);

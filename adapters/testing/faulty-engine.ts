@@ -13,6 +13,7 @@ import type { Program, Step } from '../../spec/program.ts';
  *   short    one result too few is returned
  *   malformed  the results are not observations
  *   throw    the batch is answered with an error message
+ *   mark     nothing: `mark:<token>` tags the process, so that a test can find its own among others
  */
 const CAPABILITIES = '--capabilities=';
 const args = process.argv.slice(2);
