@@ -45,7 +45,9 @@ function checkNumber(x: unknown, op: string, what: string): asserts x is number 
   if (typeof x !== 'number') fail('invalid-argument', `${op}(): argument '${what}' must be a number, not ${typeName(x)}`);
 }
 
-export type UnaryName = 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'tanh' | 'sigmoid' | 'relu' | 'sqrt' | 'abs' | 'reciprocal' | 'sgn';
+export type UnaryName = 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'tanh' | 'sigmoid' | 'relu' | 'sqrt' | 'abs' | 'reciprocal' | 'sgn'
+  | 'log1p' | 'expm1' | 'atan' | 'asin' | 'acos' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh' | 'rsqrt'
+  | 'sign' | 'floor' | 'ceil' | 'round' | 'trunc';
 export const unary = (name: UnaryName, a: Tensor) => apply(OPS[name], [a], none);
 
 export const add = (a: Tensor, b: Operand) => apply(OPS.add, [a, wrap(b, a)], none);

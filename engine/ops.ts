@@ -70,6 +70,11 @@ const copyAs = (x: Tensor, shape: number[], dtype: DType): Result => ({
   data: dtype === x.dtype ? x.data.slice() : kernels.map(x.data, x.shape, dtype, (v) => v).data,
 });
 
+/** Rounds half to even, as PyTorch's round does: 2.5 is 2, -0.5 is -0, 1.5 is 2. */
+function roundHalfEven(x: number): number {
+  return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
+}
+
 export const OPS = {
   // ----- elementwise, one input -----
   neg: unary('NegBackward0', (x) => -x, { saves: none, vjp: (g) => g.neg() }),
@@ -104,6 +109,26 @@ export const OPS = {
   reciprocal: unary('ReciprocalBackward0', (x) => 1 / x, {
     saves: ['result'], vjp: (g, s) => g.mul(s.result.mul(s.result)).neg(),
   }),
+  // The rules below follow PyTorch 1.13's derivatives.yaml, in its order of operations, so that
+  // nan and inf come out where PyTorch's do (log1p's gradient at -2.5 is finite, acosh's at 0 nan).
+  log1p: unary('Log1PBackward0', Math.log1p, { saves: ['self'], vjp: (g, s) => g.div(s.self.add(1)) }),
+  expm1: unary('Expm1Backward0', Math.expm1, { saves: ['result'], vjp: (g, s) => g.mul(s.result.add(1)) }),
+  atan: unary('AtanBackward0', Math.atan, { saves: ['self'], vjp: (g, s) => g.div(s.self.mul(s.self).add(1)) }),
+  asin: unary('AsinBackward0', Math.asin, { saves: ['self'], vjp: (g, s) => g.mul(s.self.neg().mul(s.self).add(1).rsqrt()) }),
+  acos: unary('AcosBackward0', Math.acos, { saves: ['self'], vjp: (g, s) => g.mul(s.self.neg().mul(s.self).add(1).rsqrt().neg()) }),
+  sinh: unary('SinhBackward0', Math.sinh, { saves: ['self'], vjp: (g, s) => g.mul(s.self.cosh()) }),
+  cosh: unary('CoshBackward0', Math.cosh, { saves: ['self'], vjp: (g, s) => g.mul(s.self.sinh()) }),
+  asinh: unary('AsinhBackward0', Math.asinh, { saves: ['self'], vjp: (g, s) => g.mul(s.self.powScalar(2).add(1).rsqrt()) }),
+  acosh: unary('AcoshBackward0', Math.acosh, { saves: ['self'], vjp: (g, s) => g.mul(s.self.powScalar(2).sub(1).rsqrt()) }),
+  atanh: unary('AtanhBackward0', Math.atanh, { saves: ['self'], vjp: (g, s) => g.mul(s.self.powScalar(2).rsub(1).reciprocal()) }),
+  // rsqrt(-0) is -inf, as 1 / sqrt(-0) gives; its gradient -0.5 · g · r³ is then inf.
+  rsqrt: unary('RsqrtBackward0', (x) => 1 / Math.sqrt(x), { saves: ['result'], vjp: (g, s) => g.mul(-0.5).mul(s.result.powScalar(3)) }),
+  // Piecewise constant: the gradient is 0 everywhere, at the jumps, at nan and at ±inf too.
+  sign: unary('SignBackward0', (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), { saves: none, vjp: (g) => zerosLike(g) }),
+  floor: unary('FloorBackward0', Math.floor, { saves: none, vjp: (g) => zerosLike(g) }),
+  ceil: unary('CeilBackward0', Math.ceil, { saves: none, vjp: (g) => zerosLike(g) }),
+  round: unary('RoundBackward0', roundHalfEven, { saves: none, vjp: (g) => zerosLike(g) }),
+  trunc: unary('TruncBackward0', Math.trunc, { saves: none, vjp: (g) => zerosLike(g) }),
 
   // ----- elementwise, two inputs (broadcasting) -----
   add: binary('AddBackward0', (x, y) => x + y, { saves: none, vjp: (g) => g }, { saves: none, vjp: (g) => g }),

@@ -209,6 +209,24 @@ export class Tensor {
   abs(): Tensor { return this.unary('abs'); }
   reciprocal(): Tensor { return this.unary('reciprocal'); }
   sgn(): Tensor { return this.unary('sgn'); }
+  log1p(): Tensor { return this.unary('log1p'); }
+  expm1(): Tensor { return this.unary('expm1'); }
+  atan(): Tensor { return this.unary('atan'); }
+  asin(): Tensor { return this.unary('asin'); }
+  acos(): Tensor { return this.unary('acos'); }
+  sinh(): Tensor { return this.unary('sinh'); }
+  cosh(): Tensor { return this.unary('cosh'); }
+  asinh(): Tensor { return this.unary('asinh'); }
+  acosh(): Tensor { return this.unary('acosh'); }
+  atanh(): Tensor { return this.unary('atanh'); }
+  rsqrt(): Tensor { return this.unary('rsqrt'); }
+  sign(): Tensor { return this.unary('sign'); }
+  floor(): Tensor { return this.unary('floor'); }
+  ceil(): Tensor { return this.unary('ceil'); }
+  round(): Tensor { return this.unary('round'); }
+  trunc(): Tensor { return this.unary('trunc'); }
+  /** PyTorch's square is `self ** 2`: PowBackward0. */
+  square(): Tensor { return this.powScalar(2); }
   private unary(name: F.UnaryName): Tensor { return guard(name, [this], () => F.unary(name, this)); }
   /** relu's backward: this gradient where `result` > 0, else 0. */
   thresholdBackward(result: Tensor): Tensor { return guard('thresholdBackward', [this, result], () => F.thresholdBackward(this, result)); }

@@ -22,6 +22,23 @@ const UNARY: Record<UnaryOp, (x: number) => number> = {
   sqrt: Math.sqrt,
   abs: Math.abs,
   reciprocal: (x) => 1 / x,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  atan: Math.atan,
+  asin: Math.asin,
+  acos: Math.acos,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  asinh: Math.asinh,
+  acosh: Math.acosh,
+  atanh: Math.atanh,
+  rsqrt: (x) => 1 / Math.sqrt(x),
+  square: (x) => x * x,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), // 0 at nan, as PyTorch's sign
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: (x) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x)), // half to even
+  trunc: Math.trunc,
 };
 
 const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {

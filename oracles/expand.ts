@@ -49,6 +49,25 @@ const UNARY_FORMS: Record<UnaryOp, (e: string) => string> = {
   sqrt: (e) => `sqrt(${e})`,
   abs: (e) => `abs(${e})`,
   reciprocal: (e) => `(1 / ${e})`,
+  // mathjs cannot differentiate log1p and expm1; these forms have the same derivatives.
+  log1p: (e) => `log(1 + ${e})`,
+  expm1: (e) => `(exp(${e}) - 1)`,
+  atan: (e) => `atan(${e})`,
+  asin: (e) => `asin(${e})`,
+  acos: (e) => `acos(${e})`,
+  sinh: (e) => `sinh(${e})`,
+  cosh: (e) => `cosh(${e})`,
+  asinh: (e) => `asinh(${e})`,
+  acosh: (e) => `acosh(${e})`,
+  atanh: (e) => `atanh(${e})`,
+  rsqrt: (e) => `(1 / sqrt(${e}))`,
+  square: (e) => `(${e} ^ 2)`,
+  // Piecewise constant: symbolic.ts sets their values (round half to even) and derivative 0.
+  sign: (e) => `sign(${e})`,
+  floor: (e) => `floor(${e})`,
+  ceil: (e) => `ceil(${e})`,
+  round: (e) => `round(${e})`,
+  trunc: (e) => `fix(${e})`,
 };
 
 const BINARY_FORMS: Record<BinaryOp, string> = { add: '+', sub: '-', mul: '*', div: '/', pow: '^' };

@@ -20,7 +20,23 @@ import { leafSteps } from './walk.ts';
 
 export type Scope = Readonly<Record<string, number>> | ReadonlyMap<string, number>;
 
-interface Step { symbol: string; kind: 'relu' | 'abs'; inner: EvalFunction }
+interface Step { symbol: string; kind: 'relu' | 'abs' | Piecewise; inner: EvalFunction }
+
+/**
+ * Piecewise-constant functions (floor, ceil, fix for trunc, sign, round) have derivative 0 wherever
+ * it exists, and PyTorch's backward gives 0 at their jumps too. mathjs cannot differentiate them,
+ * and its round is half away from zero where PyTorch's is half to even: each becomes a fresh
+ * symbol, constant to derivative(), whose value is computed here at the point.
+ */
+type Piecewise = 'floor' | 'ceil' | 'fix' | 'sign' | 'round';
+const PIECEWISE: Record<Piecewise, (x: number) => number> = {
+  floor: Math.floor,
+  ceil: Math.ceil,
+  fix: Math.trunc,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), // 0 at nan, as PyTorch's sign
+  round: (x) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x)),
+};
+const isPiecewise = (name: string): name is Piecewise => Object.hasOwn(PIECEWISE, name);
 
 interface Entry {
   value: EvalFunction;
@@ -53,9 +69,10 @@ function entry(expr: string): Entry {
   stats.compiled++;
   guarded(() => checkWhitelist(parsed, expr));
   const steps: Step[] = [];
+  const constant = guarded(() => rewritePiecewise(parsed, steps));
   const made: Entry = {
-    value: guarded(() => parsed.compile()),
-    node: guarded(() => rewriteKinks(parsed, steps)),
+    value: guarded(() => constant.compile()),
+    node: guarded(() => rewriteKinks(constant, steps)),
     steps,
     symbols: guarded(() => new Set(parsed.filter((n) => math.isSymbolNode(n)).map((n) => (n as unknown as { name: string }).name))),
     first: new Map(),
@@ -64,6 +81,15 @@ function entry(expr: string): Entry {
   cache.set(expr, made);
   if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   return made;
+}
+
+/** Bottom-up, as rewriteKinks; the values of the piecewise symbols are set by fullScope. */
+function rewritePiecewise(node: MathNode, steps: Step[]): MathNode {
+  const mapped = node.map((child) => rewritePiecewise(child, steps));
+  if (!math.isFunctionNode(mapped) || mapped.args.length !== 1 || !isPiecewise(mapped.fn.name)) return mapped;
+  const symbol = `${mapped.fn.name}$${steps.length}`;
+  steps.push({ symbol, kind: mapped.fn.name, inner: mapped.args[0]!.compile() });
+  return new math.SymbolNode(symbol);
 }
 
 /** Bottom-up, so an inner kink's step comes before the outer one that uses it. */
@@ -95,7 +121,10 @@ const TOO_DEEP = `symbolic oracle: the expression is nested too deeply for mathj
  * symbols, parentheses, arithmetic operators and the elementwise functions of the op table. No
  * assignment, no function definition, no access to mathjs's own functions (import, evaluate...).
  */
-const FUNCTIONS = new Set(['exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sqrt', 'abs', 'max']);
+const FUNCTIONS = new Set([
+  'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sqrt', 'abs', 'max',
+  'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'floor', 'ceil', 'fix', 'sign', 'round',
+]);
 const OPERATORS = new Set(['+', '-', '*', '/', '^']);
 
 function checkWhitelist(node: MathNode, expr: string): void {
@@ -132,7 +161,7 @@ function fullScope(e: Entry, scope: Scope): Map<string, number> {
   const out = scope instanceof Map ? new Map(scope) : new Map(Object.entries(scope));
   for (const step of e.steps) {
     const v = asNumber(step.inner.evaluate(out));
-    out.set(step.symbol, step.kind === 'relu' ? (v > 0 ? 1 : 0) : Math.sign(v));
+    out.set(step.symbol, step.kind === 'relu' ? (v > 0 ? 1 : 0) : step.kind === 'abs' ? Math.sign(v) : PIECEWISE[step.kind](v));
   }
   return out;
 }
@@ -151,7 +180,8 @@ function firstDerivative(e: Entry, v: string): EvalFunction {
 
 export function evaluate(expr: string, scope: Scope): number {
   const e = entry(expr);
-  return asNumber(e.value.evaluate(scope instanceof Map ? scope : new Map(Object.entries(scope))));
+  // The piecewise symbols need their values; without any, the scope is the caller's.
+  return asNumber(e.value.evaluate(e.steps.length > 0 ? fullScope(e, scope) : scope instanceof Map ? scope : new Map(Object.entries(scope))));
 }
 
 /** First partials of `expr` with respect to each of `vars`, at `scope`. */

@@ -1,4 +1,4 @@
-import type { Arg, Attrs, LeafStep, OpStep, Program, Step } from '../spec/program.ts';
+import { UNARY_OPS, type Arg, type Attrs, type LeafStep, type OpStep, type Program, type Step } from '../spec/program.ts';
 import { flattenData } from './data.ts';
 import {
   broadcastIndex, broadcastShapes, expandShape, matmulPlan, numel, permuteIndex, reducePlan,
@@ -12,7 +12,7 @@ import {
  * step (backward, grad, in-place, ...) is skipped.
  */
 
-export type UnaryOp = 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'tanh' | 'sigmoid' | 'relu' | 'sqrt' | 'abs' | 'reciprocal';
+export type UnaryOp = (typeof UNARY_OPS)[number];
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow';
 
 export interface Algebra<E> {
@@ -36,7 +36,7 @@ export function leafSteps(steps: Step[]): LeafStep[] {
       : 'tensor' in step ? [step] : []);
 }
 
-const UNARY = new Set<string>(['neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal']);
+const UNARY = new Set<string>(UNARY_OPS);
 const BINARY = new Set<string>(['add', 'sub', 'mul', 'div', 'pow']);
 
 /** Walks `steps` (nested blocks included) in order; `leafValues` overrides leaf data by name. */

@@ -97,6 +97,23 @@ const PYTORCH: Record<keyof typeof UNARY_VJP, Record<'nan' | 'inf' | '-inf', [nu
   sqrt: { nan: [NaN, NaN], inf: [Infinity, 0], '-inf': [NaN, NaN] },
   abs: { nan: [NaN, 0], inf: [Infinity, 0.5], '-inf': [Infinity, -0.5] },
   reciprocal: { nan: [NaN, NaN], inf: [0, -0], '-inf': [-0, -0] },
+  log1p: { nan: [NaN, NaN], inf: [Infinity, 0], '-inf': [NaN, -0] },
+  expm1: { nan: [NaN, NaN], inf: [Infinity, Infinity], '-inf': [-1, 0] },
+  atan: { nan: [NaN, NaN], inf: [1.5707963267948966, 0], '-inf': [-1.5707963267948966, 0] },
+  asin: { nan: [NaN, NaN], inf: [NaN, NaN], '-inf': [NaN, NaN] },
+  acos: { nan: [NaN, NaN], inf: [NaN, NaN], '-inf': [NaN, NaN] },
+  sinh: { nan: [NaN, NaN], inf: [Infinity, Infinity], '-inf': [-Infinity, Infinity] },
+  cosh: { nan: [NaN, NaN], inf: [Infinity, Infinity], '-inf': [Infinity, -Infinity] },
+  asinh: { nan: [NaN, NaN], inf: [Infinity, 0], '-inf': [-Infinity, 0] },
+  acosh: { nan: [NaN, NaN], inf: [Infinity, 0], '-inf': [NaN, 0] },
+  atanh: { nan: [NaN, NaN], inf: [NaN, -0], '-inf': [NaN, -0] },
+  rsqrt: { nan: [NaN, NaN], inf: [0, -0], '-inf': [NaN, NaN] },
+  square: { nan: [NaN, NaN], inf: [Infinity, Infinity], '-inf': [Infinity, -Infinity] },
+  sign: { nan: [0, 0], inf: [1, 0], '-inf': [-1, 0] },
+  floor: { nan: [NaN, 0], inf: [Infinity, 0], '-inf': [-Infinity, 0] },
+  ceil: { nan: [NaN, 0], inf: [Infinity, 0], '-inf': [-Infinity, 0] },
+  round: { nan: [NaN, 0], inf: [Infinity, 0], '-inf': [-Infinity, 0] },
+  trunc: { nan: [NaN, 0], inf: [Infinity, 0], '-inf': [-Infinity, 0] },
 };
 
 const spelled = (x: number) => (Number.isNaN(x) ? 'nan' : x === Infinity ? 'inf' : x === -Infinity ? '-inf' : x);

@@ -63,6 +63,24 @@ export const UNARY_VJP: Record<UnaryOp, (t: number, r: number, g: number) => num
   sqrt: (_t, r, g) => g / (2 * r),
   abs: (t, _r, g) => g * sgn(t),
   reciprocal: (_t, r, g) => -g * r * r,
+  log1p: (t, _r, g) => g / (t + 1),
+  expm1: (_t, r, g) => g * (r + 1),
+  atan: (t, _r, g) => g / (t * t + 1),
+  asin: (t, _r, g) => g * (1 / Math.sqrt(-t * t + 1)),
+  acos: (t, _r, g) => g * -(1 / Math.sqrt(-t * t + 1)),
+  sinh: (t, _r, g) => g * Math.cosh(t),
+  cosh: (t, _r, g) => g * Math.sinh(t),
+  asinh: (t, _r, g) => g * (1 / Math.sqrt(t * t + 1)),
+  acosh: (t, _r, g) => g * (1 / Math.sqrt(t * t - 1)),
+  atanh: (t, _r, g) => g * (1 / (1 - t * t)),
+  rsqrt: (_t, r, g) => -0.5 * g * r ** 3,
+  square: (t, _r, g) => g * (2 * t),
+  // Piecewise constant: 0 everywhere, at nan and the infinities too.
+  sign: () => 0,
+  floor: () => 0,
+  ceil: () => 0,
+  round: () => 0,
+  trunc: () => 0,
 };
 
 /**

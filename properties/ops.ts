@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Arg, Attrs, BINARY_OPS, DType, OpName, UNARY_OPS } from '../spec/program.ts';
+import { UNARY_OPS, type Arg, type Attrs, type BINARY_OPS, type DType, type OpName } from '../spec/program.ts';
 import type { ClauseId } from '../spec/clauses.ts';
 import { asLeafValue, NON_FINITE, withEdges, withNonFinite, type EdgeDomain } from './arbitraries/edges.ts';
 import { awayFromZero, ordinary } from './arbitraries/numbers.ts';
@@ -17,12 +17,17 @@ import type { AnyProperty } from './property.ts';
 const POOL = 27; // enough values for any shape here (dims up to 3, rank up to 3)
 const pool = (value: fc.Arbitrary<number>) => fc.array(value, { minLength: POOL, maxLength: POOL });
 
-type Domain = 'any' | 'positive' | 'nonzero' | 'small';
+type Domain = 'any' | 'positive' | 'nonzero' | 'small' | 'unit' | 'aboveOne' | 'offJumps';
 const DOMAINS: Record<Domain, fc.Arbitrary<number>> = {
   any: ordinary(),
   positive: fc.integer({ min: 16, max: 192 }).map((i) => i / 64), // log, sqrt, pow bases
   nonzero: awayFromZero(), // divisors, reciprocal, and the kinks of relu and abs
   small: fc.integer({ min: -70, max: 70 }).map((i) => i / 64), // tan stays clear of its poles
+  unit: fc.integer({ min: -56, max: 56 }).map((i) => i / 64), // asin, acos, atanh: inside (-1, 1)
+  aboveOne: fc.integer({ min: 72, max: 256 }).map((i) => i / 64), // acosh: past 1
+  // floor, ceil, round, trunc, sign: away from every jump (integers and halves), where finite
+  // differences see the derivative 0 too.
+  offJumps: ordinary().filter((v) => (v * 64) % 32 !== 0),
 };
 
 /**
@@ -51,18 +56,27 @@ function finish(b: ProgramBuilder, result: string, shape: readonly number[], wei
 const UNARY_DOMAIN: Record<(typeof UNARY_OPS)[number], Domain> = {
   neg: 'any', exp: 'any', log: 'positive', sin: 'any', cos: 'any', tan: 'small', tanh: 'any', sigmoid: 'any',
   relu: 'nonzero', sqrt: 'positive', abs: 'nonzero', reciprocal: 'nonzero',
+  log1p: 'positive', expm1: 'any', atan: 'any', asin: 'unit', acos: 'unit', sinh: 'any', cosh: 'any', asinh: 'any',
+  acosh: 'aboveOne', atanh: 'unit', rsqrt: 'positive', square: 'any',
+  sign: 'offJumps', floor: 'offJumps', ceil: 'offJumps', round: 'offJumps', trunc: 'offJumps',
 };
 
 /** Which edge values each unary op draws (properties/arbitraries/edges.ts). */
 const UNARY_EDGES: Record<(typeof UNARY_OPS)[number], EdgeDomain> = {
   neg: 'any', exp: 'any', log: 'positive', sin: 'any', cos: 'any', tan: 'small', tanh: 'any', sigmoid: 'any',
   relu: 'kink', sqrt: 'positive', abs: 'kink', reciprocal: 'nonzero',
+  log1p: 'log1p', expm1: 'any', atan: 'any', asin: 'small', acos: 'small', sinh: 'hyperbolic', cosh: 'hyperbolic', asinh: 'any',
+  acosh: 'aboveOne', atanh: 'small', rsqrt: 'positive', square: 'any',
+  sign: 'offJumps', floor: 'offJumps', ceil: 'offJumps', round: 'offJumps', trunc: 'offJumps',
 };
 
 /** Which non-finite leaves each unary op draws (judged by properties/non-finite.ts). */
 export const UNARY_NON_FINITE: Record<(typeof UNARY_OPS)[number], readonly number[]> = {
   neg: NON_FINITE, exp: NON_FINITE, log: NON_FINITE, sin: NON_FINITE, cos: NON_FINITE, tan: NON_FINITE, tanh: NON_FINITE,
   sigmoid: NON_FINITE, relu: NON_FINITE, sqrt: NON_FINITE, abs: NON_FINITE, reciprocal: NON_FINITE,
+  log1p: NON_FINITE, expm1: NON_FINITE, atan: NON_FINITE, asin: NON_FINITE, acos: NON_FINITE, sinh: NON_FINITE,
+  cosh: NON_FINITE, asinh: NON_FINITE, acosh: NON_FINITE, atanh: NON_FINITE, rsqrt: NON_FINITE, square: NON_FINITE,
+  sign: NON_FINITE, floor: NON_FINITE, ceil: NON_FINITE, round: NON_FINITE, trunc: NON_FINITE,
 };
 
 /** Whether the op properties draw non-finite leaves (off: the generators as they were, for comparisons). */
@@ -217,7 +231,7 @@ const matmul: AnyProperty = gradientProperty('gradient.op.matmul', ['op.matmul']
     }));
 
 export const OP_PROPERTIES: AnyProperty[] = [
-  ...(['neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal'] as const).map((op) => unaryProperty(op)),
+  ...UNARY_OPS.map((op) => unaryProperty(op)),
   ...(['add', 'sub', 'mul', 'div', 'pow'] as const).map((op) => binaryProperty(op)),
   reductionProperty('sum'),
   reductionProperty('mean'),

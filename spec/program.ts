@@ -33,6 +33,8 @@ export type Arg = Ref | number;
 
 export const UNARY_OPS = [
   'neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal',
+  'log1p', 'expm1', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
+  'sign', 'floor', 'ceil', 'round', 'trunc',
 ] as const;
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'matmul'] as const;
 export const REDUCTION_OPS = ['sum', 'mean'] as const;

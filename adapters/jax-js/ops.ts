@@ -1,5 +1,6 @@
 import { lax, nn, numpy as np } from '@jax-js/jax';
 import type { Attrs, OpName } from '../../spec/program.ts';
+import { notSupported } from './errors.ts';
 
 /** An op operand: an array (consumed by the op, as jax-js's move semantics want) or a Python number. */
 export type Operand = np.Array | number;
@@ -34,6 +35,25 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'sqrt': return ([a]) => np.sqrt(tensor(a));
     case 'abs': return ([a]) => np.absolute(tensor(a));
     case 'reciprocal': return ([a]) => np.reciprocal(tensor(a));
+    case 'log1p': return ([a]) => np.log1p(tensor(a));
+    case 'expm1': return ([a]) => np.expm1(tensor(a));
+    case 'atan': return ([a]) => np.arctan(tensor(a));
+    case 'asin': return ([a]) => np.arcsin(tensor(a));
+    case 'acos': return ([a]) => np.arccos(tensor(a));
+    case 'sinh': return ([a]) => np.sinh(tensor(a));
+    case 'cosh': return ([a]) => np.cosh(tensor(a));
+    case 'asinh': return ([a]) => np.arcsinh(tensor(a));
+    case 'acosh': return ([a]) => np.arccosh(tensor(a));
+    case 'atanh': return ([a]) => np.arctanh(tensor(a));
+    // JAX's rsqrt is lax.rsqrt, which jax-js does not have; 1 / sqrt(x) would be the adapter's formula.
+    case 'rsqrt': throw notSupported('rsqrt (jax-js has no lax.rsqrt)');
+    case 'square': return ([a]) => np.square(tensor(a));
+    case 'sign': return ([a]) => np.sign(tensor(a));
+    case 'floor': return ([a]) => np.floor(tensor(a));
+    case 'ceil': return ([a]) => np.ceil(tensor(a));
+    // np.round with 0 decimals rounds half to even, as PyTorch's round does.
+    case 'round': return ([a]) => np.round(tensor(a));
+    case 'trunc': return ([a]) => np.trunc(tensor(a));
     case 'sum': case 'mean': {
       // PyTorch's dim=[] reduces over every dim; jax-js spells "every axis" as no axis.
       const axis = Array.isArray(attrs.dim) && attrs.dim.length === 0 ? undefined : attrs.dim;

@@ -80,7 +80,9 @@ BINARY = {
     'add': operator.add, 'sub': operator.sub, 'mul': operator.mul,
     'div': operator.truediv, 'pow': operator.pow, 'matmul': operator.matmul,
 }
-UNARY = {'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal'}
+UNARY = {'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal',
+         'log1p', 'expm1', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
+         'sign', 'floor', 'ceil', 'round', 'trunc'}
 INPLACE = {'add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'}
 
 

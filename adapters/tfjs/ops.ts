@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Attrs, OpName } from '../../spec/program.ts';
+import { notSupported } from './errors.ts';
 
 /**
  * The program's ops as tfjs ops. Arguments are translated only where PyTorch and tfjs spell the
@@ -27,6 +28,25 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'sqrt': return tf.sqrt(a);
     case 'abs': return tf.abs(a);
     case 'reciprocal': return tf.reciprocal(a);
+    case 'log1p': return tf.log1p(a);
+    case 'expm1': return tf.expm1(a);
+    case 'atan': return tf.atan(a);
+    case 'asin': return tf.asin(a);
+    case 'acos': return tf.acos(a);
+    case 'sinh': return tf.sinh(a);
+    case 'cosh': return tf.cosh(a);
+    case 'asinh': return tf.asinh(a);
+    case 'acosh': return tf.acosh(a);
+    case 'atanh': return tf.atanh(a);
+    case 'rsqrt': return tf.rsqrt(a);
+    case 'square': return tf.square(a);
+    case 'sign': return tf.sign(a);
+    case 'floor': return tf.floor(a);
+    case 'ceil': return tf.ceil(a);
+    // tfjs documents its round as banker's rounding (half to even), as PyTorch's.
+    case 'round': return tf.round(a);
+    // tfjs has no trunc op; a composition such as sign(x) * floor(|x|) would be the adapter's, not tfjs's.
+    case 'trunc': throw notSupported('trunc (tfjs has no trunc op)');
     case 'sum': return tf.sum(a, axes(attrs.dim), attrs.keepdim ?? false);
     case 'mean': return tf.mean(a, axes(attrs.dim), attrs.keepdim ?? false);
     case 'reshape': case 'view': return tf.reshape(a, attrs.shape ?? []);

@@ -33,8 +33,18 @@ export const EDGES = {
   nonzero: [0, -0, ...signed([88, 104, 710])],
   // relu, abs: the kink itself, from both sides, and its tiny neighbours.
   kink: [0, -0, ...signed([F32_SUBNORMAL, F32_SUBNORMAL_LARGE, F64_SUBNORMAL])],
-  // tan: zeros and tiny values only; its poles stay out of reach.
+  // tan: zeros and tiny values only; its poles stay out of reach. asin, acos and atanh too.
   small: [0, -0, ...signed([F32_SUBNORMAL, F64_SUBNORMAL])],
+  // log1p: 0, a subnormal and large values. Not the smallest subnormal of either dtype: PyTorch's
+  // log1p gives 0 there, one step from the correctly rounded value (op.log1p, not specified).
+  log1p: [0, F32_SUBNORMAL_LARGE, 88, 104, 710],
+  // sinh, cosh: as `any`, but outside the bands where PyTorch's result depends on the element's
+  // place in the tensor (float32 88.72 to 89.42, float64 709.78 to 710.48: op.sinh).
+  hyperbolic: [0, -0, ...signed([F32_SUBNORMAL, F32_SUBNORMAL_LARGE, F64_SUBNORMAL, 9.5, 20, 88, 90, 95, 100, 103.5, 104, 709.75, 711, 745, 746])],
+  // acosh: 1 itself (gradient inf) and large values.
+  aboveOne: [1, 88, 104, 710],
+  // floor, ceil, round, trunc, sign: large and tiny values, none at a jump (an integer, a half, 0).
+  offJumps: [...signed([F32_SUBNORMAL, F64_SUBNORMAL, 9.75, 88.25, 100.75, 709.75])],
 } as const satisfies Record<string, readonly number[]>;
 
 export type EdgeDomain = keyof typeof EDGES;
@@ -42,7 +52,10 @@ export type EdgeDomain = keyof typeof EDGES;
 /** ordinary() with a 1-in-(EDGE_WEIGHT + 1) share of edge values: named edges and, where allowed, large magnitudes. */
 export function withEdges(domain: EdgeDomain, base: fc.Arbitrary<number> = ordinary()): fc.Arbitrary<number> {
   const named = fc.constantFrom(...EDGES[domain]);
-  const big = domain === 'any' ? [large(), large().map((v) => -v)] : domain === 'positive' || domain === 'nonzero' ? [large()] : [];
+  const outsideBands = (v: number) => !(Math.abs(v) > 88.7 && Math.abs(v) < 89.5) && !(Math.abs(v) > 709.7 && Math.abs(v) < 710.5);
+  const big = domain === 'any' ? [large(), large().map((v) => -v)]
+    : domain === 'hyperbolic' ? [large().filter(outsideBands), large().filter(outsideBands).map((v) => -v)]
+      : domain === 'positive' || domain === 'nonzero' ? [large()] : [];
   const edge = big.length ? fc.oneof(named, ...big) : named;
   return fc.oneof({ arbitrary: base, weight: EDGE_WEIGHT }, { arbitrary: edge, weight: 1 });
 }

@@ -157,6 +157,57 @@ class Adapter(kit.Engine):
     def op_reciprocal(self, a):
         raise NotSupported('reciprocal')  # TODO
 
+    def op_log1p(self, a):
+        raise NotSupported('log1p')  # TODO
+
+    def op_expm1(self, a):
+        raise NotSupported('expm1')  # TODO
+
+    def op_atan(self, a):
+        raise NotSupported('atan')  # TODO
+
+    def op_asin(self, a):
+        raise NotSupported('asin')  # TODO
+
+    def op_acos(self, a):
+        raise NotSupported('acos')  # TODO
+
+    def op_sinh(self, a):
+        raise NotSupported('sinh')  # TODO
+
+    def op_cosh(self, a):
+        raise NotSupported('cosh')  # TODO
+
+    def op_asinh(self, a):
+        raise NotSupported('asinh')  # TODO
+
+    def op_acosh(self, a):
+        raise NotSupported('acosh')  # TODO
+
+    def op_atanh(self, a):
+        raise NotSupported('atanh')  # TODO
+
+    def op_rsqrt(self, a):
+        raise NotSupported('rsqrt')  # TODO
+
+    def op_square(self, a):
+        raise NotSupported('square')  # TODO
+
+    def op_sign(self, a):
+        raise NotSupported('sign')  # TODO
+
+    def op_floor(self, a):
+        raise NotSupported('floor')  # TODO
+
+    def op_ceil(self, a):
+        raise NotSupported('ceil')  # TODO
+
+    def op_round(self, a):
+        raise NotSupported('round')  # TODO
+
+    def op_trunc(self, a):
+        raise NotSupported('trunc')  # TODO
+
     def op_sum(self, a, dim=None, keepdim=False):
         raise NotSupported('sum')  # TODO: a.sum() or a.sum(dim, keepdim); dim is an int or a list
 
