@@ -46,7 +46,7 @@ function checkNumber(x: unknown, op: string, what: string): asserts x is number 
 }
 
 export type UnaryName = 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'tanh' | 'sigmoid' | 'relu' | 'sqrt' | 'abs' | 'reciprocal' | 'sgn'
-  | 'log1p' | 'expm1' | 'atan' | 'asin' | 'acos' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh' | 'rsqrt'
+  | 'log1p' | 'expm1' | 'erf' | 'atan' | 'asin' | 'acos' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh' | 'rsqrt'
   | 'sign' | 'floor' | 'ceil' | 'round' | 'trunc';
 export const unary = (name: UnaryName, a: Tensor) => apply(OPS[name], [a], none);
 

@@ -70,6 +70,33 @@ const copyAs = (x: Tensor, shape: number[], dtype: DType): Result => ({
   data: dtype === x.dtype ? x.data.slice() : kernels.map(x.data, x.shape, dtype, (v) => v).data,
 });
 
+/**
+ * erf in float64, to a few ulp: below 3 the series 2/√π · e^(-x²) · Σ x·(2x²)^n / (1·3·…·(2n+1)),
+ * whose terms are all positive (no cancellation); from 3 on, 1 - erfc(x) with erfc's continued
+ * fraction e^(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated bottom-up.
+ */
+function erf(x: number): number {
+  const a = Math.abs(x); // nan falls through both branches to nan
+  let r: number;
+  if (a < 3) {
+    let term = a;
+    let sum = a;
+    for (let n = 0; term > sum * 1e-17; n++) {
+      term *= (2 * a * a) / (2 * n + 3);
+      sum += term;
+    }
+    r = (2 / Math.sqrt(Math.PI)) * Math.exp(-a * a) * sum;
+  } else {
+    let f = a;
+    for (let k = 60; k >= 1; k--) f = a + k / 2 / f;
+    r = 1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
+  }
+  return x < 0 ? -r : Object.is(x, -0) ? -0 : r;
+}
+
+/** 2/√π as a double, the constant of erf's derivative. */
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
 /** Rounds half to even, as PyTorch's round does: 2.5 is 2, -0.5 is -0, 1.5 is 2. */
 function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
@@ -113,6 +140,8 @@ export const OPS = {
   // nan and inf come out where PyTorch's do (log1p's gradient at -2.5 is finite, acosh's at 0 nan).
   log1p: unary('Log1PBackward0', Math.log1p, { saves: ['self'], vjp: (g, s) => g.div(s.self.add(1)) }),
   expm1: unary('Expm1Backward0', Math.expm1, { saves: ['result'], vjp: (g, s) => g.mul(s.result.add(1)) }),
+  // (2/√π)·exp(-t²)·g: exactly 0 where exp(-t²) underflows in the dtype, as in PyTorch.
+  erf: unary('ErfBackward0', erf, { saves: ['self'], vjp: (g, s) => s.self.powScalar(2).neg().exp().mul(TWO_OVER_SQRT_PI).mul(g) }),
   atan: unary('AtanBackward0', Math.atan, { saves: ['self'], vjp: (g, s) => g.div(s.self.mul(s.self).add(1)) }),
   asin: unary('AsinBackward0', Math.asin, { saves: ['self'], vjp: (g, s) => g.mul(s.self.neg().mul(s.self).add(1).rsqrt()) }),
   acos: unary('AcosBackward0', Math.acos, { saves: ['self'], vjp: (g, s) => g.mul(s.self.neg().mul(s.self).add(1).rsqrt().neg()) }),

@@ -211,6 +211,7 @@ export class Tensor {
   sgn(): Tensor { return this.unary('sgn'); }
   log1p(): Tensor { return this.unary('log1p'); }
   expm1(): Tensor { return this.unary('expm1'); }
+  erf(): Tensor { return this.unary('erf'); }
   atan(): Tensor { return this.unary('atan'); }
   asin(): Tensor { return this.unary('asin'); }
   acos(): Tensor { return this.unary('acos'); }

@@ -1,4 +1,5 @@
 import type { Program, Step } from '../spec/program.ts';
+import { math } from './mathjs.ts';
 import { walkProgram, type Algebra, type BinaryOp, type UnaryOp } from './walk.ts';
 
 /**
@@ -24,6 +25,7 @@ const UNARY: Record<UnaryOp, (x: number) => number> = {
   reciprocal: (x) => 1 / x,
   log1p: Math.log1p,
   expm1: Math.expm1,
+  erf: (x) => math.erf(x) as number, // mathjs's own erf: independent of the engine's
   atan: Math.atan,
   asin: Math.asin,
   acos: Math.acos,

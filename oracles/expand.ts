@@ -52,6 +52,7 @@ const UNARY_FORMS: Record<UnaryOp, (e: string) => string> = {
   // mathjs cannot differentiate log1p and expm1; these forms have the same derivatives.
   log1p: (e) => `log(1 + ${e})`,
   expm1: (e) => `(exp(${e}) - 1)`,
+  erf: (e) => `erf(${e})`, // symbolic.ts rewrites it: mathjs cannot differentiate erf
   atan: (e) => `atan(${e})`,
   asin: (e) => `asin(${e})`,
   acos: (e) => `acos(${e})`,

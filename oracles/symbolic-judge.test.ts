@@ -123,3 +123,17 @@ test('oracles.symbolic a point must have as many elements as its leaf; an output
   expect(() => symbolicGradient(program, 'out', ['x'], new Map([['x', [1]]]))).toThrow(/^point for x has 1 elements, the leaf 2$/);
   expect(() => symbolicVjp(program, 'nothing', ['x'], [1])).toThrow(/^nothing is not a value the oracles model$/);
 });
+
+test('oracles.symbolic erf, which mathjs cannot differentiate, has its value and first and second derivatives, also composed', () => {
+  const x = fresh();
+  const c = 2 / Math.sqrt(Math.PI);
+  // erf(x^2) at 0.7: value erf(0.49); d/dx = c·e^(-x^4)·2x; d²/dx² = c·e^(-x^4)·(2 - 8x^4), by hand.
+  const at = { [x]: 0.7 };
+  expect(evaluate(`erf(${x}^2)`, at)).toBeCloseTo(0.511668261188523, 12); // Python's math.erf(0.49)
+  expect(gradientAt(`erf(${x}^2)`, [x], at)[0]).toBeCloseTo(c * Math.exp(-(0.7 ** 4)) * 1.4, 14);
+  expect(secondPartialAt(`erf(${x}^2)`, x, x, at)).toBeCloseTo(c * Math.exp(-(0.7 ** 4)) * (2 - 8 * 0.7 ** 4), 12);
+  // Piecewise-constant functions: their value at the point (round half to even), derivative 0.
+  const y = fresh();
+  expect(evaluate(`round(${y}) + floor(${y}) + fix(-${y}) + sign(${y})`, { [y]: 2.5 })).toBe(2 + 2 - 2 + 1);
+  expect(gradientAt(`round(${y}) * ${y}`, [y], { [y]: 2.5 })[0]).toBe(2);
+});

@@ -28,15 +28,18 @@ interface Step { symbol: string; kind: 'relu' | 'abs' | Piecewise; inner: EvalFu
  * and its round is half away from zero where PyTorch's is half to even: each becomes a fresh
  * symbol, constant to derivative(), whose value is computed here at the point.
  */
-type Piecewise = 'floor' | 'ceil' | 'fix' | 'sign' | 'round';
+type Piecewise = 'floor' | 'ceil' | 'fix' | 'sign' | 'round' | 'erfAt' | 'erfValue';
 const PIECEWISE: Record<Piecewise, (x: number) => number> = {
+  // erf's point and value (see rewritePiecewise): not piecewise, but set at the point the same way.
+  erfAt: (x) => x,
+  erfValue: (x) => math.erf(x) as number,
   floor: Math.floor,
   ceil: Math.ceil,
   fix: Math.trunc,
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), // 0 at nan, as PyTorch's sign
   round: (x) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x)),
 };
-const isPiecewise = (name: string): name is Piecewise => Object.hasOwn(PIECEWISE, name);
+const isPiecewise = (name: string): name is Piecewise => Object.hasOwn(PIECEWISE, name) && !name.startsWith('erf');
 
 interface Entry {
   value: EvalFunction;
@@ -86,10 +89,25 @@ function entry(expr: string): Entry {
 /** Bottom-up, as rewriteKinks; the values of the piecewise symbols are set by fullScope. */
 function rewritePiecewise(node: MathNode, steps: Step[]): MathNode {
   const mapped = node.map((child) => rewritePiecewise(child, steps));
+  if (math.isFunctionNode(mapped) && mapped.fn.name === 'erf' && mapped.args.length === 1) return rewriteErf(mapped.args[0]!, steps);
   if (!math.isFunctionNode(mapped) || mapped.args.length !== 1 || !isPiecewise(mapped.fn.name)) return mapped;
   const symbol = `${mapped.fn.name}$${steps.length}`;
   steps.push({ symbol, kind: mapped.fn.name, inner: mapped.args[0]!.compile() });
   return new math.SymbolNode(symbol);
+}
+
+/**
+ * mathjs cannot differentiate erf. erf(u) becomes E + c·exp(-U²)·((u - U) - U·(u - U)²), with U and
+ * E symbols set to u and erf(u) at the point and c = 2/√π: the same value there, and the same first
+ * and second derivatives (c·e^(-u²)·u' and c·e^(-u²)·(u'' - 2u·u'²)); third ones would differ.
+ */
+function rewriteErf(u: MathNode, steps: Step[]): MathNode {
+  const at = `erfAt$${steps.length}`;
+  steps.push({ symbol: at, kind: 'erfAt', inner: u.compile() });
+  const value = `erfValue$${steps.length}`;
+  steps.push({ symbol: value, kind: 'erfValue', inner: u.compile() });
+  const inner = u.toString({ parenthesis: 'all' });
+  return math.parse(`(${value} + (2 / sqrt(pi)) * exp(-(${at} ^ 2)) * (((${inner}) - ${at}) - ${at} * ((${inner}) - ${at}) ^ 2))`);
 }
 
 /** Bottom-up, so an inner kink's step comes before the outer one that uses it. */
@@ -123,7 +141,7 @@ const TOO_DEEP = `symbolic oracle: the expression is nested too deeply for mathj
  */
 const FUNCTIONS = new Set([
   'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sqrt', 'abs', 'max',
-  'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'floor', 'ceil', 'fix', 'sign', 'round',
+  'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'floor', 'ceil', 'fix', 'sign', 'round', 'erf',
 ]);
 const OPERATORS = new Set(['+', '-', '*', '/', '^']);
 

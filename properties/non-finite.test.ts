@@ -99,6 +99,7 @@ const PYTORCH: Record<keyof typeof UNARY_VJP, Record<'nan' | 'inf' | '-inf', [nu
   reciprocal: { nan: [NaN, NaN], inf: [0, -0], '-inf': [-0, -0] },
   log1p: { nan: [NaN, NaN], inf: [Infinity, 0], '-inf': [NaN, -0] },
   expm1: { nan: [NaN, NaN], inf: [Infinity, Infinity], '-inf': [-1, 0] },
+  erf: { nan: [NaN, NaN], inf: [1, 0], '-inf': [-1, 0] },
   atan: { nan: [NaN, NaN], inf: [1.5707963267948966, 0], '-inf': [-1.5707963267948966, 0] },
   asin: { nan: [NaN, NaN], inf: [NaN, NaN], '-inf': [NaN, NaN] },
   acos: { nan: [NaN, NaN], inf: [NaN, NaN], '-inf': [NaN, NaN] },

@@ -65,6 +65,7 @@ export const UNARY_VJP: Record<UnaryOp, (t: number, r: number, g: number) => num
   reciprocal: (_t, r, g) => -g * r * r,
   log1p: (t, _r, g) => g / (t + 1),
   expm1: (_t, r, g) => g * (r + 1),
+  erf: (t, _r, g) => (2 / Math.sqrt(Math.PI)) * Math.exp(-(t * t)) * g,
   atan: (t, _r, g) => g / (t * t + 1),
   asin: (t, _r, g) => g * (1 / Math.sqrt(-t * t + 1)),
   acos: (t, _r, g) => g * -(1 / Math.sqrt(-t * t + 1)),

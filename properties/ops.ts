@@ -56,7 +56,7 @@ function finish(b: ProgramBuilder, result: string, shape: readonly number[], wei
 const UNARY_DOMAIN: Record<(typeof UNARY_OPS)[number], Domain> = {
   neg: 'any', exp: 'any', log: 'positive', sin: 'any', cos: 'any', tan: 'small', tanh: 'any', sigmoid: 'any',
   relu: 'nonzero', sqrt: 'positive', abs: 'nonzero', reciprocal: 'nonzero',
-  log1p: 'positive', expm1: 'any', atan: 'any', asin: 'unit', acos: 'unit', sinh: 'any', cosh: 'any', asinh: 'any',
+  log1p: 'positive', expm1: 'any', erf: 'any', atan: 'any', asin: 'unit', acos: 'unit', sinh: 'any', cosh: 'any', asinh: 'any',
   acosh: 'aboveOne', atanh: 'unit', rsqrt: 'positive', square: 'any',
   sign: 'offJumps', floor: 'offJumps', ceil: 'offJumps', round: 'offJumps', trunc: 'offJumps',
 };
@@ -65,7 +65,7 @@ const UNARY_DOMAIN: Record<(typeof UNARY_OPS)[number], Domain> = {
 const UNARY_EDGES: Record<(typeof UNARY_OPS)[number], EdgeDomain> = {
   neg: 'any', exp: 'any', log: 'positive', sin: 'any', cos: 'any', tan: 'small', tanh: 'any', sigmoid: 'any',
   relu: 'kink', sqrt: 'positive', abs: 'kink', reciprocal: 'nonzero',
-  log1p: 'log1p', expm1: 'any', atan: 'any', asin: 'small', acos: 'small', sinh: 'hyperbolic', cosh: 'hyperbolic', asinh: 'any',
+  log1p: 'log1p', expm1: 'any', erf: 'any', atan: 'any', asin: 'small', acos: 'small', sinh: 'hyperbolic', cosh: 'hyperbolic', asinh: 'any',
   acosh: 'aboveOne', atanh: 'small', rsqrt: 'positive', square: 'any',
   sign: 'offJumps', floor: 'offJumps', ceil: 'offJumps', round: 'offJumps', trunc: 'offJumps',
 };
@@ -74,7 +74,7 @@ const UNARY_EDGES: Record<(typeof UNARY_OPS)[number], EdgeDomain> = {
 export const UNARY_NON_FINITE: Record<(typeof UNARY_OPS)[number], readonly number[]> = {
   neg: NON_FINITE, exp: NON_FINITE, log: NON_FINITE, sin: NON_FINITE, cos: NON_FINITE, tan: NON_FINITE, tanh: NON_FINITE,
   sigmoid: NON_FINITE, relu: NON_FINITE, sqrt: NON_FINITE, abs: NON_FINITE, reciprocal: NON_FINITE,
-  log1p: NON_FINITE, expm1: NON_FINITE, atan: NON_FINITE, asin: NON_FINITE, acos: NON_FINITE, sinh: NON_FINITE,
+  log1p: NON_FINITE, expm1: NON_FINITE, erf: NON_FINITE, atan: NON_FINITE, asin: NON_FINITE, acos: NON_FINITE, sinh: NON_FINITE,
   cosh: NON_FINITE, asinh: NON_FINITE, acosh: NON_FINITE, atanh: NON_FINITE, rsqrt: NON_FINITE, square: NON_FINITE,
   sign: NON_FINITE, floor: NON_FINITE, ceil: NON_FINITE, round: NON_FINITE, trunc: NON_FINITE,
 };

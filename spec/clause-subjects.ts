@@ -42,7 +42,7 @@ export type Subject = readonly (readonly string[])[];
 
 const OP_CLAUSES = [
   'add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs',
-  'reciprocal', 'log1p', 'expm1', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
+  'reciprocal', 'log1p', 'expm1', 'erf', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
   'sign', 'floor', 'ceil', 'round', 'trunc', 'matmul', 'sum', 'mean', 'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone',
 ] as const;
 

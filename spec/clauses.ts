@@ -81,6 +81,7 @@ export const CLAUSES = [
   'op.reciprocal',
   'op.log1p',
   'op.expm1',
+  'op.erf',
   'op.atan',
   'op.asin',
   'op.acos',

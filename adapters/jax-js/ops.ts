@@ -37,6 +37,7 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'reciprocal': return ([a]) => np.reciprocal(tensor(a));
     case 'log1p': return ([a]) => np.log1p(tensor(a));
     case 'expm1': return ([a]) => np.expm1(tensor(a));
+    case 'erf': return ([a]) => lax.erf(tensor(a));
     case 'atan': return ([a]) => np.arctan(tensor(a));
     case 'asin': return ([a]) => np.arcsin(tensor(a));
     case 'acos': return ([a]) => np.arccos(tensor(a));

@@ -30,6 +30,7 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'reciprocal': return tf.reciprocal(a);
     case 'log1p': return tf.log1p(a);
     case 'expm1': return tf.expm1(a);
+    case 'erf': return tf.erf(a);
     case 'atan': return tf.atan(a);
     case 'asin': return tf.asin(a);
     case 'acos': return tf.acos(a);

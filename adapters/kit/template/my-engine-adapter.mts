@@ -81,6 +81,7 @@ const engine = defineEngine<T>({
     reciprocal: ([a]) => notSupported('reciprocal'),
     log1p: ([a]) => notSupported('log1p'),
     expm1: ([a]) => notSupported('expm1'),
+    erf: ([a]) => notSupported('erf'),
     atan: ([a]) => notSupported('atan'),
     asin: ([a]) => notSupported('asin'),
     acos: ([a]) => notSupported('acos'),

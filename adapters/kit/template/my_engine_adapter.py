@@ -163,6 +163,9 @@ class Adapter(kit.Engine):
     def op_expm1(self, a):
         raise NotSupported('expm1')  # TODO
 
+    def op_erf(self, a):
+        raise NotSupported('erf')  # TODO
+
     def op_atan(self, a):
         raise NotSupported('atan')  # TODO
 
