@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { Arg, OpName } from '../../spec/program.ts';
 import type { ProgramBuilder } from '../build.ts';
 import { withNonFinite } from './edges.ts';
+import { math } from '../../oracles/mathjs.ts';
 import { coefficient, ordinary } from './numbers.ts';
 
 /** A random expression over the variables a and b, before domain guards are applied. */
@@ -11,7 +12,10 @@ export type Expr =
   | { kind: 'unary'; op: UnaryOp; arg: Expr }
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr };
 
-export const UNARY = ['neg', 'sin', 'cos', 'tanh', 'sigmoid', 'exp', 'log', 'sqrt', 'tan', 'reciprocal', 'abs', 'relu'] as const;
+export const UNARY = [
+  'neg', 'sin', 'cos', 'tanh', 'sigmoid', 'exp', 'log', 'sqrt', 'tan', 'reciprocal', 'abs', 'relu',
+  'log1p', 'expm1', 'erf', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
+] as const;
 export const BINARY = ['add', 'sub', 'mul', 'div', 'pow', 'powInt'] as const;
 export type UnaryOp = (typeof UNARY)[number];
 export type BinaryOp = (typeof BINARY)[number];
@@ -60,6 +64,12 @@ export function emit(b: ProgramBuilder, e: Expr, vars: { a: string; b: string })
         case 'reciprocal': return b.op('reciprocal', [positive(x, 0.5)]);
         case 'exp': return b.op('exp', [b.op('tanh', [x])]);
         case 'tan': return b.op('tan', [b.op('mul', [b.op('tanh', [x]), 1.2])]);
+        case 'log1p': return b.op('log1p', [positive(x, 0.5)]);
+        case 'rsqrt': return b.op('rsqrt', [positive(x, 0.5)]);
+        case 'acosh': return b.op('acosh', [positive(x, 1.5)]);
+        // Bounded arguments: expm1, sinh and cosh stay far from overflow; asin, acos and atanh inside (-1, 1).
+        case 'expm1': case 'sinh': case 'cosh': return b.op(e.op, [b.op('tanh', [x])]);
+        case 'asin': case 'acos': case 'atanh': return b.op(e.op, [b.op('mul', [b.op('tanh', [x]), 0.9])]);
         default: return b.op(e.op as OpName, [x]);
       }
     }
@@ -95,8 +105,24 @@ function foldUnary(op: UnaryOp, x: number): number {
     case 'reciprocal': return 1 / (x * x + 0.5);
     case 'abs': return Math.abs(x);
     case 'relu': return Math.max(x, 0);
+    case 'log1p': return Math.log1p(x * x + 0.5);
+    case 'expm1': return Math.expm1(Math.tanh(x));
+    case 'erf': return erf(x);
+    case 'atan': return Math.atan(x);
+    case 'asin': return Math.asin(Math.tanh(x) * 0.9);
+    case 'acos': return Math.acos(Math.tanh(x) * 0.9);
+    case 'sinh': return Math.sinh(Math.tanh(x));
+    case 'cosh': return Math.cosh(Math.tanh(x));
+    case 'asinh': return Math.asinh(x);
+    case 'acosh': return Math.acosh(x * x + 1.5);
+    case 'atanh': return Math.atanh(Math.tanh(x) * 0.9);
+    case 'rsqrt': return 1 / Math.sqrt(x * x + 0.5);
+    case 'square': return x * x;
   }
 }
+
+/** erf of a folded constant, from the oracles' mathjs (properties do not reach the engine). */
+const erf = (x: number): number => math.erf(x) as number;
 
 function foldBinary(op: BinaryOp, l: number, r: number): number {
   switch (op) {
