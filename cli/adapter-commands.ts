@@ -492,6 +492,13 @@ function formatProbe(result: ProbeResult, adapter: Adapter): string {
 // ---------------------------------------------------------------------------------------------
 // registration
 
+/** `--timeout` in milliseconds: a whole number that setTimeout accepts. */
+function timeoutOption(value: string): number {
+  const timeout = integer(value);
+  if (timeout === undefined || timeout < 1 || timeout > 2 ** 31 - 1) throw new UsageError(`--timeout must be a whole number of milliseconds, got '${value}'`);
+  return timeout;
+}
+
 export function registerAdapterCommands(program: Command): void {
   const adapter = program.command('adapter').description('write, smoke-test and probe an adapter for your own engine (spec/adapters.md)');
   adapter
@@ -508,8 +515,7 @@ export function registerAdapterCommands(program: Command): void {
     .requiredOption('--engine <engine>', 'the engine: a command speaking the protocol, a module path, or a known name')
     .option('--timeout <ms>', 'how long one program may take', '20000')
     .action(async (opts: { engine: string; timeout: string }) => {
-      const timeout = integer(opts.timeout);
-      if (timeout === undefined || timeout < 1 || timeout > 2 ** 31 - 1) throw new UsageError(`--timeout must be a whole number of milliseconds, got '${opts.timeout}'`);
+      const timeout = timeoutOption(opts.timeout);
       const { output, code } = await testAdapter(opts.engine, timeout);
       process.stdout.write(output);
       process.exitCode = code;
@@ -520,8 +526,7 @@ export function registerAdapterCommands(program: Command): void {
     .requiredOption('--engine <engine>', 'the engine: a command speaking the protocol, a module path, or a known name')
     .option('--timeout <ms>', 'how long one batch of probes may take', '60000')
     .action(async (opts: { engine: string; timeout: string }) => {
-      const timeout = integer(opts.timeout);
-      if (timeout === undefined || timeout < 1 || timeout > 2 ** 31 - 1) throw new UsageError(`--timeout must be a whole number of milliseconds, got '${opts.timeout}'`);
+      const timeout = timeoutOption(opts.timeout);
       let opened: Opened;
       try {
         opened = await open(opts.engine, timeout);

@@ -93,11 +93,7 @@ export function formatReport(report: Report): string {
   }
   for (const c of report.checks.filter((c) => c.status === 'fail' && c.kind === 'property')) {
     lines.push('');
-    // The message starts with the property's first clause; the header names the clauses the
-    // failure was counted against, which the table shows failing.
-    const message = c.message ?? c.id;
-    const head = c.clauses[0] !== undefined && message.startsWith(`${c.clauses[0]} `) && c.failing?.length ? `${c.failing.join(', ')} ${message.slice(c.clauses[0].length + 1)}` : message;
-    lines.push(`FAIL ${head}`);
+    lines.push(`FAIL ${c.message ?? c.id}`);
   }
   for (const c of report.checks.filter((c) => c.status === 'fail' && c.kind === 'fixture')) {
     lines.push('');

@@ -256,7 +256,8 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
       ...(r.status === 'pass' && r.message ? { unsupported: r.message } : {}),
       ...(r.status === 'not-applicable' ? { missing: [r.message ?? 'not supported'] } : {}),
       runs: { run: r.numRuns, skipped: r.skipped, notSupported: r.notSupported, seed, ...(r.path ? { path: r.path } : {}) },
-      ...(r.status === 'fail' ? { message: formatFailure(r, adapter.name, engineArg) } : r.status === 'fault' ? { message: r.message ?? 'engine fault' } : {}),
+      // The message's heading names the clauses the failure counts against, as the table shows them.
+      ...(r.status === 'fail' ? { message: formatFailure(r, adapter.name, engineArg, failing.length > 0 ? failing : undefined) } : r.status === 'fault' ? { message: r.message ?? 'engine fault' } : {}),
       repro: (r.programs ?? []).map(toPytorch).join('\n'),
     });
     options.onProgress?.(fixtures.length + i + 1, total, p.id);

@@ -97,6 +97,9 @@ function erf(x: number): number {
 /** 2/√π as a double, the constant of erf's derivative. */
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
+/** -1, 0 or 1; 0 at -0 and at nan, as PyTorch's sgn and sign give. */
+const signum = (x: number): number => (x > 0 ? 1 : x < 0 ? -1 : 0);
+
 /** Rounds half to even, as PyTorch's round does: 2.5 is 2, -0.5 is -0, 1.5 is 2. */
 function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
@@ -128,7 +131,7 @@ export const OPS = {
   // abs'(0) = 0: the sign of 0 is 0 (op.abs.kink).
   // abs'(0) = 0: sgn(0) is 0 (op.abs.kink). abs'(nan) = 0 too: PyTorch's sgn(nan) is 0.
   abs: unary('AbsBackward0', Math.abs, { saves: ['self'], vjp: (g, s) => g.mul(s.self.sgn()) }),
-  sgn: unary('SgnBackward0', (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), { saves: ['self'], vjp: (_g, s) => zerosLike(s.self) }),
+  sgn: unary('SgnBackward0', signum, { saves: ['self'], vjp: (_g, s) => zerosLike(s.self) }),
   /** relu's backward as its own op, so that the gradient of a gradient is defined (and zero). */
   thresholdBackward: binary('ThresholdBackwardBackward0', (g, r) => (r <= 0 ? 0 : g),
     { saves: ['other'], vjp: (g, s) => g.thresholdBackward(s.other) },
@@ -153,7 +156,7 @@ export const OPS = {
   // rsqrt(-0) is -inf, as 1 / sqrt(-0) gives; its gradient -0.5 · g · r³ is then inf.
   rsqrt: unary('RsqrtBackward0', (x) => 1 / Math.sqrt(x), { saves: ['result'], vjp: (g, s) => g.mul(-0.5).mul(s.result.powScalar(3)) }),
   // Piecewise constant: the gradient is 0 everywhere, at the jumps, at nan and at ±inf too.
-  sign: unary('SignBackward0', (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), { saves: none, vjp: (g) => zerosLike(g) }),
+  sign: unary('SignBackward0', signum, { saves: none, vjp: (g) => zerosLike(g) }),
   floor: unary('FloorBackward0', Math.floor, { saves: none, vjp: (g) => zerosLike(g) }),
   ceil: unary('CeilBackward0', Math.ceil, { saves: none, vjp: (g) => zerosLike(g) }),
   round: unary('RoundBackward0', roundHalfEven, { saves: none, vjp: (g) => zerosLike(g) }),

@@ -10,6 +10,11 @@ import { walkProgram, type Algebra, type BinaryOp, type UnaryOp } from './walk.t
 
 export interface Evaluated { shape: number[]; values: Float64Array }
 
+/** PyTorch's sign: 0 at 0, -0 and nan. */
+export const signOf = (x: number): number => (x > 0 ? 1 : x < 0 ? -1 : 0);
+/** PyTorch's round: halves to the even neighbour (2.5 is 2, -0.5 is -0). */
+export const roundHalfEven = (x: number): number => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x));
+
 const UNARY: Record<UnaryOp, (x: number) => number> = {
   neg: (x) => -x,
   exp: Math.exp,
@@ -36,10 +41,10 @@ const UNARY: Record<UnaryOp, (x: number) => number> = {
   atanh: Math.atanh,
   rsqrt: (x) => 1 / Math.sqrt(x),
   square: (x) => x * x,
-  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), // 0 at nan, as PyTorch's sign
+  sign: signOf,
   floor: Math.floor,
   ceil: Math.ceil,
-  round: (x) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x)), // half to even
+  round: roundHalfEven,
   trunc: Math.trunc,
 };
 

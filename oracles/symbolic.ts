@@ -1,6 +1,7 @@
 import type { EvalFunction, MathNode } from 'mathjs';
 import type { Program } from '../spec/program.ts';
 import { flattenData } from './data.ts';
+import { roundHalfEven, signOf } from './evaluate.ts';
 import { expandWithDetached, leafSymbol, type Expansion } from './expand.ts';
 import { math } from './mathjs.ts';
 import { leafSteps } from './walk.ts';
@@ -36,8 +37,8 @@ const PIECEWISE: Record<Piecewise, (x: number) => number> = {
   floor: Math.floor,
   ceil: Math.ceil,
   fix: Math.trunc,
-  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), // 0 at nan, as PyTorch's sign
-  round: (x) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x)),
+  sign: signOf,
+  round: roundHalfEven,
 };
 const isPiecewise = (name: string): name is Piecewise => Object.hasOwn(PIECEWISE, name) && !name.startsWith('erf');
 

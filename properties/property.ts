@@ -209,9 +209,10 @@ export const replayLine = (r: Pick<PropertyResult, 'seed' | 'path' | 'id'>, engi
   `GRADSPEC_SEED=${r.seed} GRADSPEC_PATH=${r.path ?? ''} npx gradspec check --engine ${shellQuote(engineArg)} --only ${r.id}`;
 
 /** What a person needs to act on a failure: the clause, how to replay it, and the shrunk program. */
-export function formatFailure(r: PropertyResult, engine: string, engineArg = engine): string {
+/** `blamed`: the clauses the failure counts against, when the suite knows them (default: the first cited). */
+export function formatFailure(r: PropertyResult, engine: string, engineArg = engine, blamed: readonly string[] = r.clauses.slice(0, 1)): string {
   const lines = [
-    `${r.clauses[0]} ${r.title} — property ${r.id} failed on engine ${engine}`,
+    `${blamed.join(', ')} ${r.title} — property ${r.id} failed on engine ${engine}`,
     `  ${r.message ?? ''}`,
     `  seed ${r.seed}, path ${r.path ?? '?'}; replay: ${replayLine(r, engineArg)}`,
   ];
