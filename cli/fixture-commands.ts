@@ -7,7 +7,7 @@ import { drift, formatDrift, regenerated } from './drift.ts';
 import { unsupported } from '../properties/property.ts';
 import { loadFixtures } from './fixtures.ts';
 import { featuresOf } from './needs.ts';
-import { record, writeFixtureFolder } from './record.ts';
+import { addRecorded, nextRecordedNumber, record, writeFixtureFolder } from './record.ts';
 import { writeAtomic } from './write-atomic.ts';
 
 const today = () => new Date().toISOString().slice(0, 10);
@@ -48,16 +48,29 @@ export function registerFixtureCommands(
     .option('--engine <engine>', 'the engine whose behaviour is recorded', 'pytorch')
     .option('--count <n>', 'how many programs', '336')
     .option('--seed <n>', 'seed for drawing the programs', String(DEFAULT_SEED))
-    .action(async (opts: { engine: string; count: string; seed: string }) => {
+    .option('--property <ids...>', 'record only these properties, adding their programs to the folder (existing files are kept; an id already there is an error)')
+    .action(async (opts: { engine: string; count: string; seed: string; property?: string[] }) => {
       const count = Number(opts.count);
       const seed = Number(opts.seed);
       if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a positive integer, got '${opts.count}'`);
       if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
+      const { PROPERTIES } = await import('../properties/index.ts');
+      const chosen = opts.property ? opts.property.map((id) => {
+        const p = PROPERTIES.find((q) => q.id === id);
+        if (!p) throw new UsageError(`--property: no property '${id}' (property ids start 'gradient.', 'semantics.' or 'compositions.'; spec/autograd.md's Checked-by lines name them)`);
+        return p;
+      }) : PROPERTIES;
       await withEngine(opts.engine, async (adapter) => {
-        const { PROPERTIES } = await import('../properties/index.ts');
-        const recorded = await record(adapter, { count, seed, date: today(), properties: PROPERTIES });
-        const folder = writeFixtureFolder('recorded', recorded);
-        process.stdout.write(`recorded ${recorded.length} programs on ${adapter.name} ${adapter.version} (seed ${seed}) into ${folder}\n`);
+        const recorded = await record(adapter, {
+          count, seed, date: today(), properties: chosen, ...(opts.property ? { firstNumber: nextRecordedNumber } : {}),
+        });
+        if (!opts.property) {
+          const folder = writeFixtureFolder('recorded', recorded);
+          process.stdout.write(`recorded ${recorded.length} programs on ${adapter.name} ${adapter.version} (seed ${seed}) into ${folder}\n`);
+          return;
+        }
+        const files = addRecorded(recorded);
+        process.stdout.write(`recorded ${files.length} programs on ${adapter.name} ${adapter.version} (seed ${seed}):\n${files.map((f) => `  ${f}\n`).join('')}`);
       });
     });
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Fixture } from '../adapters/program/validate.ts';
 import { validateFixture } from '../adapters/program/validate.ts';
@@ -42,6 +42,8 @@ export interface RecordOptions {
   date: string;
   properties: readonly AnyProperty[];
   onProgress?: (done: number, total: number) => void;
+  /** The number of a property's first program (ids are `recorded.<property>.<number>`); 0 unless adding. */
+  firstNumber?: (p: AnyProperty) => number;
 }
 
 /** Draws programs round-robin over the properties, so every property contributes, then runs them. */
@@ -64,7 +66,8 @@ export async function record(adapter: Adapter, options: RecordOptions): Promise<
     observed.push(...(await adapter.run(drawn.slice(i, i + BATCH).map((d) => d.program))));
     options.onProgress?.(Math.min(i + BATCH, drawn.length), drawn.length);
   }
-  return drawn.map(({ p, program, n }, i) => {
+  return drawn.map(({ p, program, n: round }, i) => {
+    const n = round + (options.firstNumber?.(p) ?? 0);
     const id = `recorded.${p.id}.${String(n).padStart(3, '0')}${program.id.includes('.') ? `.${program.id.split('.').pop()}` : ''}`;
     const fixture: Fixture = {
       id,
@@ -98,4 +101,25 @@ export function writeFixtureFolder(name: string, fixtures: readonly Fixture[]): 
   renameSync(staging, target);
   rmSync(old, { recursive: true, force: true });
   return target;
+}
+
+/** One past the highest number of a property's recorded fixtures already in the folder. */
+export function nextRecordedNumber(p: AnyProperty): number {
+  const folder = join(FIXTURE_ROOT, 'recorded');
+  const numbers = existsSync(folder) ? readdirSync(folder)
+    .filter((f) => f.startsWith(`${p.id}.`))
+    .map((f) => Number(/^\.(\d+)\./.exec(f.slice(p.id.length))?.[1] ?? -1)) : [];
+  return Math.max(-1, ...numbers) + 1;
+}
+
+/**
+ * Adds recorded fixtures to fixtures/recorded/ one file each, written atomically; an id that is
+ * already there is refused before anything is written, so re-recording cannot clobber a fixture.
+ */
+export function addRecorded(fixtures: readonly Fixture[]): string[] {
+  const paths = fixtures.map((f) => join(FIXTURE_ROOT, 'recorded', `${f.id.replace(/^recorded\./, '')}.json`));
+  const taken = paths.filter((p) => existsSync(p));
+  if (taken.length > 0) throw new Error(`recorded fixtures already exist (record with another --seed, or delete them first): ${taken.join(', ')}`);
+  fixtures.forEach((f, i) => writeAtomic(paths[i]!, `${JSON.stringify(f, null, 2)}\n`));
+  return paths;
 }

@@ -8,3 +8,4 @@ export { enableGrad, isGradEnabled, noGrad, setGradEnabled } from './grad-mode.t
 export { GradNode } from './node.ts';
 export { tensor, type TensorOptions } from './create.ts';
 export { Tensor } from './tensor.ts';
+export { F } from './nn/index.ts';
