@@ -74,7 +74,7 @@ export function activationProperty(op: ActivationOp): AnyProperty {
     weight: 3,
   }), plan.nonFinite);
   const arbitrary = fc.tuple(shapes(), pool(values), pool(weight()), dtypes, plan.attrs).map(([shape, xs, ws, dtype, attrs]): GradientCase => {
-    const b = new ProgramBuilder(`property.op.${op}`, dtype);
+    const b = new ProgramBuilder(`property.${plan.clause}`, dtype);
     const x = b.leaf(data(plan.specified ? xs.map((v) => plan.specified!(v, attrs, dtype)) : xs, shape, dtype), true, 'x');
     const result = b.op(op, [x], Object.keys(attrs).length ? attrs : undefined);
     const out = finish(b, result, shape, ws);
@@ -114,7 +114,7 @@ export function softmaxProperty(op: Softmax): AnyProperty {
     const attrs: Attrs = op === 'logsumexp'
       ? { dim: signedDims.length === 1 ? signedDims[0]! : signedDims, ...(keepdim ? { keepdim: true } : {}) }
       : { dim: signedDims[0]! };
-    const b = new ProgramBuilder(`property.op.${op}`, dtype);
+    const b = new ProgramBuilder(`property.${SOFTMAX_CLAUSES[op]}`, dtype);
     const x = b.leaf(data(values, shape, dtype), true, 'x');
     const result = b.op(op, [x], attrs);
     const outShape = op === 'logsumexp' ? reducePlan(shape, dims, keepdim).shape : shape;
