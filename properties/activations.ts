@@ -25,6 +25,8 @@ interface ActivationPlan {
   attrs: fc.Arbitrary<Attrs>;
   /** Edge values: kinks, thresholds (x·beta = threshold and its neighbours), overflow of exp. */
   edges: readonly number[];
+  /** Where the op switches branches for these attrs: about one element in eight is put there or a 1/64 step beside it. */
+  switch?: (attrs: Attrs) => number;
   /** The non-finite leaves drawn (default nan, inf and -inf). */
   nonFinite?: readonly number[];
   /** Values PyTorch leaves unspecified for these attrs and dtype, moved to a specified one. */
@@ -39,7 +41,8 @@ const ACTIVATIONS: Record<ActivationOp, ActivationPlan> = {
     clause: 'op.softplus',
     attrs: oneOf<Attrs>({}, { beta: 2, threshold: 1 }, { beta: 0.5 }, { threshold: 5 }),
     // The thresholds of the drawn attrs, each on both sides: 0.5 (β 2, threshold 1), 5, 20, 40 (β 0.5).
-    edges: [0, -0, ...[0.5, 5, 20, 40].flatMap((t) => [t, t - 1 / 64, t + 1 / 64]), ...EXP_EDGES],
+    edges: [0, -0, ...EXP_EDGES],
+    switch: (a) => (a.threshold ?? 20) / (a.beta ?? 1),
   },
   leakyRelu: {
     clause: 'op.leaky-relu',
@@ -73,8 +76,10 @@ export function activationProperty(op: ActivationOp): AnyProperty {
     arbitrary: fc.oneof({ arbitrary: ordinary(), weight: 9 }, { arbitrary: fc.oneof(fc.constantFrom(...plan.edges), large(), large().map((v) => -v)), weight: 1 }),
     weight: 3,
   }), plan.nonFinite);
-  const arbitrary = fc.tuple(shapes(), pool(values), pool(weight()), dtypes, plan.attrs).map(([shape, xs, ws, dtype, attrs]): GradientCase => {
+  const spots = pool(fc.integer({ min: 0, max: 23 }));
+  const arbitrary = fc.tuple(shapes(), pool(values), pool(weight()), dtypes, plan.attrs, spots).map(([shape, drawn, ws, dtype, attrs, at]): GradientCase => {
     const b = new ProgramBuilder(`property.${plan.clause}`, dtype);
+    const xs = plan.switch ? drawn.map((v, i) => (at[i]! < 3 ? plan.switch!(attrs) + (at[i]! - 1) / 64 : v)) : drawn;
     const x = b.leaf(data(plan.specified ? xs.map((v) => plan.specified!(v, attrs, dtype)) : xs, shape, dtype), true, 'x');
     const result = b.op(op, [x], Object.keys(attrs).length ? attrs : undefined);
     const out = finish(b, result, shape, ws);
