@@ -238,7 +238,7 @@ const softplusBackward: OpDef<SoftplusAttrs> = {
     });
   },
   grads: [
-    { saves: ['other'], vjp: (gg, s, a) => apply(OPS.softplusBackward, [gg, s.other], a) },
+    { saves: ['other'], vjp: (gg, s, a) => apply(softplusBackward, [gg, s.other], a) },
     {
       // sigmoid_backward(gg·g, sigmoid(x·β)) · (x·β < threshold) · β: 0 at the threshold itself.
       saves: ['self', 'other'],
@@ -256,7 +256,7 @@ const leakyReluBackward: OpDef<SlopeAttrs> = {
   forward: ([g, x], a: SlopeAttrs, dtype) =>
     kernels.zip(g!.data, g!.shape, x!.data, x!.shape, dtype, (dy, v) => (v > 0 ? dy : dy * rounder(dtype)(a.negativeSlope))),
   grads: [
-    { saves: ['other'], vjp: (gg, s, a) => apply(OPS.leakyReluBackward, [gg, s.other], a) },
+    { saves: ['other'], vjp: (gg, s, a) => apply(leakyReluBackward, [gg, s.other], a) },
     { saves: ['other'], vjp: (_gg, s) => zerosLike(s.other) },
   ],
 };
@@ -269,9 +269,9 @@ const eluBackward: OpDef<AlphaAttrs> = {
     return kernels.zip(g!.data, g!.shape, x!.data, x!.shape, dtype, (dy, v) => (v <= 0 ? r(dy * r(a.alpha)) * r(Math.exp(v)) : dy));
   },
   grads: [
-    { saves: ['other'], vjp: (gg, s, a) => apply(OPS.eluBackward, [gg, s.other], a) },
+    { saves: ['other'], vjp: (gg, s, a) => apply(eluBackward, [gg, s.other], a) },
     // elu_backward(gg·g, x) · (x < 0): the second derivative is 0 at 0 itself.
-    { saves: ['self', 'other'], vjp: (gg, s, a) => apply(OPS.eluBackward, [gg.mul(s.self), s.other], a).mul(maskOf(s.other, (v) => v < 0)) },
+    { saves: ['self', 'other'], vjp: (gg, s, a) => apply(eluBackward, [gg.mul(s.self), s.other], a).mul(maskOf(s.other, (v) => v < 0)) },
   ],
 };
 
@@ -279,7 +279,7 @@ const geluBackward: OpDef<GeluAttrs> = {
   gradFn: 'GeluBackwardBackward0',
   forward: ([g, x], a: GeluAttrs, dtype) => kernels.zip(g!.data, g!.shape, x!.data, x!.shape, dtype, (dy, v) => geluBackwardAt(dy, v, a, rounder(dtype))),
   grads: [
-    { saves: ['other'], vjp: (gg, s, a) => apply(OPS.geluBackward, [gg, s.other], a) },
+    { saves: ['other'], vjp: (gg, s, a) => apply(geluBackward, [gg, s.other], a) },
     { saves: ['self', 'other'], vjp: (gg, s, a) => gg.mul(s.self).mul(geluSecond(s.other, a)) },
   ],
 };
