@@ -115,6 +115,14 @@ export function sum(a: Tensor, dim?: number | number[], keepdim = false): Tensor
   return apply(all ? OPS.sum : OPS.sumDim, [a], { dims, keepdim, inputShape: [...a.shape] });
 }
 
+/** `x.logsumexp(dim, keepdim)`: dim is required; an empty list is refused (PyTorch 1.13 fails on it with a shape error). */
+export function logsumexp(a: Tensor, dim: number | number[], keepdim = false): Tensor {
+  if (dim === undefined) fail('invalid-argument', "logsumexp(): argument 'dim' is required");
+  if (Array.isArray(dim) && dim.length === 0) fail('invalid-argument', 'logsumexp(): an empty dim list is outside the reference engine (spec: op.logsumexp)');
+  const { dims } = reduceDims(a, dim, keepdim, 'logsumexp');
+  return apply(OPS.logsumexp, [a], { dims, keepdim });
+}
+
 export function mean(a: Tensor, dim?: number | number[], keepdim = false): Tensor {
   const { dims, all } = reduceDims(a, dim, keepdim, 'mean');
   return apply(all ? OPS.mean : OPS.meanDim, [a], { dims, keepdim, inputShape: [...a.shape] });

@@ -1,6 +1,7 @@
 import type { DType } from '../spec/program.ts';
 import { EngineError, fail, guard, typeName } from './errors.ts';
 import * as F from './functional.ts';
+import * as activations from './nn/activations.ts';
 import { isGradEnabled } from './grad-mode.ts';
 import type { Buffer } from './kernels.ts';
 import { AccumulateGrad, type GradNode } from './node.ts';
@@ -248,6 +249,9 @@ export class Tensor {
   bmm(other: Tensor): Tensor { return guard('bmm', [this, other], () => F.product('bmm', this, other)); }
   sum(dim?: number | number[], keepdim = false): Tensor { return guard('sum', [this], () => F.sum(this, dim, keepdim)); }
   mean(dim?: number | number[], keepdim = false): Tensor { return guard('mean', [this], () => F.mean(this, dim, keepdim)); }
+  softmax(dim: number): Tensor { return activations.softmax(this, dim); }
+  logSoftmax(dim: number): Tensor { return activations.logSoftmax(this, dim); }
+  logsumexp(dim: number | number[], keepdim = false): Tensor { return guard('logsumexp', [this], () => F.logsumexp(this, dim, keepdim)); }
   reshape(shape: number[]): Tensor { return guard('reshape', [this], () => F.reshape(this, shape)); }
   view(shape: number[]): Tensor { return guard('view', [this], () => F.view(this, shape)); }
   transpose(dim0: number, dim1: number): Tensor { return guard('transpose', [this], () => F.transpose(this, dim0, dim1)); }

@@ -1,6 +1,7 @@
 import type { Program, Step } from '../spec/program.ts';
 import { math } from './mathjs.ts';
-import { walkProgram, type Algebra, type BinaryOp, type UnaryOp } from './walk.ts';
+import type { Attrs } from '../spec/program.ts';
+import { walkProgram, type ActivationOp, type Algebra, type BinaryOp, type UnaryOp } from './walk.ts';
 
 /**
  * A float64 forward interpreter, written apart from the engine so that finite differences judge
@@ -58,6 +59,33 @@ const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
 };
 
 /**
+ * The activations as spec/autograd.md states them (PyTorch 1.13's formulas); `r` rounds to the
+ * dtype where a step's rounding decides the result (the threshold test, exp(x) - 1, exp(-x)).
+ */
+function activation(op: ActivationOp, a: Attrs, x: number, r: (v: number) => number): number {
+  switch (op) {
+    case 'softplus': {
+      const [beta, threshold] = [a.beta ?? 1, a.threshold ?? 20];
+      const xb = r(x * beta);
+      return xb > r(threshold) ? x : Math.log1p(Math.exp(xb)) / beta;
+    }
+    case 'leakyRelu': return x > 0 ? x : x * (a.negativeSlope ?? 0.01);
+    case 'elu': return x > 0 || Number.isNaN(x) ? x : (r(Math.exp(x)) - 1) * (a.alpha ?? 1);
+    case 'gelu': return a.approximate === 'tanh'
+      ? 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)))
+      : x * 0.5 * (1 + (math.erf(x * Math.SQRT1_2) as number));
+    case 'silu': return x / (1 + r(Math.exp(-x)));
+  }
+}
+
+/** The largest term, NaN if one is NaN, 0 where it is ±inf (oracles/walk.ts shift). */
+export function shiftOf(terms: readonly number[]): number {
+  let m = -Infinity;
+  for (const t of terms) if (Number.isNaN(t) || t > m) m = t;
+  return Number.isNaN(m) ? NaN : Math.abs(m) === Infinity ? 0 : m;
+}
+
+/**
  * Every bound name's shape and values. `overrides` replaces leaf values (same length); an override
  * naming a `detach` result holds that value fixed, so that finite differences see it as the
  * constant that backward sees (without one, detach is the identity here).
@@ -85,6 +113,8 @@ export function evaluateProgram(
       for (const t of terms) s += t;
       return r(s);
     },
+    activation: (op, attrs, a) => r(activation(op, attrs, a, r)),
+    shift: shiftOf,
     detach: (name, index, a) => {
       const held = overrides?.get(name);
       if (held && index >= held.length) throw new Error(`the override for ${name} is too short`);

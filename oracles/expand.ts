@@ -1,5 +1,6 @@
 import type { Program } from '../spec/program.ts';
-import { walkProgram, type Algebra, type BinaryOp, type UnaryOp } from './walk.ts';
+import type { Attrs } from '../spec/program.ts';
+import { walkProgram, type ActivationOp, type Algebra, type BinaryOp, type UnaryOp } from './walk.ts';
 
 /**
  * A program's forward computation as mathjs expressions, one per element, in terms of the leaf
@@ -71,6 +72,31 @@ const UNARY_FORMS: Record<UnaryOp, (e: string) => string> = {
   trunc: (e) => `fix(${e})`,
 };
 
+/**
+ * The activations in forms mathjs differentiates: kinks through max(e, 0) (symbolic.ts: derivative
+ * 0 at e = 0, so leakyRelu's gradient at 0 is its slope and elu's α, as PyTorch's), softplus's
+ * switch through above(), a constant at the point (the other branch's argument is set to 0 there
+ * so that exp cannot overflow), erf rewritten by symbolic.ts.
+ */
+function activationForm(op: ActivationOp, a: Attrs, e: string): string {
+  switch (op) {
+    case 'softplus': {
+      const [beta, threshold] = [numberLiteral(a.beta ?? 1), numberLiteral(a.threshold ?? 20)];
+      const m = `above(${beta} * ${e} - ${threshold})`;
+      return `(${m} * ${e} + (1 - ${m}) * log(1 + exp(${beta} * ${e} * (1 - ${m}))) / ${beta})`;
+    }
+    case 'leakyRelu': {
+      const slope = numberLiteral(a.negativeSlope ?? 0.01);
+      return `(${slope} * ${e} + (1 - ${slope}) * max(${e}, 0))`;
+    }
+    case 'elu': return `(max(${e}, 0) + ${numberLiteral(a.alpha ?? 1)} * (exp(${e} - max(${e}, 0)) - 1))`;
+    case 'gelu': return a.approximate === 'tanh'
+      ? `(0.5 * ${e} * (1 + tanh(${numberLiteral(Math.sqrt(2 / Math.PI))} * (${e} + 0.044715 * ${e} ^ 3))))`
+      : `(${e} * 0.5 * (1 + erf(${e} * ${numberLiteral(Math.SQRT1_2)})))`;
+    case 'silu': return `(${e} / (1 + exp(-${e})))`;
+  }
+}
+
 const BINARY_FORMS: Record<BinaryOp, string> = { add: '+', sub: '-', mul: '*', div: '/', pow: '^' };
 
 function checked(expr: string): string {
@@ -88,6 +114,9 @@ export function expandWithDetached(program: Program): Expansion {
     unary: (op, a) => checked(UNARY_FORMS[op](a)),
     binary: (op, a, b) => checked(`(${a} ${BINARY_FORMS[op]} ${b})`),
     sum: (terms) => (terms.length === 0 ? '0' : terms.length === 1 ? terms[0]! : checked(`(${terms.join(' + ')})`)),
+    activation: (op, attrs, a) => checked(activationForm(op, attrs, a)),
+    // A point constant (symbolic.ts): pmax's value is set at the point, its derivative is 0.
+    shift: (terms) => checked(`pmax(${terms.join(', ')})`),
     detach: (name, index, a) => {
       const symbol = detachedSymbol(name, index);
       detached.set(symbol, a);

@@ -29,8 +29,13 @@ interface Step { symbol: string; kind: 'relu' | 'abs' | Piecewise; inner: EvalFu
  * and its round is half away from zero where PyTorch's is half to even: each becomes a fresh
  * symbol, constant to derivative(), whose value is computed here at the point.
  */
-type Piecewise = 'floor' | 'ceil' | 'fix' | 'sign' | 'round' | 'erfAt' | 'erfValue';
+type Piecewise = 'floor' | 'ceil' | 'fix' | 'sign' | 'round' | 'erfAt' | 'erfValue' | 'above' | 'pmax';
 const PIECEWISE: Record<Piecewise, (x: number) => number> = {
+  // softplus's switch to the identity: 1 strictly above 0 (expand.ts).
+  above: (x) => (x > 0 ? 1 : 0),
+  // The softmax family's max shift (expand.ts, walk.ts): the max of its arguments (evaluated as
+  // mathjs's max), 0 where that is infinite. Any constant would do; this one keeps exp finite.
+  pmax: (x) => (Math.abs(x) === Infinity ? 0 : x),
   // erf's point and value (see rewritePiecewise): not piecewise, but set at the point the same way.
   erfAt: (x) => x,
   erfValue: (x) => math.erf(x) as number,
@@ -91,6 +96,11 @@ function entry(expr: string): Entry {
 function rewritePiecewise(node: MathNode, steps: Step[]): MathNode {
   const mapped = node.map((child) => rewritePiecewise(child, steps));
   if (math.isFunctionNode(mapped) && mapped.fn.name === 'erf' && mapped.args.length === 1) return rewriteErf(mapped.args[0]!, steps);
+  if (math.isFunctionNode(mapped) && mapped.fn.name === 'pmax' && mapped.args.length > 0) {
+    const symbol = `pmax$${steps.length}`;
+    steps.push({ symbol, kind: 'pmax', inner: new math.FunctionNode('max', mapped.args).compile() });
+    return new math.SymbolNode(symbol);
+  }
   if (!math.isFunctionNode(mapped) || mapped.args.length !== 1 || !isPiecewise(mapped.fn.name)) return mapped;
   const symbol = `${mapped.fn.name}$${steps.length}`;
   steps.push({ symbol, kind: mapped.fn.name, inner: mapped.args[0]!.compile() });
@@ -143,6 +153,7 @@ const TOO_DEEP = `symbolic oracle: the expression is nested too deeply for mathj
 const FUNCTIONS = new Set([
   'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sqrt', 'abs', 'max',
   'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'floor', 'ceil', 'fix', 'sign', 'round', 'erf',
+  'above', 'pmax',
 ]);
 const OPERATORS = new Set(['+', '-', '*', '/', '^']);
 

@@ -14,6 +14,7 @@ import {
 
 export type UnaryOp = (typeof UNARY_OPS)[number];
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow';
+export type ActivationOp = 'softplus' | 'leakyRelu' | 'elu' | 'gelu' | 'silu';
 
 export interface Algebra<E> {
   leaf(name: string, index: number, value: number): E;
@@ -24,6 +25,14 @@ export interface Algebra<E> {
   sum(terms: E[]): E;
   /** The same value, cut off from differentiation. */
   detach(name: string, index: number, a: E): E;
+  /** An activation of F, elementwise, with the op step's attributes. */
+  activation(op: ActivationOp, attrs: Attrs, a: E): E;
+  /**
+   * The max shift of the softmax family: the largest term, 0 where that is ±inf, as a constant
+   * to differentiation. The three functions do not change under any shift, so their derivatives
+   * with the shift held constant are the true ones; the shift only keeps exp from overflowing.
+   */
+  shift(terms: E[]): E;
 }
 
 export interface Bound<E> { shape: number[]; data: E[] }
@@ -37,6 +46,7 @@ export function leafSteps(steps: Step[]): LeafStep[] {
 }
 
 const UNARY = new Set<string>(UNARY_OPS);
+const ACTIVATIONS = new Set<string>(['softplus', 'leakyRelu', 'elu', 'gelu', 'silu']);
 const BINARY = new Set<string>(['add', 'sub', 'mul', 'div', 'pow']);
 
 /** Walks `steps` (nested blocks included) in order; `leafValues` overrides leaf data by name. */
@@ -87,6 +97,7 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
   const x = args[0]!;
   const op = step.op;
   if (UNARY.has(op)) return { shape: x.shape, data: x.data.map((e) => algebra.unary(op as UnaryOp, e)) };
+  if (ACTIVATIONS.has(op)) return { shape: x.shape, data: x.data.map((e) => algebra.activation(op as ActivationOp, attrs, e)) };
   if (BINARY.has(op)) {
     const y = args[1]!;
     const shape = broadcastShapes(x.shape, y.shape);
@@ -117,6 +128,26 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
       const sums = groups.map((g) => algebra.sum(g));
       const data = op === 'sum' ? sums : sums.map((s) => algebra.binary('div', s, algebra.constant(plan.count)));
       return { shape: plan.shape, data };
+    }
+    case 'softmax':
+    case 'logSoftmax':
+    case 'logsumexp': {
+      // softmax: e_i / Σe; log_softmax: (x_i - m) - log Σe; logsumexp: log Σe + m; e = exp(x - m).
+      const lse = op === 'logsumexp';
+      const plan = reducePlan(x.shape, need(attrs.dim, 'dim'), lse ? attrs.keepdim ?? false : true);
+      const groups: E[][] = Array.from({ length: numel(plan.shape) }, () => []);
+      x.data.forEach((e, i) => groups[plan.target[i]!]!.push(e));
+      const shifts = groups.map((g) => algebra.shift(g));
+      const centred = (e: E, j: number) => algebra.binary('sub', e, shifts[j]!);
+      const sums = groups.map((g, j) => algebra.sum(g.map((e) => algebra.unary('exp', centred(e, j)))));
+      if (lse) return { shape: plan.shape, data: sums.map((s, j) => algebra.binary('add', algebra.unary('log', s), shifts[j]!)) };
+      const data = x.data.map((e, i) => {
+        const j = plan.target[i]!;
+        return op === 'softmax'
+          ? algebra.binary('div', algebra.unary('exp', centred(e, j)), sums[j]!)
+          : algebra.binary('sub', centred(e, j), algebra.unary('log', sums[j]!));
+      });
+      return { shape: x.shape, data };
     }
     case 'reshape':
     case 'view': // contiguity (view's error on a transposed tensor) is not modelled

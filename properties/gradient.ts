@@ -36,18 +36,22 @@ export interface GradientCase {
 }
 
 /** Kinks and overflow are where no oracle can judge: relu/abs arguments near 0, huge values. */
-const KINK_OPS = new Set(['relu', 'abs']);
+const KINK_OPS = new Set(['relu', 'abs', 'leakyRelu', 'elu']);
 const MAX_MAGNITUDE = 1e8;
 
 type Values = Map<string, Evaluated>;
 
 const allFinite = (values: Values): boolean => [...values.values()].every((v) => v.values.every(Number.isFinite));
 
-/** Whether a relu or abs argument lies within 1e-3 of its kink, where finite differences straddle it. */
+/**
+ * Whether an argument lies within 1e-3 of a kink, where finite differences straddle it: relu, abs,
+ * leakyRelu and elu at 0, softplus where x·beta meets its threshold (a jump of log1p(exp(-threshold))/beta).
+ */
 function nearKink(program: Program, values: Values): boolean {
-  const near = (name: string | number) => typeof name === 'string' && values.get(name)?.values.some((x) => Math.abs(x) < 1e-3);
+  const near = (name: string | number, at: (x: number) => number) => typeof name === 'string' && values.get(name)?.values.some((x) => Math.abs(at(x)) < 1e-3);
   const walk = (steps: readonly Step[]): boolean => steps.some((s) => {
-    if ('op' in s && KINK_OPS.has(s.op) && near(s.args[0]!)) return true;
+    if ('op' in s && KINK_OPS.has(s.op) && near(s.args[0]!, (x) => x)) return true;
+    if ('op' in s && s.op === 'softplus' && near(s.args[0]!, (x) => x * (s.attrs?.beta ?? 1) - (s.attrs?.threshold ?? 20))) return true;
     if ('noGrad' in s) return walk(s.noGrad);
     if ('enableGrad' in s) return walk(s.enableGrad);
     return false;

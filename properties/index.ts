@@ -1,4 +1,5 @@
 import type { AnyProperty } from './property.ts';
+import { ACTIVATION_PROPERTIES } from './activations.ts';
 import { COMPOSITIONS } from './compositions.ts';
 import { model } from './model.ts';
 import { OP_PROPERTIES } from './ops.ts';
@@ -6,4 +7,4 @@ import { SEMANTICS } from './semantics.ts';
 import { TENSOR_PROGRAMS } from './tensor-programs.ts';
 
 /** Every property of the suite, in report order. */
-export const PROPERTIES: AnyProperty[] = [...OP_PROPERTIES, ...COMPOSITIONS, ...TENSOR_PROGRAMS, ...SEMANTICS, model];
+export const PROPERTIES: AnyProperty[] = [...OP_PROPERTIES, ...ACTIVATION_PROPERTIES, ...COMPOSITIONS, ...TENSOR_PROGRAMS, ...SEMANTICS, model];

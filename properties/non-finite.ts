@@ -3,7 +3,9 @@ import { compareGradient, inDtype, isExact, type OracleName } from '../oracles/c
 import { evaluateProgram } from '../oracles/evaluate.ts';
 import { unravel } from '../oracles/shape.ts';
 import { symbolicGradient } from '../oracles/symbolic.ts';
-import type { Data, FloatDType, Observations, Program, Step, UNARY_OPS } from '../spec/program.ts';
+import { math } from '../oracles/mathjs.ts';
+import type { ActivationOp } from '../oracles/walk.ts';
+import type { Attrs, Data, DType, FloatDType, Observations, Program, Step, UNARY_OPS } from '../spec/program.ts';
 import { errorOf, find, flat } from './observed.ts';
 
 /*
@@ -36,6 +38,13 @@ export type NonFiniteRule =
   | { kind: 'binary'; op: NonFiniteBinaryOp; a: string | number; b: string | number; result: string; weights: string }
   /** The gradient does not depend on the leaves' values (sum, mean, shape ops). */
   | { kind: 'linear' }
+  /** out = sum(op(x) * w) for an activation of F with its attributes. */
+  | { kind: 'activation'; op: ActivationOp; attrs: Attrs; x: string; result: string; weights: string }
+  /**
+   * The symbolic oracle at the point itself: the softmax family, whose max shift is a constant
+   * there, so a -inf entry contributes exp(-inf) = 0 to its row and nothing is inf - inf.
+   */
+  | { kind: 'point' }
   /** out = c0 + c1 x + c2 x^2 + ... (properties/arbitraries/expressions.ts emitPolynomial). */
   | { kind: 'polynomial'; coefficients: readonly number[]; x: string };
 
@@ -94,6 +103,35 @@ export const BINARY_VJP: Record<NonFiniteBinaryOp, (a: number, b: number, g: num
   sub: (_a, _b, g) => [g, -g],
   mul: (a, b, g) => [g * b, g * a],
   div: (a, b, g) => [g / b, -g * (a / b / b)],
+};
+
+/**
+ * g · d op / d t for the activations of F, as spec/autograd.md states them (PyTorch 1.13's backward
+ * kernels), evaluated in IEEE float64: at inf softplus, leakyRelu and elu give g and gelu and silu
+ * nan (inf · 0); at -inf softplus and elu give 0, leakyRelu g·slope, gelu and silu nan; at nan
+ * leakyRelu gives g·slope and elu g (their tests x > 0 and x <= 0 are false), the others nan.
+ */
+export const ACTIVATION_VJP: Record<ActivationOp, (t: number, g: number, a: Attrs) => number> = {
+  softplus: (t, g, a) => {
+    const xb = t * (a.beta ?? 1);
+    const z = Math.exp(xb);
+    return xb > (a.threshold ?? 20) ? g : (g * z) / (z + 1);
+  },
+  leakyRelu: (t, g, a) => (t > 0 ? g : g * (a.negativeSlope ?? 0.01)),
+  elu: (t, g, a) => (t <= 0 ? g * (a.alpha ?? 1) * Math.exp(t) : g),
+  gelu: (t, g, a) => {
+    if (a.approximate === 'tanh') {
+      const beta = Math.sqrt(2 / Math.PI);
+      const th = Math.tanh(beta * (t + 0.044715 * t * t * t));
+      return g * (0.5 * (1 + th) + 0.5 * t * (1 - th * th) * beta * (1 + 3 * 0.044715 * t * t));
+    }
+    const cdf = 0.5 * (1 + (math.erf(t * Math.SQRT1_2) as number));
+    return g * (cdf + t * (Math.exp(-0.5 * t * t) / Math.sqrt(2 * Math.PI)));
+  },
+  silu: (t, g) => {
+    const s = 1 / (1 + Math.exp(-t));
+    return g * s * (1 + t * (1 - s));
+  },
 };
 
 const isNonFinite = (s: unknown): boolean => s === 'nan' || s === 'inf' || s === '-inf';
@@ -158,6 +196,14 @@ function expectedGradients(rule: NonFiniteRule, program: Program, out: string, i
     }
     case 'linear': {
       const g = symbolicGradient(finitePoint(program), out, inputs);
+      return { expected: new Map(inputs.map((x) => [x, Array.from(g.get(x)!)])), oracle: 'symbolic' };
+    }
+    case 'activation': {
+      const [x, w] = [v(rule.x).values, v(rule.weights).values];
+      return { expected: new Map([[rule.x, Array.from(x, (t, i) => ACTIVATION_VJP[rule.op](t, w[i]!, rule.attrs))]]), oracle: TABLE };
+    }
+    case 'point': {
+      const g = symbolicGradient(program, out, inputs);
       return { expected: new Map(inputs.map((x) => [x, Array.from(g.get(x)!)])), oracle: 'symbolic' };
     }
     case 'polynomial': {

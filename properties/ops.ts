@@ -15,7 +15,7 @@ import type { AnyProperty } from './property.ts';
  */
 
 const POOL = 27; // enough values for any shape here (dims up to 3, rank up to 3)
-const pool = (value: fc.Arbitrary<number>) => fc.array(value, { minLength: POOL, maxLength: POOL });
+export const pool = (value: fc.Arbitrary<number>) => fc.array(value, { minLength: POOL, maxLength: POOL });
 
 type Domain = 'any' | 'positive' | 'nonzero' | 'small' | 'unit' | 'aboveOne' | 'offJumps';
 const DOMAINS: Record<Domain, fc.Arbitrary<number>> = {
@@ -35,9 +35,9 @@ const DOMAINS: Record<Domain, fc.Arbitrary<number>> = {
  * with float32 tolerances. Inputs lie on a 1/64 grid, exact in both, so the oracles (float64)
  * start from exactly the engine's inputs.
  */
-const dtypes = fc.constantFrom<FloatDType>('float64', 'float32');
+export const dtypes = fc.constantFrom<FloatDType>('float64', 'float32');
 
-const data = (values: readonly number[], shape: readonly number[], dtype: FloatDType = 'float64') =>
+export const data = (values: readonly number[], shape: readonly number[], dtype: FloatDType = 'float64') =>
   // nest only slices; the spelled scalars ("-0") pass through it unchanged.
   nest(values.slice(0, numel(shape)).map((v) => asLeafValue(v, dtype)) as unknown as number[], shape);
 
@@ -45,10 +45,10 @@ const data = (values: readonly number[], shape: readonly number[], dtype: FloatD
  * Weights of the final sum: never 0, because 0 · inf is nan in the engine's backward while the
  * symbolic oracle's vector-Jacobian product leaves a zero weight out.
  */
-const weight = () => fc.integer({ min: -192, max: 191 }).map((i) => (i >= 0 ? i + 1 : i) / 64);
+export const weight = () => fc.integer({ min: -192, max: 191 }).map((i) => (i >= 0 ? i + 1 : i) / 64);
 
 /** Weights the op's result and sums it: out = sum(result * w), with w a constant leaf. */
-function finish(b: ProgramBuilder, result: string, shape: readonly number[], weights: readonly number[]): string {
+export function finish(b: ProgramBuilder, result: string, shape: readonly number[], weights: readonly number[]): string {
   const w = b.leaf(data(weights, shape), false, 'w');
   return b.op('sum', [b.op('mul', [result, w])]);
 }

@@ -116,6 +116,15 @@ export const CLAUSES = [
   'op.squeeze',
   'op.expand',
   'op.clone',
+  // the functional layer
+  'op.softmax',
+  'op.log-softmax',
+  'op.logsumexp',
+  'op.softplus',
+  'op.leaky-relu',
+  'op.elu',
+  'op.gelu',
+  'op.silu',
   // errors
   'errors.class',
   // the program format

@@ -50,7 +50,12 @@ export const SHAPE_OPS = [
   'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand',
 ] as const;
 export const OTHER_OPS = ['clone', 'detach'] as const;
-export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS] as const;
+/**
+ * torch.nn.functional's activations (F.softplus, ...) and the softmax family, which are also Tensor
+ * methods (`x.softmax(dim)`, `x.logsumexp(dim, keepdim=True)`).
+ */
+export const ACTIVATION_OPS = ['softplus', 'leakyRelu', 'elu', 'gelu', 'silu', 'softmax', 'logSoftmax', 'logsumexp'] as const;
+export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...ACTIVATION_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
 export const INPLACE_OPS = ['add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'] as const;
@@ -64,6 +69,15 @@ export interface Attrs {
   dims?: number[];
   dim0?: number;
   dim1?: number;
+  /** softplus */
+  beta?: number;
+  threshold?: number;
+  /** leakyRelu (PyTorch's negative_slope) */
+  negativeSlope?: number;
+  /** elu */
+  alpha?: number;
+  /** gelu */
+  approximate?: 'none' | 'tanh';
 }
 
 export interface LeafStep { let: string; tensor: Data; requiresGrad?: boolean; dtype?: DType }

@@ -90,5 +90,18 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'clone': return ([a]) => tensor(a);
     // JAX's documented equivalent of detach().
     case 'detach': return ([a]) => lax.stopGradient(tensor(a));
+    // jax's softplus has no beta and no threshold: only PyTorch's defaults map to it (the
+    // threshold's switch to the identity changes a value by less than float64's tolerance).
+    case 'softplus':
+      if ((attrs.beta ?? 1) !== 1 || (attrs.threshold ?? 20) !== 20) throw notSupported('softplus with beta or threshold (jax-js has neither)');
+      return ([a]) => nn.softplus(tensor(a));
+    case 'leakyRelu': return ([a]) => nn.leakyRelu(tensor(a), attrs.negativeSlope ?? 0.01);
+    case 'elu': return ([a]) => nn.elu(tensor(a), attrs.alpha ?? 1);
+    // jax's gelu defaults to the tanh approximation; PyTorch's to erf.
+    case 'gelu': return ([a]) => nn.gelu(tensor(a), { approximate: attrs.approximate === 'tanh' });
+    case 'silu': return ([a]) => nn.silu(tensor(a));
+    case 'softmax': return ([a]) => nn.softmax(tensor(a), attrs.dim as number);
+    case 'logSoftmax': return ([a]) => nn.logSoftmax(tensor(a), attrs.dim as number);
+    case 'logsumexp': return ([a]) => nn.logsumexp(tensor(a), attrs.dim, { keepdims: attrs.keepdim ?? false });
   }
 }

@@ -128,6 +128,36 @@ print('x.grad', x.grad)
     ].join('\n'));
   });
 
+  test('program.pytorch-code prints the softmax family as methods and the activations as torch.nn.functional calls with keywords', () => {
+    expect(body([
+      { let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true },
+      { let: 'a', op: 'softmax', args: ['x'], attrs: { dim: 1 } },
+      { let: 'b', op: 'logSoftmax', args: ['x'], attrs: { dim: -1 } },
+      { let: 'c', op: 'logsumexp', args: ['x'], attrs: { dim: 0 } },
+      { let: 'd', op: 'logsumexp', args: ['x'], attrs: { dim: [0, 1], keepdim: true } },
+      { let: 'e', op: 'softplus', args: ['x'] },
+      { let: 'f', op: 'softplus', args: ['x'], attrs: { beta: 2, threshold: 10 } },
+      { let: 'g', op: 'leakyRelu', args: ['x'], attrs: { negativeSlope: 0.2 } },
+      { let: 'h', op: 'elu', args: ['x'], attrs: { alpha: 0.5 } },
+      { let: 'i', op: 'gelu', args: ['x'], attrs: { approximate: 'tanh' } },
+      { let: 'j', op: 'gelu', args: ['x'] },
+      { let: 'k', op: 'silu', args: ['x'] },
+    ])).toBe([
+      'x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)',
+      'a = x.softmax(1)',
+      'b = x.log_softmax(-1)',
+      'c = x.logsumexp(0)',
+      'd = x.logsumexp((0, 1), keepdim=True)',
+      'e = torch.nn.functional.softplus(x)',
+      'f = torch.nn.functional.softplus(x, beta=2.0, threshold=10.0)',
+      'g = torch.nn.functional.leaky_relu(x, negative_slope=0.2)',
+      'h = torch.nn.functional.elu(x, alpha=0.5)',
+      "i = torch.nn.functional.gelu(x, approximate='tanh')",
+      'j = torch.nn.functional.gelu(x)',
+      'k = torch.nn.functional.silu(x)',
+    ].join('\n'));
+  });
+
   test('program.pytorch-code prints backward, autograd.backward and autograd.grad with only the flags that are set', () => {
     expect(body([
       { let: 'x', tensor: [1, 2], requiresGrad: true, dtype: 'float64' },

@@ -122,8 +122,25 @@ function op(step: OpStep): string {
     case 'transpose': return `${x}.transpose(${attrs.dim0}, ${attrs.dim1})`;
     case 'unsqueeze': return `${x}.unsqueeze(${String(attrs.dim)})`;
     case 'squeeze': return `${x}.squeeze(${attrs.dim === undefined ? '' : String(attrs.dim)})`;
+    case 'softmax': return `${x}.softmax(${String(attrs.dim)})`;
+    case 'logSoftmax': return `${x}.log_softmax(${String(attrs.dim)})`;
+    case 'logsumexp': {
+      const dim = Array.isArray(attrs.dim) ? tuple(attrs.dim) : String(attrs.dim);
+      return `${x}.logsumexp(${[dim, attrs.keepdim && 'keepdim=True'].filter(Boolean).join(', ')})`;
+    }
+    case 'softplus': return functional('softplus', x, [['beta', attrs.beta], ['threshold', attrs.threshold]]);
+    case 'leakyRelu': return functional('leaky_relu', x, [['negative_slope', attrs.negativeSlope]]);
+    case 'elu': return functional('elu', x, [['alpha', attrs.alpha]]);
+    case 'gelu': return `torch.nn.functional.gelu(${[x, attrs.approximate !== undefined && `approximate=${pyString(attrs.approximate)}`].filter(Boolean).join(', ')})`;
+    case 'silu': return functional('silu', x, []);
     default: return `${x}.${step.op}()`; // unary ops, t, clone, detach
   }
+}
+
+/** `torch.nn.functional.<name>(x, keyword=...)`, each given option as a Python float keyword. */
+function functional(name: string, x: string, options: [string, number | undefined][]): string {
+  const kwargs = options.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${float(v!)}`);
+  return `torch.nn.functional.${name}(${[x, ...kwargs].join(', ')})`;
 }
 
 function graphFlags(retainGraph: boolean | undefined, createGraph: boolean | undefined): (string | false)[] {

@@ -62,6 +62,8 @@ describe('valid programs', () => {
       sum: { dim: 0 }, mean: { dim: [0], keepdim: false }, reshape: { shape: [-1] }, view: { shape: [4] },
       expand: { shape: [2, 4] }, transpose: { dim0: 0, dim1: 1 }, permute: { dims: [1, 0] },
       unsqueeze: { dim: 0 }, squeeze: { dim: 0 },
+      softmax: { dim: 1 }, logSoftmax: { dim: -1 }, logsumexp: { dim: [0, 1], keepdim: true },
+      softplus: { beta: 2, threshold: 10 }, leakyRelu: { negativeSlope: 0.2 }, elu: { alpha: 0.5 }, gelu: { approximate: 'tanh' },
     };
     const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul']);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];

@@ -280,6 +280,14 @@ const OP_RULES: Record<string, OpRule> = {
   squeeze: { args: 1, attrs: ['dim'], required: [] },
   clone: NO_ATTRS,
   detach: NO_ATTRS,
+  softplus: { args: 1, attrs: ['beta', 'threshold'], required: [] },
+  leakyRelu: { args: 1, attrs: ['negativeSlope'], required: [] },
+  elu: { args: 1, attrs: ['alpha'], required: [] },
+  gelu: { args: 1, attrs: ['approximate'], required: [] },
+  silu: NO_ATTRS,
+  softmax: { args: 1, attrs: ['dim'], required: ['dim'] },
+  logSoftmax: { args: 1, attrs: ['dim'], required: ['dim'] },
+  logsumexp: { args: 1, attrs: ['dim', 'keepdim'], required: ['dim'] },
 };
 
 /** Names the printed PyTorch code could not use: Python keywords and the names it calls. */
@@ -394,7 +402,7 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
   for (const name of rule.required) {
     if (attrs[name] === undefined) problem(`${p}/attrs/${name}`, `is required by ${step.op}`);
   }
-  if ((step.op === 'unsqueeze' || step.op === 'squeeze') && Array.isArray(attrs.dim)) {
+  if ((step.op === 'unsqueeze' || step.op === 'squeeze' || step.op === 'softmax' || step.op === 'logSoftmax') && Array.isArray(attrs.dim)) {
     problem(`${p}/attrs/dim`, `must be a single integer for ${step.op} (got a list)`);
   }
   if ((step.op === 'sum' || step.op === 'mean') && attrs.keepdim !== undefined && attrs.dim === undefined) {

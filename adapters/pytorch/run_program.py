@@ -83,6 +83,14 @@ BINARY = {
 UNARY = {'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal',
          'log1p', 'expm1', 'erf', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
          'sign', 'floor', 'ceil', 'round', 'trunc'}
+# torch.nn.functional's activations: the program's camelCase name and option names, PyTorch's keywords.
+FUNCTIONAL = {
+    'softplus': ('softplus', (('beta', 'beta'), ('threshold', 'threshold'))),
+    'leakyRelu': ('leaky_relu', (('negativeSlope', 'negative_slope'),)),
+    'elu': ('elu', (('alpha', 'alpha'),)),
+    'gelu': ('gelu', (('approximate', 'approximate'),)),
+    'silu': ('silu', ()),
+}
 INPLACE = {'add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'}
 
 
@@ -237,6 +245,14 @@ class Execution:
             return a.unsqueeze(attrs.get('dim'))
         if name == 'squeeze':
             return a.squeeze(attrs['dim']) if 'dim' in attrs else a.squeeze()  # SqueezeBackward1 / 0
+        if name in ('softmax', 'logSoftmax'):
+            return getattr(a, 'softmax' if name == 'softmax' else 'log_softmax')(attrs['dim'])
+        if name == 'logsumexp':
+            dim = attrs['dim']
+            return a.logsumexp(tuple(dim) if isinstance(dim, list) else dim, keepdim=attrs.get('keepdim', False))
+        if name in FUNCTIONAL:
+            fn, keywords = FUNCTIONAL[name]
+            return getattr(torch.nn.functional, fn)(a, **{py: attrs[js] for js, py in keywords if js in attrs})
         raise MalformedProgram(f'unknown op {name!r}')
 
 

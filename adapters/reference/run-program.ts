@@ -1,4 +1,4 @@
-import { autograd, EngineError, enableGrad, noGrad, setGradEnabled, Tensor, tensor } from '../../engine/index.ts';
+import { autograd, EngineError, enableGrad, F, noGrad, setGradEnabled, Tensor, tensor } from '../../engine/index.ts';
 import type { Arg, Attrs, Data, Observation, Observations, OpName, Program, Step } from '../../spec/program.ts';
 import { decode, encode } from '../program/data.ts';
 import { isRef, runSteps, type Exec } from '../program/run-steps.ts';
@@ -124,6 +124,14 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     case 'unsqueeze': return t.unsqueeze(attrs.dim as number);
     case 'squeeze': return t.squeeze(attrs.dim as number | undefined);
     case 't': case 'clone': case 'detach': return t[op]();
+    case 'softmax': return t.softmax(attrs.dim as number);
+    case 'logSoftmax': return t.logSoftmax(attrs.dim as number);
+    case 'logsumexp': return t.logsumexp(attrs.dim!, attrs.keepdim ?? false);
+    case 'softplus': return F.softplus(t, { beta: attrs.beta, threshold: attrs.threshold });
+    case 'leakyRelu': return F.leakyRelu(t, attrs.negativeSlope);
+    case 'elu': return F.elu(t, attrs.alpha);
+    case 'gelu': return F.gelu(t, { approximate: attrs.approximate });
+    case 'silu': return F.silu(t);
     default: return t[op]();
   }
 }

@@ -68,6 +68,19 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'squeeze': return attrs.dim === undefined ? tf.squeeze(a) : tf.squeeze(a, [attrs.dim as number]);
     case 'clone': return tf.clone(a);
     case 'detach': return stopGradient(a);
+    // tfjs's activations have PyTorch's defaults fixed: other options are not supported.
+    case 'softplus':
+      if ((attrs.beta ?? 1) !== 1 || (attrs.threshold ?? 20) !== 20) throw notSupported('softplus with beta or threshold (tfjs has neither)');
+      return tf.softplus(a);
+    case 'leakyRelu': return tf.leakyRelu(a, attrs.negativeSlope ?? 0.01); // tfjs's own default slope is 0.2
+    case 'elu':
+      if ((attrs.alpha ?? 1) !== 1) throw notSupported('elu with alpha (tfjs has none)');
+      return tf.elu(a);
+    case 'gelu': throw notSupported('gelu (tfjs has no gelu op)');
+    case 'silu': throw notSupported('silu (tfjs has no silu op)');
+    case 'softmax': return tf.softmax(a, attrs.dim as number);
+    case 'logSoftmax': return tf.logSoftmax(a, attrs.dim as number);
+    case 'logsumexp': return tf.logSumExp(a, attrs.dim, attrs.keepdim ?? false);
   }
 }
 

@@ -109,6 +109,14 @@ const engine = defineEngine<T>({
     squeeze: ([a], { dim }) => notSupported('squeeze'),
     clone: ([a]) => notSupported('clone'),
     detach: ([a]) => notSupported('detach'), // feature 'detach'
+    softplus: ([a], { beta, threshold }) => notSupported('softplus'), // options left out: PyTorch's defaults
+    leakyRelu: ([a], { negativeSlope }) => notSupported('leakyRelu'),
+    elu: ([a], { alpha }) => notSupported('elu'),
+    gelu: ([a], { approximate }) => notSupported('gelu'),
+    silu: ([a]) => notSupported('silu'),
+    softmax: ([a], { dim }) => notSupported('softmax'),
+    logSoftmax: ([a], { dim }) => notSupported('logSoftmax'),
+    logsumexp: ([a], { dim, keepdim }) => notSupported('logsumexp'),
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

@@ -247,6 +247,31 @@ class Adapter(kit.Engine):
     def op_detach(self, a):
         raise NotSupported('detach')  # TODO (feature 'detach')
 
+    # torch.nn.functional's activations and the softmax family; options left out take PyTorch's defaults
+    def op_softplus(self, a, beta=1.0, threshold=20.0):
+        raise NotSupported('softplus')  # TODO
+
+    def op_leakyRelu(self, a, negativeSlope=0.01):
+        raise NotSupported('leakyRelu')  # TODO
+
+    def op_elu(self, a, alpha=1.0):
+        raise NotSupported('elu')  # TODO
+
+    def op_gelu(self, a, approximate='none'):
+        raise NotSupported('gelu')  # TODO: 'none' (erf) or 'tanh'
+
+    def op_silu(self, a):
+        raise NotSupported('silu')  # TODO
+
+    def op_softmax(self, a, dim):
+        raise NotSupported('softmax')  # TODO
+
+    def op_logSoftmax(self, a, dim):
+        raise NotSupported('logSoftmax')  # TODO
+
+    def op_logsumexp(self, a, dim, keepdim=False):
+        raise NotSupported('logsumexp')  # TODO: dim is an int or a list
+
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
     def clear_grad(self, t):

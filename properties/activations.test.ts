@@ -1,0 +1,4 @@
+import { ACTIVATION_PROPERTIES } from './activations.ts';
+import { describeProperties } from './vitest.ts';
+
+describeProperties('activation gradient properties', ACTIVATION_PROPERTIES);
