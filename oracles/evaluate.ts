@@ -85,6 +85,11 @@ export function evaluateProgram(
       for (const t of terms) s += t;
       return r(s);
     },
+    product: (factors) => {
+      let p = 1;
+      for (const f of factors) p *= f;
+      return r(p);
+    },
     detach: (name, index, a) => {
       const held = overrides?.get(name);
       if (held && index >= held.length) throw new Error(`the override for ${name} is too short`);

@@ -88,6 +88,7 @@ export function expandWithDetached(program: Program): Expansion {
     unary: (op, a) => checked(UNARY_FORMS[op](a)),
     binary: (op, a, b) => checked(`(${a} ${BINARY_FORMS[op]} ${b})`),
     sum: (terms) => (terms.length === 0 ? '0' : terms.length === 1 ? terms[0]! : checked(`(${terms.join(' + ')})`)),
+    product: (factors) => (factors.length === 0 ? '1' : factors.length === 1 ? factors[0]! : checked(`(${factors.join(' * ')})`)),
     detach: (name, index, a) => {
       const symbol = detachedSymbol(name, index);
       detached.set(symbol, a);

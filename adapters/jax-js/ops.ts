@@ -90,5 +90,8 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'clone': return ([a]) => tensor(a);
     // JAX's documented equivalent of detach().
     case 'detach': return ([a]) => lax.stopGradient(tensor(a));
+    case 'prod': return ([a]) => np.prod(tensor(a), attrs.dim as number | undefined, { keepdims: attrs.keepdim ?? false });
+    case 'cumsum': return ([a]) => np.cumsum(tensor(a), attrs.dim as number);
+    case 'cumprod': return ([a]) => np.cumprod(tensor(a), attrs.dim as number);
   }
 }

@@ -68,6 +68,9 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'squeeze': return attrs.dim === undefined ? tf.squeeze(a) : tf.squeeze(a, [attrs.dim as number]);
     case 'clone': return tf.clone(a);
     case 'detach': return stopGradient(a);
+    case 'prod': return tf.prod(a, attrs.dim as number | undefined, attrs.keepdim ?? false);
+    case 'cumsum': return tf.cumsum(a, attrs.dim as number);
+    case 'cumprod': return tf.cumprod(a, attrs.dim as number);
   }
 }
 

@@ -109,6 +109,9 @@ const engine = defineEngine<T>({
     squeeze: ([a], { dim }) => notSupported('squeeze'),
     clone: ([a]) => notSupported('clone'),
     detach: ([a]) => notSupported('detach'), // feature 'detach'
+    prod: ([a], { dim, keepdim }) => notSupported('prod'), // TODO: dim undefined or a number
+    cumsum: ([a], { dim }) => notSupported('cumsum'),
+    cumprod: ([a], { dim }) => notSupported('cumprod'), // TODO: zeros in a need their own gradient rule
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')
