@@ -128,6 +128,22 @@ export function mean(a: Tensor, dim?: number | number[], keepdim = false): Tenso
   return apply(all ? OPS.mean : OPS.meanDim, [a], { dims, keepdim, inputShape: [...a.shape] });
 }
 
+/** x.prod() (ProdBackward0) or x.prod(dim, keepdim) (ProdBackward1): one dim, an integer. */
+export function prod(a: Tensor, dim?: number, keepdim = false): Tensor {
+  if (typeof keepdim !== 'boolean') fail('invalid-argument', `prod(): argument 'keepdim' must be a boolean, not ${typeName(keepdim)}`);
+  if (dim === undefined) return apply(OPS.prod, [a], { dim: null, keepdim: false });
+  return apply(OPS.prodDim, [a], { dim: normalizeDim(dim, a.ndim, 'prod'), keepdim });
+}
+
+/** cumsum and cumprod along one dim (a 0-d tensor takes dim 0 or -1). */
+export function scan(op: 'cumsum' | 'cumprod', a: Tensor, dim: number): Tensor {
+  return apply(OPS[op], [a], { dim: normalizeDim(dim, a.ndim, op) });
+}
+
+/** flip along one dim, and the shifts of prod's backward (internal: not program ops). */
+export const flip = (a: Tensor, dim: number) => apply(OPS.flip, [a], { dim: normalizeDim(dim, a.ndim, 'flip') });
+export const shift = (a: Tensor, dim: number, by: 1 | -1, fill: number) => apply(OPS.shift, [a], { dim, by, fill });
+
 // The row is looked up per call, so this module loads whichever engine module is imported first.
 const reshapeWith = (row: 'reshape' | 'view' | 'unsafeView', name: string) => (a: Tensor, shape: number[]) =>
   apply(OPS[row], [a], { shape: inferShape(shape, a.numel(), name), inputShape: [...a.shape] });

@@ -69,6 +69,68 @@ export const kernels = {
     return { shape: kept, data: dtype === 'float32' ? Float32Array.from(acc) : acc };
   },
 
+  /**
+   * Along `dim`, a running sum or product per line, accumulated in float64 and stored in the dtype:
+   * PyTorch 1.13's CPU cumsum and cumprod accumulate float32 in double.
+   */
+  scan(x: ArrayLike<number>, shape: Shape, dim: number, dtype: DType, op: 'sum' | 'prod'): Result {
+    const out = alloc(dtype, x.length);
+    forEachLine(shape, dim, (start, n, step) => {
+      let acc = op === 'sum' ? 0 : 1;
+      for (let i = 0; i < n; i++) {
+        const at = start + i * step;
+        acc = op === 'sum' ? acc + x[at]! : acc * x[at]!;
+        out[at] = acc;
+      }
+    });
+    return { shape: [...shape], data: out };
+  },
+
+  /**
+   * The product over `dim` (null: over every element, as one line), in order, rounded to the
+   * dtype after every factor: PyTorch 1.13's CPU prod accumulates float32 in float32.
+   */
+  prod(x: ArrayLike<number>, shape: Shape, dim: number | null, dtype: DType): Result {
+    const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+    if (dim === null) {
+      const out = alloc(dtype, 1);
+      let acc = 1;
+      for (let i = 0; i < x.length; i++) acc = r(acc * x[i]!);
+      out[0] = acc;
+      return { shape: [], data: out };
+    }
+    const kept = shape.map((d, i) => (i === dim ? 1 : d));
+    const out = alloc(dtype, numel(kept));
+    let o = 0;
+    forEachLine(shape, dim, (start, n, step) => {
+      let acc = 1;
+      for (let i = 0; i < n; i++) acc = r(acc * x[start + i * step]!);
+      out[o++] = acc;
+    });
+    return { shape: kept, data: out };
+  },
+
+  /** Reverses the order along `dim`. */
+  flip(x: ArrayLike<number>, shape: Shape, dim: number, dtype: DType): Result {
+    const out = alloc(dtype, x.length);
+    forEachLine(shape, dim, (start, n, step) => {
+      for (let i = 0; i < n; i++) out[start + i * step] = x[start + (n - 1 - i) * step]!;
+    });
+    return { shape: [...shape], data: out };
+  },
+
+  /** Moves every element `by` places along `dim` (+1 or -1); the place left empty gets `fill`. */
+  shift(x: ArrayLike<number>, shape: Shape, dim: number, by: 1 | -1, fill: number, dtype: DType): Result {
+    const out = alloc(dtype, x.length);
+    forEachLine(shape, dim, (start, n, step) => {
+      for (let i = 0; i < n; i++) {
+        const from = i - by;
+        out[start + i * step] = from >= 0 && from < n ? x[start + from * step]! : fill;
+      }
+    });
+    return { shape: [...shape], data: out };
+  },
+
   /** Reads `x` (of shape `shape`) through arbitrary strides laid over `outShape`: permute, expand. */
   gather(x: ArrayLike<number>, outShape: Shape, strides: readonly number[], dtype: DType): Result {
     const out = alloc(dtype, numel(outShape));
@@ -119,4 +181,12 @@ function product(a: Float64Array, b: Float64Array, c: Float64Array, ao: number, 
       for (let j = 0; j < m; j++) c[c0 + j] = c[c0 + j]! + x0 * b[brow + j]!;
     }
   }
+}
+
+/** Calls `f` once per line along `dim`, in row-major order of the other dims: its first index, length and stride. */
+function forEachLine(shape: Shape, dim: number, f: (start: number, n: number, step: number) => void): void {
+  const n = shape[dim] ?? 1;
+  const inner = numel(shape.slice(dim + 1));
+  const outer = numel(shape.slice(0, dim));
+  for (let o = 0; o < outer; o++) for (let j = 0; j < inner; j++) f(o * n * inner + j, n, inner);
 }

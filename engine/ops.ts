@@ -82,6 +82,10 @@ export interface PermuteAttrs { dims: number[]; name: string }
 export interface PowAttrs { exponent: number }
 export interface ScalarAttrs { value: number }
 export interface DtypeAttrs { dtype: DType }
+export interface DimAttrs { dim: number }
+export interface ShiftAttrs { dim: number; by: 1 | -1; fill: number }
+/** dim null: the product of every element (ProdBackward0). */
+export interface ProdAttrs { dim: number | null; keepdim: boolean }
 
 function reduceForward(x: Tensor, a: ReduceAttrs, dtype: DType, mean: boolean): Result {
   const r = kernels.sum(x.data, x.shape, a.dims, dtype);
@@ -473,6 +477,84 @@ export const OPS = {
   // PyTorch 1.13's MeanBackward1 saves self, so a second backward through it fails.
   meanDim: reduction('MeanBackward1', true, ['self']),
 
+  // ----- products and running sums and products (op.prod, op.cumsum, op.cumprod) -----
+  // prod_backward of PyTorch 1.13: without zeros g · result / self (inf/inf is nan there); with one
+  // zero the products of the others (prod_safe_zeros_backward); with several zeros in the whole
+  // input a constant zero tensor, outside the graph, so its second derivative is 0 (op.prod.zeros).
+  prod: {
+    gradFn: 'ProdBackward0',
+    forward: ([x], _a, dtype) => kernels.prod(x!.data, x!.shape, null, dtype),
+    grads: [{
+      saves: ['self', 'result'],
+      vjp: (g, s) => {
+        const x = s.self;
+        if (x.ndim === 0) return g;
+        const zeros = x.data.filter((v) => v === 0).length;
+        if (zeros === 0) return g.mul(s.result.div(x));
+        if (zeros > 1) return zerosLike(x);
+        return othersProduct(g, x.view([-1]), 0).view([...x.shape]);
+      },
+    }],
+  } satisfies OpDef<ProdAttrs>,
+  // With a dim, any zero anywhere in the input takes the products-of-the-others path for every
+  // slice, and that path stays differentiable: its second derivative is exact even at two zeros.
+  prodDim: {
+    gradFn: 'ProdBackward1',
+    forward: ([x], a: ProdAttrs, dtype) => {
+      const r = kernels.prod(x!.data, x!.shape, x!.ndim === 0 ? null : a.dim, dtype);
+      return { shape: a.keepdim || x!.ndim === 0 ? r.shape : r.shape.filter((_, i) => i !== a.dim), data: r.data };
+    },
+    grads: [{
+      saves: ['self', 'result'],
+      vjp: (g, s, a) => {
+        const x = s.self;
+        if (x.ndim === 0) return g;
+        const dim = a.dim!;
+        // PyTorch 1.13 returns a gradient of the input's shape for 1-D inputs too ([0.].prod(0) gives [1.]).
+        const unsqueeze = !a.keepdim;
+        const grad = unsqueeze ? g.unsqueeze(dim) : g;
+        const result = unsqueeze ? s.result.unsqueeze(dim) : s.result;
+        if (!x.data.includes(0)) return grad.mul(result.div(x));
+        return othersProduct(grad, x, dim);
+      },
+    }],
+  } satisfies OpDef<ProdAttrs>,
+  cumsum: {
+    gradFn: 'CumsumBackward0',
+    forward: ([x], a: DimAttrs, dtype) => kernels.scan(x!.data, x!.shape, a.dim, dtype, 'sum'),
+    grads: [{ saves: none, vjp: (g, _s, a) => (g.numel() <= 1 || g.shape[a.dim] === 1 ? g : reversedCumsum(g, a.dim)) }],
+  } satisfies OpDef<DimAttrs>,
+  // cumprod_backward of PyTorch 1.13: without zeros the reversed cumulative sum of g · result,
+  // divided by self; with zeros dy_j/dx_k is the running product with x_k left out (j >= k).
+  cumprod: {
+    gradFn: 'CumprodBackward0',
+    forward: ([x], a: DimAttrs, dtype) => kernels.scan(x!.data, x!.shape, a.dim, dtype, 'prod'),
+    grads: [{
+      saves: ['self', 'result'],
+      vjp: (g, s, a) => {
+        const x = s.self;
+        if (x.numel() <= 1 || x.shape[a.dim] === 1) return g;
+        if (!x.data.includes(0)) return reversedCumsum(s.result.mul(g), a.dim).div(x);
+        return cumprodWithZeros(g, x, a.dim);
+      },
+    }],
+  } satisfies OpDef<DimAttrs>,
+  /** torch.flip along one dim: its own adjoint. */
+  flip: {
+    gradFn: 'FlipBackward0',
+    forward: ([x], a: DimAttrs, dtype) => kernels.flip(x!.data, x!.shape, a.dim, dtype),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.flipDim(a.dim) }],
+  } satisfies OpDef<DimAttrs>,
+  /**
+   * cat([fill, x.narrow(dim, 0, n - 1)]) (by 1) or cat([x.narrow(dim, 1, n - 1), fill]) (by -1):
+   * the exclusive running products of prod's backward. Its adjoint shifts back and fills 0.
+   */
+  shift: {
+    gradFn: 'CatBackward0',
+    forward: ([x], a: ShiftAttrs, dtype) => kernels.shift(x!.data, x!.shape, a.dim, a.by, a.fill, dtype),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.shiftDim(a.dim, a.by === 1 ? -1 : 1, 0) }],
+  } satisfies OpDef<ShiftAttrs>,
+
   // ----- shape ops: views in PyTorch; here they copy, and share the version counter -----
   reshape: viewLike('ReshapeAliasBackward0'),
   view: viewLike('ViewBackward0'),
@@ -698,6 +780,41 @@ function reduction(gradFn: string, mean: boolean, saves: Rule<ReduceAttrs>['save
       },
     }],
   };
+}
+
+/** PyTorch's reversed_cumsum: w.flip(dim).cumsum(dim).flip(dim). */
+const reversedCumsum = (w: Tensor, dim: number): Tensor => w.flipDim(dim).cumsum(dim).flipDim(dim);
+
+/**
+ * prod_safe_zeros_backward: g times the product of the other elements along dim, as the running
+ * products before (cumprod of [1, x_0, ..., x_{n-2}]) times those after, in that order.
+ */
+function othersProduct(g: Tensor, x: Tensor, dim: number): Tensor {
+  if (x.numel() === 0) return g.expand([...x.shape]);
+  if (x.shape[dim] === 1) return g;
+  const before = x.shiftDim(dim, 1, 1).cumprod(dim);
+  const after = x.flipDim(dim).shiftDim(dim, 1, 1).cumprod(dim).flipDim(dim);
+  return g.mul(before.mul(after));
+}
+
+/**
+ * cumprod's gradient where x has zeros, without dividing: for each k along dim, the running
+ * product of x with x_k replaced by 1 is dy_j/dx_k for j >= k. Written with tensor ops, so it is
+ * exact to any order, as PyTorch's createGraph path (a loop over k of products and cumprods) is.
+ */
+function cumprodWithZeros(g: Tensor, x: Tensor, dim: number): Tensor {
+  const n = x.shape[dim]!;
+  // Constant masks along dim, of size 1 elsewhere (they broadcast).
+  const along = (f: (i: number) => number) =>
+    new Tensor(kernels.map(new Float64Array(n), [n], x.dtype, (_v) => 0).data.map((_v, i) => f(i)), x.shape.map((d, i) => (i === dim ? d : 1)), x.dtype);
+  let grad: Tensor | null = null;
+  for (let k = 0; k < n; k++) {
+    const partial = x.where(along((i) => (i === k ? 0 : 1)), 1).cumprod(dim);
+    const dk = partial.mul(g).where(along((j) => (j >= k ? 1 : 0)), 0).sum(dim, true);
+    const term = dk.expand([...x.shape]).where(along((i) => (i === k ? 1 : 0)), 0);
+    grad = grad ? grad.add(term) : term;
+  }
+  return grad!;
 }
 
 function viewLike(gradFn: string): OpDef<ShapeAttrs & { inputShape: number[] }> {

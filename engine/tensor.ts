@@ -252,6 +252,12 @@ export class Tensor {
   softmax(dim: number): Tensor { return activations.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return activations.logSoftmax(this, dim); }
   logsumexp(dim: number | number[], keepdim = false): Tensor { return guard('logsumexp', [this], () => F.logsumexp(this, dim, keepdim)); }
+  prod(dim?: number, keepdim = false): Tensor { return guard('prod', [this], () => F.prod(this, dim, keepdim)); }
+  cumsum(dim: number): Tensor { return guard('cumsum', [this], () => F.scan('cumsum', this, dim)); }
+  cumprod(dim: number): Tensor { return guard('cumprod', [this], () => F.scan('cumprod', this, dim)); }
+  /** torch.flip(t, [dim]) and the shifts of prod's backward, used by the backward rules. */
+  flipDim(dim: number): Tensor { return guard('flip', [this], () => F.flip(this, dim)); }
+  shiftDim(dim: number, by: 1 | -1, fill: number): Tensor { return guard('shift', [this], () => F.shift(this, dim, by, fill)); }
   reshape(shape: number[]): Tensor { return guard('reshape', [this], () => F.reshape(this, shape)); }
   view(shape: number[]): Tensor { return guard('view', [this], () => F.view(this, shape)); }
   transpose(dim0: number, dim1: number): Tensor { return guard('transpose', [this], () => F.transpose(this, dim0, dim1)); }

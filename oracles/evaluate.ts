@@ -115,6 +115,11 @@ export function evaluateProgram(
     },
     activation: (op, attrs, a) => r(activation(op, attrs, a, r)),
     shift: shiftOf,
+    product: (factors) => {
+      let p = 1;
+      for (const f of factors) p *= f;
+      return r(p);
+    },
     detach: (name, index, a) => {
       const held = overrides?.get(name);
       if (held && index >= held.length) throw new Error(`the override for ${name} is too short`);

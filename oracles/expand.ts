@@ -117,6 +117,7 @@ export function expandWithDetached(program: Program): Expansion {
     activation: (op, attrs, a) => checked(activationForm(op, attrs, a)),
     // A point constant (symbolic.ts): pmax's value is set at the point, its derivative is 0.
     shift: (terms) => checked(`pmax(${terms.join(', ')})`),
+    product: (factors) => (factors.length === 0 ? '1' : factors.length === 1 ? factors[0]! : checked(`(${factors.join(' * ')})`)),
     detach: (name, index, a) => {
       const symbol = detachedSymbol(name, index);
       detached.set(symbol, a);

@@ -23,6 +23,8 @@ export interface Algebra<E> {
   binary(op: BinaryOp, a: E, b: E): E;
   /** The sum of the terms (reductions and matmul); 0 for none. */
   sum(terms: E[]): E;
+  /** The product of the factors, rounded once (cumprod accumulates in float64); 1 for none. */
+  product(factors: E[]): E;
   /** The same value, cut off from differentiation. */
   detach(name: string, index: number, a: E): E;
   /** An activation of F, elementwise, with the op step's attributes. */
@@ -91,6 +93,19 @@ function need<T>(value: T | undefined, what: string): T {
   return value;
 }
 
+/** The flat indices of every line along dim, each in order (a 0-d tensor is one line of one). */
+function scanLines(shape: readonly number[], dim: number): number[][] {
+  if (shape.length === 0) return [[0]];
+  const d = dim < 0 ? dim + shape.length : dim;
+  if (d < 0 || d >= shape.length) throw new Error(`dim ${dim} is out of range for ${shape.length} dims`);
+  const n = shape[d]!;
+  const inner = numel(shape.slice(d + 1));
+  const outer = numel(shape.slice(0, d));
+  const lines: number[][] = [];
+  for (let o = 0; o < outer; o++) for (let j = 0; j < inner; j++) lines.push(Array.from({ length: n }, (_, i) => (o * n + i) * inner + j));
+  return lines;
+}
+
 function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E>): Bound<E> {
   const args = step.args.map((a) => argument(a, env, algebra));
   const attrs: Attrs = step.attrs ?? {};
@@ -147,6 +162,30 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
           ? algebra.binary('div', algebra.unary('exp', centred(e, j)), sums[j]!)
           : algebra.binary('sub', centred(e, j), algebra.unary('log', sums[j]!));
       });
+      return { shape: x.shape, data };
+    }
+    case 'prod': {
+      // In order, each partial product rounded to the dtype (prod accumulates float32 in float32).
+      const chain = (g: E[]) => g.reduce((p, e) => algebra.binary('mul', p, e), algebra.constant(1));
+      if (attrs.dim === undefined || x.shape.length === 0) {
+        return { shape: attrs.dim === undefined ? [] : x.shape, data: [chain(x.data)] };
+      }
+      const plan = reducePlan(x.shape, attrs.dim, attrs.keepdim ?? false);
+      const groups: E[][] = Array.from({ length: numel(plan.shape) }, () => []);
+      x.data.forEach((e, i) => groups[plan.target[i]!]!.push(e));
+      return { shape: plan.shape, data: groups.map(chain) };
+    }
+    case 'cumsum':
+    case 'cumprod': {
+      // Element i along dim is the sum or product of elements 0..i of its line (float64 accumulation).
+      const lines = scanLines(x.shape, need(attrs.dim as number | undefined, 'dim'));
+      const data = new Array<E>(x.data.length);
+      for (const line of lines) {
+        line.forEach((at, i) => {
+          const prefix = line.slice(0, i + 1).map((j) => x.data[j]!);
+          data[at] = op === 'cumsum' ? algebra.sum(prefix) : algebra.product(prefix);
+        });
+      }
       return { shape: x.shape, data };
     }
     case 'reshape':

@@ -7,6 +7,7 @@ import { broadcastPair, shapes } from './arbitraries/shapes.ts';
 import { nest, numel, ProgramBuilder } from './build.ts';
 import { gradientProperty, type GradientCase } from './gradient.ts';
 import type { AnyProperty } from './property.ts';
+import { STATISTIC_PROPERTIES } from './statistics.ts';
 
 /*
  * One gradient property per op, each applying the op to fresh leaves so that a wrong rule fails
@@ -237,4 +238,5 @@ export const OP_PROPERTIES: AnyProperty[] = [
   reductionProperty('mean'),
   ...Object.keys(SHAPE_OPS).map((name) => shapeProperty(name)),
   matmul,
+  ...STATISTIC_PROPERTIES,
 ];

@@ -45,6 +45,7 @@ const OP_CLAUSES = [
   'add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs',
   'reciprocal', 'log1p', 'expm1', 'erf', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
   'sign', 'floor', 'ceil', 'round', 'trunc', 'matmul', 'sum', 'mean', 'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone',
+  'prod', 'cumsum', 'cumprod',
 ] as const;
 
 const one = (...atoms: string[]): Subject => [atoms];
@@ -109,6 +110,7 @@ export const CLAUSE_SUBJECTS: Readonly<Record<ClauseId, Subject | null>> = {
   'op.relu.kink': one('op:relu', 'zero-data'),
   'op.sqrt.zero': one('op:sqrt', 'zero-data'),
   'op.abs.kink': one('op:abs', 'zero-data'),
+  'op.prod.zeros': one('op:prod', 'zero-data'),
   'op.dims': one('dim-arg'),
   'op.softmax': one('op:softmax'),
   'op.log-softmax': one('op:logSoftmax'),

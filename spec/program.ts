@@ -55,7 +55,9 @@ export const OTHER_OPS = ['clone', 'detach'] as const;
  * methods (`x.softmax(dim)`, `x.logsumexp(dim, keepdim=True)`).
  */
 export const ACTIVATION_OPS = ['softplus', 'leakyRelu', 'elu', 'gelu', 'silu', 'softmax', 'logSoftmax', 'logsumexp'] as const;
-export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...ACTIVATION_OPS] as const;
+/** Products and running sums and products: where engines break at zeros. */
+export const STATISTIC_OPS = ['prod', 'cumsum', 'cumprod'] as const;
+export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
 export const INPLACE_OPS = ['add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'] as const;

@@ -103,5 +103,8 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'softmax': return ([a]) => nn.softmax(tensor(a), attrs.dim as number);
     case 'logSoftmax': return ([a]) => nn.logSoftmax(tensor(a), attrs.dim as number);
     case 'logsumexp': return ([a]) => nn.logsumexp(tensor(a), attrs.dim, { keepdims: attrs.keepdim ?? false });
+    case 'prod': return ([a]) => np.prod(tensor(a), attrs.dim as number | undefined, { keepdims: attrs.keepdim ?? false });
+    case 'cumsum': return ([a]) => np.cumsum(tensor(a), attrs.dim as number);
+    case 'cumprod': return ([a]) => np.cumprod(tensor(a), attrs.dim as number);
   }
 }

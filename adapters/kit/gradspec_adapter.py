@@ -48,6 +48,7 @@ OPS = (
     'add', 'sub', 'mul', 'div', 'pow', 'matmul', 'sum', 'mean',
     'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone', 'detach',
     'softplus', 'leakyRelu', 'elu', 'gelu', 'silu', 'softmax', 'logSoftmax', 'logsumexp',
+    'prod', 'cumsum', 'cumprod',
 )
 INPLACE_OPS = ('add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_')
 

@@ -288,6 +288,9 @@ const OP_RULES: Record<string, OpRule> = {
   softmax: { args: 1, attrs: ['dim'], required: ['dim'] },
   logSoftmax: { args: 1, attrs: ['dim'], required: ['dim'] },
   logsumexp: { args: 1, attrs: ['dim', 'keepdim'], required: ['dim'] },
+  prod: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
+  cumsum: { args: 1, attrs: ['dim'], required: ['dim'] },
+  cumprod: { args: 1, attrs: ['dim'], required: ['dim'] },
 };
 
 /** Names the printed PyTorch code could not use: Python keywords and the names it calls. */
@@ -402,10 +405,10 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
   for (const name of rule.required) {
     if (attrs[name] === undefined) problem(`${p}/attrs/${name}`, `is required by ${step.op}`);
   }
-  if ((step.op === 'unsqueeze' || step.op === 'squeeze' || step.op === 'softmax' || step.op === 'logSoftmax') && Array.isArray(attrs.dim)) {
+  if (['unsqueeze', 'squeeze', 'softmax', 'logSoftmax', 'prod', 'cumsum', 'cumprod'].includes(step.op) && Array.isArray(attrs.dim)) {
     problem(`${p}/attrs/dim`, `must be a single integer for ${step.op} (got a list)`);
   }
-  if ((step.op === 'sum' || step.op === 'mean') && attrs.keepdim !== undefined && attrs.dim === undefined) {
+  if ((step.op === 'sum' || step.op === 'mean' || step.op === 'prod') && attrs.keepdim !== undefined && attrs.dim === undefined) {
     problem(`${p}/attrs/keepdim`, `needs attrs.dim: PyTorch's ${step.op}() takes keepdim only together with dim`);
   }
 }

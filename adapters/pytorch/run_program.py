@@ -226,7 +226,7 @@ class Execution:
             return -a
         if name in UNARY or name in ('t', 'clone', 'detach'):
             return getattr(a, name)()
-        if name in ('sum', 'mean'):
+        if name in ('sum', 'mean', 'prod', 'cumsum', 'cumprod'):
             # Without dim this is `a.sum()` (SumBackward0); any dim, even (), gives SumBackward1.
             kwargs = {}
             if 'dim' in attrs:

@@ -118,6 +118,8 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
       if (!(b instanceof Tensor)) throw new EngineError('invalid-argument', 'matmul: both operands must be tensors');
       return t.matmul(b);
     case 'sum': case 'mean': return t[op](attrs.dim, attrs.keepdim ?? false);
+    case 'prod': return t.prod(attrs.dim as number | undefined, attrs.keepdim ?? false);
+    case 'cumsum': case 'cumprod': return t[op](attrs.dim as number);
     case 'reshape': case 'view': case 'expand': return t[op](attrs.shape ?? []);
     case 'transpose': return t.transpose(attrs.dim0 ?? 0, attrs.dim1 ?? 1);
     case 'permute': return t.permute(attrs.dims ?? []);

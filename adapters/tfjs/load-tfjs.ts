@@ -14,6 +14,8 @@ import '@tensorflow/tfjs-backend-cpu';
  * which Node ESM and tsx refuse. esbuild (installed with tsx) bundles it once into a cache file
  * that Node can import. tfjs keeps its engine and registries on a global object, so the
  * registrations made by that bundle's copy of the modules reach the CommonJS copy used here.
+ * The bundle also registers the chained ops (`t.reshape(...)`), as `@tensorflow/tfjs` does: some
+ * gradient functions call them (prod's calls `x.reshape`), and the tensor class is global too.
  */
 export async function loadTfjs(): Promise<typeof tf> {
   if (!gradientsRegistered()) await import(pathToFileURL(await gradientBundle()).href);
@@ -27,12 +29,16 @@ const gradientsRegistered = () => tf.getGradient(tf.Add) !== undefined;
 
 async function gradientBundle(): Promise<string> {
   const require = createRequire(import.meta.url);
-  const entry = require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+  const entries = ['register_all_gradients.js', 'public/chained_ops/register_all_chained_ops.js']
+    .map((m) => require.resolve(`@tensorflow/tfjs-core/dist/${m}`));
   const dir = `${packagePath('node_modules', '.cache', 'gradspec')}/`;
-  const file = `${dir}tfjs-core-${tf.version_core}-gradients.mjs`;
+  const file = `${dir}tfjs-core-${tf.version_core}-gradients-chained.mjs`;
   if (existsSync(file)) return file;
   const { buildSync } = await import('esbuild');
-  const result = buildSync({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'silent' });
+  const result = buildSync({
+    stdin: { contents: entries.map((e) => `import ${JSON.stringify(e)};`).join('\n'), resolveDir: dir, loader: 'js' },
+    bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'silent',
+  });
   mkdirSync(dir, { recursive: true });
   // Several test workers may build at once: write aside, then rename (atomic on one file system).
   const tmp = `${file}.${process.pid}.tmp`;

@@ -81,6 +81,9 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'softmax': return tf.softmax(a, attrs.dim as number);
     case 'logSoftmax': return tf.logSoftmax(a, attrs.dim as number);
     case 'logsumexp': return tf.logSumExp(a, attrs.dim, attrs.keepdim ?? false);
+    case 'prod': return tf.prod(a, attrs.dim as number | undefined, attrs.keepdim ?? false);
+    case 'cumsum': return tf.cumsum(a, attrs.dim as number);
+    case 'cumprod': return tf.cumprod(a, attrs.dim as number);
   }
 }
 

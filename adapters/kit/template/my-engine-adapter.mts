@@ -117,6 +117,9 @@ const engine = defineEngine<T>({
     softmax: ([a], { dim }) => notSupported('softmax'),
     logSoftmax: ([a], { dim }) => notSupported('logSoftmax'),
     logsumexp: ([a], { dim, keepdim }) => notSupported('logsumexp'),
+    prod: ([a], { dim, keepdim }) => notSupported('prod'), // TODO: dim undefined or a number
+    cumsum: ([a], { dim }) => notSupported('cumsum'),
+    cumprod: ([a], { dim }) => notSupported('cumprod'), // TODO: zeros in a need their own gradient rule
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

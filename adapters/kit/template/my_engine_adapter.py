@@ -272,6 +272,15 @@ class Adapter(kit.Engine):
     def op_logsumexp(self, a, dim, keepdim=False):
         raise NotSupported('logsumexp')  # TODO: dim is an int or a list
 
+    def op_prod(self, a, dim=None, keepdim=False):
+        raise NotSupported('prod')  # TODO: a.prod() or a.prod(dim, keepdim); dim is an int
+
+    def op_cumsum(self, a, dim):
+        raise NotSupported('cumsum')  # TODO
+
+    def op_cumprod(self, a, dim):
+        raise NotSupported('cumprod')  # TODO: zeros in a need their own gradient rule
+
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
     def clear_grad(self, t):

@@ -1,0 +1,157 @@
+import fc from 'fast-check';
+import { compareGradient } from '../oracles/compare.ts';
+import { expandProgram } from '../oracles/expand.ts';
+import { programScope, secondPartialAt } from '../oracles/symbolic.ts';
+import type { ClauseId } from '../spec/clauses.ts';
+import type { Attrs, FloatDType, Program } from '../spec/program.ts';
+import { asLeafValue, withNonFinite } from './arbitraries/edges.ts';
+import { ordinary } from './arbitraries/numbers.ts';
+import { shapes } from './arbitraries/shapes.ts';
+import { nest, numel, ProgramBuilder } from './build.ts';
+import { gradientProperty, judgeable, type GradientCase } from './gradient.ts';
+import { errorOf, find, flat } from './observed.ts';
+import type { AnyProperty, Property } from './property.ts';
+
+/*
+ * prod, cumsum and cumprod, where engines break at zeros. Every sample places its values on
+ * purpose: one zero, several zeros, all elements equal, tiny or huge magnitudes (never both in
+ * one product: the order of a float32 product then decides overflow, which the spec leaves open),
+ * or, for cumsum, nan and ±inf leaves. First derivatives are judged by both oracles, second
+ * derivatives (through createGraph) by mathjs.
+ */
+
+export type StatisticOp = 'prod' | 'cumsum' | 'cumprod';
+const POOL = 9; // shapes of rank 0 to 2, dims 1 to 3
+const dtypes = fc.constantFrom<FloatDType>('float64', 'float32');
+type Placement = 'plain' | 'one-zero' | 'zeros' | 'equal' | 'tiny' | 'huge' | 'non-finite';
+
+interface Draw { shape: number[]; values: number[]; placement: Placement }
+
+/**
+ * Values with a placement: `at` picks the zeros' positions (one, or every position whose bit is
+ * set in a mask of at least two), so shrinking moves them but keeps them.
+ */
+function draws(op: StatisticOp, order: 1 | 2): fc.Arbitrary<Draw> {
+  // Second order leaves out tiny and huge magnitudes: the second derivative of a `/ x` rule (prod
+  // and cumprod without zeros) subtracts terms of size |g / x| to leave one of size |g|, which at
+  // 2^-30 takes more digits than float64 has (PyTorch's own results there are as far off).
+  const placements: Placement[] = order === 2 ? ['plain', 'one-zero', 'zeros', 'equal']
+    : ['plain', 'one-zero', 'zeros', 'equal', 'tiny', 'huge', ...(op === 'cumsum' ? ['non-finite' as const] : [])];
+  const plain = fc.array(ordinary(), { minLength: POOL, maxLength: POOL });
+  const nonFinite = fc.array(withNonFinite(ordinary()), { minLength: POOL, maxLength: POOL });
+  return fc.tuple(shapes(2), fc.constantFrom(...placements), plain, nonFinite, fc.nat({ max: 8 }), fc.nat({ max: 511 }))
+    .map(([shape, placement, xs, nf, at, mask]): Draw => {
+      const n = numel(shape);
+      let values = xs.slice(0, n);
+      if (placement === 'one-zero') values[at % n] = 0;
+      if (placement === 'zeros') {
+        const picked = values.map((_, i) => i).filter((i) => mask & (1 << i));
+        for (const i of picked.length >= 2 ? picked : [0, n - 1]) values[i] = 0;
+      }
+      if (placement === 'equal') values = values.map(() => xs[0]!);
+      // 2^±30: exact in both dtypes; up to 9 factors of at most 3 · 2^30 stay finite in float64.
+      if (placement === 'tiny') values = values.map((v) => v * 2 ** -30);
+      if (placement === 'huge') values = values.map((v) => v * 2 ** 30);
+      if (placement === 'non-finite') values = nf.slice(0, n);
+      return { shape, values, placement };
+    });
+}
+
+/** The call forms: prod over everything or one dim (negative, keepdim), cumsum and cumprod along one dim. */
+function call(op: StatisticOp, shape: readonly number[], k: number): { attrs?: Attrs; out: number[] } {
+  const rank = shape.length;
+  const dim = rank === 0 ? (k % 2 ? -1 : 0) : (k % rank) - (k % 3 === 1 ? rank : 0);
+  const d = rank === 0 ? 0 : (dim + rank) % rank;
+  if (op !== 'prod') return { attrs: { dim }, out: [...shape] };
+  if (k % 4 === 0) return { out: [] };
+  const keepdim = k % 5 === 2;
+  const out = rank === 0 ? [] : keepdim ? shape.map((s, i) => (i === d ? 1 : s)) : shape.filter((_, i) => i !== d);
+  return { attrs: keepdim ? { dim, keepdim } : { dim }, out };
+}
+
+const data = (values: readonly number[], shape: readonly number[], dtype: FloatDType) =>
+  nest(values.map((v) => asLeafValue(v, dtype)) as unknown as number[], shape);
+const weight = () => fc.integer({ min: -192, max: 191 }).map((i) => (i >= 0 ? i + 1 : i) / 64);
+
+interface StatisticCase extends GradientCase { op: StatisticOp; draw: Draw; attrs?: Attrs; vs: number[] }
+
+function cases(op: StatisticOp, order: 1 | 2 = 1): fc.Arbitrary<StatisticCase> {
+  return fc.tuple(draws(op, order), fc.nat({ max: 59 }), fc.array(weight(), { minLength: POOL, maxLength: POOL }),
+    fc.array(weight(), { minLength: POOL, maxLength: POOL }), dtypes)
+    .map(([draw, k, ws, vs, dtype]): StatisticCase => {
+      const { attrs, out } = call(op, draw.shape, k);
+      const b = new ProgramBuilder(`property.op.${op}`, dtype);
+      const x = b.leaf(data(draw.values, draw.shape, dtype), true, 'x');
+      const result = b.op(op, [x], attrs);
+      const w = b.leaf(nest(ws.slice(0, numel(out)), out), false, 'w');
+      const sum = b.op('sum', [b.op('mul', [result, w])]);
+      return {
+        program: b.program(), out: sum, inputs: ['x'], forward: result, op, draw, ...(attrs ? { attrs } : {}), vs: vs.slice(0, draw.values.length),
+        ...(op === 'cumsum' ? { nonFinite: { kind: 'linear' as const } } : {}),
+      };
+    });
+}
+
+const CLAUSES: Record<StatisticOp, readonly [ClauseId, ...ClauseId[]]> = {
+  prod: ['op.prod', 'op.prod.zeros', 'op.dims'],
+  cumsum: ['op.cumsum', 'op.dims'],
+  cumprod: ['op.cumprod', 'op.dims'],
+};
+
+const firstOrder = (op: StatisticOp): AnyProperty => gradientProperty(`gradient.op.${op}`, CLAUSES[op],
+  `${op}: at one zero, several zeros, equal, tiny and huge values the forward and gradient match both oracles`, cases(op), { edges: true });
+
+/**
+ * Whether PyTorch's gradient is a constant here, so that its second derivative is 0 whatever the
+ * math says: x.prod() over an input with two zeros or more (op.prod.zeros).
+ */
+const constantGradient = (c: StatisticCase) => c.op === 'prod' && c.attrs === undefined && c.draw.values.filter((v) => v === 0).length >= 2;
+
+/**
+ * Second order: g = grad(out, x, createGraph), then h = grad(sum(g · v), x), against mathjs:
+ * h_j = Σ_i v_i ∂²out / ∂x_i ∂x_j, at zeros too (0 where PyTorch's gradient is a constant).
+ */
+function secondOrder(op: StatisticOp): Property<StatisticCase> {
+  return {
+    id: `gradient.op.${op}.second-order`,
+    clauses: [CLAUSES[op][0], 'backward.create-graph', ...(op === 'prod' ? ['op.prod.zeros' as const] : [])],
+    title: `${op}: second derivatives through createGraph match mathjs, at zeros too`,
+    arbitrary: cases(op, 2),
+    precondition: judgeable,
+    programs: (c) => {
+      const shape = c.draw.shape;
+      const program: Program = {
+        ...c.program,
+        steps: [
+          ...c.program.steps,
+          { let: ['g'], grad: { outputs: [c.out], inputs: ['x'], createGraph: true } },
+          { let: 'v', tensor: nest(c.vs, shape) },
+          { let: 'gv', op: 'mul', args: ['g', 'v'] },
+          { let: 's', op: 'sum', args: ['gv'] },
+          { let: ['h'], grad: { outputs: ['s'], inputs: ['x'], allowUnused: true } },
+          { observe: 'h' },
+        ],
+      };
+      return [program];
+    },
+    judge: (c, [o], engine, { dtype }) => {
+      // A gradient that is a constant does not require grad; PyTorch refuses to differentiate it.
+      if (o!.error && o!.error.category !== 'no-grad-fn') return `unexpected error: ${errorOf(o!)}`;
+      const n = c.draw.values.length;
+      const expr = expandProgram(c.program).get(c.out)!.exprs[0]!;
+      const scope = programScope(c.program);
+      const expected = Array.from({ length: n }, (_, j) => (constantGradient(c) ? 0
+        : c.vs.reduce((acc, v, i) => acc + v * secondPartialAt(expr, `x_${i}`, `x_${j}`, scope), 0)));
+      const obs = o!.error ? undefined : find(o!, 'h');
+      const actual = !obs || obs.none ? new Array<number>(n).fill(0) : flat(obs.value);
+      return compareGradient({ actual, expected, dtype, oracle: 'symbolic', engine: engine.name, what: `d (sum(d ${c.out} / d x · v)) / d x`, shape: c.draw.shape });
+    },
+    runsFactor: 0.5,
+  };
+}
+
+export const STATISTIC_PROPERTIES: AnyProperty[] = [
+  firstOrder('prod'), secondOrder('prod'),
+  firstOrder('cumsum'),
+  firstOrder('cumprod'), secondOrder('cumprod'),
+];
