@@ -90,5 +90,7 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'clone': return ([a]) => tensor(a);
     // JAX's documented equivalent of detach().
     case 'detach': return ([a]) => lax.stopGradient(tensor(a));
+    case 'gt': case 'ge': case 'lt': case 'le': case 'eq': case 'ne': case 'where':
+      throw notSupported(`${op} (not mapped yet)`);
   }
 }

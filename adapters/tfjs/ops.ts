@@ -68,6 +68,8 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'squeeze': return attrs.dim === undefined ? tf.squeeze(a) : tf.squeeze(a, [attrs.dim as number]);
     case 'clone': return tf.clone(a);
     case 'detach': return stopGradient(a);
+    case 'gt': case 'ge': case 'lt': case 'le': case 'eq': case 'ne': case 'where':
+      throw notSupported(`${op} (not mapped yet)`);
   }
 }
 
