@@ -86,7 +86,7 @@ interface PromotionSample { op: PromotionOp; a: Kind; b: Kind; requiresGrad: boo
 
 export const promotion: Property<PromotionSample> = {
   id: 'dtype.promotion',
-  clauses: ['dtype.promotion', 'dtype.requires-grad'],
+  clauses: ['dtype.promotion', 'tensor.promotion', 'dtype.requires-grad'],
   title: 'add, sub, mul, div, pow and where over random pairs of dtypes, shapes and Python numbers give the dtype of the table recorded on PyTorch 1.13',
   arbitrary: fc.record({
     op: fc.constantFrom<PromotionOp>('add', 'sub', 'mul', 'div', 'pow', 'where'),
@@ -125,6 +125,7 @@ export const promotion: Property<PromotionSample> = {
     return null;
   },
   fields: ['dtype'],
+  keepDtypes: true,
 };
 
 // ----- comparisons -----
@@ -203,7 +204,7 @@ const broadcastTriple = (): fc.Arbitrary<[number[], number[], number[]]> =>
     return [pick(0, d0), pick(1, d1), pick(2, d2)];
   });
 
-type Branch = 'none' | 'square' | 'exp';
+type Branch = 'none' | 'square' | 'neg';
 
 export const whereGradient: AnyProperty = gradientProperty(
   'gradient.op.where',
@@ -217,7 +218,7 @@ export const whereGradient: AnyProperty = gradientProperty(
     fc.array(ordinary(), { minLength: 27, maxLength: 27 }),
     fc.array(ordinary(), { minLength: 27, maxLength: 27 }),
     fc.array(fc.integer({ min: -192, max: 191 }).map((i) => (i >= 0 ? i + 1 : i) / 64), { minLength: 27, maxLength: 27 }),
-    fc.constantFrom<Branch>('none', 'square', 'exp'),
+    fc.constantFrom<Branch>('none', 'square', 'neg'),
     fc.constantFrom('tensors' as const, 'number-a' as const, 'number-b' as const),
     fc.constantFrom<FloatDType>('float64', 'float32'),
   ).map(([[sc, sa, sb], op, ps, qs, as, bs, ws, branch, operands, dtype]): GradientCase => {
