@@ -1,6 +1,6 @@
 import type { Program } from '../spec/program.ts';
 import type { Attrs } from '../spec/program.ts';
-import { walkProgram, type ActivationOp, type Algebra, type BinaryOp, type UnaryOp } from './walk.ts';
+import { walkProgram, type ActivationOp, type Algebra, type BinaryOp, type CompareOp, type UnaryOp } from './walk.ts';
 
 /**
  * A program's forward computation as mathjs expressions, one per element, in terms of the leaf
@@ -98,6 +98,11 @@ function activationForm(op: ActivationOp, a: Attrs, e: string): string {
 }
 
 const BINARY_FORMS: Record<BinaryOp, string> = { add: '+', sub: '-', mul: '*', div: '/', pow: '^' };
+/**
+ * Comparisons as mathjs's comparison functions; symbolic.ts turns each into a point constant (its
+ * value at the point, derivative 0), as it does the piecewise-constant functions.
+ */
+const COMPARE_FORMS: Record<CompareOp, string> = { gt: 'larger', ge: 'largerEq', lt: 'smaller', le: 'smallerEq', eq: 'equal', ne: 'unequal' };
 
 function checked(expr: string): string {
   if (expr.length > MAX_ELEMENT_CHARS) {
@@ -118,6 +123,11 @@ export function expandWithDetached(program: Program): Expansion {
     // A point constant (symbolic.ts): pmax's value is set at the point, its derivative is 0.
     shift: (terms) => checked(`pmax(${terms.join(', ')})`),
     product: (factors) => (factors.length === 0 ? '1' : factors.length === 1 ? factors[0]! : checked(`(${factors.join(' * ')})`)),
+    compare: (op, a, b) => `${COMPARE_FORMS[op]}(${a}, ${b})`,
+    // c is a point constant 0 or 1: the derivative is c·a' + (1 - c)·b', so a branch not taken
+    // still multiplies its own derivative by 0 (inf · 0 is nan: op.where.nan-trap), as PyTorch's
+    // where(c, 0, g) followed by that branch's backward does. Its value needs finite branches.
+    select: (c, a, b) => checked(`(${c} * ${a} + (1 - ${c}) * ${b})`),
     detach: (name, index, a) => {
       const symbol = detachedSymbol(name, index);
       detached.set(symbol, a);

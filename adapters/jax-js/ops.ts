@@ -106,5 +106,12 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'prod': return ([a]) => np.prod(tensor(a), attrs.dim as number | undefined, { keepdims: attrs.keepdim ?? false });
     case 'cumsum': return ([a]) => np.cumsum(tensor(a), attrs.dim as number);
     case 'cumprod': return ([a]) => np.cumprod(tensor(a), attrs.dim as number);
+    case 'gt': return ([a, b]) => np.greater(a!, b!);
+    case 'ge': return ([a, b]) => np.greaterEqual(a!, b!);
+    case 'lt': return ([a, b]) => np.less(a!, b!);
+    case 'le': return ([a, b]) => np.lessEqual(a!, b!);
+    case 'eq': return ([a, b]) => np.equal(a!, b!);
+    case 'ne': return ([a, b]) => np.notEqual(a!, b!);
+    case 'where': return ([c, a, b]) => np.where(c!, a!, b!);
   }
 }

@@ -49,6 +49,7 @@ OPS = (
     'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone', 'detach',
     'softplus', 'leakyRelu', 'elu', 'gelu', 'silu', 'softmax', 'logSoftmax', 'logsumexp',
     'prod', 'cumsum', 'cumprod',
+    'gt', 'ge', 'lt', 'le', 'eq', 'ne', 'where',
 )
 INPLACE_OPS = ('add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_')
 

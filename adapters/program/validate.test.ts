@@ -66,11 +66,11 @@ describe('valid programs', () => {
       softplus: { beta: 2, threshold: 10 }, leakyRelu: { negativeSlope: 0.2 }, elu: { alpha: 0.5 }, gelu: { approximate: 'tanh' },
       prod: { dim: 1, keepdim: true }, cumsum: { dim: 0 }, cumprod: { dim: -1 },
     };
-    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul']);
+    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'gt', 'ge', 'lt', 'le', 'eq', 'ne']);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];
     for (const op of OP_NAMES) {
       const a = attrs[op];
-      steps.push({ let: `r_${op}`, op, args: binary.has(op) ? ['x', 'x'] : ['x'], ...(a ? { attrs: a } : {}) });
+      steps.push({ let: `r_${op}`, op, args: op === 'where' ? ['x', 'x', 0] : binary.has(op) ? ['x', 'x'] : ['x'], ...(a ? { attrs: a } : {}) });
     }
     steps.push({ let: 'sq', op: 'squeeze', args: ['x'] }, { let: 's', op: 'sum', args: ['x'] });
     expect(() => validateProgram(program(steps))).not.toThrow();

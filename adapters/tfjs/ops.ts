@@ -84,6 +84,17 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'prod': return tf.prod(a, attrs.dim as number | undefined, attrs.keepdim ?? false);
     case 'cumsum': return tf.cumsum(a, attrs.dim as number);
     case 'cumprod': return tf.cumprod(a, attrs.dim as number);
+    case 'gt': return tf.greater(a, b);
+    case 'ge': return tf.greaterEqual(a, b);
+    case 'lt': return tf.less(a, b);
+    case 'le': return tf.lessEqual(a, b);
+    case 'eq': return tf.equal(a, b);
+    case 'ne': return tf.notEqual(a, b);
+    // tf.where broadcasts its three operands, as torch.where does.
+    case 'where': {
+      const c = args[2];
+      return tf.where(a, b, typeof c === 'number' ? tf.scalar(c) : c!);
+    }
   }
 }
 

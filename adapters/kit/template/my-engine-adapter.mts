@@ -120,6 +120,14 @@ const engine = defineEngine<T>({
     prod: ([a], { dim, keepdim }) => notSupported('prod'), // TODO: dim undefined or a number
     cumsum: ([a], { dim }) => notSupported('cumsum'),
     cumprod: ([a], { dim }) => notSupported('cumprod'), // TODO: zeros in a need their own gradient rule
+    // Comparisons give bool tensors (values as booleans, dtype 'bool'); where's condition is one.
+    gt: ([a, b]) => notSupported('gt'),
+    ge: ([a, b]) => notSupported('ge'),
+    lt: ([a, b]) => notSupported('lt'),
+    le: ([a, b]) => notSupported('le'),
+    eq: ([a, b]) => notSupported('eq'),
+    ne: ([a, b]) => notSupported('ne'),
+    where: ([condition, a, b]) => notSupported('where'),
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')
