@@ -845,13 +845,16 @@ function othersProduct(g: Tensor, x: Tensor, dim: number): Tensor {
 function cumprodWithZeros(g: Tensor, x: Tensor, dim: number): Tensor {
   const n = x.shape[dim]!;
   // Constant masks along dim, of size 1 elsewhere (they broadcast).
-  const along = (f: (i: number) => number) =>
-    new Tensor(kernels.map(new Float64Array(n), [n], x.dtype, (_v) => 0).data.map((_v, i) => f(i)), x.shape.map((d, i) => (i === dim ? d : 1)), x.dtype);
+  const along = (f: (i: number) => boolean) => {
+    const data = kernels.map(new Float64Array(n), [n], 'bool', () => 0).data;
+    for (let i = 0; i < n; i++) data[i] = f(i) ? 1 : 0;
+    return new Tensor(data, x.shape.map((d, i) => (i === dim ? d : 1)), 'bool');
+  };
   let grad: Tensor | null = null;
   for (let k = 0; k < n; k++) {
-    const partial = x.where(along((i) => (i === k ? 0 : 1)), 1).cumprod(dim);
-    const dk = partial.mul(g).where(along((j) => (j >= k ? 1 : 0)), 0).sum(dim, true);
-    const term = dk.expand([...x.shape]).where(along((i) => (i === k ? 1 : 0)), 0);
+    const partial = where(along((i) => i !== k), x, 1).cumprod(dim);
+    const dk = where(along((j) => j >= k), partial.mul(g), 0).sum(dim, true);
+    const term = where(along((i) => i === k), dk.expand([...x.shape]), 0);
     grad = grad ? grad.add(term) : term;
   }
   return grad!;
