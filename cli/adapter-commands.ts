@@ -360,7 +360,16 @@ export async function probeAdapter(adapter: Adapter): Promise<ProbeResult> {
   const dtypePrograms = DTYPES.map((d) => validateProgram({ id: `probe.dtype.${d}`, dtype: d, steps: [{ let: 'x', tensor: 1.5, requiresGrad: true }, { observe: 'x' }] }));
   const dtypeVectors = DTYPES.map((d) => validateProgram({ id: `probe.dtype.${d}.vector`, dtype: d, steps: [{ let: 'x', tensor: VECTOR, requiresGrad: true }, { observe: 'x' }] }));
   const dtypeAnswers = await run([...dtypePrograms, ...dtypeVectors]);
-  const dtypes = DTYPES.filter((_, i) => clean(dtypeAnswers[i]) || clean(dtypeAnswers[i + DTYPES.length]));
+  const floats = DTYPES.filter((_, i) => clean(dtypeAnswers[i]) || clean(dtypeAnswers[i + DTYPES.length]));
+  // int64 and bool: a leaf of that dtype must come back as that dtype with its exact values
+  // (integers, booleans), so an engine that quietly makes float tensors is not credited.
+  const exact: [DType, Data][] = [['int64', [3, -2]], ['bool', [true, false]]];
+  const exactAnswers = await run(exact.map(([d, data]) => validateProgram({ id: `probe.dtype.${d}`, steps: [{ let: 'x', tensor: data, dtype: d }, { observe: 'x' }] })));
+  const dtypes: DType[] = [...floats, ...exact.filter(([d, data], i) => {
+    const o = exactAnswers[i];
+    const x = o?.error === null ? o.observations[0] : undefined;
+    return x !== undefined && x.dtype === d && JSON.stringify(x.value) === JSON.stringify(data);
+  }).map(([d]) => d)];
   const dtype = dtypes.includes('float32') ? 'float32' : dtypes[0] ?? 'float64';
   // ops
   const variants = OP_NAMES.map((op) => opVariants(op, dtype));

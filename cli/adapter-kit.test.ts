@@ -117,7 +117,7 @@ describe('gradspec adapter probe', () => {
     try {
       const result = await probeAdapter(adapter);
       expect(() => validateCapabilities(result.capabilities, 'the probe')).not.toThrow();
-      expect(result.capabilities.dtypes).toEqual(['float32', 'float64']);
+      expect(result.capabilities.dtypes).toEqual(['float32', 'float64', 'int64', 'bool']);
       expect(result.capabilities.features).toEqual([...FEATURES]);
       expect(result.capabilities.fields).toEqual(adapter.capabilities.fields);
       expect(result.ops.every((o) => o.supported)).toBe(true);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { evaluateProgram } from '../oracles/evaluate.ts';
 import type { Arg, DType, FloatDType, Scalar } from '../spec/program.ts';
-import { asLeafValue } from './arbitraries/edges.ts';
+import { asLeafValue, withNonFinite } from './arbitraries/edges.ts';
 import { ordinary } from './arbitraries/numbers.ts';
 import { broadcastPair } from './arbitraries/shapes.ts';
 import { nest, numel, ProgramBuilder } from './build.ts';
@@ -209,14 +209,14 @@ type Branch = 'none' | 'square' | 'neg';
 export const whereGradient: AnyProperty = gradientProperty(
   'gradient.op.where',
   ['op.where', 'op.compare', 'backward.broadcast-reduce'],
-  'where(p op q, f(a), g(b)) with a condition from tied constants: forward and gradients match both oracles on broadcast shapes, numbers on either side',
+  'where(p op q, f(a), g(b)) with a condition from tied constants: forward and gradients match both oracles on broadcast shapes, numbers on either side, nan and infinities in the branch not taken',
   fc.tuple(
     broadcastTriple(),
     fc.constantFrom<Comparison>('gt', 'ge', 'lt', 'le', 'eq', 'ne'),
     fc.array(fc.constantFrom(-1, 0, 1), { minLength: 27, maxLength: 27 }),
     fc.array(fc.constantFrom(-1, 0, 1), { minLength: 27, maxLength: 27 }),
-    fc.array(ordinary(), { minLength: 27, maxLength: 27 }),
-    fc.array(ordinary(), { minLength: 27, maxLength: 27 }),
+    fc.array(withNonFinite(ordinary()), { minLength: 27, maxLength: 27 }),
+    fc.array(withNonFinite(ordinary()), { minLength: 27, maxLength: 27 }),
     fc.array(fc.integer({ min: -192, max: 191 }).map((i) => (i >= 0 ? i + 1 : i) / 64), { minLength: 27, maxLength: 27 }),
     fc.constantFrom<Branch>('none', 'square', 'neg'),
     fc.constantFrom('tensors' as const, 'number-a' as const, 'number-b' as const),
@@ -227,8 +227,13 @@ export const whereGradient: AnyProperty = gradientProperty(
     const q = b.leaf(leafData(qs, sc, dtype), false, 'q');
     const c = b.op(op, [p, q]);
     const inputs: string[] = [];
+    // nan and ±inf reach where only as plain leaves (branch 'none'): its gradients are then w where
+    // the condition holds and exactly 0 elsewhere, whatever the values (the 'linear' rule); a
+    // Python number cannot be non-finite in a program, and the branches keep finite values.
+    const finite = (v: number) => (Number.isFinite(v) ? v : 0);
     const side = (name: string, values: number[], shape: number[], number: boolean): Arg => {
-      if (number) return values[0]!;
+      if (number) return finite(values[0]!);
+      if (branch !== 'none') values = values.map(finite);
       inputs.push(name);
       const leaf = b.leaf(leafData(values, shape, dtype), true, name);
       return branch === 'none' ? leaf : b.op(branch, [leaf]);
@@ -239,7 +244,7 @@ export const whereGradient: AnyProperty = gradientProperty(
     const shape = [sc, sa, sb].reduce((s, t) => broadcastShape(s, t));
     const w = b.leaf(leafData(ws, shape, dtype), false, 'w');
     const out = b.op('sum', [b.op('mul', [result, w])]);
-    return { program: b.program(), out, inputs, forward: result };
+    return { program: b.program(), out, inputs, forward: result, ...(branch === 'none' ? { nonFinite: { kind: 'linear' as const } } : {}) };
   }),
 );
 

@@ -25,6 +25,8 @@ export async function jaxJsAdapter(device = process.env.GRADSPEC_JAX_DEVICE ?? '
     name: 'jax-js',
     version: device === 'wasm' ? version() : `${version()} (${device})`,
     capabilities: {
+      // No int64 (jax-js's integers are int32 and uint32) and no bool leaves from the adapter; its
+      // comparisons still give bool arrays, reported as booleans.
       dtypes: ['float32', 'float64'],
       // Arrays have values, shapes and dtypes. requires_grad, is_leaf, grad_fn, next_functions,
       // PyTorch's printed form and version counters do not exist in jax-js, so they are not reported.

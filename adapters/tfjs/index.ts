@@ -8,7 +8,9 @@ import { runProgram } from './run-program.ts';
  * Capabilities, and why:
  * - dtypes: float32 only; tfjs has no float64 ("Unknown data type float64"). The harness reports
  *   float64 fixtures as not applicable and runs properties in float32; a float64 leaf that still
- *   arrives is refused with invalid-argument "not supported by tfjs: float64".
+ *   arrives is refused with invalid-argument "not supported by tfjs: float64". Nor int64: tfjs
+ *   has int32, which would report another dtype and wrap at 2^31, so int64 checks are n/a too.
+ *   Comparisons give tfjs bool tensors, read as 0/1 and reported as booleans.
  * - fields: value, shape, dtype. tfjs tensors have no requires_grad, is_leaf, grad_fn, printed
  *   form in PyTorch's format, or version counter.
  * - create-graph: tfjs differentiates gradients again (tf.grads nested in a gradient function),
