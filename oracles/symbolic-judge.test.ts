@@ -137,3 +137,18 @@ test('oracles.symbolic erf, which mathjs cannot differentiate, has its value and
   expect(evaluate(`round(${y}) + floor(${y}) + fix(-${y}) + sign(${y})`, { [y]: 2.5 })).toBe(2 + 2 - 2 + 1);
   expect(gradientAt(`round(${y}) * ${y}`, [y], { [y]: 2.5 })[0]).toBe(2);
 });
+
+test('oracles.symbolic the softmax family\'s max shift pmax and softplus\'s switch above are constants set at the point', () => {
+  const [x, y] = [fresh(), fresh()];
+  // pmax: the max of its arguments at the point, 0 where that is infinite; derivative 0.
+  expect(evaluate(`pmax(${x}, ${y})`, { [x]: 1, [y]: 3 })).toBe(3);
+  expect(evaluate(`pmax(${x}, ${y})`, { [x]: -Infinity, [y]: -Infinity })).toBe(0);
+  expect(evaluate(`pmax(${x}, ${y})`, { [x]: Infinity, [y]: 1 })).toBe(0);
+  // log(exp(x - m) + exp(y - m)) + m with m held: d/dx is softmax's first element, e^1 / (e^1 + e^3).
+  const lse = `(log(exp(${x} - pmax(${x}, ${y})) + exp(${y} - pmax(${x}, ${y}))) + pmax(${x}, ${y}))`;
+  expect(gradientAt(lse, [x], { [x]: 1, [y]: 3 })[0]).toBeCloseTo(Math.E / (Math.E + Math.E ** 3), 14);
+  expect(secondPartialAt(lse, x, y, { [x]: 1, [y]: 3 })).toBeCloseTo(-(Math.E ** 4) / (Math.E + Math.E ** 3) ** 2, 14);
+  // above: 1 strictly above 0, so at the threshold itself the other branch applies.
+  expect(evaluate(`above(${x} - 20) * ${x}`, { [x]: 20 })).toBe(0);
+  expect(gradientAt(`above(${x} - 20) * ${x} ^ 2`, [x], { [x]: 21 })[0]).toBe(42);
+});

@@ -4,7 +4,9 @@ import type { ActivationOp } from '../oracles/walk.ts';
 import type { ClauseId } from '../spec/clauses.ts';
 import type { Attrs, DType } from '../spec/program.ts';
 import { large, withEdges, withNonFinite } from './arbitraries/edges.ts';
+import { ACTIVATIONS as SMOOTH_ACTIVATIONS, expressionSamples } from './arbitraries/expressions.ts';
 import { ordinary } from './arbitraries/numbers.ts';
+import { expression, secondOrder } from './compositions.ts';
 import { shapes } from './arbitraries/shapes.ts';
 import { ProgramBuilder } from './build.ts';
 import { gradientProperty, type GradientCase } from './gradient.ts';
@@ -131,7 +133,34 @@ export function softmaxProperty(op: Softmax): AnyProperty {
     `${op}: large magnitudes, dominated and all-equal rows and -inf entries on any dim match both oracles`, arbitrary, { edges: true });
 }
 
+/** Second partials through createGraph of expression trees over the smooth activations (and a few elementwise ops between them). */
+export const activationsSecondOrder = secondOrder('gradient.activations.second-order',
+  'second partials of random expression trees over gelu, silu and softplus through createGraph match mathjs',
+  expressionSamples(4, [...SMOOTH_ACTIVATIONS, 'tanh', 'sin', 'square', 'neg']).map(expression), ['backward.create-graph', 'op.gelu', 'op.silu', 'op.softplus']);
+
+/**
+ * Second partials of the softmax family through createGraph: x = a·e0 + b·e1 (+ c·e2) from scalar
+ * leaves, out = sum(op(x, 0) · w), so every second partial is one mathjs derivative of a scalar.
+ */
+export const softmaxSecondOrder = secondOrder('gradient.softmax.second-order',
+  'second partials of softmax, log_softmax and logsumexp through createGraph match mathjs, at large and equal values too',
+  fc.tuple(fc.constantFrom<Softmax>('softmax', 'logSoftmax', 'logsumexp'), fc.constantFrom(2, 3), fc.boolean(), fc.array(rowValues, { minLength: 3, maxLength: 3 }), fc.array(weight(), { minLength: 3, maxLength: 3 }))
+    .map(([op, n, equal, vs, ws]): GradientCase => {
+      const b = new ProgramBuilder(`property.${SOFTMAX_CLAUSES[op]}.second-order`, 'float64');
+      const names = ['a', 'b', 'c'].slice(0, n);
+      names.forEach((name, i) => b.leaf(equal ? vs[0]! : vs[i]!, true, name));
+      const basis = names.map((_, i) => b.leaf(names.map((_, j) => (i === j ? 1 : 0)), false, `e${i}`));
+      let x = b.op('mul', [names[0]!, basis[0]!]);
+      for (let i = 1; i < n; i++) x = b.op('add', [x, b.op('mul', [names[i]!, basis[i]!])]);
+      const y = b.op(op, [x], { dim: 0 });
+      const w = b.leaf(op === 'logsumexp' ? ws[0]! : ws.slice(0, n), false, 'w');
+      const out = b.op('sum', [b.op('mul', [y, w])]);
+      return { program: b.program(), out, inputs: names };
+    }), ['backward.create-graph', 'op.softmax', 'op.log-softmax', 'op.logsumexp']);
+
 export const ACTIVATION_PROPERTIES: AnyProperty[] = [
   ...(['softplus', 'leakyRelu', 'elu', 'gelu', 'silu'] as const).map(activationProperty),
   ...(['softmax', 'logSoftmax', 'logsumexp'] as const).map(softmaxProperty),
+  activationsSecondOrder,
+  softmaxSecondOrder,
 ];

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { compareGradient } from '../oracles/compare.ts';
 import { expandProgram } from '../oracles/expand.ts';
 import { programScope, secondPartialAt } from '../oracles/symbolic.ts';
+import type { ClauseId } from '../spec/clauses.ts';
 import type { Program } from '../spec/program.ts';
 import { emitPolynomial, emitRoot, expressionSamples, polynomials, type ExprSample } from './arbitraries/expressions.ts';
 import { asLeafValue } from './arbitraries/edges.ts';
@@ -23,7 +24,7 @@ export function polynomialCase(p: { coefficients: number[]; x: number }): Gradie
   return { program: b.program(), out, inputs: [x], nonFinite: { kind: 'polynomial', coefficients: p.coefficients, x } };
 }
 
-function expression(s: ExprSample): GradientCase {
+export function expression(s: ExprSample): GradientCase {
   const b = new ProgramBuilder('property.expression');
   b.leaf(s.a, true, 'a');
   b.leaf(s.b, true, 'b');
@@ -45,10 +46,10 @@ export const expressionGradient = gradientProperty('gradient.expression', ['back
   'random expression trees over every elementwise op: the chain rule and fan-in match both oracles', expressionSamples().map(expression));
 
 /** Second order: grad(grad(out, a, createGraph), [a, b]) against mathjs's second partials. */
-function secondOrder(id: string, title: string, cases: fc.Arbitrary<GradientCase>): Property<GradientCase> {
+export function secondOrder(id: string, title: string, cases: fc.Arbitrary<GradientCase>, clauses: readonly ClauseId[] = ['backward.create-graph', 'grad.allow-unused']): Property<GradientCase> {
   return {
     id,
-    clauses: ['backward.create-graph', 'grad.allow-unused'],
+    clauses: clauses as [ClauseId, ...ClauseId[]],
     title,
     arbitrary: cases,
     precondition: judgeable,

@@ -2,10 +2,10 @@ import { describe, expect, test } from 'vitest';
 import { absSignNaN, brokenAtNonFinite, logNaNGradient, nanGradientToZero } from '../adapters/testing/non-finite-engines.ts';
 import { referenceAdapter } from '../adapters/reference/index.ts';
 import type { Adapter } from '../adapters/types.ts';
-import type { Program } from '../spec/program.ts';
+import type { Attrs, Program } from '../spec/program.ts';
 import { polynomials } from './arbitraries/expressions.ts';
 import { polynomialCase, polynomialGradient } from './compositions.ts';
-import { judgeNonFinite, hasNonFiniteLeaf, UNARY_VJP, BINARY_VJP } from './non-finite.ts';
+import { ACTIVATION_VJP, judgeNonFinite, hasNonFiniteLeaf, UNARY_VJP, BINARY_VJP } from './non-finite.ts';
 import { binaryProperty, unaryProperty } from './ops.ts';
 import { checkProperty, formatFailure, settings, type AnyProperty } from './property.ts';
 import { gradientProperty, type GradientCase } from './gradient.ts';
@@ -145,5 +145,24 @@ describe('the non-finite judge agrees with PyTorch 1.13', () => {
     for (const [a, b, da, db] of rows) expect(BINARY_VJP.div(a, b, 0.75)).toEqual([da, db]);
     // mul: x * 0 at x = inf has value nan, gradient 0 for x and inf for the zero.
     expect(BINARY_VJP.mul(Infinity, 0, 0.75)).toEqual([0, Infinity]);
+  });
+
+  test('op.softplus op.leaky-relu op.elu op.gelu op.silu the activation table gives PyTorch\'s gradients at nan, inf and -inf (weight 0.5)', () => {
+    // d (0.5 · f(x)).sum() / dx at [nan, inf, -inf], recorded from PyTorch 1.13 on one-element
+    // tensors (float32 and float64 agree; elu at nan is not specified and left out).
+    const rows: [keyof typeof ACTIVATION_VJP, Attrs, [number, number, number]][] = [
+      ['softplus', {}, [NaN, 0.5, 0]],
+      ['softplus', { beta: 2, threshold: 1 }, [NaN, 0.5, 0]],
+      ['leakyRelu', { negativeSlope: 0.2 }, [0.1, 0.5, 0.1]],
+      ['elu', { alpha: 0.5 }, [NaN, 0.5, 0]],
+      ['gelu', {}, [NaN, NaN, NaN]],
+      ['gelu', { approximate: 'tanh' }, [NaN, NaN, NaN]],
+      ['silu', {}, [NaN, NaN, NaN]],
+    ];
+    for (const [op, attrs, expected] of rows) {
+      const got = [NaN, Infinity, -Infinity].map((t) => ACTIVATION_VJP[op](t, 0.5, attrs));
+      if (op === 'elu') got[0] = NaN;
+      expect(got, `${op} ${JSON.stringify(attrs)}`).toEqual(expected);
+    }
   });
 });

@@ -100,9 +100,16 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     // jax's gelu defaults to the tanh approximation; PyTorch's to erf.
     case 'gelu': return ([a]) => nn.gelu(tensor(a), { approximate: attrs.approximate === 'tanh' });
     case 'silu': return ([a]) => nn.silu(tensor(a));
-    case 'softmax': return ([a]) => nn.softmax(tensor(a), attrs.dim as number);
-    case 'logSoftmax': return ([a]) => nn.logSoftmax(tensor(a), attrs.dim as number);
-    case 'logsumexp': return ([a]) => nn.logsumexp(tensor(a), attrs.dim, { keepdims: attrs.keepdim ?? false });
+    // PyTorch lets a 0-d tensor take dim 0 or -1 as if it were a vector of one element; numpy's
+    // axes do not exist there. The same call on that vector, reshaped back to 0-d, is PyTorch's.
+    case 'softmax': case 'logSoftmax': case 'logsumexp': {
+      const dims = Array.isArray(attrs.dim) ? attrs.dim : [attrs.dim];
+      const scalar = shape.length === 0 && dims.every((d) => d === 0 || d === -1);
+      const f = op === 'softmax' ? (x: np.Array) => nn.softmax(x, attrs.dim as number)
+        : op === 'logSoftmax' ? (x: np.Array) => nn.logSoftmax(x, attrs.dim as number)
+          : (x: np.Array) => nn.logsumexp(x, attrs.dim, { keepdims: attrs.keepdim ?? false });
+      return scalar ? ([a]) => np.reshape(f(np.reshape(tensor(a), [1])), []) : ([a]) => f(tensor(a));
+    }
     case 'prod': return ([a]) => np.prod(tensor(a), attrs.dim as number | undefined, { keepdims: attrs.keepdim ?? false });
     case 'cumsum': return ([a]) => np.cumsum(tensor(a), attrs.dim as number);
     case 'cumprod': return ([a]) => np.cumprod(tensor(a), attrs.dim as number);

@@ -78,9 +78,9 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
       return tf.elu(a);
     case 'gelu': throw notSupported('gelu (tfjs has no gelu op)');
     case 'silu': throw notSupported('silu (tfjs has no silu op)');
-    case 'softmax': return tf.softmax(a, attrs.dim as number);
-    case 'logSoftmax': return tf.logSoftmax(a, attrs.dim as number);
-    case 'logsumexp': return tf.logSumExp(a, attrs.dim, attrs.keepdim ?? false);
+    case 'softmax': return scalarAsVector(a, attrs, (v, dim) => tf.softmax(v, dim as number));
+    case 'logSoftmax': return scalarAsVector(a, attrs, (v, dim) => tf.logSoftmax(v, dim as number));
+    case 'logsumexp': return scalarAsVector(a, attrs, (v, dim) => tf.logSumExp(v, dim, attrs.keepdim ?? false));
     case 'prod': return tf.prod(a, attrs.dim as number | undefined, attrs.keepdim ?? false);
     case 'cumsum': return tf.cumsum(a, attrs.dim as number);
     case 'cumprod': return tf.cumprod(a, attrs.dim as number);
@@ -96,6 +96,16 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
       return tf.where(a, b, typeof c === 'number' ? tf.scalar(c) : c!);
     }
   }
+}
+
+/**
+ * PyTorch lets a 0-d tensor take dim 0 or -1 as if it were a vector of one element; tfjs's axes
+ * do not exist there. The same call on that one-element vector, shaped back to 0-d, is what PyTorch computes.
+ */
+function scalarAsVector(a: tf.Tensor, attrs: Attrs, f: (v: tf.Tensor, dim: Attrs['dim']) => tf.Tensor): tf.Tensor {
+  const dims = Array.isArray(attrs.dim) ? attrs.dim : [attrs.dim];
+  if (a.rank > 0 || !dims.every((d) => d === 0 || d === -1)) return f(a, attrs.dim);
+  return tf.reshape(f(tf.reshape(a, [1]), attrs.dim), []);
 }
 
 /** PyTorch 1.13 reduces over every dim for `dim=[]`; tfjs spells that as no axis (its `[]` reduces nothing). */

@@ -13,8 +13,10 @@ function checkInput(x: unknown, op: string): asserts x is Tensor {
   if (!(x instanceof Tensor)) fail('invalid-argument', `${op}(): argument 'input' (position 1) must be Tensor, not ${typeName(x)}`);
 }
 
-function checkOption(v: unknown, op: string, name: string, position: number): asserts v is number {
-  if (typeof v !== 'number') fail('invalid-argument', `${op}(): argument '${name}' (position ${position}) must be Number, not ${typeName(v)}`);
+/** PyTorch names the position of a positional option only (softplus's are keyword-only in its message). */
+function checkOption(v: unknown, op: string, name: string, position?: number): asserts v is number {
+  const where = position === undefined ? '' : ` (position ${position})`;
+  if (typeof v !== 'number') fail('invalid-argument', `${op}(): argument '${name}'${where} must be Number, not ${typeName(v)}`);
 }
 
 /** `F.softplus(x, beta=1, threshold=20)`: log1p(exp(x·β))/β, and x itself where x·β > threshold. */
@@ -22,8 +24,8 @@ export function softplus(x: Tensor, options: { beta?: number; threshold?: number
   return guard('softplus', [x], () => {
     checkInput(x, 'softplus');
     const { beta = 1, threshold = 20 } = options;
-    checkOption(beta, 'softplus', 'beta', 2);
-    checkOption(threshold, 'softplus', 'threshold', 3);
+    checkOption(beta, 'softplus', 'beta');
+    checkOption(threshold, 'softplus', 'threshold');
     return apply(OPS.softplus, [x], { beta, threshold });
   });
 }

@@ -9,13 +9,15 @@ import { coefficient, ordinary } from './numbers.ts';
 export type Expr =
   | { kind: 'var'; name: 'a' | 'b' }
   | { kind: 'const'; value: number }
-  | { kind: 'unary'; op: UnaryOp; arg: Expr }
+  | { kind: 'unary'; op: UnaryOp | (typeof ACTIVATIONS)[number]; arg: Expr }
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr };
 
 export const UNARY = [
   'neg', 'sin', 'cos', 'tanh', 'sigmoid', 'exp', 'log', 'sqrt', 'tan', 'reciprocal', 'abs', 'relu',
   'log1p', 'expm1', 'erf', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
 ] as const;
+/** The smooth activations of F (gelu in both forms), drawn only where a property asks for them. */
+export const ACTIVATIONS = ['gelu', 'geluTanh', 'silu', 'softplus'] as const;
 export const BINARY = ['add', 'sub', 'mul', 'div', 'pow', 'powInt'] as const;
 export type UnaryOp = (typeof UNARY)[number];
 export type BinaryOp = (typeof BINARY)[number];
@@ -25,7 +27,7 @@ export type BinaryOp = (typeof BINARY)[number];
  * cross-shrinking is on, so a failure shrinks towards a small tree (fast-check's recursive
  * structure guidance); simple choices come first in each list for the same reason.
  */
-export const expressions = (maxDepth = 6): fc.Arbitrary<Expr> =>
+export const expressions = (maxDepth = 6, unary: readonly Extract<Expr, { kind: 'unary' }>['op'][] = UNARY): fc.Arbitrary<Expr> =>
   fc.letrec<{ expr: Expr; leaf: Expr; node: Expr }>((tie) => ({
     expr: fc.oneof({ maxDepth, depthSize: 'large', withCrossShrink: true }, { arbitrary: tie('leaf'), weight: 1 }, { arbitrary: tie('node'), weight: 2 }),
     leaf: fc.oneof(
@@ -33,7 +35,7 @@ export const expressions = (maxDepth = 6): fc.Arbitrary<Expr> =>
       coefficient().map((value): Expr => ({ kind: 'const', value })),
     ),
     node: fc.oneof(
-      fc.record({ kind: fc.constant('unary' as const), op: fc.constantFrom(...UNARY), arg: tie('expr') }),
+      fc.record({ kind: fc.constant('unary' as const), op: fc.constantFrom(...unary), arg: tie('expr') }),
       fc.record({ kind: fc.constant('binary' as const), op: fc.constantFrom(...BINARY), left: tie('expr'), right: tie('expr') }),
     ),
   })).expr;
@@ -41,8 +43,8 @@ export const expressions = (maxDepth = 6): fc.Arbitrary<Expr> =>
 /** A sample: an expression and the point (a, b) it is evaluated at. */
 export interface ExprSample { expr: Expr; a: number; b: number }
 
-export const expressionSamples = (maxDepth = 6): fc.Arbitrary<ExprSample> =>
-  fc.record({ expr: expressions(maxDepth), a: ordinary(), b: ordinary() }, { noNullPrototype: true });
+export const expressionSamples = (maxDepth = 6, unary: readonly Extract<Expr, { kind: 'unary' }>['op'][] = UNARY): fc.Arbitrary<ExprSample> =>
+  fc.record({ expr: expressions(maxDepth, unary), a: ordinary(), b: ordinary() }, { noNullPrototype: true });
 
 /**
  * Emits the steps for an expression, keeping every op inside its domain: log, sqrt, reciprocal
@@ -70,6 +72,9 @@ export function emit(b: ProgramBuilder, e: Expr, vars: { a: string; b: string })
         // Bounded arguments: expm1, sinh and cosh stay far from overflow; asin, acos and atanh inside (-1, 1).
         case 'expm1': case 'sinh': case 'cosh': return b.op(e.op, [b.op('tanh', [x])]);
         case 'asin': case 'acos': case 'atanh': return b.op(e.op, [b.op('mul', [b.op('tanh', [x]), 0.9])]);
+        case 'geluTanh': return b.op('gelu', [x], { approximate: 'tanh' });
+        // Inside 8 · (-1, 1), softplus stays below its threshold (20): smooth there.
+        case 'softplus': return b.op('softplus', [b.op('mul', [b.op('tanh', [x]), 8])]);
         default: return b.op(e.op as OpName, [x]);
       }
     }
@@ -91,8 +96,12 @@ export function emit(b: ProgramBuilder, e: Expr, vars: { a: string; b: string })
   }
 }
 
-function foldUnary(op: UnaryOp, x: number): number {
+function foldUnary(op: UnaryOp | (typeof ACTIVATIONS)[number], x: number): number {
   switch (op) {
+    case 'gelu': return x * 0.5 * (1 + erf(x * Math.SQRT1_2));
+    case 'geluTanh': return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+    case 'silu': return x / (1 + Math.exp(-x));
+    case 'softplus': return Math.log1p(Math.exp(8 * Math.tanh(x)));
     case 'neg': return -x;
     case 'sin': return Math.sin(x);
     case 'cos': return Math.cos(x);
