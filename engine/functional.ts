@@ -54,6 +54,8 @@ export const add = (a: Tensor, b: Operand) => apply(OPS.add, [a, wrap(b, a)], no
 export const sub = (a: Tensor, b: Operand) => apply(OPS.sub, [a, wrap(b, a)], none);
 export const mul = (a: Tensor, b: Operand) => apply(OPS.mul, [a, wrap(b, a)], none);
 export const div = (a: Tensor, b: Operand) => apply(OPS.div, [a, wrap(b, a)], none);
+/** `a * value` with value a C++ Scalar (MulBackward1), as backward formulas write it. */
+export const mulScalar = (a: Tensor, value: number) => apply(OPS.mulScalar, [a], { value });
 /** `value - a`, Python's `3 - t`. */
 export function rsub(a: Tensor, value: number): Tensor {
   checkNumber(value, 'rsub', 'value');
@@ -115,6 +117,16 @@ export function sum(a: Tensor, dim?: number | number[], keepdim = false): Tensor
 export function mean(a: Tensor, dim?: number | number[], keepdim = false): Tensor {
   const { dims, all } = reduceDims(a, dim, keepdim, 'mean');
   return apply(all ? OPS.mean : OPS.meanDim, [a], { dims, keepdim, inputShape: [...a.shape] });
+}
+
+/** var and std over every dim or the given ones; unbiased (the default) divides by n - 1. */
+export function moment(op: 'var' | 'std', a: Tensor, dim?: number | number[], options: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
+  const { unbiased = true, keepdim = false } = options;
+  if (typeof unbiased !== 'boolean') fail('invalid-argument', `${op}(): argument 'unbiased' must be a boolean, not ${typeName(unbiased)}`);
+  const { dims, all } = reduceDims(a, dim, keepdim, op);
+  // An empty list reduces every dim but is kept empty: the backward counts the listed dims.
+  const listed = all ? null : Array.isArray(dim) && dim.length === 0 ? [] : dims;
+  return apply(OPS[op], [a], { dims, listed, correction: unbiased ? 1 : 0, keepdim: all ? false : keepdim });
 }
 
 /** x.prod() (ProdBackward0) or x.prod(dim, keepdim) (ProdBackward1): one dim, an integer. */

@@ -50,6 +50,11 @@ export interface ScalarAttrs { value: number }
 export interface DtypeAttrs { dtype: DType }
 export interface DimAttrs { dim: number }
 export interface ShiftAttrs { dim: number; by: 1 | -1; fill: number }
+/**
+ * var and std: `listed` is the dim argument as given (null: none), which PyTorch 1.13's backward
+ * reads for its count; `dims` the dims reduced (every dim for none and for an empty list).
+ */
+export interface MomentAttrs { dims: number[]; listed: number[] | null; correction: number; keepdim: boolean }
 /** dim null: the product of every element (ProdBackward0). */
 export interface ProdAttrs { dim: number | null; keepdim: boolean }
 
@@ -201,6 +206,15 @@ export const OPS = {
       vjp: (g, s, a) => (a.exponent === 0 ? zerosLike(s.self) : g.mul(s.self.powScalar(a.exponent - 1).mul(a.exponent))),
     }],
   } satisfies OpDef<PowAttrs>,
+  /** A tensor times a C++ Scalar, as backward formulas write `2.0 * grad` (MulBackward1). */
+  mulScalar: {
+    gradFn: 'MulBackward1',
+    forward: ([x], a: ScalarAttrs, dtype) => {
+      const c = dtype === 'float32' ? Math.fround(a.value) : a.value; // the Scalar is cast to the dtype first
+      return kernels.map(x!.data, x!.shape, dtype, (v) => v * c);
+    },
+    grads: [{ saves: none, vjp: (g, _s, a) => g.mulScalar(a.value) }],
+  } satisfies OpDef<ScalarAttrs>,
   rsub: {
     gradFn: 'RsubBackward1',
     forward: ([x], a: ScalarAttrs, dtype) => kernels.map(x!.data, x!.shape, dtype, (v) => a.value - v),
@@ -317,6 +331,10 @@ export const OPS = {
     grads: [{ saves: none, vjp: (g, _s, a) => g.shiftDim(a.dim, a.by === 1 ? -1 : 1, 0) }],
   } satisfies OpDef<ShiftAttrs>,
 
+  // ----- variance and standard deviation (op.var, op.std) -----
+  var: moment('VarBackward0', false),
+  std: moment('StdBackward0', true),
+
   // ----- shape ops: views in PyTorch; here they copy, and share the version counter -----
   reshape: viewLike('ReshapeAliasBackward0'),
   view: viewLike('ViewBackward0'),
@@ -431,6 +449,42 @@ function reduction(gradFn: string, mean: boolean, saves: Rule<ReduceAttrs>['save
       },
     }],
   };
+}
+
+function moment(gradFn: 'VarBackward0' | 'StdBackward0', std: boolean): OpDef<MomentAttrs> {
+  return {
+    gradFn,
+    forward: ([x], a, dtype) => {
+      const r = kernels.variance(x!.data, x!.shape, a.dims, a.correction, std, dtype);
+      return { shape: a.keepdim ? r.shape : x!.shape.filter((_, i) => !a.dims.includes(i)), data: r.data };
+    },
+    grads: [{
+      saves: std ? ['self', 'result'] : ['self'],
+      // std_backward: var_backward of g / (2 · result), with 0 where result is 0 (zero spread).
+      vjp: (g, s, a) => varBackward(gradFn, std ? g.div(s.result.mul(2)).where(constantLike(s.result, (r) => (r === 0 ? 0 : 1)), 0) : g, s.self, a),
+    }],
+  };
+}
+
+/**
+ * var_backward of PyTorch 1.13: (2 / (n - correction)) · g · (x - mean). Without a dim (or for a
+ * 0-d input) n is the element count, and where n equals the correction the gradient is inf · g of
+ * shape [], which fails for an input with dims, as in PyTorch. With a dim, n is the product of the
+ * listed dims' sizes (1 for an empty list, whose gradient is then ±inf).
+ */
+function varBackward(gradFn: string, g: Tensor, x: Tensor, a: MomentAttrs): Tensor {
+  if (a.listed === null || x.ndim === 0) {
+    const n = x.numel();
+    if (n === a.correction) {
+      if (x.ndim > 0) fail('invalid-argument', `Function ${gradFn} returned an invalid gradient at index 0 - got [] but expected shape compatible with [${x.shape.join(', ')}]`);
+      return g.mulScalar(Infinity);
+    }
+    return g.mulScalar(2 / (n - a.correction)).mul(x.sub(x.mean()));
+  }
+  let grad = g;
+  if (!a.keepdim && x.ndim > 1) for (const d of [...a.listed].sort((p, q) => p - q)) grad = grad.unsqueeze(d);
+  const n = a.listed.reduce((c, d) => c * x.shape[d]!, 1);
+  return grad.mulScalar(2 / (n - a.correction)).mul(x.sub(x.mean(a.dims, true)));
 }
 
 /** PyTorch's reversed_cumsum: w.flip(dim).cumsum(dim).flip(dim). */

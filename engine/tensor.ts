@@ -188,6 +188,8 @@ export class Tensor {
   mul(other: F.Operand): Tensor { return guard('mul', [this, other], () => F.mul(this, other)); }
   div(other: F.Operand): Tensor { return guard('div', [this, other], () => F.div(this, other)); }
   pow(exponent: F.Operand): Tensor { return guard('pow', [this, exponent], () => F.pow(this, exponent)); }
+  /** `this * value` with value a C++ Scalar (MulBackward1): backward formulas use it. */
+  mulScalar(value: number): Tensor { return guard('mul', [this], () => F.mulScalar(this, value)); }
   /** `value - this`, Python's `3 - t` (RsubBackward1). */
   rsub(value: number): Tensor { return guard('rsub', [this], () => F.rsub(this, value)); }
   powScalar(exponent: number): Tensor {
@@ -237,6 +239,8 @@ export class Tensor {
   bmm(other: Tensor): Tensor { return guard('bmm', [this, other], () => F.product('bmm', this, other)); }
   sum(dim?: number | number[], keepdim = false): Tensor { return guard('sum', [this], () => F.sum(this, dim, keepdim)); }
   mean(dim?: number | number[], keepdim = false): Tensor { return guard('mean', [this], () => F.mean(this, dim, keepdim)); }
+  var(dim?: number | number[], options?: { unbiased?: boolean; keepdim?: boolean }): Tensor { return guard('var', [this], () => F.moment('var', this, dim, options)); }
+  std(dim?: number | number[], options?: { unbiased?: boolean; keepdim?: boolean }): Tensor { return guard('std', [this], () => F.moment('std', this, dim, options)); }
   prod(dim?: number, keepdim = false): Tensor { return guard('prod', [this], () => F.prod(this, dim, keepdim)); }
   cumsum(dim: number): Tensor { return guard('cumsum', [this], () => F.scan('cumsum', this, dim)); }
   cumprod(dim: number): Tensor { return guard('cumprod', [this], () => F.scan('cumprod', this, dim)); }

@@ -144,6 +144,21 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
       x.data.forEach((e, i) => groups[plan.target[i]!]!.push(e));
       return { shape: plan.shape, data: groups.map(chain) };
     }
+    case 'var':
+    case 'std': {
+      // The mean, then the sum of squared deviations over n - correction (n - 1 unless unbiased is false).
+      const plan = reducePlan(x.shape, attrs.dim, attrs.keepdim ?? false);
+      const groups: E[][] = Array.from({ length: numel(plan.shape) }, () => []);
+      x.data.forEach((e, i) => groups[plan.target[i]!]!.push(e));
+      const divisor = algebra.constant(plan.count - (attrs.unbiased === false ? 0 : 1));
+      const data = groups.map((g) => {
+        const mean = algebra.binary('div', algebra.sum(g), algebra.constant(plan.count));
+        const squares = g.map((e) => { const d = algebra.binary('sub', e, mean); return algebra.binary('mul', d, d); });
+        const variance = algebra.binary('div', algebra.sum(squares), divisor);
+        return op === 'var' ? variance : algebra.unary('sqrt', variance);
+      });
+      return { shape: plan.shape, data };
+    }
     case 'cumsum':
     case 'cumprod': {
       // Element i along dim is the sum or product of elements 0..i of its line (float64 accumulation).

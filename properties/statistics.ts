@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { compareGradient } from '../oracles/compare.ts';
+import { evaluateProgram } from '../oracles/evaluate.ts';
 import { expandProgram } from '../oracles/expand.ts';
 import { programScope, secondPartialAt } from '../oracles/symbolic.ts';
 import type { ClauseId } from '../spec/clauses.ts';
@@ -20,7 +21,7 @@ import type { AnyProperty, Property } from './property.ts';
  * derivatives (through createGraph) by mathjs.
  */
 
-export type StatisticOp = 'prod' | 'cumsum' | 'cumprod';
+export type StatisticOp = 'prod' | 'cumsum' | 'cumprod' | 'var' | 'std';
 const POOL = 9; // shapes of rank 0 to 2, dims 1 to 3
 const dtypes = fc.constantFrom<DType>('float64', 'float32');
 type Placement = 'plain' | 'one-zero' | 'zeros' | 'equal' | 'tiny' | 'huge' | 'non-finite';
@@ -35,8 +36,10 @@ function draws(op: StatisticOp, order: 1 | 2): fc.Arbitrary<Draw> {
   // Second order leaves out tiny and huge magnitudes: the second derivative of a `/ x` rule (prod
   // and cumprod without zeros) subtracts terms of size |g / x| to leave one of size |g|, which at
   // 2^-30 takes more digits than float64 has (PyTorch's own results there are as far off).
+  // std leaves out tiny values: it is |x0 - x1|-like at zero spread, and finite differences straddle
+  // that kink when the spread is smaller than their step (the edge fixture has tiny values).
   const placements: Placement[] = order === 2 ? ['plain', 'one-zero', 'zeros', 'equal']
-    : ['plain', 'one-zero', 'zeros', 'equal', 'tiny', 'huge', ...(op === 'cumsum' ? ['non-finite' as const] : [])];
+    : ['plain', 'one-zero', 'zeros', 'equal', ...(op === 'std' ? [] : ['tiny' as const]), 'huge', ...(op === 'cumsum' ? ['non-finite' as const] : [])];
   const plain = fc.array(ordinary(), { minLength: POOL, maxLength: POOL });
   const nonFinite = fc.array(withNonFinite(ordinary()), { minLength: POOL, maxLength: POOL });
   return fc.tuple(shapes(2), fc.constantFrom(...placements), plain, nonFinite, fc.nat({ max: 8 }), fc.nat({ max: 511 }))
@@ -57,16 +60,36 @@ function draws(op: StatisticOp, order: 1 | 2): fc.Arbitrary<Draw> {
     });
 }
 
-/** The call forms: prod over everything or one dim (negative, keepdim), cumsum and cumprod along one dim. */
+/**
+ * The call forms: prod over everything or one dim (negative, keepdim), cumsum and cumprod along
+ * one dim, var and std over everything, one dim or two, biased or not, keepdim.
+ */
 function call(op: StatisticOp, shape: readonly number[], k: number): { attrs?: Attrs; out: number[] } {
   const rank = shape.length;
   const dim = rank === 0 ? (k % 2 ? -1 : 0) : (k % rank) - (k % 3 === 1 ? rank : 0);
   const d = rank === 0 ? 0 : (dim + rank) % rank;
+  if (op === 'var' || op === 'std') return moments(shape, k);
   if (op !== 'prod') return { attrs: { dim }, out: [...shape] };
   if (k % 4 === 0) return { out: [] };
   const keepdim = k % 5 === 2;
   const out = rank === 0 ? [] : keepdim ? shape.map((s, i) => (i === d ? 1 : s)) : shape.filter((_, i) => i !== d);
   return { attrs: keepdim ? { dim, keepdim } : { dim }, out };
+}
+
+/**
+ * var and std. n - correction = 0 (one element, unbiased) is left to the edge fixture: PyTorch's
+ * forward is nan and its backward inf, nan or an error depending on the call (op.var).
+ */
+function moments(shape: readonly number[], k: number): { attrs?: Attrs; out: number[] } {
+  const rank = shape.length;
+  const dims = rank === 0 ? [] : k % 7 === 3 && rank === 2 ? [0, 1] : [k % rank];
+  const count = dims.reduce((n, i) => n * shape[i]!, 1);
+  const all = k % 4 === 0 || rank === 0;
+  const unbiased = (all ? numel(shape) : count) > 1 && k % 3 !== 2;
+  const keepdim = !all && k % 5 === 2;
+  const out = all ? [] : keepdim ? shape.map((s, i) => (dims.includes(i) ? 1 : s)) : shape.filter((_, i) => !dims.includes(i));
+  const dim = dims.length === 1 ? (k % 2 ? dims[0]! - rank : dims[0]!) : dims;
+  return { attrs: { ...(all ? {} : { dim }), ...(unbiased ? {} : { unbiased: false }), ...(keepdim ? { keepdim } : {}) }, out };
 }
 
 const data = (values: readonly number[], shape: readonly number[], dtype: DType) =>
@@ -96,16 +119,29 @@ const CLAUSES: Record<StatisticOp, readonly [ClauseId, ...ClauseId[]]> = {
   prod: ['op.prod', 'op.prod.zeros', 'op.dims'],
   cumsum: ['op.cumsum', 'op.dims'],
   cumprod: ['op.cumprod', 'op.dims'],
+  var: ['op.var', 'op.dims'],
+  std: ['op.std', 'op.dims'],
 };
 
 const firstOrder = (op: StatisticOp): AnyProperty => gradientProperty(`gradient.op.${op}`, CLAUSES[op],
-  `${op}: at one zero, several zeros, equal, tiny and huge values the forward and gradient match both oracles`, cases(op), { edges: true });
+  `${op}: with one zero, several zeros, all elements equal and extreme magnitudes, the forward and gradient match both oracles`, cases(op), { edges: true });
 
 /**
  * Whether PyTorch's gradient is a constant here, so that its second derivative is 0 whatever the
  * math says: x.prod() over an input with two zeros or more (op.prod.zeros).
  */
 const constantGradient = (c: StatisticCase) => c.op === 'prod' && c.attrs === undefined && c.draw.values.filter((v) => v === 0).length >= 2;
+
+/**
+ * Whether x_j lies in a slice whose std is 0: PyTorch's std gradient is a masked 0 there, so its
+ * derivative is 0 too (op.std), where the math has none (mathjs gives nan).
+ */
+function zeroSpread(c: StatisticCase, j: number): boolean {
+  if (c.op !== 'std') return false;
+  const values = evaluateProgram(c.program).get(c.forward!)!.values;
+  const symbol = new RegExp(`\\bx_${j}\\b`);
+  return expandProgram(c.program).get(c.forward!)!.exprs.some((e, o) => values[o] === 0 && symbol.test(e));
+}
 
 /**
  * Second order: g = grad(out, x, createGraph), then h = grad(sum(g · v), x), against mathjs:
@@ -140,13 +176,13 @@ function secondOrder(op: StatisticOp): Property<StatisticCase> {
       const n = c.draw.values.length;
       const expr = expandProgram(c.program).get(c.out)!.exprs[0]!;
       const scope = programScope(c.program);
-      const expected = Array.from({ length: n }, (_, j) => (constantGradient(c) ? 0
+      const expected = Array.from({ length: n }, (_, j) => (constantGradient(c) || zeroSpread(c, j) ? 0
         : c.vs.reduce((acc, v, i) => acc + v * secondPartialAt(expr, `x_${i}`, `x_${j}`, scope), 0)));
       const obs = o!.error ? undefined : find(o!, 'h');
       const actual = !obs || obs.none ? new Array<number>(n).fill(0) : flat(obs.value);
       return compareGradient({ actual, expected, dtype, oracle: 'symbolic', engine: engine.name, what: `d (sum(d ${c.out} / d x · v)) / d x`, shape: c.draw.shape });
     },
-    runsFactor: 0.5,
+    runsFactor: op === 'std' ? 0.25 : 0.5, // std's symbolic second partials are the slowest
   };
 }
 
@@ -154,4 +190,6 @@ export const STATISTIC_PROPERTIES: AnyProperty[] = [
   firstOrder('prod'), secondOrder('prod'),
   firstOrder('cumsum'),
   firstOrder('cumprod'), secondOrder('cumprod'),
+  firstOrder('var'), secondOrder('var'),
+  firstOrder('std'), secondOrder('std'),
 ];

@@ -101,6 +101,8 @@ export const CLAUSES = [
   'op.prod.zeros',
   'op.cumsum',
   'op.cumprod',
+  'op.var',
+  'op.std',
   'op.matmul',
   'op.sum',
   'op.mean',

@@ -42,8 +42,8 @@ export const SHAPE_OPS = [
   'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand',
 ] as const;
 export const OTHER_OPS = ['clone', 'detach'] as const;
-/** Products and running sums and products: where engines break at zeros. */
-export const STATISTIC_OPS = ['prod', 'cumsum', 'cumprod'] as const;
+/** Products, running sums and products, variance and standard deviation: where engines break at zeros and zero spread. */
+export const STATISTIC_OPS = ['prod', 'cumsum', 'cumprod', 'var', 'std'] as const;
 export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...STATISTIC_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
@@ -54,6 +54,8 @@ export type InplaceName = (typeof INPLACE_OPS)[number];
 export interface Attrs {
   dim?: number | number[];
   keepdim?: boolean;
+  /** var and std: divide by n - 1 (true, the default) or by n. */
+  unbiased?: boolean;
   shape?: number[];
   dims?: number[];
   dim0?: number;

@@ -93,5 +93,11 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'prod': return ([a]) => np.prod(tensor(a), attrs.dim as number | undefined, { keepdims: attrs.keepdim ?? false });
     case 'cumsum': return ([a]) => np.cumsum(tensor(a), attrs.dim as number);
     case 'cumprod': return ([a]) => np.cumprod(tensor(a), attrs.dim as number);
+    case 'var': case 'std': {
+      // PyTorch's dim=[] reduces over every dim; jax-js spells "every axis" as no axis.
+      const axis = Array.isArray(attrs.dim) && attrs.dim.length === 0 ? undefined : attrs.dim;
+      const opts = { keepdims: attrs.keepdim ?? false, correction: attrs.unbiased === false ? 0 : 1 };
+      return op === 'var' ? ([a]) => np.var_(tensor(a), axis, opts) : ([a]) => np.std(tensor(a), axis, opts);
+    }
   }
 }

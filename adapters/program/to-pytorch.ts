@@ -109,10 +109,11 @@ function op(step: OpStep): string {
   }
   switch (step.op) {
     case 'neg': return `-${x}`;
-    case 'sum': case 'mean': case 'prod': case 'cumsum': case 'cumprod': {
-      const { dim, keepdim } = attrs;
+    case 'sum': case 'mean': case 'prod': case 'cumsum': case 'cumprod': case 'var': case 'std': {
+      const { dim, keepdim, unbiased } = attrs;
       const kwargs = [
         dim !== undefined && `dim=${Array.isArray(dim) ? tuple(dim) : dim}`,
+        unbiased !== undefined && `unbiased=${unbiased ? 'True' : 'False'}`,
         keepdim && 'keepdim=True',
       ];
       return `${x}.${step.op}(${kwargs.filter(Boolean).join(', ')})`;

@@ -215,12 +215,14 @@ class Execution:
             return -a
         if name in UNARY or name in ('t', 'clone', 'detach'):
             return getattr(a, name)()
-        if name in ('sum', 'mean', 'prod', 'cumsum', 'cumprod'):
+        if name in ('sum', 'mean', 'prod', 'cumsum', 'cumprod', 'var', 'std'):
             # Without dim this is `a.sum()` (SumBackward0); any dim, even (), gives SumBackward1.
             kwargs = {}
             if 'dim' in attrs:
                 dim = attrs['dim']
                 kwargs['dim'] = tuple(dim) if isinstance(dim, list) else dim
+            if 'unbiased' in attrs:
+                kwargs['unbiased'] = attrs['unbiased']
             if 'keepdim' in attrs:
                 kwargs['keepdim'] = attrs['keepdim']
             return getattr(a, name)(**kwargs)

@@ -71,6 +71,12 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'prod': return tf.prod(a, attrs.dim as number | undefined, attrs.keepdim ?? false);
     case 'cumsum': return tf.cumsum(a, attrs.dim as number);
     case 'cumprod': return tf.cumprod(a, attrs.dim as number);
+    // tfjs has no var or std: tf.moments gives the biased variance only, and anything else would
+    // be the adapter's composition, not tfjs's.
+    case 'var':
+      if (attrs.unbiased === false) return tf.moments(a, axes(attrs.dim), attrs.keepdim ?? false).variance;
+      throw notSupported('var with unbiased=True (tfjs has only the biased variance of tf.moments)');
+    case 'std': throw notSupported('std (tfjs has no std op)');
   }
 }
 

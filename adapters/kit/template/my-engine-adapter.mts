@@ -112,6 +112,8 @@ const engine = defineEngine<T>({
     prod: ([a], { dim, keepdim }) => notSupported('prod'), // TODO: dim undefined or a number
     cumsum: ([a], { dim }) => notSupported('cumsum'),
     cumprod: ([a], { dim }) => notSupported('cumprod'), // TODO: zeros in a need their own gradient rule
+    var: ([a], { dim, keepdim, unbiased }) => notSupported('var'), // TODO: unbiased (default true) divides by n - 1
+    std: ([a], { dim, keepdim, unbiased }) => notSupported('std'),
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

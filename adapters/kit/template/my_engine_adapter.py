@@ -256,6 +256,12 @@ class Adapter(kit.Engine):
     def op_cumprod(self, a, dim):
         raise NotSupported('cumprod')  # TODO: zeros in a need their own gradient rule
 
+    def op_var(self, a, dim=None, keepdim=False, unbiased=True):
+        raise NotSupported('var')  # TODO: unbiased divides by n - 1
+
+    def op_std(self, a, dim=None, keepdim=False, unbiased=True):
+        raise NotSupported('std')  # TODO: at zero spread PyTorch's gradient is 0
+
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
     def clear_grad(self, t):
