@@ -295,7 +295,7 @@ const VECTOR: Data = [0.5, 1.5];
 function opVariants(op: OpName, dtype: DType): Program[] {
   const attrs: Partial<Record<OpName, Record<string, unknown>>> = {
     reshape: { shape: [4] }, view: { shape: [4] }, expand: { shape: [2, 2, 2] }, transpose: { dim0: 0, dim1: 1 },
-    permute: { dims: [1, 0] }, unsqueeze: { dim: 0 }, squeeze: {}, sum: {}, mean: {}, prod: {}, cumsum: { dim: 0 }, cumprod: { dim: 0 }, var: { unbiased: false }, std: { unbiased: false },
+    permute: { dims: [1, 0] }, unsqueeze: { dim: 0 }, squeeze: {}, sum: {}, mean: {}, prod: {}, cumsum: { dim: 0 }, cumprod: { dim: 0 }, var: { unbiased: false }, std: { unbiased: false }, norm: {},
   };
   const datas: Data[] = op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
   const binary = (BINARY_OPS as readonly string[]).includes(op);

@@ -69,6 +69,12 @@ export function pow(a: Tensor, b: Operand): Tensor {
   return apply(OPS.pow, [a, b], none);
 }
 
+/** `a.masked_fill(mask, value)`: value where the constant mask is nonzero. */
+export function maskedFill(a: Tensor, mask: Tensor, value: number): Tensor {
+  checkTensor(mask, 'masked_fill');
+  return apply(OPS.maskedFill, [a, mask], { value });
+}
+
 /** Keeps `a` where `mask` is nonzero and puts `fill` elsewhere; the mask carries no gradient. */
 export function where(a: Tensor, mask: Tensor, fill: number): Tensor {
   checkTensor(mask, 'where');
@@ -127,6 +133,22 @@ export function moment(op: 'var' | 'std', a: Tensor, dim?: number | number[], op
   // An empty list reduces every dim but is kept empty: the backward counts the listed dims.
   const listed = all ? null : Array.isArray(dim) && dim.length === 0 ? [] : dims;
   return apply(OPS[op], [a], { dims, listed, correction: unbiased ? 1 : 0, keepdim: all ? false : keepdim });
+}
+
+/**
+ * The vector p-norm (p = 1, 2 or inf; undefined is PyTorch's default 'fro') over every dim or the
+ * given ones; keepdim also without a dim. The default p over a list of two dims is PyTorch 1.13's
+ * frobenius_norm, composed as sqrt((x * x).sum(dims)): its gradient at 0 is nan, not 0 (op.norm).
+ */
+export function norm(a: Tensor, p?: number, dim?: number | number[], keepdim = false): Tensor {
+  if (p !== undefined && p !== 1 && p !== 2 && p !== Infinity) fail('invalid-argument', `norm(): p = ${String(p)} is outside the reference engine (spec: op.norm takes 1, 2 and inf)`);
+  if (p === undefined && Array.isArray(dim) && dim.length === 2) {
+    const [d0, d1] = dim.map((d) => normalizeDim(d, a.ndim, 'norm')) as [number, number];
+    if (d0 === d1) fail('invalid-argument', `Expected dims to be different, got [${dim.join(', ')}] instead`);
+    return unary('sqrt', sum(mul(a, a), dim, keepdim));
+  }
+  const { dims } = reduceDims(a, dim, keepdim, 'norm');
+  return apply(OPS.norm, [a], { p: p ?? 2, dims, keepdim });
 }
 
 /** x.prod() (ProdBackward0) or x.prod(dim, keepdim) (ProdBackward1): one dim, an integer. */

@@ -118,6 +118,24 @@ export const kernels = {
     return { shape: kept, data: out };
   },
 
+  /**
+   * The p-norm over `dims` for p = 1, 2 or inf (the result keeps them as size 1): the sum of |x|,
+   * the square root of the sum of squares (each square in the dtype, so float32 overflows at
+   * |x| > 1.8e19), or the largest |x| (nan if any is nan); sums in float64.
+   */
+  norm(x: ArrayLike<number>, shape: Shape, dims: readonly number[], p: number, dtype: DType): Result {
+    const kept = shape.map((d, i) => (dims.includes(i) ? 1 : d));
+    const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+    const acc = new Float64Array(numel(kept));
+    forEachBroadcast(shape, stridesOf(shape), broadcastStrides(kept, shape), (o, _i, j) => {
+      const a = Math.abs(x[o]!);
+      acc[j] = p === 1 ? acc[j]! + a : p === 2 ? acc[j]! + r(a * a) : Number.isNaN(a) || a > acc[j]! ? a : acc[j]!;
+    });
+    const out = alloc(dtype, acc.length);
+    for (let j = 0; j < out.length; j++) out[j] = p === 2 ? Math.sqrt(r(acc[j]!)) : acc[j]!;
+    return { shape: kept, data: out };
+  },
+
   /** Reverses the order along `dim`. */
   flip(x: ArrayLike<number>, shape: Shape, dim: number, dtype: DType): Result {
     const out = alloc(dtype, x.length);

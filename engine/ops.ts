@@ -55,6 +55,7 @@ export interface ShiftAttrs { dim: number; by: 1 | -1; fill: number }
  * reads for its count; `dims` the dims reduced (every dim for none and for an empty list).
  */
 export interface MomentAttrs { dims: number[]; listed: number[] | null; correction: number; keepdim: boolean }
+export interface NormAttrs { p: number; dims: number[]; keepdim: boolean }
 /** dim null: the product of every element (ProdBackward0). */
 export interface ProdAttrs { dim: number | null; keepdim: boolean }
 
@@ -233,6 +234,15 @@ export const OPS = {
       { saves: ['self'], vjp: (g, s) => g.where(s.self, 0) },
     ],
   } satisfies OpDef<ScalarAttrs>,
+  /** masked_fill: `value` where the constant mask is nonzero, as backward formulas mask (MaskedFillBackward0). */
+  maskedFill: {
+    gradFn: 'MaskedFillBackward0',
+    forward: ([x, m], a: ScalarAttrs, dtype) => kernels.zip(x!.data, x!.shape, m!.data, m!.shape, dtype, (v, k) => (k !== 0 ? a.value : v)),
+    grads: [
+      { saves: ['other'], vjp: (g, s) => g.maskedFill(s.other, 0) },
+      { saves: none, vjp: (g) => zerosLike(g) },
+    ],
+  } satisfies OpDef<ScalarAttrs>,
   /** zero_ and fill_: every element becomes `value`; the old values get no gradient. */
   fill: {
     gradFn: (_x, a: ScalarAttrs & { name: string }) => a.name,
@@ -334,6 +344,16 @@ export const OPS = {
   // ----- variance and standard deviation (op.var, op.std) -----
   var: moment('VarBackward0', false),
   std: moment('StdBackward0', true),
+
+  // ----- vector norms (op.norm): every call form records NormBackward1 in PyTorch 1.13 -----
+  norm: {
+    gradFn: 'NormBackward1',
+    forward: ([x], a: NormAttrs, dtype) => {
+      const r = kernels.norm(x!.data, x!.shape, a.dims, a.p, dtype);
+      return { shape: a.keepdim ? r.shape : x!.shape.filter((_, i) => !a.dims.includes(i)), data: r.data };
+    },
+    grads: [{ saves: ['self', 'result'], vjp: (g, s, a) => normBackward(g, s.self, s.result, a) }],
+  } satisfies OpDef<NormAttrs>,
 
   // ----- shape ops: views in PyTorch; here they copy, and share the version counter -----
   reshape: viewLike('ReshapeAliasBackward0'),
@@ -461,7 +481,7 @@ function moment(gradFn: 'VarBackward0' | 'StdBackward0', std: boolean): OpDef<Mo
     grads: [{
       saves: std ? ['self', 'result'] : ['self'],
       // std_backward: var_backward of g / (2 · result), with 0 where result is 0 (zero spread).
-      vjp: (g, s, a) => varBackward(gradFn, std ? g.div(s.result.mul(2)).where(constantLike(s.result, (r) => (r === 0 ? 0 : 1)), 0) : g, s.self, a),
+      vjp: (g, s, a) => varBackward(gradFn, std ? g.div(s.result.mul(2)).maskedFill(constantLike(s.result, (r) => (r === 0 ? 1 : 0)), 0) : g, s.self, a),
     }],
   };
 }
@@ -485,6 +505,26 @@ function varBackward(gradFn: string, g: Tensor, x: Tensor, a: MomentAttrs): Tens
   if (!a.keepdim && x.ndim > 1) for (const d of [...a.listed].sort((p, q) => p - q)) grad = grad.unsqueeze(d);
   const n = a.listed.reduce((c, d) => c * x.shape[d]!, 1);
   return grad.mulScalar(2 / (n - a.correction)).mul(x.sub(x.mean(a.dims, true)));
+}
+
+/**
+ * norm_backward of PyTorch 1.13: p = 1 gives sgn(x) · g; p = 2 gives g · x / norm with 0 where the
+ * norm is 0 (the zero vector has gradient 0); p = inf shares g equally among the elements whose
+ * |x| equals the norm (or is nan): sgn(x) · (g / count · mask), the mask and count constants.
+ */
+function normBackward(g: Tensor, x: Tensor, norm: Tensor, a: NormAttrs): Tensor {
+  let grad = g;
+  let n = norm;
+  if (!a.keepdim && x.ndim !== 0) {
+    for (const d of [...a.dims].sort((p, q) => p - q)) {
+      grad = grad.unsqueeze(d);
+      n = n.unsqueeze(d);
+    }
+  }
+  if (a.p === 1) return x.sgn().mul(grad);
+  if (a.p === 2) return grad.mul(x.div(n).maskedFill(constantLike(n, (v) => (v === 0 ? 1 : 0)), 0));
+  const mask = constantZip(x, n, (v, m) => (Math.abs(v) === m || Number.isNaN(v) ? 1 : 0));
+  return x.sgn().mul(grad.div(mask.sum(a.dims, true)).mul(mask));
 }
 
 /** PyTorch's reversed_cumsum: w.flip(dim).cumsum(dim).flip(dim). */

@@ -241,6 +241,7 @@ export class Tensor {
   mean(dim?: number | number[], keepdim = false): Tensor { return guard('mean', [this], () => F.mean(this, dim, keepdim)); }
   var(dim?: number | number[], options?: { unbiased?: boolean; keepdim?: boolean }): Tensor { return guard('var', [this], () => F.moment('var', this, dim, options)); }
   std(dim?: number | number[], options?: { unbiased?: boolean; keepdim?: boolean }): Tensor { return guard('std', [this], () => F.moment('std', this, dim, options)); }
+  norm(p?: number, dim?: number | number[], keepdim = false): Tensor { return guard('norm', [this], () => F.norm(this, p, dim, keepdim)); }
   prod(dim?: number, keepdim = false): Tensor { return guard('prod', [this], () => F.prod(this, dim, keepdim)); }
   cumsum(dim: number): Tensor { return guard('cumsum', [this], () => F.scan('cumsum', this, dim)); }
   cumprod(dim: number): Tensor { return guard('cumprod', [this], () => F.scan('cumprod', this, dim)); }
@@ -258,6 +259,8 @@ export class Tensor {
   squeeze(dim?: number): Tensor { return guard('squeeze', [this], () => F.squeeze(this, dim)); }
   expand(shape: number[]): Tensor { return guard('expand', [this], () => F.expand(this, shape)); }
   clone(): Tensor { return guard('clone', [this], () => F.clone(this)); }
+  /** PyTorch's masked_fill: `value` where the constant mask is nonzero (backward formulas use it). */
+  maskedFill(mask: Tensor, value: number): Tensor { return guard('masked_fill', [this, mask], () => F.maskedFill(this, mask, value)); }
   where(mask: Tensor, fill: number): Tensor { return guard('where', [this, mask], () => F.where(this, mask, fill)); }
   to(dtype: DType): Tensor { return guard('to', [this], () => F.to(this, dtype)); }
   detach(): Tensor { return F.detach(this); }

@@ -85,6 +85,7 @@ export function evaluateProgram(
       for (const t of terms) s += t;
       return r(s);
     },
+    max: (terms) => terms.reduce((m, t) => (Number.isNaN(t) || t > m ? t : m), -Infinity),
     product: (factors) => {
       let p = 1;
       for (const f of factors) p *= f;

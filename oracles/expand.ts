@@ -88,6 +88,8 @@ export function expandWithDetached(program: Program): Expansion {
     unary: (op, a) => checked(UNARY_FORMS[op](a)),
     binary: (op, a, b) => checked(`(${a} ${BINARY_FORMS[op]} ${b})`),
     sum: (terms) => (terms.length === 0 ? '0' : terms.length === 1 ? terms[0]! : checked(`(${terms.join(' + ')})`)),
+    // mathjs cannot differentiate max: the symbolic oracle refuses programs with norm(p = inf).
+    max: (terms) => (terms.length === 1 ? terms[0]! : checked(`max(${terms.join(', ')})`)),
     product: (factors) => (factors.length === 0 ? '1' : factors.length === 1 ? factors[0]! : checked(`(${factors.join(' * ')})`)),
     detach: (name, index, a) => {
       const symbol = detachedSymbol(name, index);

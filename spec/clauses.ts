@@ -103,6 +103,7 @@ export const CLAUSES = [
   'op.cumprod',
   'op.var',
   'op.std',
+  'op.norm',
   'op.matmul',
   'op.sum',
   'op.mean',

@@ -42,8 +42,8 @@ export const SHAPE_OPS = [
   'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand',
 ] as const;
 export const OTHER_OPS = ['clone', 'detach'] as const;
-/** Products, running sums and products, variance and standard deviation: where engines break at zeros and zero spread. */
-export const STATISTIC_OPS = ['prod', 'cumsum', 'cumprod', 'var', 'std'] as const;
+/** Products, running sums and products, variance, standard deviation and norms: where engines break at zeros and zero spread. */
+export const STATISTIC_OPS = ['prod', 'cumsum', 'cumprod', 'var', 'std', 'norm'] as const;
 export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...STATISTIC_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
@@ -56,6 +56,8 @@ export interface Attrs {
   keepdim?: boolean;
   /** var and std: divide by n - 1 (true, the default) or by n. */
   unbiased?: boolean;
+  /** norm: the order, 1, 2 (the default) or "inf". */
+  p?: 1 | 2 | 'inf';
   shape?: number[];
   dims?: number[];
   dim0?: number;

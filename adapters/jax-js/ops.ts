@@ -93,6 +93,12 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'prod': return ([a]) => np.prod(tensor(a), attrs.dim as number | undefined, { keepdims: attrs.keepdim ?? false });
     case 'cumsum': return ([a]) => np.cumsum(tensor(a), attrs.dim as number);
     case 'cumprod': return ([a]) => np.cumprod(tensor(a), attrs.dim as number);
+    // PyTorch's x.norm(p, dim) is a vector norm over the dims, jax's linalg.vectorNorm.
+    case 'norm': {
+      const axis = Array.isArray(attrs.dim) && attrs.dim.length === 0 ? undefined : attrs.dim;
+      const ord = attrs.p === 'inf' ? Infinity : attrs.p ?? 2;
+      return ([a]) => np.linalg.vectorNorm(tensor(a), { ord, ...(axis === undefined ? {} : { axis }), keepdims: attrs.keepdim ?? false });
+    }
     case 'var': case 'std': {
       // PyTorch's dim=[] reduces over every dim; jax-js spells "every axis" as no axis.
       const axis = Array.isArray(attrs.dim) && attrs.dim.length === 0 ? undefined : attrs.dim;

@@ -109,9 +109,10 @@ function op(step: OpStep): string {
   }
   switch (step.op) {
     case 'neg': return `-${x}`;
-    case 'sum': case 'mean': case 'prod': case 'cumsum': case 'cumprod': case 'var': case 'std': {
-      const { dim, keepdim, unbiased } = attrs;
+    case 'sum': case 'mean': case 'prod': case 'cumsum': case 'cumprod': case 'var': case 'std': case 'norm': {
+      const { dim, keepdim, unbiased, p } = attrs;
       const kwargs = [
+        p !== undefined && `p=${p === 'inf' ? "float('inf')" : p}`,
         dim !== undefined && `dim=${Array.isArray(dim) ? tuple(dim) : dim}`,
         unbiased !== undefined && `unbiased=${unbiased ? 'True' : 'False'}`,
         keepdim && 'keepdim=True',

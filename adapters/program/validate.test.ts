@@ -62,7 +62,7 @@ describe('valid programs', () => {
       sum: { dim: 0 }, mean: { dim: [0], keepdim: false }, reshape: { shape: [-1] }, view: { shape: [4] },
       expand: { shape: [2, 4] }, transpose: { dim0: 0, dim1: 1 }, permute: { dims: [1, 0] },
       unsqueeze: { dim: 0 }, squeeze: { dim: 0 }, prod: { dim: 1, keepdim: true }, cumsum: { dim: 0 }, cumprod: { dim: -1 },
-      var: { dim: [0], unbiased: false, keepdim: true }, std: { unbiased: true },
+      var: { dim: [0], unbiased: false, keepdim: true }, std: { unbiased: true }, norm: { p: 'inf', dim: 0, keepdim: true },
     };
     const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul']);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];

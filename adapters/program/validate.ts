@@ -285,6 +285,7 @@ const OP_RULES: Record<string, OpRule> = {
   cumprod: { args: 1, attrs: ['dim'], required: ['dim'] },
   var: { args: 1, attrs: ['dim', 'keepdim', 'unbiased'], required: [] },
   std: { args: 1, attrs: ['dim', 'keepdim', 'unbiased'], required: [] },
+  norm: { args: 1, attrs: ['p', 'dim', 'keepdim'], required: [] },
 };
 
 /** Names the printed PyTorch code could not use: Python keywords and the names it calls. */

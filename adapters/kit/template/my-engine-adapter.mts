@@ -114,6 +114,7 @@ const engine = defineEngine<T>({
     cumprod: ([a], { dim }) => notSupported('cumprod'), // TODO: zeros in a need their own gradient rule
     var: ([a], { dim, keepdim, unbiased }) => notSupported('var'), // TODO: unbiased (default true) divides by n - 1
     std: ([a], { dim, keepdim, unbiased }) => notSupported('std'),
+    norm: ([a], { p, dim, keepdim }) => notSupported('norm'), // TODO: p is 1, 2 (default) or 'inf'
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

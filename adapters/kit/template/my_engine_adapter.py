@@ -262,6 +262,9 @@ class Adapter(kit.Engine):
     def op_std(self, a, dim=None, keepdim=False, unbiased=True):
         raise NotSupported('std')  # TODO: at zero spread PyTorch's gradient is 0
 
+    def op_norm(self, a, p=2, dim=None, keepdim=False):
+        raise NotSupported('norm')  # TODO: p is 1, 2 or 'inf'; the zero vector has gradient 0
+
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
     def clear_grad(self, t):
