@@ -44,7 +44,9 @@ function draws(op: StatisticOp, order: 1 | 2): fc.Arbitrary<Draw> {
       ...(op === 'cumsum' ? ['non-finite' as const] : [])];
   const plain = fc.array(ordinary(), { minLength: POOL, maxLength: POOL });
   const nonFinite = fc.array(withNonFinite(ordinary()), { minLength: POOL, maxLength: POOL });
-  return fc.tuple(shapes(2), fc.constantFrom(...placements), plain, nonFinite, fc.nat({ max: 8 }), fc.nat({ max: 511 }))
+  // At most 6 elements (4 to second order, whose symbolic partials grow with the square of the count).
+  const small = shapes(2).map((s) => (numel(s) > (order === 2 ? 4 : 6) ? s.slice(0, 1) : s));
+  return fc.tuple(small, fc.constantFrom(...placements), plain, nonFinite, fc.nat({ max: 8 }), fc.nat({ max: 511 }))
     .map(([shape, placement, xs, nf, at, mask]): Draw => {
       const n = numel(shape);
       let values = xs.slice(0, n);
