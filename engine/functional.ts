@@ -57,6 +57,8 @@ export const add = (a: Tensor, b: Operand) => apply(OPS.add, [a, wrap(b, a)], no
 export const sub = (a: Tensor, b: Operand) => apply(OPS.sub, [a, wrap(b, a)], none);
 export const mul = (a: Tensor, b: Operand) => apply(OPS.mul, [a, wrap(b, a)], none);
 export const div = (a: Tensor, b: Operand) => apply(OPS.div, [a, wrap(b, a)], none);
+/** `a * value` with value a C++ Scalar (MulBackward1), as backward formulas write it. */
+export const mulScalar = (a: Tensor, value: number) => apply(OPS.mulScalar, [a], { value });
 /** `value - a`, Python's `3 - t`. */
 export function rsub(a: Tensor, value: number): Tensor {
   checkNumber(value, 'rsub', 'value');
@@ -68,6 +70,12 @@ export function pow(a: Tensor, b: Operand): Tensor {
   if (typeof b === 'number') return apply(OPS.powScalar, [a], { exponent: b });
   if (!(b instanceof Tensor)) fail('invalid-argument', `pow(): expected a Tensor or a number as exponent, got ${typeName(b)}`);
   return apply(OPS.pow, [a, b], none);
+}
+
+/** `a.masked_fill(mask, value)`: value where the constant mask is nonzero. */
+export function maskedFill(a: Tensor, mask: Tensor, value: number): Tensor {
+  checkTensor(mask, 'masked_fill');
+  return apply(OPS.maskedFill, [a, mask], { value });
 }
 
 /**
@@ -136,6 +144,32 @@ export function logsumexp(a: Tensor, dim: number | number[], keepdim = false): T
 export function mean(a: Tensor, dim?: number | number[], keepdim = false): Tensor {
   const { dims, all } = reduceDims(a, dim, keepdim, 'mean');
   return apply(all ? OPS.mean : OPS.meanDim, [a], { dims, keepdim, inputShape: [...a.shape] });
+}
+
+/** var and std over every dim or the given ones; unbiased (the default) divides by n - 1. */
+export function moment(op: 'var' | 'std', a: Tensor, dim?: number | number[], options: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
+  const { unbiased = true, keepdim = false } = options;
+  if (typeof unbiased !== 'boolean') fail('invalid-argument', `${op}(): argument 'unbiased' must be a boolean, not ${typeName(unbiased)}`);
+  const { dims, all } = reduceDims(a, dim, keepdim, op);
+  // An empty list reduces every dim but is kept empty: the backward counts the listed dims.
+  const listed = all ? null : Array.isArray(dim) && dim.length === 0 ? [] : dims;
+  return apply(OPS[op], [a], { dims, listed, correction: unbiased ? 1 : 0, keepdim: all ? false : keepdim });
+}
+
+/**
+ * The vector p-norm (p = 1, 2 or inf; undefined is PyTorch's default 'fro') over every dim or the
+ * given ones; keepdim also without a dim. The default p over a list of two dims is PyTorch 1.13's
+ * frobenius_norm, composed as sqrt((x * x).sum(dims)): its gradient at 0 is nan, not 0 (op.norm).
+ */
+export function norm(a: Tensor, p?: number, dim?: number | number[], keepdim = false): Tensor {
+  if (p !== undefined && p !== 1 && p !== 2 && p !== Infinity) fail('invalid-argument', `norm(): p = ${String(p)} is outside the reference engine (spec: op.norm takes 1, 2 and inf)`);
+  if (p === undefined && Array.isArray(dim) && dim.length === 2) {
+    const [d0, d1] = dim.map((d) => normalizeDim(d, a.ndim, 'norm')) as [number, number];
+    if (d0 === d1) fail('invalid-argument', `Expected dims to be different, got [${dim.join(', ')}] instead`);
+    return unary('sqrt', sum(mul(a, a), dim, keepdim));
+  }
+  const { dims } = reduceDims(a, dim, keepdim, 'norm');
+  return apply(OPS.norm, [a], { p: p ?? 2, dims, keepdim });
 }
 
 /** x.prod() (ProdBackward0) or x.prod(dim, keepdim) (ProdBackward1): one dim, an integer. */

@@ -110,6 +110,45 @@ export const kernels = {
     return { shape: kept, data: out };
   },
 
+  /**
+   * Variance over `dims` (the result keeps them as size 1): the sum of squared deviations from the
+   * mean, over n - correction, in float64 (two passes), then the square root for std, stored in the dtype.
+   */
+  variance(x: ArrayLike<number>, shape: Shape, dims: readonly number[], correction: number, std: boolean, dtype: DType): Result {
+    const kept = shape.map((d, i) => (dims.includes(i) ? 1 : d));
+    const n = dims.reduce((c, d) => c * shape[d]!, 1);
+    const strides = [stridesOf(shape), broadcastStrides(kept, shape)] as const;
+    const mean = new Float64Array(numel(kept));
+    forEachBroadcast(shape, strides[0], strides[1], (o, _i, j) => { mean[j] = mean[j]! + x[o]!; });
+    for (let j = 0; j < mean.length; j++) mean[j] = mean[j]! / n;
+    const squares = new Float64Array(mean.length);
+    forEachBroadcast(shape, strides[0], strides[1], (o, _i, j) => { squares[j] = squares[j]! + (x[o]! - mean[j]!) ** 2; });
+    const out = alloc(dtype, mean.length);
+    for (let j = 0; j < out.length; j++) {
+      const v = squares[j]! / (n - correction);
+      out[j] = std ? Math.sqrt(v) : v;
+    }
+    return { shape: kept, data: out };
+  },
+
+  /**
+   * The p-norm over `dims` for p = 1, 2 or inf (the result keeps them as size 1): the sum of |x|,
+   * the square root of the sum of squares (each square in the dtype, so float32 overflows at
+   * |x| > 1.8e19), or the largest |x| (nan if any is nan); sums in float64.
+   */
+  norm(x: ArrayLike<number>, shape: Shape, dims: readonly number[], p: number, dtype: DType): Result {
+    const kept = shape.map((d, i) => (dims.includes(i) ? 1 : d));
+    const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+    const acc = new Float64Array(numel(kept));
+    forEachBroadcast(shape, stridesOf(shape), broadcastStrides(kept, shape), (o, _i, j) => {
+      const a = Math.abs(x[o]!);
+      acc[j] = p === 1 ? acc[j]! + a : p === 2 ? acc[j]! + r(a * a) : Number.isNaN(a) || a > acc[j]! ? a : acc[j]!;
+    });
+    const out = alloc(dtype, acc.length);
+    for (let j = 0; j < out.length; j++) out[j] = p === 2 ? Math.sqrt(r(acc[j]!)) : acc[j]!;
+    return { shape: kept, data: out };
+  },
+
   /** Reverses the order along `dim`. */
   flip(x: ArrayLike<number>, shape: Shape, dim: number, dtype: DType): Result {
     const out = alloc(dtype, x.length);

@@ -100,6 +100,11 @@ const zerosLike = (t: Tensor): Tensor => constantLike(t, () => 0);
 /** A constant tensor (outside the graph) computed elementwise from tensors' data: masks and signs. */
 const constantLike = (t: Tensor, f: (v: number) => number): Tensor =>
   new Tensor(kernels.map(t.data, t.shape, t.dtype, f).data, t.shape, t.dtype);
+/** A constant float tensor from two tensors' data (broadcast): counts and weights, not conditions. */
+function constantZip(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
+  const r = kernels.zip(a.data, a.shape, b.data, b.shape, a.dtype, f);
+  return new Tensor(r.data, r.shape, a.dtype);
+}
 
 export interface ReduceAttrs { dims: number[]; keepdim: boolean; inputShape: number[] }
 export interface ShapeAttrs { shape: number[] }
@@ -109,6 +114,12 @@ export interface ScalarAttrs { value: number }
 export interface DtypeAttrs { dtype: DType }
 export interface DimAttrs { dim: number }
 export interface ShiftAttrs { dim: number; by: 1 | -1; fill: number }
+/**
+ * var and std: `listed` is the dim argument as given (null: none), which PyTorch 1.13's backward
+ * reads for its count; `dims` the dims reduced (every dim for none and for an empty list).
+ */
+export interface MomentAttrs { dims: number[]; listed: number[] | null; correction: number; keepdim: boolean }
+export interface NormAttrs { p: number; dims: number[]; keepdim: boolean }
 /** dim null: the product of every element (ProdBackward0). */
 export interface ProdAttrs { dim: number | null; keepdim: boolean }
 
@@ -458,6 +469,15 @@ export const OPS = {
       vjp: (g, s, a) => (a.exponent === 0 ? zerosLike(s.self) : g.mul(s.self.powScalar(a.exponent - 1).mul(a.exponent))),
     }],
   } satisfies OpDef<PowAttrs>,
+  /** A tensor times a C++ Scalar, as backward formulas write `2.0 * grad` (MulBackward1). */
+  mulScalar: {
+    gradFn: 'MulBackward1',
+    forward: ([x], a: ScalarAttrs, dtype) => {
+      const c = dtype === 'float32' ? Math.fround(a.value) : a.value; // the Scalar is cast to the dtype first
+      return kernels.map(x!.data, x!.shape, dtype, (v) => v * c);
+    },
+    grads: [{ saves: none, vjp: (g, _s, a) => g.mulScalar(a.value) }],
+  } satisfies OpDef<ScalarAttrs>,
   rsub: {
     gradFn: 'RsubBackward1',
     dtype: ([x], a: ScalarAttrs) => {
@@ -490,6 +510,16 @@ export const OPS = {
       { saves: ['self'], vjp: (g, s) => where(s.self, 0, g) },
     ],
   } satisfies OpDef<None>,
+  /** masked_fill: `value` where the constant mask is nonzero, as backward formulas mask (MaskedFillBackward0). */
+  maskedFill: {
+    gradFn: 'MaskedFillBackward0',
+    dtype: ([x]) => x!.dtype,
+    forward: ([x, m], a: ScalarAttrs, dtype) => kernels.zip(x!.data, x!.shape, m!.data, m!.shape, dtype, (v, k) => (k !== 0 ? a.value : v)),
+    grads: [
+      { saves: ['other'], vjp: (g, s) => g.maskedFill(s.other, 0) },
+      { saves: none, vjp: (g) => zerosLike(g) },
+    ],
+  } satisfies OpDef<ScalarAttrs>,
   // ----- comparisons: bool results, constants of the graph (never recorded) -----
   gt: comparison((x, y) => x > y),
   ge: comparison((x, y) => x >= y),
@@ -594,6 +624,20 @@ export const OPS = {
     forward: ([x], a: ShiftAttrs, dtype) => kernels.shift(x!.data, x!.shape, a.dim, a.by, a.fill, dtype),
     grads: [{ saves: none, vjp: (g, _s, a) => g.shiftDim(a.dim, a.by === 1 ? -1 : 1, 0) }],
   } satisfies OpDef<ShiftAttrs>,
+
+  // ----- variance and standard deviation (op.var, op.std) -----
+  var: moment('VarBackward0', false),
+  std: moment('StdBackward0', true),
+
+  // ----- vector norms (op.norm): every call form records NormBackward1 in PyTorch 1.13 -----
+  norm: {
+    gradFn: 'NormBackward1',
+    forward: ([x], a: NormAttrs, dtype) => {
+      const r = kernels.norm(x!.data, x!.shape, a.dims, a.p, dtype);
+      return { shape: a.keepdim ? r.shape : x!.shape.filter((_, i) => !a.dims.includes(i)), data: r.data };
+    },
+    grads: [{ saves: ['self', 'result'], vjp: (g, s, a) => normBackward(g, s.self, s.result, a) }],
+  } satisfies OpDef<NormAttrs>,
 
   // ----- shape ops: views in PyTorch; here they copy, and share the version counter -----
   reshape: viewLike('ReshapeAliasBackward0'),
@@ -820,6 +864,62 @@ function reduction(gradFn: string, mean: boolean, saves: Rule<ReduceAttrs>['save
       },
     }],
   };
+}
+
+function moment(gradFn: 'VarBackward0' | 'StdBackward0', std: boolean): OpDef<MomentAttrs> {
+  return {
+    gradFn,
+    forward: ([x], a, dtype) => {
+      const r = kernels.variance(x!.data, x!.shape, a.dims, a.correction, std, dtype);
+      return { shape: a.keepdim ? r.shape : x!.shape.filter((_, i) => !a.dims.includes(i)), data: r.data };
+    },
+    grads: [{
+      saves: std ? ['self', 'result'] : ['self'],
+      // std_backward: var_backward of g / (2 · result), with 0 where result is 0 (zero spread).
+      vjp: (g, s, a) => varBackward(gradFn, std ? g.div(s.result.mul(2)).maskedFill(mask(s.result, (r) => r === 0), 0) : g, s.self, a),
+    }],
+  };
+}
+
+/**
+ * var_backward of PyTorch 1.13: (2 / (n - correction)) · g · (x - mean). Without a dim (or for a
+ * 0-d input) n is the element count, and where n equals the correction the gradient is inf · g of
+ * shape [], which fails for an input with dims, as in PyTorch. With a dim, n is the product of the
+ * listed dims' sizes (1 for an empty list, whose gradient is then ±inf).
+ */
+function varBackward(gradFn: string, g: Tensor, x: Tensor, a: MomentAttrs): Tensor {
+  if (a.listed === null || x.ndim === 0) {
+    const n = x.numel();
+    if (n === a.correction) {
+      if (x.ndim > 0) fail('invalid-argument', `Function ${gradFn} returned an invalid gradient at index 0 - got [] but expected shape compatible with [${x.shape.join(', ')}]`);
+      return g.mulScalar(Infinity);
+    }
+    return g.mulScalar(2 / (n - a.correction)).mul(x.sub(x.mean()));
+  }
+  let grad = g;
+  if (!a.keepdim && x.ndim > 1) for (const d of [...a.listed].sort((p, q) => p - q)) grad = grad.unsqueeze(d);
+  const n = a.listed.reduce((c, d) => c * x.shape[d]!, 1);
+  return grad.mulScalar(2 / (n - a.correction)).mul(x.sub(x.mean(a.dims, true)));
+}
+
+/**
+ * norm_backward of PyTorch 1.13: p = 1 gives sgn(x) · g; p = 2 gives g · x / norm with 0 where the
+ * norm is 0 (the zero vector has gradient 0); p = inf shares g equally among the elements whose
+ * |x| equals the norm (or is nan): sgn(x) · (g / count · mask), the mask and count constants.
+ */
+function normBackward(g: Tensor, x: Tensor, norm: Tensor, a: NormAttrs): Tensor {
+  let grad = g;
+  let n = norm;
+  if (!a.keepdim && x.ndim !== 0) {
+    for (const d of [...a.dims].sort((p, q) => p - q)) {
+      grad = grad.unsqueeze(d);
+      n = n.unsqueeze(d);
+    }
+  }
+  if (a.p === 1) return x.sgn().mul(grad);
+  if (a.p === 2) return grad.mul(x.div(n).maskedFill(mask(n, (v) => v === 0), 0));
+  const tied = constantZip(x, n, (v, m) => (Math.abs(v) === m || Number.isNaN(v) ? 1 : 0));
+  return x.sgn().mul(grad.div(tied.sum(a.dims, true)).mul(tied));
 }
 
 /** PyTorch's reversed_cumsum: w.flip(dim).cumsum(dim).flip(dim). */

@@ -200,6 +200,8 @@ export class Tensor {
   mul(other: F.Operand): Tensor { return guard('mul', [this, other], () => F.mul(this, other)); }
   div(other: F.Operand): Tensor { return guard('div', [this, other], () => F.div(this, other)); }
   pow(exponent: F.Operand): Tensor { return guard('pow', [this, exponent], () => F.pow(this, exponent)); }
+  /** `this * value` with value a C++ Scalar (MulBackward1): backward formulas use it. */
+  mulScalar(value: number): Tensor { return guard('mul', [this], () => F.mulScalar(this, value)); }
   /** `value - this`, Python's `3 - t` (RsubBackward1). */
   rsub(value: number): Tensor { return guard('rsub', [this], () => F.rsub(this, value)); }
   powScalar(exponent: number): Tensor {
@@ -252,6 +254,9 @@ export class Tensor {
   softmax(dim: number): Tensor { return activations.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return activations.logSoftmax(this, dim); }
   logsumexp(dim: number | number[], keepdim = false): Tensor { return guard('logsumexp', [this], () => F.logsumexp(this, dim, keepdim)); }
+  var(dim?: number | number[], options?: { unbiased?: boolean; keepdim?: boolean }): Tensor { return guard('var', [this], () => F.moment('var', this, dim, options)); }
+  std(dim?: number | number[], options?: { unbiased?: boolean; keepdim?: boolean }): Tensor { return guard('std', [this], () => F.moment('std', this, dim, options)); }
+  norm(p?: number, dim?: number | number[], keepdim = false): Tensor { return guard('norm', [this], () => F.norm(this, p, dim, keepdim)); }
   prod(dim?: number, keepdim = false): Tensor { return guard('prod', [this], () => F.prod(this, dim, keepdim)); }
   cumsum(dim: number): Tensor { return guard('cumsum', [this], () => F.scan('cumsum', this, dim)); }
   cumprod(dim: number): Tensor { return guard('cumprod', [this], () => F.scan('cumprod', this, dim)); }
@@ -269,6 +274,8 @@ export class Tensor {
   squeeze(dim?: number): Tensor { return guard('squeeze', [this], () => F.squeeze(this, dim)); }
   expand(shape: number[]): Tensor { return guard('expand', [this], () => F.expand(this, shape)); }
   clone(): Tensor { return guard('clone', [this], () => F.clone(this)); }
+  /** PyTorch's masked_fill: `value` where the constant mask is nonzero (backward formulas use it). */
+  maskedFill(mask: Tensor, value: number): Tensor { return guard('masked_fill', [this, mask], () => F.maskedFill(this, mask, value)); }
   /** PyTorch's `x.where(condition, y)`: `torch.where(condition, x, y)`. */
   where(condition: Tensor, other: F.Operand): Tensor { return guard('where', [condition, this, other], () => F.where(condition, this, other)); }
   gt(other: F.Operand): Tensor { return guard('gt', [this, other], () => F.compare('gt', this, other)); }

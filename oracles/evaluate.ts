@@ -120,6 +120,7 @@ export function evaluateProgram(
     },
     activation: (op, attrs, a) => r(activation(op, attrs, a, r)),
     shift: shiftOf,
+    max: (terms) => terms.reduce((m, t) => (Number.isNaN(t) || t > m ? t : m), -Infinity),
     product: (factors) => {
       let p = 1;
       for (const f of factors) p *= f;

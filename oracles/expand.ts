@@ -122,6 +122,8 @@ export function expandWithDetached(program: Program): Expansion {
     activation: (op, attrs, a) => checked(activationForm(op, attrs, a)),
     // A point constant (symbolic.ts): pmax's value is set at the point, its derivative is 0.
     shift: (terms) => checked(`pmax(${terms.join(', ')})`),
+    // mathjs cannot differentiate max: the symbolic oracle refuses programs with norm(p = inf).
+    max: (terms) => (terms.length === 1 ? terms[0]! : checked(`max(${terms.join(', ')})`)),
     product: (factors) => (factors.length === 0 ? '1' : factors.length === 1 ? factors[0]! : checked(`(${factors.join(' * ')})`)),
     compare: (op, a, b) => `${COMPARE_FORMS[op]}(${a}, ${b})`,
     // c is a point constant 0 or 1: the derivative is c·a' + (1 - c)·b', so a branch not taken

@@ -26,6 +26,8 @@ export interface Algebra<E> {
   sum(terms: E[]): E;
   /** The product of the factors, rounded once (cumprod accumulates in float64); 1 for none. */
   product(factors: E[]): E;
+  /** The largest term (nan if any is nan): norm's p = inf. */
+  max(terms: E[]): E;
   /** The same value, cut off from differentiation. */
   detach(name: string, index: number, a: E): E;
   /** An activation of F, elementwise, with the op step's attributes. */
@@ -193,6 +195,34 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
       const groups: E[][] = Array.from({ length: numel(plan.shape) }, () => []);
       x.data.forEach((e, i) => groups[plan.target[i]!]!.push(e));
       return { shape: plan.shape, data: groups.map(chain) };
+    }
+    case 'norm': {
+      // p = 1: the sum of |x|; p = 2: the square root of the sum of squares; inf: the largest |x|.
+      const plan = reducePlan(x.shape, attrs.dim, attrs.keepdim ?? false);
+      const groups: E[][] = Array.from({ length: numel(plan.shape) }, () => []);
+      x.data.forEach((e, i) => groups[plan.target[i]!]!.push(e));
+      const p = attrs.p ?? 2;
+      const data = groups.map((g) => (p === 1 ? algebra.sum(g.map((e) => algebra.unary('abs', e)))
+        : p === 2 ? algebra.unary('sqrt', algebra.sum(g.map((e) => algebra.binary('mul', e, e))))
+        : algebra.max(g.map((e) => algebra.unary('abs', e)))));
+      // keepdim without a dim keeps every dim as 1 (norm alone allows it).
+      const shape = attrs.dim === undefined && attrs.keepdim ? x.shape.map(() => 1) : plan.shape;
+      return { shape, data };
+    }
+    case 'var':
+    case 'std': {
+      // The mean, then the sum of squared deviations over n - correction (n - 1 unless unbiased is false).
+      const plan = reducePlan(x.shape, attrs.dim, attrs.keepdim ?? false);
+      const groups: E[][] = Array.from({ length: numel(plan.shape) }, () => []);
+      x.data.forEach((e, i) => groups[plan.target[i]!]!.push(e));
+      const divisor = algebra.constant(plan.count - (attrs.unbiased === false ? 0 : 1));
+      const data = groups.map((g) => {
+        const mean = algebra.binary('div', algebra.sum(g), algebra.constant(plan.count));
+        const squares = g.map((e) => { const d = algebra.binary('sub', e, mean); return algebra.binary('mul', d, d); });
+        const variance = algebra.binary('div', algebra.sum(squares), divisor);
+        return op === 'var' ? variance : algebra.unary('sqrt', variance);
+      });
+      return { shape: plan.shape, data };
     }
     case 'cumsum':
     case 'cumprod': {

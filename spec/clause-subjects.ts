@@ -45,7 +45,7 @@ const OP_CLAUSES = [
   'add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs',
   'reciprocal', 'log1p', 'expm1', 'erf', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
   'sign', 'floor', 'ceil', 'round', 'trunc', 'matmul', 'sum', 'mean', 'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone',
-  'prod', 'cumsum', 'cumprod',
+  'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm',
 ] as const;
 
 const one = (...atoms: string[]): Subject => [atoms];

@@ -55,8 +55,8 @@ export const OTHER_OPS = ['clone', 'detach'] as const;
  * methods (`x.softmax(dim)`, `x.logsumexp(dim, keepdim=True)`).
  */
 export const ACTIVATION_OPS = ['softplus', 'leakyRelu', 'elu', 'gelu', 'silu', 'softmax', 'logSoftmax', 'logsumexp'] as const;
-/** Products and running sums and products: where engines break at zeros. */
-export const STATISTIC_OPS = ['prod', 'cumsum', 'cumprod'] as const;
+/** Products, running sums and products, variance, standard deviation and norms: where engines break at zeros and zero spread. */
+export const STATISTIC_OPS = ['prod', 'cumsum', 'cumprod', 'var', 'std', 'norm'] as const;
 /** Comparisons (`a > b`, bool results) and `torch.where(condition, a, b)`. */
 export const COMPARISON_OPS = ['gt', 'ge', 'lt', 'le', 'eq', 'ne', 'where'] as const;
 export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS] as const;
@@ -69,6 +69,10 @@ export type InplaceName = (typeof INPLACE_OPS)[number];
 export interface Attrs {
   dim?: number | number[];
   keepdim?: boolean;
+  /** var and std: divide by n - 1 (true, the default) or by n. */
+  unbiased?: boolean;
+  /** norm: the order, 1, 2 (the default) or "inf". */
+  p?: 1 | 2 | 'inf';
   shape?: number[];
   dims?: number[];
   dim0?: number;

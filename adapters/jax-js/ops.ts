@@ -120,5 +120,17 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'eq': return ([a, b]) => np.equal(a!, b!);
     case 'ne': return ([a, b]) => np.notEqual(a!, b!);
     case 'where': return ([c, a, b]) => np.where(c!, a!, b!);
+    // PyTorch's x.norm(p, dim) is a vector norm over the dims, jax's linalg.vectorNorm.
+    case 'norm': {
+      const axis = Array.isArray(attrs.dim) && attrs.dim.length === 0 ? undefined : attrs.dim;
+      const ord = attrs.p === 'inf' ? Infinity : attrs.p ?? 2;
+      return ([a]) => np.linalg.vectorNorm(tensor(a), { ord, ...(axis === undefined ? {} : { axis }), keepdims: attrs.keepdim ?? false });
+    }
+    case 'var': case 'std': {
+      // PyTorch's dim=[] reduces over every dim; jax-js spells "every axis" as no axis.
+      const axis = Array.isArray(attrs.dim) && attrs.dim.length === 0 ? undefined : attrs.dim;
+      const opts = { keepdims: attrs.keepdim ?? false, correction: attrs.unbiased === false ? 0 : 1 };
+      return op === 'var' ? ([a]) => np.var_(tensor(a), axis, opts) : ([a]) => np.std(tensor(a), axis, opts);
+    }
   }
 }

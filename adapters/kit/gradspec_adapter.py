@@ -50,6 +50,7 @@ OPS = (
     'softplus', 'leakyRelu', 'elu', 'gelu', 'silu', 'softmax', 'logSoftmax', 'logsumexp',
     'prod', 'cumsum', 'cumprod',
     'gt', 'ge', 'lt', 'le', 'eq', 'ne', 'where',
+    'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm',
 )
 INPLACE_OPS = ('add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_')
 

@@ -112,10 +112,12 @@ function op(step: OpStep): string {
   switch (step.op) {
     case 'neg': return `-${x}`;
     case 'where': return `torch.where(${step.args.map(arg).join(', ')})`;
-    case 'sum': case 'mean': case 'prod': case 'cumsum': case 'cumprod': {
-      const { dim, keepdim } = attrs;
+    case 'sum': case 'mean': case 'prod': case 'cumsum': case 'cumprod': case 'var': case 'std': case 'norm': {
+      const { dim, keepdim, unbiased, p } = attrs;
       const kwargs = [
+        p !== undefined && `p=${p === 'inf' ? "float('inf')" : p}`,
         dim !== undefined && `dim=${Array.isArray(dim) ? tuple(dim) : dim}`,
+        unbiased !== undefined && `unbiased=${unbiased ? 'True' : 'False'}`,
         keepdim && 'keepdim=True',
       ];
       return `${x}.${step.op}(${kwargs.filter(Boolean).join(', ')})`;

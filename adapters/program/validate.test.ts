@@ -65,6 +65,7 @@ describe('valid programs', () => {
       softmax: { dim: 1 }, logSoftmax: { dim: -1 }, logsumexp: { dim: [0, 1], keepdim: true },
       softplus: { beta: 2, threshold: 10 }, leakyRelu: { negativeSlope: 0.2 }, elu: { alpha: 0.5 }, gelu: { approximate: 'tanh' },
       prod: { dim: 1, keepdim: true }, cumsum: { dim: 0 }, cumprod: { dim: -1 },
+      var: { dim: [0], unbiased: false, keepdim: true }, std: { unbiased: true }, norm: { p: 'inf', dim: 0, keepdim: true },
     };
     const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'gt', 'ge', 'lt', 'le', 'eq', 'ne']);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];

@@ -293,6 +293,9 @@ const OP_RULES: Record<string, OpRule> = {
   prod: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
   cumsum: { args: 1, attrs: ['dim'], required: ['dim'] },
   cumprod: { args: 1, attrs: ['dim'], required: ['dim'] },
+  var: { args: 1, attrs: ['dim', 'keepdim', 'unbiased'], required: [] },
+  std: { args: 1, attrs: ['dim', 'keepdim', 'unbiased'], required: [] },
+  norm: { args: 1, attrs: ['p', 'dim', 'keepdim'], required: [] },
 };
 
 /** Names the printed PyTorch code could not use: Python keywords and the names it calls. */
@@ -412,7 +415,7 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
   if (['unsqueeze', 'squeeze', 'softmax', 'logSoftmax', 'prod', 'cumsum', 'cumprod'].includes(step.op) && Array.isArray(attrs.dim)) {
     problem(`${p}/attrs/dim`, `must be a single integer for ${step.op} (got a list)`);
   }
-  if ((step.op === 'sum' || step.op === 'mean' || step.op === 'prod') && attrs.keepdim !== undefined && attrs.dim === undefined) {
+  if (['sum', 'mean', 'prod', 'var', 'std'].includes(step.op) && attrs.keepdim !== undefined && attrs.dim === undefined) {
     problem(`${p}/attrs/keepdim`, `needs attrs.dim: PyTorch's ${step.op}() takes keepdim only together with dim`);
   }
 }

@@ -229,12 +229,16 @@ class Execution:
             return -a
         if name in UNARY or name in ('t', 'clone', 'detach'):
             return getattr(a, name)()
-        if name in ('sum', 'mean', 'prod', 'cumsum', 'cumprod'):
+        if name in ('sum', 'mean', 'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm'):
             # Without dim this is `a.sum()` (SumBackward0); any dim, even (), gives SumBackward1.
             kwargs = {}
             if 'dim' in attrs:
                 dim = attrs['dim']
                 kwargs['dim'] = tuple(dim) if isinstance(dim, list) else dim
+            if 'p' in attrs:
+                kwargs['p'] = float('inf') if attrs['p'] == 'inf' else attrs['p']
+            if 'unbiased' in attrs:
+                kwargs['unbiased'] = attrs['unbiased']
             if 'keepdim' in attrs:
                 kwargs['keepdim'] = attrs['keepdim']
             return getattr(a, name)(**kwargs)
@@ -273,9 +277,12 @@ def graph_flags(step):
 def observe(t, label):
     if t is None:  # a `.grad` that was never set, or a grad-step result for an unused input
         return {'label': label, 'none': True}
+    # Some backward formulas (sgn's) return an efficient zero tensor, which has no storage to list:
+    # its value is zeros of its shape and dtype.
+    values = torch.zeros(t.shape, dtype=t.dtype).tolist() if t._is_zerotensor() else t.tolist()
     obs = {
         'label': label,
-        'value': to_json_data(t.tolist()),
+        'value': to_json_data(values),
         'shape': list(t.shape),
         'dtype': str(t.dtype).replace('torch.', ''),  # torch.float32 -> 'float32'
         'requiresGrad': t.requires_grad,

@@ -129,6 +129,8 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     case 'sum': case 'mean': return t[op](attrs.dim, attrs.keepdim ?? false);
     case 'prod': return t.prod(attrs.dim as number | undefined, attrs.keepdim ?? false);
     case 'cumsum': case 'cumprod': return t[op](attrs.dim as number);
+    case 'norm': return t.norm(attrs.p === 'inf' ? Infinity : attrs.p, attrs.dim, attrs.keepdim ?? false);
+    case 'var': case 'std': return t[op](attrs.dim, { unbiased: attrs.unbiased ?? true, keepdim: attrs.keepdim ?? false });
     case 'reshape': case 'view': case 'expand': return t[op](attrs.shape ?? []);
     case 'transpose': return t.transpose(attrs.dim0 ?? 0, attrs.dim1 ?? 1);
     case 'permute': return t.permute(attrs.dims ?? []);

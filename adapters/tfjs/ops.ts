@@ -95,6 +95,19 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
       const c = args[2];
       return tf.where(a, b, typeof c === 'number' ? tf.scalar(c) : c!);
     }
+    // tf.norm is a vector norm over no axis (all elements) or one axis; over two axes it is a matrix norm.
+    case 'norm': {
+      const axis = axes(attrs.dim);
+      if (Array.isArray(axis) && axis.length > 1) throw notSupported('norm over several dims (tfjs takes two axes as a matrix norm)');
+      const ord = attrs.p === 'inf' ? Infinity : attrs.p === 1 ? 1 : 'euclidean';
+      return tf.norm(a, ord, Array.isArray(axis) ? axis[0] : axis, attrs.keepdim ?? false);
+    }
+    // tfjs has no var or std: tf.moments gives the biased variance only, and anything else would
+    // be the adapter's composition, not tfjs's.
+    case 'var':
+      if (attrs.unbiased === false) return tf.moments(a, axes(attrs.dim), attrs.keepdim ?? false).variance;
+      throw notSupported('var with unbiased=True (tfjs has only the biased variance of tf.moments)');
+    case 'std': throw notSupported('std (tfjs has no std op)');
   }
 }
 

@@ -128,6 +128,9 @@ const engine = defineEngine<T>({
     eq: ([a, b]) => notSupported('eq'),
     ne: ([a, b]) => notSupported('ne'),
     where: ([condition, a, b]) => notSupported('where'),
+    var: ([a], { dim, keepdim, unbiased }) => notSupported('var'), // TODO: unbiased (default true) divides by n - 1
+    std: ([a], { dim, keepdim, unbiased }) => notSupported('std'),
+    norm: ([a], { p, dim, keepdim }) => notSupported('norm'), // TODO: p is 1, 2 (default) or 'inf'
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

@@ -303,6 +303,14 @@ class Adapter(kit.Engine):
 
     def op_where(self, condition, a, b):
         raise NotSupported('where')  # TODO: torch.where(condition, a, b)
+    def op_var(self, a, dim=None, keepdim=False, unbiased=True):
+        raise NotSupported('var')  # TODO: unbiased divides by n - 1
+
+    def op_std(self, a, dim=None, keepdim=False, unbiased=True):
+        raise NotSupported('std')  # TODO: at zero spread PyTorch's gradient is 0
+
+    def op_norm(self, a, p=2, dim=None, keepdim=False):
+        raise NotSupported('norm')  # TODO: p is 1, 2 or 'inf'; the zero vector has gradient 0
 
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
