@@ -41,7 +41,8 @@ function resultShape(step: Extract<Step, { op: string }>, shapes: ReadonlyMap<st
     if (BINARY.has(step.op)) return args[1] ? broadcastShapes(x, args[1]) : null;
     switch (step.op) {
       case 'matmul': return args[1] ? matmulPlan(x, args[1]).shape : null;
-      case 'sum': case 'mean': return reducePlan(x, at.dim, at.keepdim ?? false).shape;
+      case 'sum': case 'mean': case 'amax': case 'amin': return reducePlan(x, at.dim, at.keepdim ?? false).shape;
+      case 'max': case 'min': return [];
       case 'reshape': case 'view': return at.shape ? reshapeShape(x, at.shape) : null;
       case 'expand': return at.shape ? expandShape(x, at.shape) : null;
       case 'permute': return at.dims ? permuteIndex(x, at.dims).shape : null;

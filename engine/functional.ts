@@ -117,6 +117,29 @@ export function mean(a: Tensor, dim?: number | number[], keepdim = false): Tenso
   return apply(all ? OPS.mean : OPS.meanDim, [a], { dims, keepdim, inputShape: [...a.shape] });
 }
 
+const EMPTY_ALL = (op: string) =>
+  `${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`;
+
+/** max() and min() over every element: a 0-d tensor; an empty input has none to select. */
+export function selectAll(a: Tensor, mode: 'max' | 'min'): Tensor {
+  if (a.numel() === 0) fail('invalid-argument', EMPTY_ALL(mode));
+  return apply(OPS.selectAll, [a], { mode });
+}
+
+/** amax and amin over dims (all without dim or with an empty list); each reduced dim must be non-empty. */
+export function selectDims(a: Tensor, mode: 'max' | 'min', dim?: number | number[], keepdim = false): Tensor {
+  const op = mode === 'max' ? 'amax' : 'amin';
+  const { dims } = reduceDims(a, dim ?? [], keepdim, op);
+  const given = dim === undefined ? [] : Array.isArray(dim) ? dim : [dim];
+  if (a.numel() === 0) {
+    if (given.length === 0) fail('invalid-argument', EMPTY_ALL(op));
+    // PyTorch names the first empty dim as it was written (-2 stays -2).
+    const empty = given.find((d) => a.shape[normalizeDim(d, a.ndim, op)] === 0);
+    if (empty !== undefined) fail('invalid-argument', `${op}(): Expected reduction dim ${empty} to have non-zero size.`);
+  }
+  return apply(OPS.selectDims, [a], { dims, keepdim, inputShape: [...a.shape], mode });
+}
+
 // The row is looked up per call, so this module loads whichever engine module is imported first.
 const reshapeWith = (row: 'reshape' | 'view' | 'unsafeView', name: string) => (a: Tensor, shape: number[]) =>
   apply(OPS[row], [a], { shape: inferShape(shape, a.numel(), name), inputShape: [...a.shape] });

@@ -2,7 +2,7 @@ import type { DType } from '../spec/program.ts';
 import type { OpDef, Rule } from './dispatch.ts';
 import { fail } from './errors.ts';
 import { kernels, type Result } from './kernels.ts';
-import { broadcastStrides, stridesOf, type Shape } from './shape.ts';
+import { broadcastStrides, forEachBroadcast, stridesOf, type Shape } from './shape.ts';
 import { Tensor } from './tensor.ts';
 
 /*
@@ -48,6 +48,37 @@ export interface PermuteAttrs { dims: number[]; name: string }
 export interface PowAttrs { exponent: number }
 export interface ScalarAttrs { value: number }
 export interface DtypeAttrs { dtype: DType }
+export interface SelectAttrs { mode: 'max' | 'min' }
+export interface ClampAttrs { min: number | null; max: number | null }
+
+/** The larger (or smaller) of two values, nan if either is nan; of equal ones, the first. */
+const pick = (mode: 'max' | 'min') => (mode === 'max'
+  ? (acc: number, v: number) => (Number.isNaN(acc) || Number.isNaN(v) ? NaN : v > acc ? v : acc)
+  : (acc: number, v: number) => (Number.isNaN(acc) || Number.isNaN(v) ? NaN : v < acc ? v : acc));
+
+/** max or min over `dims` (reduced dims kept with size 1); every group holds at least one element. */
+function selectForward(x: Tensor, dims: readonly number[], mode: 'max' | 'min', dtype: DType): Result {
+  const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
+  const acc = new Float64Array(kept.reduce((n, d) => n * d, 1)).fill(mode === 'max' ? -Infinity : Infinity);
+  const f = pick(mode);
+  forEachBroadcast(x.shape, stridesOf(x.shape), broadcastStrides(kept, x.shape), (o, _i, j) => {
+    acc[j] = f(acc[j]!, x.data[o]!);
+  });
+  return { shape: kept, data: kernels.map(acc, kept, dtype, (v) => v).data };
+}
+
+/** The reduced result with its reduced dims put back as size 1, so it lines up with the input. */
+const keptResult = (r: Tensor, a: ReduceAttrs): Tensor =>
+  new Tensor(r.data, a.inputShape.map((d, i) => (a.dims.includes(i) ? 1 : d)), r.dtype);
+
+/** clamp's value: below min gives min, then above max gives max (so max wins when min > max); nan stays nan, -0 stays -0. */
+const clampValue = (a: ClampAttrs) => (v: number): number => {
+  const low = a.min !== null && v < a.min ? a.min : v;
+  return a.max !== null && low > a.max ? a.max : low;
+};
+/** 1 where the gradient passes: min <= x <= max, bounds included; 0 at nan and outside. */
+const clampMask = (x: Tensor, a: ClampAttrs): Tensor =>
+  constantLike(x, (v) => ((a.min === null || v >= a.min) && (a.max === null || v <= a.max) ? 1 : 0));
 
 function reduceForward(x: Tensor, a: ReduceAttrs, dtype: DType, mean: boolean): Result {
   const r = kernels.sum(x.data, x.shape, a.dims, dtype);
@@ -234,6 +265,44 @@ export const OPS = {
   mean: reduction('MeanBackward0', true, none),
   // PyTorch 1.13's MeanBackward1 saves self, so a second backward through it fails.
   meanDim: reduction('MeanBackward1', true, ['self']),
+
+  // ----- selecting reductions and comparisons: the gradient goes to the selected elements -----
+  // max() and min(): ties share g evenly. PyTorch's CPU kernel (evenly_distribute_backward) fills
+  // g / count into the selected places of zeros: where the result is nan, the nan elements.
+  selectAll: {
+    gradFn: (_x, a: SelectAttrs) => (a.mode === 'max' ? 'MaxBackward1' : 'MinBackward1'),
+    forward: ([x], a: SelectAttrs, dtype) => ({ shape: [], data: selectForward(x!, x!.shape.map((_, i) => i), a.mode, dtype).data }),
+    grads: [{
+      saves: ['self', 'result'],
+      vjp: (g, s) => {
+        const r = s.result.data[0]!;
+        const mask = constantLike(s.self, Number.isNaN(r) ? (v) => (Number.isNaN(v) ? 1 : 0) : (v) => (v === r ? 1 : 0));
+        let count = 0;
+        for (const v of mask.data) count += v;
+        return g.div(count).where(mask, 0);
+      },
+    }],
+  } satisfies OpDef<SelectAttrs>,
+  // amax and amin: ties share g evenly, as (g / count) * mask with mask = (result == self), in
+  // PyTorch's order (scale_grad_by_count): a group whose result is nan has count 0, so all its
+  // gradients are nan.
+  selectDims: {
+    gradFn: (_x, a: ReduceAttrs & SelectAttrs) => (a.mode === 'max' ? 'AmaxBackward0' : 'AminBackward0'),
+    forward: ([x], a: ReduceAttrs & SelectAttrs, dtype) => {
+      const r = selectForward(x!, a.dims, a.mode, dtype);
+      return { shape: a.keepdim ? r.shape : x!.shape.filter((_, i) => !a.dims.includes(i)), data: r.data };
+    },
+    grads: [{
+      saves: ['self', 'result'],
+      vjp: (g, s, a) => {
+        const mask = constantZip(s.self, keptResult(s.result, a), (x, r) => (x === r ? 1 : 0));
+        const counts = new Tensor(kernels.sum(mask.data, mask.shape, a.dims, mask.dtype).data, keptResult(s.result, a).shape, mask.dtype);
+        let back = g;
+        if (!a.keepdim) for (const d of [...a.dims].sort((p, q) => p - q)) back = back.unsqueeze(d);
+        return back.div(counts).mul(mask);
+      },
+    }],
+  } satisfies OpDef<ReduceAttrs & SelectAttrs>,
 
   // ----- shape ops: views in PyTorch; here they copy, and share the version counter -----
   reshape: viewLike('ReshapeAliasBackward0'),

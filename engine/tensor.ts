@@ -237,6 +237,11 @@ export class Tensor {
   bmm(other: Tensor): Tensor { return guard('bmm', [this, other], () => F.product('bmm', this, other)); }
   sum(dim?: number | number[], keepdim = false): Tensor { return guard('sum', [this], () => F.sum(this, dim, keepdim)); }
   mean(dim?: number | number[], keepdim = false): Tensor { return guard('mean', [this], () => F.mean(this, dim, keepdim)); }
+  /** The largest element (ties share the gradient evenly; nan if any element is nan). */
+  max(): Tensor { return guard('max', [this], () => F.selectAll(this, 'max')); }
+  min(): Tensor { return guard('min', [this], () => F.selectAll(this, 'min')); }
+  amax(dim?: number | number[], keepdim = false): Tensor { return guard('amax', [this], () => F.selectDims(this, 'max', dim, keepdim)); }
+  amin(dim?: number | number[], keepdim = false): Tensor { return guard('amin', [this], () => F.selectDims(this, 'min', dim, keepdim)); }
   reshape(shape: number[]): Tensor { return guard('reshape', [this], () => F.reshape(this, shape)); }
   view(shape: number[]): Tensor { return guard('view', [this], () => F.view(this, shape)); }
   transpose(dim0: number, dim1: number): Tensor { return guard('transpose', [this], () => F.transpose(this, dim0, dim1)); }

@@ -57,6 +57,16 @@ const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   pow: (a, b) => (a === 1 ? 1 : Math.pow(a, b)),
 };
 
+/** The largest or smallest term; nan if any term is nan (op.max). */
+export function selectOf(mode: 'max' | 'min', terms: readonly number[]): number {
+  let r = mode === 'max' ? -Infinity : Infinity;
+  for (const t of terms) {
+    if (Number.isNaN(t)) return NaN;
+    if (mode === 'max' ? t > r : t < r) r = t;
+  }
+  return r;
+}
+
 /**
  * Every bound name's shape and values. `overrides` replaces leaf values (same length); an override
  * naming a `detach` result holds that value fixed, so that finite differences see it as the
@@ -85,6 +95,7 @@ export function evaluateProgram(
       for (const t of terms) s += t;
       return r(s);
     },
+    select: (mode, terms) => selectOf(mode, terms),
     detach: (name, index, a) => {
       const held = overrides?.get(name);
       if (held && index >= held.length) throw new Error(`the override for ${name} is too short`);

@@ -88,6 +88,8 @@ export function expandWithDetached(program: Program): Expansion {
     unary: (op, a) => checked(UNARY_FORMS[op](a)),
     binary: (op, a, b) => checked(`(${a} ${BINARY_FORMS[op]} ${b})`),
     sum: (terms) => (terms.length === 0 ? '0' : terms.length === 1 ? terms[0]! : checked(`(${terms.join(' + ')})`)),
+    // symbol.ts gives each term its share of the derivative at the point (rewriteSelect).
+    select: (mode, terms) => (terms.length === 1 ? terms[0]! : checked(`sel${mode}(${terms.join(', ')})`)),
     detach: (name, index, a) => {
       const symbol = detachedSymbol(name, index);
       detached.set(symbol, a);

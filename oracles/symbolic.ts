@@ -1,7 +1,7 @@
 import type { EvalFunction, MathNode } from 'mathjs';
 import type { Program } from '../spec/program.ts';
 import { flattenData } from './data.ts';
-import { roundHalfEven, signOf } from './evaluate.ts';
+import { roundHalfEven, selectOf, signOf } from './evaluate.ts';
 import { expandWithDetached, leafSymbol, type Expansion } from './expand.ts';
 import { math } from './mathjs.ts';
 import { leafSteps } from './walk.ts';
@@ -21,7 +21,9 @@ import { leafSteps } from './walk.ts';
 
 export type Scope = Readonly<Record<string, number>> | ReadonlyMap<string, number>;
 
-interface Step { symbol: string; kind: 'relu' | 'abs' | Piecewise; inner: EvalFunction }
+type Step = { symbol: string; kind: 'relu' | 'abs' | Piecewise; inner: EvalFunction }
+  /** One weight symbol per term of a selection (rewriteSelect), all set at once at the point. */
+  | { symbols: string[]; kind: 'select'; mode: 'max' | 'min'; terms: EvalFunction[] };
 
 /**
  * Piecewise-constant functions (floor, ceil, fix for trunc, sign, round) have derivative 0 wherever
@@ -90,11 +92,35 @@ function entry(expr: string): Entry {
 /** Bottom-up, as rewriteKinks; the values of the piecewise symbols are set by fullScope. */
 function rewritePiecewise(node: MathNode, steps: Step[]): MathNode {
   const mapped = node.map((child) => rewritePiecewise(child, steps));
+  if (math.isFunctionNode(mapped) && (mapped.fn.name === 'selmax' || mapped.fn.name === 'selmin')) {
+    return rewriteSelect(mapped.fn.name === 'selmax' ? 'max' : 'min', mapped.args, steps);
+  }
   if (math.isFunctionNode(mapped) && mapped.fn.name === 'erf' && mapped.args.length === 1) return rewriteErf(mapped.args[0]!, steps);
   if (!math.isFunctionNode(mapped) || mapped.args.length !== 1 || !isPiecewise(mapped.fn.name)) return mapped;
   const symbol = `${mapped.fn.name}$${steps.length}`;
   steps.push({ symbol, kind: mapped.fn.name, inner: mapped.args[0]!.compile() });
   return new math.SymbolNode(symbol);
+}
+
+/**
+ * A selection (max or min of terms, expand.ts) as the point choice: t1·W1 + ... + tk·Wk, with W
+ * symbols constant to derivative() and set at the point to 1/n for the n terms equal to the
+ * selected value (to the nan terms where it is nan) and 0 for the rest. The value is the selected
+ * one, and the derivative is shared evenly by ties, as op.max and op.amax state.
+ */
+function rewriteSelect(mode: 'max' | 'min', terms: MathNode[], steps: Step[]): MathNode {
+  const symbols = terms.map((_, i) => `select$${steps.length}_${i}`);
+  steps.push({ symbols, kind: 'select', mode, terms: terms.map((t) => t.compile()) });
+  const products = terms.map((t, i) => `(${t.toString({ parenthesis: 'all' })}) * ${symbols[i]}`);
+  return math.parse(`(${products.join(' + ')})`);
+}
+
+/** Each term's share of a selection's derivative: 1/n for the n terms equal to the selected value. */
+function selectWeights(mode: 'max' | 'min', values: readonly number[]): number[] {
+  const r = selectOf(mode, values);
+  const chosen = values.map((v) => (Number.isNaN(r) ? Number.isNaN(v) : v === r));
+  const n = chosen.filter(Boolean).length;
+  return chosen.map((c) => (c ? 1 / n : 0));
 }
 
 /**
@@ -143,6 +169,7 @@ const TOO_DEEP = `symbolic oracle: the expression is nested too deeply for mathj
 const FUNCTIONS = new Set([
   'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sqrt', 'abs', 'max',
   'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'floor', 'ceil', 'fix', 'sign', 'round', 'erf',
+  'selmax', 'selmin',
 ]);
 const OPERATORS = new Set(['+', '-', '*', '/', '^']);
 
@@ -179,6 +206,11 @@ function guarded<T>(make: () => T): T {
 function fullScope(e: Entry, scope: Scope): Map<string, number> {
   const out = scope instanceof Map ? new Map(scope) : new Map(Object.entries(scope));
   for (const step of e.steps) {
+    if (step.kind === 'select') {
+      const weights = selectWeights(step.mode, step.terms.map((t) => asNumber(t.evaluate(out))));
+      step.symbols.forEach((symbol, i) => out.set(symbol, weights[i]!));
+      continue;
+    }
     const v = asNumber(step.inner.evaluate(out));
     out.set(step.symbol, step.kind === 'relu' ? (v > 0 ? 1 : 0) : step.kind === 'abs' ? Math.sign(v) : PIECEWISE[step.kind](v));
   }

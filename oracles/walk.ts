@@ -14,6 +14,7 @@ import {
 
 export type UnaryOp = (typeof UNARY_OPS)[number];
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow';
+export type SelectMode = 'max' | 'min';
 
 export interface Algebra<E> {
   leaf(name: string, index: number, value: number): E;
@@ -22,6 +23,11 @@ export interface Algebra<E> {
   binary(op: BinaryOp, a: E, b: E): E;
   /** The sum of the terms (reductions and matmul); 0 for none. */
   sum(terms: E[]): E;
+  /**
+   * The largest (or smallest) of the terms, nan if one is nan; its derivative is shared evenly by
+   * the terms that equal it (op.max, op.amax).
+   */
+  select(mode: SelectMode, terms: E[]): E;
   /** The same value, cut off from differentiation. */
   detach(name: string, index: number, a: E): E;
 }
@@ -117,6 +123,18 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
       const sums = groups.map((g) => algebra.sum(g));
       const data = op === 'sum' ? sums : sums.map((s) => algebra.binary('div', s, algebra.constant(plan.count)));
       return { shape: plan.shape, data };
+    }
+    case 'max':
+    case 'min':
+      if (x.data.length === 0) throw new Error(`${op}() of an empty tensor`);
+      return { shape: [], data: [algebra.select(op, x.data)] };
+    case 'amax':
+    case 'amin': {
+      const plan = reducePlan(x.shape, attrs.dim, attrs.keepdim ?? false);
+      const groups: E[][] = Array.from({ length: numel(plan.shape) }, () => []);
+      x.data.forEach((e, i) => groups[plan.target[i]!]!.push(e));
+      if (groups.some((g) => g.length === 0)) throw new Error(`${op} over an empty dim`);
+      return { shape: plan.shape, data: groups.map((g) => algebra.select(op === 'amax' ? 'max' : 'min', g)) };
     }
     case 'reshape':
     case 'view': // contiguity (view's error on a transposed tensor) is not modelled

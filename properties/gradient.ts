@@ -1,13 +1,14 @@
 import type fc from 'fast-check';
 import type { Adapter } from '../adapters/types.ts';
 import { compareGradient, FD_SAFETY, inDtype, isExact } from '../oracles/compare.ts';
-import { detachedValues, evaluateProgram, type Evaluated } from '../oracles/evaluate.ts';
+import { detachedValues, evaluateProgram, selectOf, type Evaluated } from '../oracles/evaluate.ts';
+import { reducePlan } from '../oracles/shape.ts';
 import { gradientFD, richardson, type Estimate } from '../oracles/finite-difference.ts';
 import { gaussian, mulberry32 } from '../oracles/random.ts';
 import { expandProgram } from '../oracles/expand.ts';
 import { evaluate, programScope, symbolicGradient } from '../oracles/symbolic.ts';
 import type { ClauseId } from '../spec/clauses.ts';
-import type { Data, DType, Observations, Program, Step } from '../spec/program.ts';
+import { SELECTION_OPS, type Data, type DType, type Observations, type OpStep, type Program, type Step } from '../spec/program.ts';
 import { hasNonFiniteLeaf, judgeNonFinite, type NonFiniteRule } from './non-finite.ts';
 import { find, flat, closeAll, errorOf } from './observed.ts';
 import type { Property } from './property.ts';
@@ -43,11 +44,37 @@ type Values = Map<string, Evaluated>;
 
 const allFinite = (values: Values): boolean => [...values.values()].every((v) => v.values.every(Number.isFinite));
 
-/** Whether a relu or abs argument lies within 1e-3 of its kink, where finite differences straddle it. */
+/** Whether two values are within reach of one finite-difference step (relative to their size). */
+const close = (a: number, b: number): boolean => Math.abs(a - b) < 1e-3 * Math.max(1, Math.abs(a), Math.abs(b));
+
+/**
+ * Whether a selection is at or near a tie: a term other than the selected one lies within 1e-3
+ * of it, so that finite differences see another term take over (at a tie of k terms they give
+ * 1/2, not PyTorch's 1/k). Ties are judged by the symbolic oracle and by recorded fixtures.
+ */
+function nearTie(step: OpStep, values: Values): boolean {
+  const x = typeof step.args[0] === 'string' ? values.get(step.args[0]) : undefined;
+  if (!x) return false;
+  const groups: number[][] = [];
+  if (step.op === 'max' || step.op === 'min') groups.push(Array.from(x.values));
+  else {
+    const plan = reducePlan(x.shape, step.attrs?.dim, step.attrs?.keepdim ?? false);
+    x.values.forEach((v, i) => (groups[plan.target[i]!] ??= []).push(v));
+  }
+  return groups.some((g) => {
+    const r = selectOf(step.op === 'max' || step.op === 'amax' ? 'max' : 'min', g);
+    return g.filter((v) => close(v, r)).length > 1;
+  });
+}
+
+const SELECTION = new Set<string>(SELECTION_OPS);
+
+/** Whether a relu or abs argument lies within 1e-3 of its kink, or a selection near a tie: finite differences straddle them. */
 function nearKink(program: Program, values: Values): boolean {
   const near = (name: string | number) => typeof name === 'string' && values.get(name)?.values.some((x) => Math.abs(x) < 1e-3);
   const walk = (steps: readonly Step[]): boolean => steps.some((s) => {
     if ('op' in s && KINK_OPS.has(s.op) && near(s.args[0]!)) return true;
+    if ('op' in s && SELECTION.has(s.op) && nearTie(s, values)) return true;
     if ('noGrad' in s) return walk(s.noGrad);
     if ('enableGrad' in s) return walk(s.enableGrad);
     return false;

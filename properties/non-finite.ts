@@ -1,9 +1,9 @@
 import type { Adapter } from '../adapters/types.ts';
 import { compareGradient, inDtype, isExact, type OracleName } from '../oracles/compare.ts';
 import { evaluateProgram } from '../oracles/evaluate.ts';
-import { unravel } from '../oracles/shape.ts';
+import { reducePlan, unravel } from '../oracles/shape.ts';
 import { symbolicGradient } from '../oracles/symbolic.ts';
-import type { Data, DType, Observations, Program, Step, UNARY_OPS } from '../spec/program.ts';
+import type { Attrs, Data, DType, Observations, Program, Step, UNARY_OPS } from '../spec/program.ts';
 import { errorOf, find, flat } from './observed.ts';
 
 /*
@@ -34,6 +34,8 @@ export type NonFiniteRule =
   | { kind: 'unary'; op: UnaryOp; x: string; result: string; weights: string }
   /** out = sum(op(a, b) * w); a or b may be a Python number. */
   | { kind: 'binary'; op: NonFiniteBinaryOp; a: string | number; b: string | number; result: string; weights: string }
+  /** out = sum(op(x) * w) for a selecting reduction (max, min over all; amax, amin over dims). */
+  | { kind: 'select'; op: 'max' | 'min' | 'amax' | 'amin'; x: string; result: string; weights: string; attrs: Attrs }
   /** The gradient does not depend on the leaves' values (sum, mean, shape ops). */
   | { kind: 'linear' }
   /** out = c0 + c1 x + c2 x^2 + ... (properties/arbitraries/expressions.ts emitPolynomial). */
@@ -159,6 +161,24 @@ function expectedGradients(rule: NonFiniteRule, program: Program, out: string, i
     case 'linear': {
       const g = symbolicGradient(finitePoint(program), out, inputs);
       return { expected: new Map(inputs.map((x) => [x, Array.from(g.get(x)!)])), oracle: 'symbolic' };
+    }
+    case 'select': {
+      // op.max: g / count into the elements equal to the result (the nan elements where it is
+      // nan); op.amax: (g / count) · mask per group, so a nan group's count 0 makes it all nan.
+      const [x, r, w] = [v(rule.x), v(rule.result).values, v(rule.weights).values];
+      const all = rule.op === 'max' || rule.op === 'min';
+      const plan = reducePlan(x.shape, all ? undefined : rule.attrs.dim, rule.attrs.keepdim ?? false);
+      const target = (i: number) => (all ? 0 : plan.target[i]!);
+      const chosen = (i: number) => (all && Number.isNaN(r[0]!) ? Number.isNaN(x.values[i]!) : x.values[i] === r[target(i)]);
+      const counts = new Array<number>(r.length).fill(0);
+      x.values.forEach((_, i) => {
+        if (chosen(i)) counts[target(i)] = counts[target(i)]! + 1;
+      });
+      const grad = Array.from(x.values, (_, i) => {
+        const share = inDtype(w[target(i)]! / counts[target(i)]!, dtype);
+        return all ? (chosen(i) ? share : 0) : share * (chosen(i) ? 1 : 0);
+      });
+      return { expected: new Map([[rule.x, grad]]), oracle: TABLE };
     }
     case 'polynomial': {
       // d/dx of c1·x is c1 (mul backward: g·c1); of ck·x^k, PyTorch's mul backward gives g·ck

@@ -157,6 +157,59 @@ export function reductionProperty(op: 'sum' | 'mean', options: OpPropertyOptions
   return gradientProperty(`gradient.op.${op}`, [`op.${op}`, 'op.dims'], `${op} over all, one or several dims, negative dims and keepdim matches both oracles`, arbitrary);
 }
 
+/**
+ * Values with ties on purpose: each element is one of three shared values or a value of its own,
+ * and in one sample in four all elements are equal; edges (large, tiny, ±0), nan and ±inf among
+ * them. The zeros of a sample all take the sign of its first zero: which sign a selection of +0
+ * and -0 returns is not specified (op.max), while ties of equal zeros are.
+ */
+function tiedValues(options: OpPropertyOptions, dtype: DType, palette: readonly number[], picks: readonly number[], free: readonly number[], allEqual: boolean): number[] {
+  const xs = free.map((v, i) => (allEqual ? palette[0]! : picks[i]! < palette.length ? palette[picks[i]!]! : v))
+    .map((v) => (dtype === 'float32' ? Math.fround(v) : v));
+  const zero = xs.find((v) => v === 0);
+  return xs.map((v) => (v === 0 ? zero! : v));
+}
+
+const selectionArbitraries = (options: OpPropertyOptions) => {
+  const value = options.nonFinite === false ? withEdges('any') : withNonFinite(withEdges('any'));
+  // Shared values are zeros (of either sign) one time in five, so zero ties are common too.
+  const shared = fc.oneof({ arbitrary: value, weight: 4 }, { arbitrary: fc.constantFrom(0, -0), weight: 1 });
+  return [fc.array(shared, { minLength: 3, maxLength: 3 }), pool(fc.nat({ max: 5 })), pool(value), fc.nat({ max: 3 }).map((k) => k === 0)] as const;
+};
+
+/** max() and min(): every element of a random shape, ties on purpose (op.max, op.min). */
+export function selectAllProperty(op: 'max' | 'min', options: OpPropertyOptions = {}): AnyProperty {
+  const arbitrary = fc.tuple(shapes(), ...selectionArbitraries(options), weight(), dtypes)
+    .map(([shape, palette, picks, free, allEqual, w, dtype]): GradientCase => {
+      const b = new ProgramBuilder(`property.op.${op}`, dtype);
+      const x = b.leaf(data(tiedValues(options, dtype, palette, picks, free, allEqual), shape, dtype), true, 'x');
+      const result = b.op(op, [x]);
+      const out = finish(b, result, [], [w]);
+      return { program: b.program(), out, inputs: ['x'], forward: result, nonFinite: { kind: 'select', op, x, result, weights: 'w', attrs: {} } };
+    });
+  return gradientProperty(`gradient.op.${op}`, [`op.${op}`], `${op}() over every element: ties share the gradient evenly, nan selects itself; both oracles away from ties, the symbolic one at them`, arbitrary, { edges: true });
+}
+
+/** amax and amin over all, one or several dims, negative dims and keepdim, ties on purpose (op.amax, op.amin). */
+export function selectDimsProperty(op: 'amax' | 'amin', options: OpPropertyOptions = {}): AnyProperty {
+  const arbitrary = fc.tuple(shapes(3).filter((s) => s.length > 0), fc.nat({ max: 7 }), fc.boolean(), fc.constantFrom('dims', 'none', 'empty'), fc.boolean(),
+    ...selectionArbitraries(options), pool(weight()), dtypes)
+    .map(([shape, mask, keepdim, how, negative, palette, picks, free, allEqual, ws, dtype]): GradientCase => {
+      const b = new ProgramBuilder(`property.op.${op}`, dtype);
+      const x = b.leaf(data(tiedValues(options, dtype, palette, picks, free, allEqual), shape, dtype), true, 'x');
+      const picked = shape.map((_, i) => i).filter((i) => mask & (1 << i));
+      const dims = (picked.length ? picked : [0]).map((d) => (negative ? d - shape.length : d));
+      // No dim and an empty list both reduce every dim; keepdim then keeps them all as size 1.
+      const attrs: Attrs = how === 'none' ? (keepdim ? { keepdim } : {}) : { dim: how === 'empty' ? [] : dims.length === 1 ? dims[0]! : dims, ...(keepdim ? { keepdim } : {}) };
+      const reducedDims = how === 'dims' ? (picked.length ? picked : [0]) : shape.map((_, i) => i);
+      const reduced = shape.map((d, i) => (reducedDims.includes(i) ? (keepdim ? 1 : -1) : d)).filter((d) => d !== -1);
+      const result = b.op(op, [x], Object.keys(attrs).length ? attrs : undefined);
+      const out = finish(b, result, reduced, ws);
+      return { program: b.program(), out, inputs: ['x'], forward: result, nonFinite: { kind: 'select', op, x, result, weights: 'w', attrs } };
+    });
+  return gradientProperty(`gradient.op.${op}`, [`op.${op}`, 'op.dims'], `${op} over all, one or several dims, negative dims and keepdim: ties share the gradient evenly per group, a nan group's gradient is nan`, arbitrary, { edges: true });
+}
+
 /** Shape ops: each picks valid parameters for the random shape from plain integers (shrinks well). */
 const SHAPE_OPS: Record<string, (shape: number[], k: number) => { op: OpName; attrs?: Attrs; out: number[] } | null> = {
   reshape: (s, k) => ({ op: 'reshape', attrs: { shape: k % 2 ? [-1] : [...s].reverse() }, out: k % 2 ? [numel(s)] : [...s].reverse() }),
@@ -237,4 +290,8 @@ export const OP_PROPERTIES: AnyProperty[] = [
   reductionProperty('mean'),
   ...Object.keys(SHAPE_OPS).map((name) => shapeProperty(name)),
   matmul,
+  selectAllProperty('max'),
+  selectAllProperty('min'),
+  selectDimsProperty('amax'),
+  selectDimsProperty('amin'),
 ];

@@ -109,7 +109,7 @@ function op(step: OpStep): string {
   }
   switch (step.op) {
     case 'neg': return `-${x}`;
-    case 'sum': case 'mean': {
+    case 'sum': case 'mean': case 'amax': case 'amin': {
       const { dim, keepdim } = attrs;
       const kwargs = [
         dim !== undefined && `dim=${Array.isArray(dim) ? tuple(dim) : dim}`,

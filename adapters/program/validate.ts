@@ -280,6 +280,10 @@ const OP_RULES: Record<string, OpRule> = {
   squeeze: { args: 1, attrs: ['dim'], required: [] },
   clone: NO_ATTRS,
   detach: NO_ATTRS,
+  max: NO_ATTRS,
+  min: NO_ATTRS,
+  amax: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
+  amin: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
 };
 
 /** Names the printed PyTorch code could not use: Python keywords and the names it calls. */

@@ -213,9 +213,9 @@ class Execution:
         a = args[0]
         if name == 'neg':
             return -a
-        if name in UNARY or name in ('t', 'clone', 'detach'):
+        if name in UNARY or name in ('t', 'clone', 'detach', 'max', 'min'):
             return getattr(a, name)()
-        if name in ('sum', 'mean'):
+        if name in ('sum', 'mean', 'amax', 'amin'):
             # Without dim this is `a.sum()` (SumBackward0); any dim, even (), gives SumBackward1.
             kwargs = {}
             if 'dim' in attrs:

@@ -114,7 +114,7 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     case 'matmul':
       if (!(b instanceof Tensor)) throw new EngineError('invalid-argument', 'matmul: both operands must be tensors');
       return t.matmul(b);
-    case 'sum': case 'mean': return t[op](attrs.dim, attrs.keepdim ?? false);
+    case 'sum': case 'mean': case 'amax': case 'amin': return t[op](attrs.dim, attrs.keepdim ?? false);
     case 'reshape': case 'view': case 'expand': return t[op](attrs.shape ?? []);
     case 'transpose': return t.transpose(attrs.dim0 ?? 0, attrs.dim1 ?? 1);
     case 'permute': return t.permute(attrs.dims ?? []);

@@ -50,6 +50,10 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'trunc': throw notSupported('trunc (tfjs has no trunc op)');
     case 'sum': return tf.sum(a, axes(attrs.dim), attrs.keepdim ?? false);
     case 'mean': return tf.mean(a, axes(attrs.dim), attrs.keepdim ?? false);
+    case 'max': return tf.max(a);
+    case 'min': return tf.min(a);
+    case 'amax': return tf.max(a, axes(attrs.dim), attrs.keepdim ?? false);
+    case 'amin': return tf.min(a, axes(attrs.dim), attrs.keepdim ?? false);
     case 'reshape': case 'view': return tf.reshape(a, attrs.shape ?? []);
     case 'expand': return tf.broadcastTo(a, expandShape(a.shape, attrs.shape ?? []));
     case 'transpose': {

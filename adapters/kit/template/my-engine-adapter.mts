@@ -109,6 +109,10 @@ const engine = defineEngine<T>({
     squeeze: ([a], { dim }) => notSupported('squeeze'),
     clone: ([a]) => notSupported('clone'),
     detach: ([a]) => notSupported('detach'), // feature 'detach'
+    max: ([a]) => notSupported('max'), // TODO: over every element; ties share the gradient evenly
+    min: ([a]) => notSupported('min'),
+    amax: ([a], { dim, keepdim }) => notSupported('amax'), // TODO: dim undefined (every dim), a number or a list
+    amin: ([a], { dim, keepdim }) => notSupported('amin'),
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

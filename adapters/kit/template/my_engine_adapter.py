@@ -247,6 +247,18 @@ class Adapter(kit.Engine):
     def op_detach(self, a):
         raise NotSupported('detach')  # TODO (feature 'detach')
 
+    def op_max(self, a):
+        raise NotSupported('max')  # TODO: a.max() over every element; ties share the gradient evenly
+
+    def op_min(self, a):
+        raise NotSupported('min')  # TODO
+
+    def op_amax(self, a, dim=None, keepdim=False):
+        raise NotSupported('amax')  # TODO: dim is None (every dim), an int or a list
+
+    def op_amin(self, a, dim=None, keepdim=False):
+        raise NotSupported('amin')  # TODO
+
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
     def clear_grad(self, t):
