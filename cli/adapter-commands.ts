@@ -299,7 +299,7 @@ function opVariants(op: OpName, dtype: DType): Program[] {
     amax: { dim: 0 }, amin: { dim: 0 },
   };
   const datas: Data[] = op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
-  const binary = (BINARY_OPS as readonly string[]).includes(op);
+  const binary = (BINARY_OPS as readonly string[]).includes(op) || op === 'maximum' || op === 'minimum';
   return datas.map((data, i) => validateProgram({
     id: `probe.op.${op}.${i}`, dtype,
     steps: [

@@ -11,7 +11,7 @@ import { scalarValue } from '../spec/program.ts';
  * the clause's subject; a check that merely cites a clause does not.
  */
 
-const BINARY = new Set(['add', 'sub', 'mul', 'div', 'pow']);
+const BINARY = new Set(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum']);
 const VIEWS = new Set(['view', 'reshape', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand']);
 
 const pathLess = (a: readonly number[], b: readonly number[]): boolean => {

@@ -50,6 +50,12 @@ export type UnaryName = 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'tanh' |
   | 'sign' | 'floor' | 'ceil' | 'round' | 'trunc';
 export const unary = (name: UnaryName, a: Tensor) => apply(OPS[name], [a], none);
 
+/** maximum and minimum take a tensor on both sides (PyTorch refuses a number with a TypeError). */
+export function selectPair(a: Tensor, b: Tensor, mode: 'maximum' | 'minimum'): Tensor {
+  if (!(b instanceof Tensor)) fail('invalid-argument', `${mode}(): argument 'other' (position 1) must be Tensor, not ${typeName(b)}`);
+  return apply(OPS[mode], [a, b], none);
+}
+
 export const add = (a: Tensor, b: Operand) => apply(OPS.add, [a, wrap(b, a)], none);
 export const sub = (a: Tensor, b: Operand) => apply(OPS.sub, [a, wrap(b, a)], none);
 export const mul = (a: Tensor, b: Operand) => apply(OPS.mul, [a, wrap(b, a)], none);

@@ -1,5 +1,5 @@
 import type { DType } from '../spec/program.ts';
-import type { OpDef, Rule } from './dispatch.ts';
+import type { OpDef, Rule, SavedValues } from './dispatch.ts';
 import { fail } from './errors.ts';
 import { kernels, type Result } from './kernels.ts';
 import { broadcastStrides, forEachBroadcast, stridesOf, type Shape } from './shape.ts';
@@ -70,6 +70,9 @@ function selectForward(x: Tensor, dims: readonly number[], mode: 'max' | 'min', 
 /** The reduced result with its reduced dims put back as size 1, so it lines up with the input. */
 const keptResult = (r: Tensor, a: ReduceAttrs): Tensor =>
   new Tensor(r.data, a.inputShape.map((d, i) => (a.dims.includes(i) ? 1 : d)), r.dtype);
+
+/** g / 2 where self == other, g elsewhere (g · 0.5 is g / 2 exactly). */
+const halfAtTies = (g: Tensor, s: SavedValues): Tensor => g.mul(constantZip(s.self, s.other, (x, y) => (x === y ? 0.5 : 1)));
 
 /** clamp's value: below min gives min, then above max gives max (so max wins when min > max); nan stays nan, -0 stays -0. */
 const clampValue = (a: ClampAttrs) => (v: number): number => {
@@ -303,6 +306,17 @@ export const OPS = {
       },
     }],
   } satisfies OpDef<ReduceAttrs & SelectAttrs>,
+
+  // maximum and minimum, elementwise with broadcasting: PyTorch's
+  // where(self == other, grad / 2, grad).masked_fill_(self < other, 0) (self > other for other's),
+  // so ties give half to each side, a nan on either side passes g to both, and a masked place is
+  // exactly 0 even where g is inf or nan.
+  maximum: binary('MaximumBackward0', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : x < y ? y : x),
+    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(constantZip(s.self, s.other, (x, y) => (x < y ? 0 : 1)), 0) },
+    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(constantZip(s.self, s.other, (x, y) => (x > y ? 0 : 1)), 0) }),
+  minimum: binary('MinimumBackward0', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : x > y ? y : x),
+    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(constantZip(s.self, s.other, (x, y) => (x > y ? 0 : 1)), 0) },
+    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(constantZip(s.self, s.other, (x, y) => (x < y ? 0 : 1)), 0) }),
 
   // ----- shape ops: views in PyTorch; here they copy, and share the version counter -----
   reshape: viewLike('ReshapeAliasBackward0'),

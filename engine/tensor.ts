@@ -242,6 +242,9 @@ export class Tensor {
   min(): Tensor { return guard('min', [this], () => F.selectAll(this, 'min')); }
   amax(dim?: number | number[], keepdim = false): Tensor { return guard('amax', [this], () => F.selectDims(this, 'max', dim, keepdim)); }
   amin(dim?: number | number[], keepdim = false): Tensor { return guard('amin', [this], () => F.selectDims(this, 'min', dim, keepdim)); }
+  /** Elementwise larger of the two (broadcasting); ties give each side half the gradient. */
+  maximum(other: Tensor): Tensor { return guard('maximum', [this, other], () => F.selectPair(this, other, 'maximum')); }
+  minimum(other: Tensor): Tensor { return guard('minimum', [this, other], () => F.selectPair(this, other, 'minimum')); }
   reshape(shape: number[]): Tensor { return guard('reshape', [this], () => F.reshape(this, shape)); }
   view(shape: number[]): Tensor { return guard('view', [this], () => F.view(this, shape)); }
   transpose(dim0: number, dim1: number): Tensor { return guard('transpose', [this], () => F.transpose(this, dim0, dim1)); }

@@ -124,6 +124,15 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
       const data = op === 'sum' ? sums : sums.map((s) => algebra.binary('div', s, algebra.constant(plan.count)));
       return { shape: plan.shape, data };
     }
+    case 'maximum':
+    case 'minimum': {
+      const y = args[1]!;
+      const shape = broadcastShapes(x.shape, y.shape);
+      const xi = broadcastIndex(x.shape, shape);
+      const yi = broadcastIndex(y.shape, shape);
+      const mode = op === 'maximum' ? 'max' : 'min';
+      return { shape, data: Array.from(xi, (i, o) => algebra.select(mode, [x.data[i]!, y.data[yi[o]!]!])) };
+    }
     case 'max':
     case 'min':
       if (x.data.length === 0) throw new Error(`${op}() of an empty tensor`);

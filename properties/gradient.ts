@@ -2,7 +2,7 @@ import type fc from 'fast-check';
 import type { Adapter } from '../adapters/types.ts';
 import { compareGradient, FD_SAFETY, inDtype, isExact } from '../oracles/compare.ts';
 import { detachedValues, evaluateProgram, selectOf, type Evaluated } from '../oracles/evaluate.ts';
-import { reducePlan } from '../oracles/shape.ts';
+import { broadcastIndex, broadcastShapes, reducePlan } from '../oracles/shape.ts';
 import { gradientFD, richardson, type Estimate } from '../oracles/finite-difference.ts';
 import { gaussian, mulberry32 } from '../oracles/random.ts';
 import { expandProgram } from '../oracles/expand.ts';
@@ -56,6 +56,13 @@ function nearTie(step: OpStep, values: Values): boolean {
   const x = typeof step.args[0] === 'string' ? values.get(step.args[0]) : undefined;
   if (!x) return false;
   const groups: number[][] = [];
+  if (step.op === 'maximum' || step.op === 'minimum') {
+    const y = typeof step.args[1] === 'string' ? values.get(step.args[1]) : undefined;
+    if (!y) return false;
+    const shape = broadcastShapes(x.shape, y.shape);
+    const [xi, yi] = [broadcastIndex(x.shape, shape), broadcastIndex(y.shape, shape)];
+    return Array.from(xi, (i, o) => close(x.values[i]!, y.values[yi[o]!]!)).some(Boolean);
+  }
   if (step.op === 'max' || step.op === 'min') groups.push(Array.from(x.values));
   else {
     const plan = reducePlan(x.shape, step.attrs?.dim, step.attrs?.keepdim ?? false);

@@ -26,7 +26,7 @@ import { errorOf, find, flat } from './observed.ts';
  */
 
 type UnaryOp = (typeof UNARY_OPS)[number];
-export type NonFiniteBinaryOp = 'add' | 'sub' | 'mul' | 'div';
+export type NonFiniteBinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
 
 /** How a sample with non-finite leaves is judged; a case without one skips such samples. */
 export type NonFiniteRule =
@@ -96,6 +96,9 @@ export const BINARY_VJP: Record<NonFiniteBinaryOp, (a: number, b: number, g: num
   sub: (_a, _b, g) => [g, -g],
   mul: (a, b, g) => [g * b, g * a],
   div: (a, b, g) => [g / b, -g * (a / b / b)],
+  // op.maximum: g / 2 to each side at a tie, 0 to the smaller side, g to both where either is nan.
+  maximum: (a, b, g) => [a < b ? 0 : a === b ? g / 2 : g, a > b ? 0 : a === b ? g / 2 : g],
+  minimum: (a, b, g) => [a > b ? 0 : a === b ? g / 2 : g, a < b ? 0 : a === b ? g / 2 : g],
 };
 
 const isNonFinite = (s: unknown): boolean => s === 'nan' || s === 'inf' || s === '-inf';

@@ -210,6 +210,27 @@ export function selectDimsProperty(op: 'amax' | 'amin', options: OpPropertyOptio
   return gradientProperty(`gradient.op.${op}`, [`op.${op}`, 'op.dims'], `${op} over all, one or several dims, negative dims and keepdim: ties share the gradient evenly per group, a nan group's gradient is nan`, arbitrary, { edges: true });
 }
 
+/**
+ * maximum and minimum of two broadcast tensors whose elements come from one shared set of values,
+ * so that ties across the operands are common (op.maximum, op.minimum).
+ */
+export function selectPairProperty(op: 'maximum' | 'minimum', options: OpPropertyOptions = {}): AnyProperty {
+  const [palette, picks, free, allEqual] = selectionArbitraries(options);
+  const arbitrary = fc.tuple(broadcastPair(), palette, picks, free, picks, free, allEqual, pool(weight()), dtypes)
+    .map(([[sa, sb], shared, picksA, freeA, picksB, freeB, same, ws, dtype]): GradientCase => {
+      const b = new ProgramBuilder(`property.op.${op}`, dtype);
+      // One zero sign for both operands: which of +0 and -0 a tie returns is not specified.
+      const values = tiedValues(options, dtype, shared, [...picksA, ...picksB], [...freeA, ...freeB], same);
+      const left = b.leaf(data(values.slice(0, POOL), sa, dtype), true, 'a');
+      const right = b.leaf(data(values.slice(POOL), sb, dtype), true, 'b');
+      const result = b.op(op, [left, right]);
+      const out = finish(b, result, broadcast(sa, sb), ws);
+      return { program: b.program(), out, inputs: ['a', 'b'], forward: result, nonFinite: { kind: 'binary', op, a: left, b: right, result, weights: 'w' } };
+    });
+  return gradientProperty(`gradient.op.${op}`, [`op.${op}`, 'op.broadcast', 'backward.broadcast-reduce'],
+    `${op} of broadcast operands: ties give each side half the gradient, nan passes it to both; both oracles away from ties, the symbolic one at them`, arbitrary, { edges: true });
+}
+
 /** Shape ops: each picks valid parameters for the random shape from plain integers (shrinks well). */
 const SHAPE_OPS: Record<string, (shape: number[], k: number) => { op: OpName; attrs?: Attrs; out: number[] } | null> = {
   reshape: (s, k) => ({ op: 'reshape', attrs: { shape: k % 2 ? [-1] : [...s].reverse() }, out: k % 2 ? [numel(s)] : [...s].reverse() }),
@@ -294,4 +315,6 @@ export const OP_PROPERTIES: AnyProperty[] = [
   selectAllProperty('min'),
   selectDimsProperty('amax'),
   selectDimsProperty('amin'),
+  selectPairProperty('maximum'),
+  selectPairProperty('minimum'),
 ];

@@ -43,7 +43,7 @@ export type Subject = readonly (readonly string[])[];
 const OP_CLAUSES = [
   'add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs',
   'reciprocal', 'log1p', 'expm1', 'erf', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
-  'sign', 'floor', 'ceil', 'round', 'trunc', 'matmul', 'sum', 'mean', 'max', 'min', 'amax', 'amin', 'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone',
+  'sign', 'floor', 'ceil', 'round', 'trunc', 'matmul', 'sum', 'mean', 'max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone',
 ] as const;
 
 const one = (...atoms: string[]): Subject => [atoms];

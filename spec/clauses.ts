@@ -104,6 +104,8 @@ export const CLAUSES = [
   'op.min',
   'op.amax',
   'op.amin',
+  'op.maximum',
+  'op.minimum',
   'op.dims',
   'op.reshape',
   'op.view',

@@ -42,8 +42,11 @@ export const SHAPE_OPS = [
   'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand',
 ] as const;
 export const OTHER_OPS = ['clone', 'detach'] as const;
-/** Ops whose gradient goes to the elements they select: max and min over all, amax and amin over dims. */
-export const SELECTION_OPS = ['max', 'min', 'amax', 'amin'] as const;
+/**
+ * Ops whose gradient goes to the elements they select: max and min over all, amax and amin over
+ * dims, and the elementwise maximum and minimum of two tensors.
+ */
+export const SELECTION_OPS = ['max', 'min', 'amax', 'amin', 'maximum', 'minimum'] as const;
 export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...SELECTION_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 

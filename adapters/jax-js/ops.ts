@@ -62,6 +62,8 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
       const reduce = { sum: np.sum, mean: np.mean, amax: np.max, amin: np.min }[op];
       return ([a]) => reduce(tensor(a), axis, { keepdims });
     }
+    case 'maximum': return ([a, b]) => np.maximum(tensor(a), tensor(b));
+    case 'minimum': return ([a, b]) => np.minimum(tensor(a), tensor(b));
     case 'max': return ([a]) => np.max(tensor(a));
     case 'min': return ([a]) => np.min(tensor(a));
     // jax-js arrays are values, not storage: view and reshape are the same operation.

@@ -109,6 +109,7 @@ function op(step: OpStep): string {
   }
   switch (step.op) {
     case 'neg': return `-${x}`;
+    case 'maximum': case 'minimum': return `torch.${step.op}(${x}, ${arg(b!)})`;
     case 'sum': case 'mean': case 'amax': case 'amin': {
       const { dim, keepdim } = attrs;
       const kwargs = [

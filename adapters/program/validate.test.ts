@@ -61,9 +61,9 @@ describe('valid programs', () => {
     const attrs: Partial<Record<OpName, Attrs>> = {
       sum: { dim: 0 }, mean: { dim: [0], keepdim: false }, reshape: { shape: [-1] }, view: { shape: [4] },
       expand: { shape: [2, 4] }, transpose: { dim0: 0, dim1: 1 }, permute: { dims: [1, 0] },
-      unsqueeze: { dim: 0 }, squeeze: { dim: 0 },
+      unsqueeze: { dim: 0 }, squeeze: { dim: 0 }, amax: { dim: [0, 1], keepdim: true }, amin: { dim: -1 },
     };
-    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul']);
+    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'maximum', 'minimum']);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];
     for (const op of OP_NAMES) {
       const a = attrs[op];
@@ -71,6 +71,13 @@ describe('valid programs', () => {
     }
     steps.push({ let: 'sq', op: 'squeeze', args: ['x'] }, { let: 's', op: 'sum', args: ['x'] });
     expect(() => validateProgram(program(steps))).not.toThrow();
+  });
+
+  test('program.schema refuses a number as an operand of maximum and minimum (PyTorch takes tensors only)', () => {
+    expect(() => validateProgram(program([
+      { let: 't', tensor: 1.5, requiresGrad: true },
+      { let: 'a', op: 'maximum', args: ['t', 2] },
+    ]))).toThrow(/must be a tensor reference: maximum takes no plain numbers/);
   });
 
   test('program.schema accepts numbers on either side of a binary op', () => {

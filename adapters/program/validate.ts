@@ -284,6 +284,8 @@ const OP_RULES: Record<string, OpRule> = {
   min: NO_ATTRS,
   amax: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
   amin: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
+  maximum: { ...NO_ATTRS, args: 2 },
+  minimum: { ...NO_ATTRS, args: 2 },
 };
 
 /** Names the printed PyTorch code could not use: Python keywords and the names it calls. */
@@ -381,9 +383,9 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
     problem(`${p}/args`, `${step.op} takes ${count(rule.args, rule.args === 1 ? 'tensor argument' : 'argument')}, got ${args.length}`);
   } else if (rule.args === 1 && typeof args[0] === 'number') {
     problem(`${p}/args/0`, `must be a tensor reference: ${step.op} applies to a tensor, not the number ${args[0]}`);
-  } else if (step.op === 'matmul') {
+  } else if (step.op === 'matmul' || step.op === 'maximum' || step.op === 'minimum') {
     args.forEach((a, i) => {
-      if (typeof a === 'number') problem(`${p}/args/${i}`, `must be a tensor reference: matmul takes no plain numbers (got ${a})`);
+      if (typeof a === 'number') problem(`${p}/args/${i}`, `must be a tensor reference: ${step.op} takes no plain numbers (got ${a})`);
     });
   } else if (rule.args === 2 && args.every((a) => typeof a === 'number')) {
     problem(`${p}/args`, `${step.op} needs at least one tensor reference; both arguments are numbers`);

@@ -213,6 +213,8 @@ class Execution:
         a = args[0]
         if name == 'neg':
             return -a
+        if name in ('maximum', 'minimum'):
+            return getattr(torch, name)(a, args[1])
         if name in UNARY or name in ('t', 'clone', 'detach', 'max', 'min'):
             return getattr(a, name)()
         if name in ('sum', 'mean', 'amax', 'amin'):

@@ -111,9 +111,9 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
   const t = a!;
   switch (op) {
     case 'add': case 'sub': case 'mul': case 'div': case 'pow': return t[op](b!);
-    case 'matmul':
-      if (!(b instanceof Tensor)) throw new EngineError('invalid-argument', 'matmul: both operands must be tensors');
-      return t.matmul(b);
+    case 'matmul': case 'maximum': case 'minimum':
+      if (!(b instanceof Tensor)) throw new EngineError('invalid-argument', `${op}: both operands must be tensors`);
+      return t[op](b);
     case 'sum': case 'mean': case 'amax': case 'amin': return t[op](attrs.dim, attrs.keepdim ?? false);
     case 'reshape': case 'view': case 'expand': return t[op](attrs.shape ?? []);
     case 'transpose': return t.transpose(attrs.dim0 ?? 0, attrs.dim1 ?? 1);

@@ -50,6 +50,8 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'trunc': throw notSupported('trunc (tfjs has no trunc op)');
     case 'sum': return tf.sum(a, axes(attrs.dim), attrs.keepdim ?? false);
     case 'mean': return tf.mean(a, axes(attrs.dim), attrs.keepdim ?? false);
+    case 'maximum': return tf.maximum(a, b);
+    case 'minimum': return tf.minimum(a, b);
     case 'max': return tf.max(a);
     case 'min': return tf.min(a);
     case 'amax': return tf.max(a, axes(attrs.dim), attrs.keepdim ?? false);

@@ -113,6 +113,8 @@ const engine = defineEngine<T>({
     min: ([a]) => notSupported('min'),
     amax: ([a], { dim, keepdim }) => notSupported('amax'), // TODO: dim undefined (every dim), a number or a list
     amin: ([a], { dim, keepdim }) => notSupported('amin'),
+    maximum: ([a, b]) => notSupported('maximum'), // TODO: two tensors, broadcasting; ties give each side half
+    minimum: ([a, b]) => notSupported('minimum'),
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

@@ -259,6 +259,12 @@ class Adapter(kit.Engine):
     def op_amin(self, a, dim=None, keepdim=False):
         raise NotSupported('amin')  # TODO
 
+    def op_maximum(self, a, b):
+        raise NotSupported('maximum')  # TODO: two tensors, broadcasting; ties give each side half
+
+    def op_minimum(self, a, b):
+        raise NotSupported('minimum')  # TODO
+
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
     def clear_grad(self, t):
