@@ -296,7 +296,7 @@ function opVariants(op: OpName, dtype: DType): Program[] {
   const attrs: Partial<Record<OpName, Record<string, unknown>>> = {
     reshape: { shape: [4] }, view: { shape: [4] }, expand: { shape: [2, 2, 2] }, transpose: { dim0: 0, dim1: 1 },
     permute: { dims: [1, 0] }, unsqueeze: { dim: 0 }, squeeze: {}, sum: {}, mean: {},
-    amax: { dim: 0 }, amin: { dim: 0 },
+    amax: { dim: 0 }, amin: { dim: 0 }, clamp: { min: 0, max: 1 }, clampMin: { min: 0 }, clampMax: { max: 1 },
   };
   const datas: Data[] = op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
   const binary = (BINARY_OPS as readonly string[]).includes(op) || op === 'maximum' || op === 'minimum';

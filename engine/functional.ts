@@ -50,6 +50,25 @@ export type UnaryName = 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'tanh' |
   | 'sign' | 'floor' | 'ceil' | 'round' | 'trunc';
 export const unary = (name: UnaryName, a: Tensor) => apply(OPS[name], [a], none);
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * clamp with number bounds, either of them null (not both); clampMin and clampMax take one.
+ * ClampBackward1, ClampMinBackward0 and ClampMaxBackward0 are PyTorch's names for the three calls.
+ */
+export function clamp(a: Tensor, min: number | null, max: number | null, op: 'clamp' | 'clamp_min' | 'clamp_max'): Tensor {
+  for (const [b, what] of [[min, 'min'], [max, 'max']] as const) {
+    if (b !== null && typeof b !== 'number') fail('invalid-argument', `${op}(): argument '${what}' must be a number, not ${typeName(b)}`);
+    // PyTorch converts a bound to the tensor's dtype first: a float32 tensor refuses 1e39.
+    if (b !== null && a.dtype === 'float32' && Number.isFinite(b) && Math.abs(b) > FLOAT32_MAX) {
+      fail('invalid-argument', 'value cannot be converted to type float without overflow');
+    }
+  }
+  if (min === null && max === null) fail('invalid-argument', "torch.clamp: At least one of 'min' or 'max' must not be None");
+  const name = op === 'clamp' ? 'ClampBackward1' : op === 'clamp_min' ? 'ClampMinBackward0' : 'ClampMaxBackward0';
+  return apply(OPS.clamp, [a], { min, max, name });
+}
+
 /** maximum and minimum take a tensor on both sides (PyTorch refuses a number with a TypeError). */
 export function selectPair(a: Tensor, b: Tensor, mode: 'maximum' | 'minimum'): Tensor {
   if (!(b instanceof Tensor)) fail('invalid-argument', `${mode}(): argument 'other' (position 1) must be Tensor, not ${typeName(b)}`);

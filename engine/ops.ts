@@ -49,7 +49,7 @@ export interface PowAttrs { exponent: number }
 export interface ScalarAttrs { value: number }
 export interface DtypeAttrs { dtype: DType }
 export interface SelectAttrs { mode: 'max' | 'min' }
-export interface ClampAttrs { min: number | null; max: number | null }
+export interface ClampAttrs { min: number | null; max: number | null; name: string }
 
 /** The larger (or smaller) of two values, nan if either is nan; of equal ones, the first. */
 const pick = (mode: 'max' | 'min') => (mode === 'max'
@@ -74,14 +74,25 @@ const keptResult = (r: Tensor, a: ReduceAttrs): Tensor =>
 /** g / 2 where self == other, g elsewhere (g · 0.5 is g / 2 exactly). */
 const halfAtTies = (g: Tensor, s: SavedValues): Tensor => g.mul(constantZip(s.self, s.other, (x, y) => (x === y ? 0.5 : 1)));
 
+/** A bound as the tensor's dtype holds it: PyTorch compares in the dtype (a float32 0.1 equals the bound 0.1). */
+const inDtype = (b: number | null, dtype: DType): number | null => (b === null || dtype === 'float64' ? b : Math.fround(b));
+
 /** clamp's value: below min gives min, then above max gives max (so max wins when min > max); nan stays nan, -0 stays -0. */
-const clampValue = (a: ClampAttrs) => (v: number): number => {
-  const low = a.min !== null && v < a.min ? a.min : v;
-  return a.max !== null && low > a.max ? a.max : low;
-};
+function clampValue(a: ClampAttrs, dtype: DType): (v: number) => number {
+  const [min, max] = [inDtype(a.min, dtype), inDtype(a.max, dtype)];
+  // A nan bound makes every element nan, as in PyTorch (outside the program format: JSON has no nan number).
+  if (Number.isNaN(min) || Number.isNaN(max)) return () => NaN;
+  return (v) => {
+    const low = min !== null && v < min ? min : v;
+    return max !== null && low > max ? max : low;
+  };
+}
+
 /** 1 where the gradient passes: min <= x <= max, bounds included; 0 at nan and outside. */
-const clampMask = (x: Tensor, a: ClampAttrs): Tensor =>
-  constantLike(x, (v) => ((a.min === null || v >= a.min) && (a.max === null || v <= a.max) ? 1 : 0));
+function clampMask(x: Tensor, a: ClampAttrs): Tensor {
+  const [min, max] = [inDtype(a.min, x.dtype), inDtype(a.max, x.dtype)];
+  return constantLike(x, (v) => ((min === null || v >= min) && (max === null || v <= max) ? 1 : 0));
+}
 
 function reduceForward(x: Tensor, a: ReduceAttrs, dtype: DType, mean: boolean): Result {
   const r = kernels.sum(x.data, x.shape, a.dims, dtype);
@@ -317,6 +328,14 @@ export const OPS = {
   minimum: binary('MinimumBackward0', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : x > y ? y : x),
     { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(constantZip(s.self, s.other, (x, y) => (x > y ? 0 : 1)), 0) },
     { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(constantZip(s.self, s.other, (x, y) => (x < y ? 0 : 1)), 0) }),
+
+  // clamp, clamp_min and clamp_max with number bounds: PyTorch's where(min <= self <= max, grad, 0),
+  // so the gradient passes at both bounds and is exactly 0 outside them and at nan.
+  clamp: {
+    gradFn: (_x, a: ClampAttrs) => a.name,
+    forward: ([x], a: ClampAttrs, dtype) => kernels.map(x!.data, x!.shape, dtype, clampValue(a, dtype)),
+    grads: [{ saves: ['self'], vjp: (g, s, a) => g.where(clampMask(s.self, a), 0) }],
+  } satisfies OpDef<ClampAttrs>,
 
   // ----- shape ops: views in PyTorch; here they copy, and share the version counter -----
   reshape: viewLike('ReshapeAliasBackward0'),

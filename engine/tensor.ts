@@ -245,6 +245,10 @@ export class Tensor {
   /** Elementwise larger of the two (broadcasting); ties give each side half the gradient. */
   maximum(other: Tensor): Tensor { return guard('maximum', [this, other], () => F.selectPair(this, other, 'maximum')); }
   minimum(other: Tensor): Tensor { return guard('minimum', [this, other], () => F.selectPair(this, other, 'minimum')); }
+  /** Limits every element to [min, max] (a null bound is open); the gradient passes at both bounds. */
+  clamp(min: number | null = null, max: number | null = null): Tensor { return guard('clamp', [this], () => F.clamp(this, min, max, 'clamp')); }
+  clampMin(min: number): Tensor { return guard('clamp_min', [this], () => F.clamp(this, min, null, 'clamp_min')); }
+  clampMax(max: number): Tensor { return guard('clamp_max', [this], () => F.clamp(this, null, max, 'clamp_max')); }
   reshape(shape: number[]): Tensor { return guard('reshape', [this], () => F.reshape(this, shape)); }
   view(shape: number[]): Tensor { return guard('view', [this], () => F.view(this, shape)); }
   transpose(dim0: number, dim1: number): Tensor { return guard('transpose', [this], () => F.transpose(this, dim0, dim1)); }

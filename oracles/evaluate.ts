@@ -67,6 +67,13 @@ export function selectOf(mode: 'max' | 'min', terms: readonly number[]): number 
   return r;
 }
 
+/** clamp: below min gives min, then above max gives max; nan stays nan (op.clamp). */
+export const clampOf = (x: number, min: number, max: number): number => {
+  if (Number.isNaN(min) || Number.isNaN(max)) return NaN;
+  const low = x < min ? min : x;
+  return low > max ? max : low;
+};
+
 /**
  * Every bound name's shape and values. `overrides` replaces leaf values (same length); an override
  * naming a `detach` result holds that value fixed, so that finite differences see it as the
@@ -96,6 +103,8 @@ export function evaluateProgram(
       return r(s);
     },
     select: (mode, terms) => selectOf(mode, terms),
+    // A float32 tensor compares with its bounds in float32 (op.clamp).
+    clamp: (a, min, max) => r(clampOf(a, r(min), r(max))),
     detach: (name, index, a) => {
       const held = overrides?.get(name);
       if (held && index >= held.length) throw new Error(`the override for ${name} is too short`);

@@ -1,7 +1,7 @@
 import type { EvalFunction, MathNode } from 'mathjs';
 import type { Program } from '../spec/program.ts';
 import { flattenData } from './data.ts';
-import { roundHalfEven, selectOf, signOf } from './evaluate.ts';
+import { clampOf, roundHalfEven, selectOf, signOf } from './evaluate.ts';
 import { expandWithDetached, leafSymbol, type Expansion } from './expand.ts';
 import { math } from './mathjs.ts';
 import { leafSteps } from './walk.ts';
@@ -23,7 +23,9 @@ export type Scope = Readonly<Record<string, number>> | ReadonlyMap<string, numbe
 
 type Step = { symbol: string; kind: 'relu' | 'abs' | Piecewise; inner: EvalFunction }
   /** One weight symbol per term of a selection (rewriteSelect), all set at once at the point. */
-  | { symbols: string[]; kind: 'select'; mode: 'max' | 'min'; terms: EvalFunction[] };
+  | { symbols: string[]; kind: 'select'; mode: 'max' | 'min'; terms: EvalFunction[] }
+  /** clamp's pass symbol P and constant C (rewriteClamp). */
+  | { symbols: [string, string]; kind: 'clamp'; inner: EvalFunction; min: number; max: number };
 
 /**
  * Piecewise-constant functions (floor, ceil, fix for trunc, sign, round) have derivative 0 wherever
@@ -92,6 +94,7 @@ function entry(expr: string): Entry {
 /** Bottom-up, as rewriteKinks; the values of the piecewise symbols are set by fullScope. */
 function rewritePiecewise(node: MathNode, steps: Step[]): MathNode {
   const mapped = node.map((child) => rewritePiecewise(child, steps));
+  if (math.isFunctionNode(mapped) && mapped.fn.name === 'clampof' && mapped.args.length === 3) return rewriteClamp(mapped.args as [MathNode, MathNode, MathNode], steps);
   if (math.isFunctionNode(mapped) && (mapped.fn.name === 'selmax' || mapped.fn.name === 'selmin')) {
     return rewriteSelect(mapped.fn.name === 'selmax' ? 'max' : 'min', mapped.args, steps);
   }
@@ -113,6 +116,16 @@ function rewriteSelect(mode: 'max' | 'min', terms: MathNode[], steps: Step[]): M
   steps.push({ symbols, kind: 'select', mode, terms: terms.map((t) => t.compile()) });
   const products = terms.map((t, i) => `(${t.toString({ parenthesis: 'all' })}) * ${symbols[i]}`);
   return math.parse(`(${products.join(' + ')})`);
+}
+
+/**
+ * clamp(u, min, max) as the point choice u·P + C: where min <= u <= max (bounds included, as
+ * op.clamp passes the gradient there) P = 1 and C = 0, elsewhere P = 0 and C is the clamped value.
+ */
+function rewriteClamp([u, min, max]: [MathNode, MathNode, MathNode], steps: Step[]): MathNode {
+  const symbols: [string, string] = [`clampPass$${steps.length}`, `clampValue$${steps.length}`];
+  steps.push({ symbols, kind: 'clamp', inner: u.compile(), min: asNumber(min.compile().evaluate()), max: asNumber(max.compile().evaluate()) });
+  return math.parse(`((${u.toString({ parenthesis: 'all' })}) * ${symbols[0]} + ${symbols[1]})`);
 }
 
 /** Each term's share of a selection's derivative: 1/n for the n terms equal to the selected value. */
@@ -169,7 +182,7 @@ const TOO_DEEP = `symbolic oracle: the expression is nested too deeply for mathj
 const FUNCTIONS = new Set([
   'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sqrt', 'abs', 'max',
   'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'floor', 'ceil', 'fix', 'sign', 'round', 'erf',
-  'selmax', 'selmin',
+  'selmax', 'selmin', 'clampof',
 ]);
 const OPERATORS = new Set(['+', '-', '*', '/', '^']);
 
@@ -206,6 +219,13 @@ function guarded<T>(make: () => T): T {
 function fullScope(e: Entry, scope: Scope): Map<string, number> {
   const out = scope instanceof Map ? new Map(scope) : new Map(Object.entries(scope));
   for (const step of e.steps) {
+    if (step.kind === 'clamp') {
+      const v = asNumber(step.inner.evaluate(out));
+      const pass = v >= step.min && v <= step.max;
+      out.set(step.symbols[0], pass ? 1 : 0);
+      out.set(step.symbols[1], pass ? 0 : clampOf(v, step.min, step.max));
+      continue;
+    }
     if (step.kind === 'select') {
       const weights = selectWeights(step.mode, step.terms.map((t) => asNumber(t.evaluate(out))));
       step.symbols.forEach((symbol, i) => out.set(symbol, weights[i]!));

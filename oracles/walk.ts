@@ -28,6 +28,11 @@ export interface Algebra<E> {
    * the terms that equal it (op.max, op.amax).
    */
   select(mode: SelectMode, terms: E[]): E;
+  /**
+   * clamp with number bounds (±Infinity for an open one): the value limited to [min, max], max
+   * winning when min > max; its derivative passes where min <= value <= max, bounds included (op.clamp).
+   */
+  clamp(a: E, min: number, max: number): E;
   /** The same value, cut off from differentiation. */
   detach(name: string, index: number, a: E): E;
 }
@@ -132,6 +137,14 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
       const yi = broadcastIndex(y.shape, shape);
       const mode = op === 'maximum' ? 'max' : 'min';
       return { shape, data: Array.from(xi, (i, o) => algebra.select(mode, [x.data[i]!, y.data[yi[o]!]!])) };
+    }
+    case 'clamp':
+    case 'clampMin':
+    case 'clampMax': {
+      const min = op === 'clampMax' ? null : attrs.min ?? null;
+      const max = op === 'clampMin' ? null : attrs.max ?? null;
+      if (min === null && max === null) throw new Error('clamp needs a bound');
+      return { shape: x.shape, data: x.data.map((e) => algebra.clamp(e, min ?? -Infinity, max ?? Infinity)) };
     }
     case 'max':
     case 'min':

@@ -55,6 +55,12 @@ const close = (a: number, b: number): boolean => Math.abs(a - b) < 1e-3 * Math.m
 function nearTie(step: OpStep, values: Values): boolean {
   const x = typeof step.args[0] === 'string' ? values.get(step.args[0]) : undefined;
   if (!x) return false;
+  if (step.op === 'clamp' || step.op === 'clampMin' || step.op === 'clampMax') {
+    // At a bound the gradient passes (op.clamp), where finite differences see half of it.
+    const bounds = [step.op === 'clampMax' ? null : step.attrs?.min, step.op === 'clampMin' ? null : step.attrs?.max]
+      .filter((b): b is number => typeof b === 'number');
+    return x.values.some((v) => bounds.some((b) => close(v, b)));
+  }
   const groups: number[][] = [];
   if (step.op === 'maximum' || step.op === 'minimum') {
     const y = typeof step.args[1] === 'string' ? values.get(step.args[1]) : undefined;

@@ -36,6 +36,8 @@ export type NonFiniteRule =
   | { kind: 'binary'; op: NonFiniteBinaryOp; a: string | number; b: string | number; result: string; weights: string }
   /** out = sum(op(x) * w) for a selecting reduction (max, min over all; amax, amin over dims). */
   | { kind: 'select'; op: 'max' | 'min' | 'amax' | 'amin'; x: string; result: string; weights: string; attrs: Attrs }
+  /** out = sum(clamp(x) * w), bounds ±inf where open: g where min <= x <= max, else 0 (op.clamp). */
+  | { kind: 'clamp'; x: string; result: string; weights: string; min: number; max: number }
   /** The gradient does not depend on the leaves' values (sum, mean, shape ops). */
   | { kind: 'linear' }
   /** out = c0 + c1 x + c2 x^2 + ... (properties/arbitraries/expressions.ts emitPolynomial). */
@@ -182,6 +184,10 @@ function expectedGradients(rule: NonFiniteRule, program: Program, out: string, i
         return all ? (chosen(i) ? share : 0) : share * (chosen(i) ? 1 : 0);
       });
       return { expected: new Map([[rule.x, grad]]), oracle: TABLE };
+    }
+    case 'clamp': {
+      const [x, w] = [v(rule.x).values, v(rule.weights).values];
+      return { expected: new Map([[rule.x, Array.from(x, (t, i) => (t >= rule.min && t <= rule.max ? w[i]! : 0))]]), oracle: TABLE };
     }
     case 'polynomial': {
       // d/dx of c1·x is c1 (mul backward: g·c1); of ck·x^k, PyTorch's mul backward gives g·ck

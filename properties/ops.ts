@@ -231,6 +231,35 @@ export function selectPairProperty(op: 'maximum' | 'minimum', options: OpPropert
     `${op} of broadcast operands: ties give each side half the gradient, nan passes it to both; both oracles away from ties, the symbolic one at them`, arbitrary, { edges: true });
 }
 
+type ClampCall = 'both' | 'min' | 'max' | 'minNull' | 'maxNull' | 'crossed' | 'clampMin' | 'clampMax';
+
+/**
+ * clamp, clampMin and clampMax with bounds on the grid, values drawn so that many sit exactly on a
+ * bound (where the gradient passes), others on ±0, nan and ±inf. Bounds cross (min > max) in one
+ * call form, where max wins and no gradient passes.
+ */
+export function clampProperty(op: 'clamp' | 'clampMin' | 'clampMax', options: OpPropertyOptions = {}): AnyProperty {
+  // Ids are lower-case slugs: clamp-min and clamp-max name the clampMin and clampMax ops.
+  const slug = op === 'clampMin' ? 'clamp-min' : op === 'clampMax' ? 'clamp-max' : op;
+  const calls: ClampCall[] = op === 'clamp' ? ['both', 'min', 'max', 'minNull', 'maxNull', 'crossed'] : [op];
+  const value = options.nonFinite === false ? withEdges('any') : withNonFinite(withEdges('any'));
+  const bound = fc.integer({ min: -128, max: 128 }).map((i) => i / 64);
+  const arbitrary = fc.tuple(shapes(), fc.constantFrom(...calls), bound, bound, pool(fc.nat({ max: 4 })), pool(value), pool(weight()), dtypes)
+    .map(([shape, call, p, q, picks, free, ws, dtype]): GradientCase => {
+      const [lo, hi] = call === 'crossed' ? [Math.max(p, q) + 0.25, Math.min(p, q)] : [Math.min(p, q), Math.max(p, q)];
+      // Each element is one of the bounds (two picks in five), 0, or a value of its own.
+      const xs = free.map((v, i) => [lo, hi, 0][picks[i]!] ?? v);
+      const attrs: Attrs = call === 'both' || call === 'crossed' ? { min: lo, max: hi } : call === 'min' || call === 'clampMin' ? { min: lo }
+        : call === 'max' || call === 'clampMax' ? { max: hi } : call === 'minNull' ? { min: null, max: hi } : { min: lo, max: null };
+      const b = new ProgramBuilder(`property.op.${slug}`, dtype);
+      const x = b.leaf(data(xs, shape, dtype), true, 'x');
+      const result = b.op(op, [x], attrs);
+      const out = finish(b, result, shape, ws);
+      return { program: b.program(), out, inputs: ['x'], forward: result, nonFinite: { kind: 'clamp', x, result, weights: 'w', min: attrs.min ?? -Infinity, max: attrs.max ?? Infinity } };
+    });
+  return gradientProperty(`gradient.op.${slug}`, ['op.clamp'], `${op} with one or both bounds (null, crossed): the gradient passes inside and at both bounds, 0 outside and at nan; both oracles away from the bounds, the symbolic one at them`, arbitrary, { edges: true });
+}
+
 /** Shape ops: each picks valid parameters for the random shape from plain integers (shrinks well). */
 const SHAPE_OPS: Record<string, (shape: number[], k: number) => { op: OpName; attrs?: Attrs; out: number[] } | null> = {
   reshape: (s, k) => ({ op: 'reshape', attrs: { shape: k % 2 ? [-1] : [...s].reverse() }, out: k % 2 ? [numel(s)] : [...s].reverse() }),
@@ -317,4 +346,7 @@ export const OP_PROPERTIES: AnyProperty[] = [
   selectDimsProperty('amin'),
   selectPairProperty('maximum'),
   selectPairProperty('minimum'),
+  clampProperty('clamp'),
+  clampProperty('clampMin'),
+  clampProperty('clampMax'),
 ];

@@ -106,6 +106,7 @@ export const CLAUSES = [
   'op.amin',
   'op.maximum',
   'op.minimum',
+  'op.clamp',
   'op.dims',
   'op.reshape',
   'op.view',

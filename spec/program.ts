@@ -44,9 +44,9 @@ export const SHAPE_OPS = [
 export const OTHER_OPS = ['clone', 'detach'] as const;
 /**
  * Ops whose gradient goes to the elements they select: max and min over all, amax and amin over
- * dims, and the elementwise maximum and minimum of two tensors.
+ * dims, the elementwise maximum and minimum of two tensors, and clamp with number bounds.
  */
-export const SELECTION_OPS = ['max', 'min', 'amax', 'amin', 'maximum', 'minimum'] as const;
+export const SELECTION_OPS = ['max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax'] as const;
 export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...SELECTION_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
@@ -61,6 +61,9 @@ export interface Attrs {
   dims?: number[];
   dim0?: number;
   dim1?: number;
+  /** clamp's bounds (PyTorch's min= and max=); null is None. */
+  min?: number | null;
+  max?: number | null;
 }
 
 export interface LeafStep { let: string; tensor: Data; requiresGrad?: boolean; dtype?: DType }

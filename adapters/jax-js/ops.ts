@@ -64,6 +64,12 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     }
     case 'maximum': return ([a, b]) => np.maximum(tensor(a), tensor(b));
     case 'minimum': return ([a, b]) => np.minimum(tensor(a), tensor(b));
+    // np.clip takes undefined for an open bound; with neither it is the identity, where PyTorch refuses.
+    case 'clamp':
+      if ((attrs.min ?? null) === null && (attrs.max ?? null) === null) throw notSupported('clamp without bounds (np.clip without bounds is the identity)');
+      return ([a]) => np.clip(tensor(a), attrs.min ?? undefined, attrs.max ?? undefined);
+    case 'clampMin': return ([a]) => np.clip(tensor(a), attrs.min!, undefined);
+    case 'clampMax': return ([a]) => np.clip(tensor(a), undefined, attrs.max!);
     case 'max': return ([a]) => np.max(tensor(a));
     case 'min': return ([a]) => np.min(tensor(a));
     // jax-js arrays are values, not storage: view and reshape are the same operation.

@@ -110,6 +110,13 @@ function op(step: OpStep): string {
   switch (step.op) {
     case 'neg': return `-${x}`;
     case 'maximum': case 'minimum': return `torch.${step.op}(${x}, ${arg(b!)})`;
+    case 'clamp': {
+      // Bounds print as keywords, a null bound as None: x.clamp(min=0.0, max=None).
+      const bounds = (['min', 'max'] as const).filter((k) => attrs[k] !== undefined).map((k) => `${k}=${attrs[k] === null ? 'None' : float(attrs[k]!)}`);
+      return `${x}.clamp(${bounds.join(', ')})`;
+    }
+    case 'clampMin': return `${x}.clamp_min(${float(attrs.min!)})`;
+    case 'clampMax': return `${x}.clamp_max(${float(attrs.max!)})`;
     case 'sum': case 'mean': case 'amax': case 'amin': {
       const { dim, keepdim } = attrs;
       const kwargs = [

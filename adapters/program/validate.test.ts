@@ -62,6 +62,7 @@ describe('valid programs', () => {
       sum: { dim: 0 }, mean: { dim: [0], keepdim: false }, reshape: { shape: [-1] }, view: { shape: [4] },
       expand: { shape: [2, 4] }, transpose: { dim0: 0, dim1: 1 }, permute: { dims: [1, 0] },
       unsqueeze: { dim: 0 }, squeeze: { dim: 0 }, amax: { dim: [0, 1], keepdim: true }, amin: { dim: -1 },
+      clamp: { min: null, max: 1 }, clampMin: { min: 0 }, clampMax: { max: 1.5 },
     };
     const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'maximum', 'minimum']);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];

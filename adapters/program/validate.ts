@@ -286,6 +286,9 @@ const OP_RULES: Record<string, OpRule> = {
   amin: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
   maximum: { ...NO_ATTRS, args: 2 },
   minimum: { ...NO_ATTRS, args: 2 },
+  clamp: { args: 1, attrs: ['min', 'max'], required: [] },
+  clampMin: { args: 1, attrs: ['min'], required: ['min'] },
+  clampMax: { args: 1, attrs: ['max'], required: ['max'] },
 };
 
 /** Names the printed PyTorch code could not use: Python keywords and the names it calls. */

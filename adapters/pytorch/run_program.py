@@ -215,6 +215,13 @@ class Execution:
             return -a
         if name in ('maximum', 'minimum'):
             return getattr(torch, name)(a, args[1])
+        if name == 'clamp':
+            # Only the bounds given are passed, as keywords; null is None (ClampBackward1 either way).
+            return a.clamp(**{k: attrs[k] for k in ('min', 'max') if k in attrs})
+        if name == 'clampMin':
+            return a.clamp_min(attrs['min'])
+        if name == 'clampMax':
+            return a.clamp_max(attrs['max'])
         if name in UNARY or name in ('t', 'clone', 'detach', 'max', 'min'):
             return getattr(a, name)()
         if name in ('sum', 'mean', 'amax', 'amin'):

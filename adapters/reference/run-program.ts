@@ -117,6 +117,9 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     case 'sum': case 'mean': case 'amax': case 'amin': return t[op](attrs.dim, attrs.keepdim ?? false);
     case 'reshape': case 'view': case 'expand': return t[op](attrs.shape ?? []);
     case 'transpose': return t.transpose(attrs.dim0 ?? 0, attrs.dim1 ?? 1);
+    case 'clamp': return t.clamp(attrs.min ?? null, attrs.max ?? null);
+    case 'clampMin': return t.clampMin(attrs.min as number);
+    case 'clampMax': return t.clampMax(attrs.max as number);
     case 'permute': return t.permute(attrs.dims ?? []);
     case 'unsqueeze': return t.unsqueeze(attrs.dim as number);
     case 'squeeze': return t.squeeze(attrs.dim as number | undefined);

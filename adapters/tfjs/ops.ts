@@ -52,6 +52,13 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'mean': return tf.mean(a, axes(attrs.dim), attrs.keepdim ?? false);
     case 'maximum': return tf.maximum(a, b);
     case 'minimum': return tf.minimum(a, b);
+    // tfjs's clipByValue takes both bounds; an open bound is ±Infinity. With neither, PyTorch's
+    // refusal has no tfjs counterpart to compare.
+    case 'clamp':
+      if ((attrs.min ?? null) === null && (attrs.max ?? null) === null) throw notSupported('clamp without bounds (tfjs clipByValue takes both)');
+      return tf.clipByValue(a, attrs.min ?? -Infinity, attrs.max ?? Infinity);
+    case 'clampMin': return tf.clipByValue(a, attrs.min!, Infinity);
+    case 'clampMax': return tf.clipByValue(a, -Infinity, attrs.max!);
     case 'max': return tf.max(a);
     case 'min': return tf.min(a);
     case 'amax': return tf.max(a, axes(attrs.dim), attrs.keepdim ?? false);

@@ -115,6 +115,9 @@ const engine = defineEngine<T>({
     amin: ([a], { dim, keepdim }) => notSupported('amin'),
     maximum: ([a, b]) => notSupported('maximum'), // TODO: two tensors, broadcasting; ties give each side half
     minimum: ([a, b]) => notSupported('minimum'),
+    clamp: ([a], { min, max }) => notSupported('clamp'), // TODO: number bounds, either may be null or absent
+    clampMin: ([a], { min }) => notSupported('clampMin'),
+    clampMax: ([a], { max }) => notSupported('clampMax'),
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

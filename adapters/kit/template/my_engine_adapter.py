@@ -265,6 +265,15 @@ class Adapter(kit.Engine):
     def op_minimum(self, a, b):
         raise NotSupported('minimum')  # TODO
 
+    def op_clamp(self, a, min=None, max=None):
+        raise NotSupported('clamp')  # TODO: number bounds, either may be None; the gradient passes at both bounds
+
+    def op_clampMin(self, a, min):
+        raise NotSupported('clampMin')  # TODO: a.clamp_min(min)
+
+    def op_clampMax(self, a, max):
+        raise NotSupported('clampMax')  # TODO: a.clamp_max(max)
+
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
     def clear_grad(self, t):
