@@ -1,4 +1,4 @@
-import { apply } from './dispatch.ts';
+import { apply, numberDtype, resultDtype, scalarTypeName } from './dispatch.ts';
 import { fail, typeName } from './errors.ts';
 import { isGradEnabled } from './grad-mode.ts';
 import { alloc } from './kernels.ts';
@@ -25,11 +25,14 @@ const wrapped = new Map<string, Tensor>();
 export function wrap(x: Operand, like: Tensor): Tensor {
   if (x instanceof Tensor) return x;
   if (typeof x !== 'number') fail('invalid-argument', `expected a Tensor or a number, got ${typeName(x)}`);
-  const key = `${like.dtype}:${Object.is(x, -0) ? '-0' : x}`;
+  // Next to a float tensor the number takes its dtype (PyTorch computes in it); next to int64 or
+  // bool an integer is a Python int (int64) and anything else a Python float (float32).
+  const dtype = like.floating ? like.dtype : numberDtype(x);
+  const key = `${dtype}:${Object.is(x, -0) ? '-0' : x}`;
   let t = wrapped.get(key);
   if (!t) {
     if (wrapped.size >= 4096) wrapped.clear();
-    t = new Tensor(alloc(like.dtype, 1), [], like.dtype);
+    t = new Tensor(alloc(dtype, 1), [], dtype);
     t.data[0] = x;
     t.wrappedNumber = true;
     wrapped.set(key, t);
@@ -66,7 +69,8 @@ export function clamp(a: Tensor, min: number | null, max: number | null, op: 'cl
   }
   if (min === null && max === null) fail('invalid-argument', "torch.clamp: At least one of 'min' or 'max' must not be None");
   const name = op === 'clamp' ? 'ClampBackward1' : op === 'clamp_min' ? 'ClampMinBackward0' : 'ClampMaxBackward0';
-  return apply(OPS.clamp, [a], { min, max, name });
+  const dtype = resultDtype([a, ...[min, max].filter((b): b is number => b !== null).map((b) => wrap(b, a))]);
+  return apply(OPS.clamp, [a], { min, max, name, dtype });
 }
 
 /** maximum and minimum take a tensor on both sides (PyTorch refuses a number with a TypeError). */
@@ -105,7 +109,7 @@ export function thresholdBackward(g: Tensor, result: Tensor): Tensor {
 }
 
 export function checkDtype(dtype: unknown, op: string): asserts dtype is Tensor['dtype'] {
-  if (dtype !== 'float32' && dtype !== 'float64') {
+  if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int64' && dtype !== 'bool') {
     fail('invalid-argument', `${op}(): unsupported dtype ${typeof dtype === 'string' ? dtype : typeName(dtype)}`);
   }
 }
@@ -223,7 +227,7 @@ export function expand(a: Tensor, sizes: number[]): Tensor {
     }
   }
   if (sizes.length < a.ndim) {
-    fail('invalid-argument', `expand(torch.${a.dtype === 'float64' ? 'Double' : 'Float'}Tensor{${shapeText(a.shape)}}, size=${shapeText(sizes)}): the number of sizes provided (${sizes.length}) must be greater or equal to the number of dimensions in the tensor (${a.ndim})`);
+    fail('invalid-argument', `expand(torch.${scalarTypeName(a.dtype)}Tensor{${shapeText(a.shape)}}, size=${shapeText(sizes)}): the number of sizes provided (${sizes.length}) must be greater or equal to the number of dimensions in the tensor (${a.ndim})`);
   }
   const lead = sizes.length - a.ndim;
   const shape = sizes.map((s, i) => {
@@ -314,6 +318,9 @@ export function inplace(target: Tensor, op: string, compute: (original: Tensor) 
   // the original, as PyTorch's in-place formulas do; the target itself gets the new history.
   const original = target.snapshot();
   const result = compute(original);
+  if (!canCast(result.dtype, target.dtype)) {
+    fail('invalid-argument', `result type ${scalarTypeName(result.dtype)} can't be cast to the desired output type ${scalarTypeName(target.dtype)}`);
+  }
   if (!sameShape(result.shape, target.shape)) {
     fail('shape-mismatch', `output with shape ${shapeText(target.shape)} doesn't match the broadcast shape ${shapeText(result.shape)}`);
   }
@@ -321,6 +328,12 @@ export function inplace(target: Tensor, op: string, compute: (original: Tensor) 
   target.counter.value++;
   if (result.gradFn) target.adoptHistory(result);
   return target;
+}
+
+/** PyTorch's canCast for in-place results: never from floating to int64 or bool, nor from int64 to bool. */
+function canCast(from: Tensor['dtype'], to: Tensor['dtype']): boolean {
+  const category = { bool: 0, int64: 1, float32: 2, float64: 2 };
+  return category[from] <= category[to];
 }
 
 export function fill(a: Tensor, value: number): Tensor {

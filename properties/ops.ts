@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { UNARY_OPS, type Arg, type Attrs, type BINARY_OPS, type DType, type OpName } from '../spec/program.ts';
+import { UNARY_OPS, type Arg, type Attrs, type BINARY_OPS, type FloatDType, type OpName } from '../spec/program.ts';
 import type { ClauseId } from '../spec/clauses.ts';
 import { asLeafValue, NON_FINITE, withEdges, withNonFinite, type EdgeDomain } from './arbitraries/edges.ts';
 import { awayFromZero, ordinary } from './arbitraries/numbers.ts';
@@ -35,9 +35,9 @@ const DOMAINS: Record<Domain, fc.Arbitrary<number>> = {
  * with float32 tolerances. Inputs lie on a 1/64 grid, exact in both, so the oracles (float64)
  * start from exactly the engine's inputs.
  */
-const dtypes = fc.constantFrom<DType>('float64', 'float32');
+const dtypes = fc.constantFrom<FloatDType>('float64', 'float32');
 
-const data = (values: readonly number[], shape: readonly number[], dtype: DType = 'float64') =>
+const data = (values: readonly number[], shape: readonly number[], dtype: FloatDType = 'float64') =>
   // nest only slices; the spelled scalars ("-0") pass through it unchanged.
   nest(values.slice(0, numel(shape)).map((v) => asLeafValue(v, dtype)) as unknown as number[], shape);
 
@@ -163,7 +163,7 @@ export function reductionProperty(op: 'sum' | 'mean', options: OpPropertyOptions
  * them. The zeros of a sample all take the sign of its first zero: which sign a selection of +0
  * and -0 returns is not specified (op.max), while ties of equal zeros are.
  */
-function tiedValues(options: OpPropertyOptions, dtype: DType, palette: readonly number[], picks: readonly number[], free: readonly number[], allEqual: boolean): number[] {
+function tiedValues(options: OpPropertyOptions, dtype: FloatDType, palette: readonly number[], picks: readonly number[], free: readonly number[], allEqual: boolean): number[] {
   const xs = free.map((v, i) => (allEqual ? palette[0]! : picks[i]! < palette.length ? palette[picks[i]!]! : v))
     .map((v) => (dtype === 'float32' ? Math.fround(v) : v));
   const zero = xs.find((v) => v === 0);

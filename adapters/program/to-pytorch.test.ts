@@ -36,7 +36,7 @@ describe('printed Python', () => {
 a = x.max()
 b = x.amax(dim=(0,), keepdim=True)
 c = torch.minimum(x, b)
-d = x.clamp(min=None, max=1.0)
+d = x.clamp(min=None, max=1)
 e = x.clamp_min(-0.5)`);
   });
 

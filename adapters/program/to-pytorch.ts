@@ -112,11 +112,12 @@ function op(step: OpStep): string {
     case 'maximum': case 'minimum': return `torch.${step.op}(${x}, ${arg(b!)})`;
     case 'clamp': {
       // Bounds print as keywords, a null bound as None: x.clamp(min=0.0, max=None).
-      const bounds = (['min', 'max'] as const).filter((k) => attrs[k] !== undefined).map((k) => `${k}=${attrs[k] === null ? 'None' : float(attrs[k]!)}`);
+      // A bound prints as a Python number like any number argument (an integer as an int).
+      const bounds = (['min', 'max'] as const).filter((k) => attrs[k] !== undefined).map((k) => `${k}=${attrs[k] === null ? 'None' : arg(attrs[k]!)}`);
       return `${x}.clamp(${bounds.join(', ')})`;
     }
-    case 'clampMin': return `${x}.clamp_min(${float(attrs.min!)})`;
-    case 'clampMax': return `${x}.clamp_max(${float(attrs.max!)})`;
+    case 'clampMin': return `${x}.clamp_min(${arg(attrs.min!)})`;
+    case 'clampMax': return `${x}.clamp_max(${arg(attrs.max!)})`;
     case 'sum': case 'mean': case 'amax': case 'amin': {
       const { dim, keepdim } = attrs;
       const kwargs = [
@@ -145,15 +146,19 @@ function graphFlags(retainGraph: boolean | undefined, createGraph: boolean | und
 
 function tensor(data: Data, requiresGrad: boolean, dtype: DType): string {
   const kwargs = [requiresGrad && 'requires_grad=True', dtype !== 'float32' && `dtype=torch.${dtype}`];
-  return `torch.tensor(${[pyData(data), ...kwargs].filter(Boolean).join(', ')})`;
+  return `torch.tensor(${[pyData(data, dtype), ...kwargs].filter(Boolean).join(', ')})`;
 }
 
-/** Tensor data; every number prints as a Python float so float leaves stay float. */
-function pyData(data: Data): string {
-  if (Array.isArray(data)) return `[${data.map(pyData).join(', ')}]`;
+/**
+ * Tensor data; every number prints as a Python float so float leaves stay float, booleans as
+ * True and False, and the integer values of an int64 leaf as Python ints.
+ */
+function pyData(data: Data, dtype: DType): string {
+  if (Array.isArray(data)) return `[${data.map((d) => pyData(d, dtype)).join(', ')}]`;
+  if (typeof data === 'boolean') return data ? 'True' : 'False';
   if (data === 'nan' || data === 'inf' || data === '-inf') return `float('${data}')`;
   if (data === '-0') return '-0.0';
-  return float(data);
+  return dtype === 'int64' && Number.isSafeInteger(data) ? String(data) : float(data);
 }
 
 function float(n: number): string {

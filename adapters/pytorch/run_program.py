@@ -123,8 +123,11 @@ class Execution:
         return tensor.grad if dot_grad else tensor
 
     def arg(self, a):
-        """An op argument: a reference, or a number passed on as a Python scalar."""
-        return self.resolve(a) if isinstance(a, str) else a
+        """An op argument: a reference, or a number passed on as a Python scalar. An integer-valued
+        number is a Python int (JavaScript writes 2.0 as 2), which decides int64 promotion."""
+        if isinstance(a, str):
+            return self.resolve(a)
+        return int(a) if isinstance(a, float) and a.is_integer() else a
 
     def refs(self, refs):
         return [None if r is None else self.resolve(r) for r in refs]

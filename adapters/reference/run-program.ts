@@ -62,7 +62,9 @@ export function runProgram(program: Program): Observations {
       ref(step.clearGrad).grad = null;
     } else if ('observe' in step) {
       const label = step.label ?? step.observe;
-      observations.push(step.item ? { label, value: encode(ref(step.observe).item()) } : observe(step.observe, label));
+      // item() of a bool tensor is a Python bool.
+      const item = (t: Tensor) => (t.dtype === 'bool' ? t.item() !== 0 : t.item());
+      observations.push(step.item ? { label, value: encode(item(ref(step.observe))) } : observe(step.observe, label));
     }
   };
 
@@ -104,7 +106,8 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
       case 'mul': return b.mul(a);
       case 'sub': return b.rsub(a);
       case 'div': return b.reciprocal().mul(a);
-      case 'pow': return tensor(a, { dtype: b.dtype }).pow(b);
+      // A float exponent's dtype for the base; next to int64 or bool, the number's own (int or float).
+      case 'pow': return tensor(a, { dtype: b.floating ? b.dtype : Number.isInteger(a) ? 'int64' : 'float32' }).pow(b);
       default: throw new EngineError('invalid-argument', `${op}: expected a tensor as first operand`);
     }
   }
