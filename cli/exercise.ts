@@ -43,6 +43,7 @@ function resultShape(step: Extract<Step, { op: string }>, shapes: ReadonlyMap<st
       case 'matmul': return args[1] ? matmulPlan(x, args[1]).shape : null;
       case 'sum': case 'mean': case 'amax': case 'amin': return reducePlan(x, at.dim, at.keepdim ?? false).shape;
       case 'max': case 'min': return [];
+      case 'argmax': case 'argmin': return at.dim === undefined ? (at.keepdim ? x.map(() => 1) : []) : reducePlan(x, at.dim, at.keepdim ?? false).shape;
       case 'reshape': case 'view': return at.shape ? reshapeShape(x, at.shape) : null;
       case 'expand': return at.shape ? expandShape(x, at.shape) : null;
       case 'permute': return at.dims ? permuteIndex(x, at.dims).shape : null;

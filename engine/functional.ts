@@ -73,6 +73,23 @@ export function clamp(a: Tensor, min: number | null, max: number | null, op: 'cl
   return apply(OPS.clamp, [a], { min, max, name, dtype });
 }
 
+/** argmax and argmin: the first index of the largest (smallest) element along one dim, or of all flattened. */
+export function argSelect(a: Tensor, mode: 'max' | 'min', dim?: number, keepdim = false): Tensor {
+  const op = mode === 'max' ? 'argmax' : 'argmin';
+  if (typeof keepdim !== 'boolean') fail('invalid-argument', `${op}(): argument 'keepdim' must be a boolean, not ${typeName(keepdim)}`);
+  if (dim !== undefined && (typeof dim !== 'number' || !Number.isInteger(dim))) {
+    fail('invalid-argument', `${op}(): argument 'dim' (position 1) must be int, not ${Array.isArray(dim) ? 'list' : typeName(dim)}`);
+  }
+  const d = dim === undefined ? null : normalizeDim(dim, a.ndim, op);
+  if (a.numel() === 0) {
+    if (d === null) fail('invalid-argument', `${op}(): Expected reduction dim to be specified for input.numel() == 0.`);
+    // Unlike amax, argmax names the dim wrapped (-1 of a [2, 0] tensor is dim 1).
+    if (a.shape[d] === 0) fail('invalid-argument', `${op}(): Expected reduction dim ${d} to have non-zero size.`);
+  }
+  // A 0-d tensor's dim 0 (or -1) is the tensor itself.
+  return apply(OPS.argSelect, [a], { mode, dim: d !== null && a.ndim === 0 ? null : d, keepdim });
+}
+
 /** maximum and minimum take a tensor on both sides (PyTorch refuses a number with a TypeError). */
 export function selectPair(a: Tensor, b: Tensor, mode: 'maximum' | 'minimum'): Tensor {
   if (!(b instanceof Tensor)) fail('invalid-argument', `${mode}(): argument 'other' (position 1) must be Tensor, not ${typeName(b)}`);

@@ -83,6 +83,7 @@ export interface PowAttrs { exponent: number }
 export interface ScalarAttrs { value: number }
 export interface DtypeAttrs { dtype: DType }
 export interface SelectAttrs { mode: 'max' | 'min' }
+export interface ArgAttrs { mode: 'max' | 'min'; dim: number | null; keepdim: boolean }
 export interface ClampAttrs { min: number | null; max: number | null; name: string; dtype: DType }
 
 /** The larger (or smaller) of two values, nan if either is nan; of equal ones, the first. */
@@ -99,6 +100,27 @@ function selectForward(x: Tensor, dims: readonly number[], mode: 'max' | 'min', 
     acc[j] = f(acc[j]!, x.data[o]!);
   });
   return { shape: kept, data: kernels.map(acc, kept, dtype, (v) => v).data };
+}
+
+/**
+ * The index of the first largest (or smallest) element along `dim` (every element, flattened, when
+ * dim is null), a nan counting as the largest and the smallest; reduced dims kept with size 1.
+ */
+function argSelectForward(x: Tensor, dim: number | null, mode: 'max' | 'min'): Result {
+  const shape = dim === null ? [x.numel()] : x.shape;
+  const d = dim ?? 0;
+  const kept = shape.map((n, i) => (i === d ? 1 : n));
+  const best = new Float64Array(kept.reduce((n, k) => n * k, 1)).fill(NaN);
+  const index = new Float64Array(best.length).fill(-1);
+  const stride = stridesOf(shape)[d] ?? 1;
+  const better = (v: number, b: number) => !Number.isNaN(b) && (Number.isNaN(v) || (mode === 'max' ? v > b : v < b));
+  forEachBroadcast(shape, stridesOf(shape), broadcastStrides(kept, shape), (o, _i, j) => {
+    if (index[j] === -1 || better(x.data[o]!, best[j]!)) {
+      best[j] = x.data[o]!;
+      index[j] = Math.floor(o / stride) % (shape[d] ?? 1);
+    }
+  });
+  return { shape: kept, data: index };
 }
 
 /** The reduced result with its reduced dims put back as size 1, so it lines up with the input. */
@@ -387,6 +409,18 @@ export const OPS = {
   minimum: binary('MinimumBackward0', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : x > y ? y : x),
     { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(constantZip(s.self, s.other, (x, y) => (x > y ? 0 : 1)), 0) },
     { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(constantZip(s.self, s.other, (x, y) => (x < y ? 0 : 1)), 0) }),
+
+  // argmax and argmin: int64 indices, constants (no graph node, no gradient).
+  argSelect: {
+    gradFn: 'ArgSelect',
+    dtype: () => 'int64',
+    forward: ([x], a: ArgAttrs) => {
+      const r = argSelectForward(x!, a.dim, a.mode);
+      const shape = a.keepdim ? (a.dim === null ? x!.shape.map(() => 1) : r.shape) : a.dim === null ? [] : x!.shape.filter((_, i) => i !== a.dim);
+      return { shape, data: r.data };
+    },
+    grads: [{ saves: none, vjp: (g) => zerosLike(g) }],
+  } satisfies OpDef<ArgAttrs>,
 
   // clamp, clamp_min and clamp_max with number bounds: PyTorch's where(min <= self <= max, grad, 0),
   // so the gradient passes at both bounds and is exactly 0 outside them and at nan.

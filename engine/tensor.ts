@@ -260,6 +260,9 @@ export class Tensor {
   clamp(min: number | null = null, max: number | null = null): Tensor { return guard('clamp', [this], () => F.clamp(this, min, max, 'clamp')); }
   clampMin(min: number): Tensor { return guard('clamp_min', [this], () => F.clamp(this, min, null, 'clamp_min')); }
   clampMax(max: number): Tensor { return guard('clamp_max', [this], () => F.clamp(this, null, max, 'clamp_max')); }
+  /** The first index of the largest element (flattened without dim), as int64; never requires grad. */
+  argmax(dim?: number, keepdim = false): Tensor { return guard('argmax', [this], () => F.argSelect(this, 'max', dim, keepdim)); }
+  argmin(dim?: number, keepdim = false): Tensor { return guard('argmin', [this], () => F.argSelect(this, 'min', dim, keepdim)); }
   reshape(shape: number[]): Tensor { return guard('reshape', [this], () => F.reshape(this, shape)); }
   view(shape: number[]): Tensor { return guard('view', [this], () => F.view(this, shape)); }
   transpose(dim0: number, dim1: number): Tensor { return guard('transpose', [this], () => F.transpose(this, dim0, dim1)); }

@@ -1,10 +1,12 @@
 import fc from 'fast-check';
-import { UNARY_OPS, type Arg, type Attrs, type BINARY_OPS, type FloatDType, type OpName } from '../spec/program.ts';
+import { UNARY_OPS, type Arg, type Attrs, type BINARY_OPS, type FloatDType, type OpName, type Program } from '../spec/program.ts';
 import type { ClauseId } from '../spec/clauses.ts';
 import { asLeafValue, NON_FINITE, withEdges, withNonFinite, type EdgeDomain } from './arbitraries/edges.ts';
 import { awayFromZero, ordinary } from './arbitraries/numbers.ts';
 import { broadcastPair, shapes } from './arbitraries/shapes.ts';
 import { nest, numel, ProgramBuilder } from './build.ts';
+import { reducePlan, unravel } from '../oracles/shape.ts';
+import { errorOf, find, flat } from './observed.ts';
 import { gradientProperty, type GradientCase } from './gradient.ts';
 import type { AnyProperty } from './property.ts';
 
@@ -231,6 +233,65 @@ export function selectPairProperty(op: 'maximum' | 'minimum', options: OpPropert
     `${op} of broadcast operands: ties give each side half the gradient, nan passes it to both; both oracles away from ties, the symbolic one at them`, arbitrary, { edges: true });
 }
 
+interface ArgCase { program: Program; shape: number[]; values: number[]; dim: number | null; keepdim: boolean; mode: 'max' | 'min' }
+
+/** The first index of the largest (smallest) value of each group along dim, a nan counting as both (op.argmax). */
+export function firstIndices(c: Pick<ArgCase, 'shape' | 'values' | 'dim' | 'mode'>): number[] {
+  const shape = c.dim === null ? [c.values.length] : c.shape;
+  const d = c.dim === null ? 0 : c.dim < 0 ? c.dim + Math.max(c.shape.length, 1) : c.dim;
+  if (shape.length === 0) return [0];
+  const plan = reducePlan(shape, d, false);
+  const best: (number | undefined)[] = [];
+  const index: number[] = [];
+  c.values.forEach((v, i) => {
+    const g = plan.target[i]!;
+    const b = best[g];
+    const better = b === undefined || (!Number.isNaN(b) && (Number.isNaN(v) || (c.mode === 'max' ? v > b : v < b)));
+    if (better) [best[g], index[g]] = [v, unravel(i, shape)[d]!];
+  });
+  return index;
+}
+
+/**
+ * argmax and argmin over every element or one dim (negative, keepdim), on values with ties,
+ * ±0, nan and ±inf: the int64 indices must be the first largest (smallest), with no gradient.
+ */
+export function argSelectProperty(op: 'argmax' | 'argmin', options: OpPropertyOptions = {}): AnyProperty {
+  const arbitrary = fc.tuple(shapes(), fc.nat({ max: 3 }), fc.boolean(), fc.boolean(), fc.boolean(), ...selectionArbitraries(options), dtypes)
+    .map(([shape, k, all, keepdim, negative, palette, picks, free, allEqual, dtype]): ArgCase => {
+      const values = tiedValues(options, dtype, palette, picks, free, allEqual).slice(0, numel(shape));
+      const rank = Math.max(shape.length, 1);
+      const dim = all ? null : (k % rank) - (negative ? rank : 0);
+      const b = new ProgramBuilder(`property.op.${op}`, dtype);
+      const x = b.leaf(data(values, shape, dtype), true, 'x');
+      const attrs: Attrs = { ...(dim === null ? {} : { dim }), ...(keepdim ? { keepdim } : {}) };
+      const i = b.op(op, [x], Object.keys(attrs).length ? attrs : undefined);
+      b.push({ observe: i, label: 'index' });
+      return { program: b.program(), shape, values, dim, keepdim, mode: op === 'argmax' ? 'max' : 'min' };
+    });
+  return {
+    id: `index.op.${op}`,
+    clauses: ['op.argmax'],
+    title: `${op} over every element or one dim: the first extreme index (nan first), int64, no gradient`,
+    arbitrary,
+    programs: (c) => [c.program],
+    fields: ['dtype', 'requiresGrad'],
+    judge: (c, [o], engine, { dtype }) => {
+      if (o!.error) return `unexpected error: ${errorOf(o!)}`;
+      const obs = find(o!, 'index');
+      if (!obs) return 'index was not observed';
+      // An engine without float64 runs the program in float32, where values may round together.
+      const values = dtype === 'float32' ? c.values.map(Math.fround) : c.values;
+      const expected = firstIndices({ ...c, values });
+      const actual = flat(obs.value);
+      if (actual.join() !== expected.join()) return `${op}: engine ${engine.name} gives indices [${actual.join(', ')}], expected the first ${c.mode === 'max' ? 'largest' : 'smallest'} [${expected.join(', ')}]`;
+      if (obs.dtype !== undefined && obs.dtype !== 'int64') return `${op}: indices have dtype ${obs.dtype}, expected int64`;
+      if (obs.requiresGrad === true) return `${op}: the indices require grad; they must not`;
+      return null;
+    },
+  };
+}
+
 type ClampCall = 'both' | 'min' | 'max' | 'minNull' | 'maxNull' | 'crossed' | 'clampMin' | 'clampMax';
 
 /**
@@ -349,4 +410,6 @@ export const OP_PROPERTIES: AnyProperty[] = [
   clampProperty('clamp'),
   clampProperty('clampMin'),
   clampProperty('clampMax'),
+  argSelectProperty('argmax'),
+  argSelectProperty('argmin'),
 ];

@@ -110,6 +110,7 @@ export const CLAUSE_SUBJECTS: Readonly<Record<ClauseId, Subject | null>> = {
   'op.sqrt.zero': one('op:sqrt', 'zero-data'),
   'op.abs.kink': one('op:abs', 'zero-data'),
   'op.clamp': [['op:clamp'], ['op:clampMin'], ['op:clampMax']],
+  'op.argmax': [['op:argmax'], ['op:argmin']],
   'op.dims': one('dim-arg'),
   'errors.class': [['error:shape-mismatch'], ['error:invalid-argument'], ['error:freed-graph'], ['error:implicit-non-scalar'],
     ['error:no-grad-fn'], ['error:leaf-inplace'], ['error:saved-modified'], ['error:non-leaf-requires-grad'],

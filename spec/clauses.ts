@@ -113,6 +113,7 @@ export const CLAUSES = [
   'op.maximum',
   'op.minimum',
   'op.clamp',
+  'op.argmax',
   'op.dims',
   'op.reshape',
   'op.view',

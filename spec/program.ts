@@ -52,9 +52,10 @@ export const SHAPE_OPS = [
 export const OTHER_OPS = ['clone', 'detach'] as const;
 /**
  * Ops whose gradient goes to the elements they select: max and min over all, amax and amin over
- * dims, the elementwise maximum and minimum of two tensors, and clamp with number bounds.
+ * dims, the elementwise maximum and minimum of two tensors, clamp with number bounds, and the
+ * int64 indices of argmax and argmin (no gradient).
  */
-export const SELECTION_OPS = ['max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax'] as const;
+export const SELECTION_OPS = ['max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax', 'argmax', 'argmin'] as const;
 export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...SELECTION_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 

@@ -70,6 +70,8 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
       return ([a]) => np.clip(tensor(a), attrs.min ?? undefined, attrs.max ?? undefined);
     case 'clampMin': return ([a]) => np.clip(tensor(a), attrs.min!, undefined);
     case 'clampMax': return ([a]) => np.clip(tensor(a), undefined, attrs.max!);
+    // jax-js's argmax gives int32 indices, outside the program format's dtypes.
+    case 'argmax': case 'argmin': throw notSupported(`${op} (jax-js indices are int32)`);
     case 'max': return ([a]) => np.max(tensor(a));
     case 'min': return ([a]) => np.min(tensor(a));
     // jax-js arrays are values, not storage: view and reshape are the same operation.

@@ -48,6 +48,7 @@ OPS = (
     'add', 'sub', 'mul', 'div', 'pow', 'matmul', 'sum', 'mean',
     'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone', 'detach',
     'max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax',
+    'argmax', 'argmin',
 )
 INPLACE_OPS = ('add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_')
 

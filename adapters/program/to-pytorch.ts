@@ -118,7 +118,7 @@ function op(step: OpStep): string {
     }
     case 'clampMin': return `${x}.clamp_min(${arg(attrs.min!)})`;
     case 'clampMax': return `${x}.clamp_max(${arg(attrs.max!)})`;
-    case 'sum': case 'mean': case 'amax': case 'amin': {
+    case 'sum': case 'mean': case 'amax': case 'amin': case 'argmax': case 'argmin': {
       const { dim, keepdim } = attrs;
       const kwargs = [
         dim !== undefined && `dim=${Array.isArray(dim) ? tuple(dim) : dim}`,

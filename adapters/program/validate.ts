@@ -289,6 +289,8 @@ const OP_RULES: Record<string, OpRule> = {
   clamp: { args: 1, attrs: ['min', 'max'], required: [] },
   clampMin: { args: 1, attrs: ['min'], required: ['min'] },
   clampMax: { args: 1, attrs: ['max'], required: ['max'] },
+  argmax: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
+  argmin: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
 };
 
 /** Names the printed PyTorch code could not use: Python keywords and the names it calls. */
@@ -403,7 +405,7 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
   for (const name of rule.required) {
     if (attrs[name] === undefined) problem(`${p}/attrs/${name}`, `is required by ${step.op}`);
   }
-  if ((step.op === 'unsqueeze' || step.op === 'squeeze') && Array.isArray(attrs.dim)) {
+  if ((step.op === 'unsqueeze' || step.op === 'squeeze' || step.op === 'argmax' || step.op === 'argmin') && Array.isArray(attrs.dim)) {
     problem(`${p}/attrs/dim`, `must be a single integer for ${step.op} (got a list)`);
   }
   if ((step.op === 'sum' || step.op === 'mean') && attrs.keepdim !== undefined && attrs.dim === undefined) {

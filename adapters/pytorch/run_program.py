@@ -227,7 +227,7 @@ class Execution:
             return a.clamp_max(attrs['max'])
         if name in UNARY or name in ('t', 'clone', 'detach', 'max', 'min'):
             return getattr(a, name)()
-        if name in ('sum', 'mean', 'amax', 'amin'):
+        if name in ('sum', 'mean', 'amax', 'amin', 'argmax', 'argmin'):
             # Without dim this is `a.sum()` (SumBackward0); any dim, even (), gives SumBackward1.
             kwargs = {}
             if 'dim' in attrs:

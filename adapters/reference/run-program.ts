@@ -121,6 +121,7 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     case 'reshape': case 'view': case 'expand': return t[op](attrs.shape ?? []);
     case 'transpose': return t.transpose(attrs.dim0 ?? 0, attrs.dim1 ?? 1);
     case 'clamp': return t.clamp(attrs.min ?? null, attrs.max ?? null);
+    case 'argmax': case 'argmin': return t[op](attrs.dim as number | undefined, attrs.keepdim ?? false);
     case 'clampMin': return t.clampMin(attrs.min as number);
     case 'clampMax': return t.clampMax(attrs.max as number);
     case 'permute': return t.permute(attrs.dims ?? []);

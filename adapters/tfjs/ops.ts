@@ -59,6 +59,8 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
       return tf.clipByValue(a, attrs.min ?? -Infinity, attrs.max ?? Infinity);
     case 'clampMin': return tf.clipByValue(a, attrs.min!, Infinity);
     case 'clampMax': return tf.clipByValue(a, -Infinity, attrs.max!);
+    // tfjs's argMax gives int32 indices, outside the program format's dtypes.
+    case 'argmax': case 'argmin': throw notSupported(`${op} (tfjs indices are int32)`);
     case 'max': return tf.max(a);
     case 'min': return tf.min(a);
     case 'amax': return tf.max(a, axes(attrs.dim), attrs.keepdim ?? false);

@@ -118,6 +118,8 @@ const engine = defineEngine<T>({
     clamp: ([a], { min, max }) => notSupported('clamp'), // TODO: number bounds, either may be null or absent
     clampMin: ([a], { min }) => notSupported('clampMin'),
     clampMax: ([a], { max }) => notSupported('clampMax'),
+    argmax: ([a], { dim, keepdim }) => notSupported('argmax'), // TODO: int64 index of the first largest element (flattened without dim)
+    argmin: ([a], { dim, keepdim }) => notSupported('argmin'),
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

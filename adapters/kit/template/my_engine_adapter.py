@@ -274,6 +274,12 @@ class Adapter(kit.Engine):
     def op_clampMax(self, a, max):
         raise NotSupported('clampMax')  # TODO: a.clamp_max(max)
 
+    def op_argmax(self, a, dim=None, keepdim=False):
+        raise NotSupported('argmax')  # TODO: int64 index of the first largest element (flattened without dim)
+
+    def op_argmin(self, a, dim=None, keepdim=False):
+        raise NotSupported('argmin')  # TODO
+
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
     def clear_grad(self, t):
