@@ -2,6 +2,7 @@ import { apply, numberDtype, resultDtype, scalarTypeName } from './dispatch.ts';
 import { fail, typeName } from './errors.ts';
 import { isGradEnabled } from './grad-mode.ts';
 import { alloc } from './kernels.ts';
+import { OpNode } from './node.ts';
 import { OPS } from './ops.ts';
 import { broadcastShapes, checkDims, checkSizeList, inferShape, normalizeDim, numel, sameShape, shapeText } from './shape.ts';
 import { Tensor } from './tensor.ts';
@@ -88,6 +89,23 @@ export function argSelect(a: Tensor, mode: 'max' | 'min', dim?: number, keepdim 
   }
   // A 0-d tensor's dim 0 (or -1) is the tensor itself.
   return apply(OPS.argSelect, [a], { mode, dim: d !== null && a.ndim === 0 ? null : d, keepdim });
+}
+
+/**
+ * max and min along one dim: the indices are argmax's (int64 constants), the values a row that
+ * gathers them, whose gradient goes to the returned index only (MaxBackward0/MinBackward0). The
+ * node saves the indices, as PyTorch's does, so a second backward fails and an in-place change
+ * of the indices is noticed.
+ */
+export function selectDim(a: Tensor, mode: 'max' | 'min', dim: number, keepdim = false): { values: Tensor; indices: Tensor } {
+  const op = mode === 'max' ? 'max' : 'min';
+  if (typeof dim !== 'number' || !Number.isInteger(dim)) fail('invalid-argument', `${op}(): argument 'dim' (position 1) must be int, not ${Array.isArray(dim) ? 'list' : typeName(dim)}`);
+  const d = normalizeDim(dim, a.ndim, op);
+  if (a.ndim > 0 && a.shape[d] === 0) fail('invalid-argument', `${op}(): Expected reduction dim ${d} to have non-zero size.`);
+  const indices = argSelect(a, mode, dim, keepdim);
+  const values = apply(OPS.selectIndex, [a], { dim: a.ndim === 0 ? null : d, keepdim, index: indices, mode, inputShape: [...a.shape] });
+  if (values.gradFn instanceof OpNode) values.gradFn.save('other', indices);
+  return { values, indices };
 }
 
 /** maximum and minimum take a tensor on both sides (PyTorch refuses a number with a TypeError). */

@@ -1,7 +1,7 @@
 import type { DType } from '../spec/program.ts';
 import { resultDtype, scalarTypeName, type OpDef, type Rule, type SavedValues } from './dispatch.ts';
 import { fail } from './errors.ts';
-import { kernels, type Result } from './kernels.ts';
+import { alloc, kernels, type Result } from './kernels.ts';
 import { broadcastStrides, forEachBroadcast, stridesOf, type Shape } from './shape.ts';
 import { Tensor } from './tensor.ts';
 
@@ -84,6 +84,22 @@ export interface ScalarAttrs { value: number }
 export interface DtypeAttrs { dtype: DType }
 export interface SelectAttrs { mode: 'max' | 'min' }
 export interface ArgAttrs { mode: 'max' | 'min'; dim: number | null; keepdim: boolean }
+export interface IndexAttrs { mode: 'max' | 'min'; dim: number | null; keepdim: boolean; index: Tensor }
+
+/** 1 where an element's place along dim is its group's index (max(dim)'s selected element), else 0. */
+function indexMask(shape: readonly number[], dim: number | null, index: Tensor, dtype: DType): Tensor {
+  const data = alloc(dtype, shape.reduce((n, k) => n * k, 1));
+  if (dim === null) {
+    data.fill(1); // a 0-d input is its own maximum
+    return new Tensor(data, [...shape], dtype);
+  }
+  const kept = shape.map((n, i) => (i === dim ? 1 : n));
+  const stride = stridesOf(shape)[dim]!;
+  forEachBroadcast(shape, stridesOf(shape), broadcastStrides(kept, shape), (o, _i, j) => {
+    data[o] = Math.floor(o / stride) % shape[dim]! === index.data[j] ? 1 : 0;
+  });
+  return new Tensor(data, [...shape], dtype);
+}
 export interface ClampAttrs { min: number | null; max: number | null; name: string; dtype: DType }
 
 /** The larger (or smaller) of two values, nan if either is nan; of equal ones, the first. */
@@ -421,6 +437,25 @@ export const OPS = {
     },
     grads: [{ saves: none, vjp: (g) => zerosLike(g) }],
   } satisfies OpDef<ArgAttrs>,
+
+  // max(dim) and min(dim)'s values: the element at each group's index. The gradient goes to that
+  // element only (value_selecting_reduction_backward: zeros scattered with g), exactly 0 elsewhere.
+  selectIndex: {
+    gradFn: (_x, a: IndexAttrs) => (a.mode === 'max' ? 'MaxBackward0' : 'MinBackward0'),
+    forward: ([x], a: IndexAttrs, dtype) => {
+      const r = selectForward(x!, a.dim === null ? [] : [a.dim], a.mode, dtype);
+      return { shape: [...a.index.shape], data: r.data };
+    },
+    grads: [{
+      saves: none, // the indices, saved by selectDim in the `other` slot
+      vjp: (g, s, a) => {
+        const shape = a.inputShape;
+        let back = g;
+        if (!a.keepdim && a.dim !== null) back = back.unsqueeze(a.dim);
+        return back.expand([...shape]).where(indexMask(shape, a.dim, s.other, g.dtype), 0);
+      },
+    }],
+  } satisfies OpDef<IndexAttrs & { inputShape: number[] }>,
 
   // clamp, clamp_min and clamp_max with number bounds: PyTorch's where(min <= self <= max, grad, 0),
   // so the gradient passes at both bounds and is exactly 0 outside them and at nan.

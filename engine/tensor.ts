@@ -249,8 +249,17 @@ export class Tensor {
   sum(dim?: number | number[], keepdim = false): Tensor { return guard('sum', [this], () => F.sum(this, dim, keepdim)); }
   mean(dim?: number | number[], keepdim = false): Tensor { return guard('mean', [this], () => F.mean(this, dim, keepdim)); }
   /** The largest element (ties share the gradient evenly; nan if any element is nan). */
-  max(): Tensor { return guard('max', [this], () => F.selectAll(this, 'max')); }
-  min(): Tensor { return guard('min', [this], () => F.selectAll(this, 'min')); }
+  max(): Tensor;
+  /** Along one dim: the values (the gradient goes to the returned index) and the int64 indices of the first largest. */
+  max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return guard('max', [this], () => (dim === undefined ? F.selectAll(this, 'max') : F.selectDim(this, 'max', dim, keepdim)));
+  }
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  min(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return guard('min', [this], () => (dim === undefined ? F.selectAll(this, 'min') : F.selectDim(this, 'min', dim, keepdim)));
+  }
   amax(dim?: number | number[], keepdim = false): Tensor { return guard('amax', [this], () => F.selectDims(this, 'max', dim, keepdim)); }
   amin(dim?: number | number[], keepdim = false): Tensor { return guard('amin', [this], () => F.selectDims(this, 'min', dim, keepdim)); }
   /** Elementwise larger of the two (broadcasting); ties give each side half the gradient. */

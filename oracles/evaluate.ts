@@ -103,6 +103,7 @@ export function evaluateProgram(
       return r(s);
     },
     select: (mode, terms) => selectOf(mode, terms),
+    pick: (mode, terms) => selectOf(mode, terms),
     // A float32 tensor compares with its bounds in float32 (op.clamp).
     clamp: (a, min, max) => r(clampOf(a, r(min), r(max))),
     detach: (name, index, a) => {
@@ -126,7 +127,7 @@ export function detachedValues(program: Program): Map<string, Float64Array> {
     for (const step of steps) {
       if ('noGrad' in step) visit(step.noGrad);
       else if ('enableGrad' in step) visit(step.enableGrad);
-      else if ('op' in step && step.op === 'detach') held.set(step.let, values.get(step.let)!.values);
+      else if ('op' in step && step.op === 'detach' && typeof step.let === 'string') held.set(step.let, values.get(step.let)!.values);
     }
   };
   visit(program.steps);

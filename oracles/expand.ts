@@ -90,6 +90,7 @@ export function expandWithDetached(program: Program): Expansion {
     sum: (terms) => (terms.length === 0 ? '0' : terms.length === 1 ? terms[0]! : checked(`(${terms.join(' + ')})`)),
     // symbol.ts gives each term its share of the derivative at the point (rewriteSelect).
     select: (mode, terms) => (terms.length === 1 ? terms[0]! : checked(`sel${mode}(${terms.join(', ')})`)),
+    pick: (mode, terms) => (terms.length === 1 ? terms[0]! : checked(`pick${mode}(${terms.join(', ')})`)),
     // symbolic.ts makes it the argument where the gradient passes and a constant elsewhere (rewriteClamp).
     clamp: (a, min, max) => checked(`clampof(${a}, ${numberLiteral(min)}, ${numberLiteral(max)})`),
     detach: (name, index, a) => {

@@ -24,6 +24,8 @@ export type Scope = Readonly<Record<string, number>> | ReadonlyMap<string, numbe
 type Step = { symbol: string; kind: 'relu' | 'abs' | Piecewise; inner: EvalFunction }
   /** One weight symbol per term of a selection (rewriteSelect), all set at once at the point. */
   | { symbols: string[]; kind: 'select'; mode: 'max' | 'min'; terms: EvalFunction[] }
+  /** The same for max(dim)'s values: the first selected term alone (pickWeights). */
+  | { symbols: string[]; kind: 'pick'; mode: 'max' | 'min'; terms: EvalFunction[] }
   /** clamp's pass symbol P and constant C (rewriteClamp). */
   | { symbols: [string, string]; kind: 'clamp'; inner: EvalFunction; min: number; max: number };
 
@@ -98,6 +100,9 @@ function rewritePiecewise(node: MathNode, steps: Step[]): MathNode {
   if (math.isFunctionNode(mapped) && (mapped.fn.name === 'selmax' || mapped.fn.name === 'selmin')) {
     return rewriteSelect(mapped.fn.name === 'selmax' ? 'max' : 'min', mapped.args, steps);
   }
+  if (math.isFunctionNode(mapped) && (mapped.fn.name === 'pickmax' || mapped.fn.name === 'pickmin')) {
+    return rewriteSelect(mapped.fn.name === 'pickmax' ? 'max' : 'min', mapped.args, steps, 'pick');
+  }
   if (math.isFunctionNode(mapped) && mapped.fn.name === 'erf' && mapped.args.length === 1) return rewriteErf(mapped.args[0]!, steps);
   if (!math.isFunctionNode(mapped) || mapped.args.length !== 1 || !isPiecewise(mapped.fn.name)) return mapped;
   const symbol = `${mapped.fn.name}$${steps.length}`;
@@ -111,9 +116,10 @@ function rewritePiecewise(node: MathNode, steps: Step[]): MathNode {
  * selected value (to the nan terms where it is nan) and 0 for the rest. The value is the selected
  * one, and the derivative is shared evenly by ties, as op.max and op.amax state.
  */
-function rewriteSelect(mode: 'max' | 'min', terms: MathNode[], steps: Step[]): MathNode {
+function rewriteSelect(mode: 'max' | 'min', terms: MathNode[], steps: Step[], kind: 'select' | 'pick' = 'select'): MathNode {
   const symbols = terms.map((_, i) => `select$${steps.length}_${i}`);
-  steps.push({ symbols, kind: 'select', mode, terms: terms.map((t) => t.compile()) });
+  const compiled = terms.map((t) => t.compile());
+  steps.push(kind === 'select' ? { symbols, kind, mode, terms: compiled } : { symbols, kind, mode, terms: compiled });
   const products = terms.map((t, i) => `(${t.toString({ parenthesis: 'all' })}) * ${symbols[i]}`);
   return math.parse(`(${products.join(' + ')})`);
 }
@@ -134,6 +140,13 @@ function selectWeights(mode: 'max' | 'min', values: readonly number[]): number[]
   const chosen = values.map((v) => (Number.isNaN(r) ? Number.isNaN(v) : v === r));
   const n = chosen.filter(Boolean).length;
   return chosen.map((c) => (c ? 1 / n : 0));
+}
+
+/** max(dim)'s choice: 1 for the first term equal to the selected value (the first nan where it is nan), 0 for the rest. */
+function pickWeights(mode: 'max' | 'min', values: readonly number[]): number[] {
+  const r = selectOf(mode, values);
+  const first = values.findIndex((v) => (Number.isNaN(r) ? Number.isNaN(v) : v === r));
+  return values.map((_, i) => (i === first ? 1 : 0));
 }
 
 /**
@@ -182,7 +195,7 @@ const TOO_DEEP = `symbolic oracle: the expression is nested too deeply for mathj
 const FUNCTIONS = new Set([
   'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sqrt', 'abs', 'max',
   'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'floor', 'ceil', 'fix', 'sign', 'round', 'erf',
-  'selmax', 'selmin', 'clampof',
+  'selmax', 'selmin', 'pickmax', 'pickmin', 'clampof',
 ]);
 const OPERATORS = new Set(['+', '-', '*', '/', '^']);
 
@@ -224,6 +237,11 @@ function fullScope(e: Entry, scope: Scope): Map<string, number> {
       const pass = v >= step.min && v <= step.max;
       out.set(step.symbols[0], pass ? 1 : 0);
       out.set(step.symbols[1], pass ? 0 : clampOf(v, step.min, step.max));
+      continue;
+    }
+    if (step.kind === 'pick') {
+      const weights = pickWeights(step.mode, step.terms.map((t) => asNumber(t.evaluate(out))));
+      step.symbols.forEach((symbol, i) => out.set(symbol, weights[i]!));
       continue;
     }
     if (step.kind === 'select') {

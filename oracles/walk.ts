@@ -33,6 +33,11 @@ export interface Algebra<E> {
    * winning when min > max; its derivative passes where min <= value <= max, bounds included (op.clamp).
    */
   clamp(a: E, min: number, max: number): E;
+  /**
+   * The first largest (smallest) of the terms, a nan first: max(dim)'s values, whose derivative
+   * goes to that one term only (op.max-dim).
+   */
+  pick(mode: SelectMode, terms: E[]): E;
   /** The same value, cut off from differentiation. */
   detach(name: string, index: number, a: E): E;
 }
@@ -70,7 +75,9 @@ export function walkProgram<E>(
         const source = override ?? values;
         env.set(step.let, { shape, data: Array.from(values, (_, i) => algebra.leaf(step.let, i, source[i]!)) });
       } else if ('op' in step) {
-        env.set(step.let, applyOp(step, env, algebra));
+        // max and min with a dim bind (values, indices): the values are modelled, the int64 indices
+        // are not (they are not differentiable).
+        env.set(Array.isArray(step.let) ? step.let[0]! : step.let, applyOp(step, env, algebra));
       }
     }
   };
@@ -148,6 +155,13 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
     }
     case 'max':
     case 'min':
+      if (attrs.dim !== undefined) {
+        const plan = reducePlan(x.shape, attrs.dim, attrs.keepdim ?? false);
+        const groups: E[][] = Array.from({ length: numel(plan.shape) }, () => []);
+        x.data.forEach((e, i) => groups[plan.target[i]!]!.push(e));
+        if (groups.some((g) => g.length === 0)) throw new Error(`${op} over an empty dim`);
+        return { shape: plan.shape, data: groups.map((g) => algebra.pick(op, g)) };
+      }
       if (x.data.length === 0) throw new Error(`${op}() of an empty tensor`);
       return { shape: [], data: [algebra.select(op, x.data)] };
     case 'amax':
@@ -182,7 +196,7 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
     case 'clone':
       return x;
     case 'detach':
-      return { shape: x.shape, data: x.data.map((e, i) => algebra.detach(step.let, i, e)) };
+      return { shape: x.shape, data: x.data.map((e, i) => algebra.detach(step.let as string, i, e)) };
     default:
       throw new Error(`op ${op} is not modelled by the oracles`);
   }

@@ -69,7 +69,7 @@ function nearTie(step: OpStep, values: Values): boolean {
     const [xi, yi] = [broadcastIndex(x.shape, shape), broadcastIndex(y.shape, shape)];
     return Array.from(xi, (i, o) => close(x.values[i]!, y.values[yi[o]!]!)).some(Boolean);
   }
-  if (step.op === 'max' || step.op === 'min') groups.push(Array.from(x.values));
+  if ((step.op === 'max' || step.op === 'min') && step.attrs?.dim === undefined) groups.push(Array.from(x.values));
   else {
     const plan = reducePlan(x.shape, step.attrs?.dim, step.attrs?.keepdim ?? false);
     x.values.forEach((v, i) => (groups[plan.target[i]!] ??= []).push(v));

@@ -171,14 +171,20 @@ function expectedGradients(rule: NonFiniteRule, program: Program, out: string, i
       // op.max: g / count into the elements equal to the result (the nan elements where it is
       // nan); op.amax: (g / count) · mask per group, so a nan group's count 0 makes it all nan.
       const [x, r, w] = [v(rule.x), v(rule.result).values, v(rule.weights).values];
-      const all = rule.op === 'max' || rule.op === 'min';
+      const all = (rule.op === 'max' || rule.op === 'min') && rule.attrs.dim === undefined;
+      // max(dim), min(dim): the gradient goes to the first selected element of each group only.
+      const first = (rule.op === 'max' || rule.op === 'min') && !all;
       const plan = reducePlan(x.shape, all ? undefined : rule.attrs.dim, rule.attrs.keepdim ?? false);
       const target = (i: number) => (all ? 0 : plan.target[i]!);
-      const chosen = (i: number) => (all && Number.isNaN(r[0]!) ? Number.isNaN(x.values[i]!) : x.values[i] === r[target(i)]);
+      // max() and max(dim) select the nan elements of a nan group; amax's mask (result == self) selects none.
+      const chosen = (i: number) => ((all || first) && Number.isNaN(r[target(i)]!) ? Number.isNaN(x.values[i]!) : x.values[i] === r[target(i)]);
       const counts = new Array<number>(r.length).fill(0);
-      x.values.forEach((_, i) => {
-        if (chosen(i)) counts[target(i)] = counts[target(i)]! + 1;
+      const picked = Array.from(x.values, (_, i) => {
+        if (!chosen(i)) return false;
+        counts[target(i)] = counts[target(i)]! + 1;
+        return counts[target(i)] === 1;
       });
+      if (first) return { expected: new Map([[rule.x, Array.from(x.values, (_, i) => (picked[i] ? w[target(i)]! : 0))]]), oracle: TABLE };
       const grad = Array.from(x.values, (_, i) => {
         const share = inDtype(w[target(i)]! / counts[target(i)]!, dtype);
         return all ? (chosen(i) ? share : 0) : share * (chosen(i) ? 1 : 0);

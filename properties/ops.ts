@@ -233,6 +233,27 @@ export function selectPairProperty(op: 'maximum' | 'minimum', options: OpPropert
     `${op} of broadcast operands: ties give each side half the gradient, nan passes it to both; both oracles away from ties, the symbolic one at them`, arbitrary, { edges: true });
 }
 
+/**
+ * max(dim) and min(dim) on tied values: `v, i = x.max(dim)` binds a tuple; the gradient goes to the
+ * first selected element of each group (op.max-dim), judged by the symbolic oracle's point choice
+ * at ties and by both oracles away from them.
+ */
+export function selectDimProperty(op: 'max' | 'min', options: OpPropertyOptions = {}): AnyProperty {
+  const arbitrary = fc.tuple(shapes(3).filter((s) => s.length > 0), fc.nat({ max: 2 }), fc.boolean(), fc.boolean(),
+    ...selectionArbitraries(options), pool(weight()), dtypes)
+    .map(([shape, k, keepdim, negative, palette, picks, free, allEqual, ws, dtype]): GradientCase => {
+      const b = new ProgramBuilder(`property.op.${op}-dim`, dtype);
+      const x = b.leaf(data(tiedValues(options, dtype, palette, picks, free, allEqual), shape, dtype), true, 'x');
+      const d = k % shape.length;
+      const attrs: Attrs = { dim: negative ? d - shape.length : d, ...(keepdim ? { keepdim } : {}) };
+      b.push({ let: ['v', 'i'], op, args: [x], attrs }, { observe: 'i', label: 'indices' });
+      const reduced = shape.map((n, i) => (i === d ? (keepdim ? 1 : -1) : n)).filter((n) => n !== -1);
+      const out = finish(b, 'v', reduced, ws);
+      return { program: b.program(), out, inputs: ['x'], forward: 'v', nonFinite: { kind: 'select', op, x, result: 'v', weights: 'w', attrs } };
+    });
+  return gradientProperty(`gradient.op.${op}-dim`, ['op.max-dim', 'op.dims'], `${op}(dim) binds (values, indices): the gradient goes to the first selected element of each group, also at ties and nan`, arbitrary, { edges: true });
+}
+
 interface ArgCase { program: Program; shape: number[]; values: number[]; dim: number | null; keepdim: boolean; mode: 'max' | 'min' }
 
 /** The first index of the largest (smallest) value of each group along dim, a nan counting as both (op.argmax). */
@@ -412,4 +433,6 @@ export const OP_PROPERTIES: AnyProperty[] = [
   clampProperty('clampMax'),
   argSelectProperty('argmax'),
   argSelectProperty('argmin'),
+  selectDimProperty('max'),
+  selectDimProperty('min'),
 ];

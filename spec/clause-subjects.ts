@@ -111,6 +111,7 @@ export const CLAUSE_SUBJECTS: Readonly<Record<ClauseId, Subject | null>> = {
   'op.abs.kink': one('op:abs', 'zero-data'),
   'op.clamp': [['op:clamp'], ['op:clampMin'], ['op:clampMax']],
   'op.argmax': [['op:argmax'], ['op:argmin']],
+  'op.max-dim': [['op:max', 'tuple-result'], ['op:min', 'tuple-result']],
   'op.dims': one('dim-arg'),
   'errors.class': [['error:shape-mismatch'], ['error:invalid-argument'], ['error:freed-graph'], ['error:implicit-non-scalar'],
     ['error:no-grad-fn'], ['error:leaf-inplace'], ['error:saved-modified'], ['error:non-leaf-requires-grad'],

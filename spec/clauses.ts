@@ -114,6 +114,7 @@ export const CLAUSES = [
   'op.minimum',
   'op.clamp',
   'op.argmax',
+  'op.max-dim',
   'op.dims',
   'op.reshape',
   'op.view',

@@ -76,7 +76,11 @@ export interface Attrs {
 }
 
 export interface LeafStep { let: string; tensor: Data; requiresGrad?: boolean; dtype?: DType }
-export interface OpStep { let: string; op: OpName; args: Arg[]; attrs?: Attrs }
+/**
+ * `let` names the result; an op that returns a tuple binds a list of names, one per element, as
+ * Python's `v, i = x.max(dim=0)` does (max and min with a dim: values, then int64 indices).
+ */
+export interface OpStep { let: string | string[]; op: OpName; args: Arg[]; attrs?: Attrs }
 export interface BackwardStep {
   backward: Ref;
   /** An explicit gradient (the v of the vector-Jacobian product): data or a reference. */

@@ -34,8 +34,9 @@ class Printer {
       line(`${step.let} = ${tensor(step.tensor, step.requiresGrad === true, dtype)}`);
     } else if ('op' in step) {
       const refs = step.args.filter((a): a is Ref => typeof a === 'string');
-      this.dtypes.set(step.let, refs.some((r) => this.dtype(r) === 'float64') ? 'float64' : 'float32');
-      line(`${step.let} = ${op(step)}`);
+      const names = Array.isArray(step.let) ? step.let : [step.let];
+      for (const n of names) this.dtypes.set(n, refs.some((r) => this.dtype(r) === 'float64') ? 'float64' : 'float32');
+      line(`${names.join(', ')} = ${op(step)}`);
     } else if ('grad' in step) {
       const g = step.grad;
       step.let.forEach((name, i) => this.dtypes.set(name, this.dtype(g.inputs[i]!)));
@@ -118,7 +119,7 @@ function op(step: OpStep): string {
     }
     case 'clampMin': return `${x}.clamp_min(${arg(attrs.min!)})`;
     case 'clampMax': return `${x}.clamp_max(${arg(attrs.max!)})`;
-    case 'sum': case 'mean': case 'amax': case 'amin': case 'argmax': case 'argmin': {
+    case 'sum': case 'mean': case 'amax': case 'amin': case 'argmax': case 'argmin': case 'max': case 'min': {
       const { dim, keepdim } = attrs;
       const kwargs = [
         dim !== undefined && `dim=${Array.isArray(dim) ? tuple(dim) : dim}`,

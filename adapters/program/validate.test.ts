@@ -74,6 +74,14 @@ describe('valid programs', () => {
     expect(() => validateProgram(program(steps))).not.toThrow();
   });
 
+  test('program.schema binds a tuple only for max and min with a dim: two names there, one name elsewhere', () => {
+    const x: Step = { let: 'x', tensor: [1.5, 2], requiresGrad: true };
+    expect(() => validateProgram(program([x, { let: ['v', 'i'], op: 'max', args: ['x'], attrs: { dim: 0 } }, { let: 's', op: 'sum', args: ['v'] }]))).not.toThrow();
+    expect(() => validateProgram(program([x, { let: 'v', op: 'max', args: ['x'], attrs: { dim: 0 } }]))).toThrow(/must be a list of two names for max with a dim/);
+    expect(() => validateProgram(program([x, { let: ['v', 'i'], op: 'min', args: ['x'] }]))).toThrow(/must be one name: min\(\) without a dim/);
+    expect(() => validateProgram(program([x, { let: ['v', 'i'], op: 'sum', args: ['x'], attrs: { dim: 0 } }]))).toThrow(/only max and min with a dim return a tuple/);
+  });
+
   test('program.schema refuses a number as an operand of maximum and minimum (PyTorch takes tensors only)', () => {
     expect(() => validateProgram(program([
       { let: 't', tensor: 1.5, requiresGrad: true },

@@ -280,8 +280,8 @@ const OP_RULES: Record<string, OpRule> = {
   squeeze: { args: 1, attrs: ['dim'], required: [] },
   clone: NO_ATTRS,
   detach: NO_ATTRS,
-  max: NO_ATTRS,
-  min: NO_ATTRS,
+  max: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
+  min: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
   amax: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
   amin: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
   maximum: { ...NO_ATTRS, args: 2 },
@@ -342,7 +342,8 @@ function semantics(program: Program, base: string): ProgramProblem[] {
     } else if ('op' in step) {
       args(step.args, `${p}/args`);
       opProblems(step, p, problem);
-      bind(step.let, `${p}/let`, inRepeat);
+      if (Array.isArray(step.let)) step.let.forEach((name, i) => bind(name, `${p}/let/${i}`, inRepeat));
+      else bind(step.let, `${p}/let`, inRepeat);
     } else if ('grad' in step) {
       const g = step.grad;
       refs(g.outputs, `${p}/grad/outputs`);
@@ -405,7 +406,14 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
   for (const name of rule.required) {
     if (attrs[name] === undefined) problem(`${p}/attrs/${name}`, `is required by ${step.op}`);
   }
-  if ((step.op === 'unsqueeze' || step.op === 'squeeze' || step.op === 'argmax' || step.op === 'argmin') && Array.isArray(attrs.dim)) {
+  // max and min with a dim return (values, indices): two names; without one a tensor: one name.
+  if ((step.op === 'max' || step.op === 'min')) {
+    const tuple = attrs.dim !== undefined;
+    if (tuple && !(Array.isArray(step.let) && step.let.length === 2)) problem(`${p}/let`, `must be a list of two names for ${step.op} with a dim (values, indices)`);
+    if (!tuple && Array.isArray(step.let)) problem(`${p}/let`, `must be one name: ${step.op}() without a dim returns one tensor`);
+    if (!tuple && attrs.keepdim !== undefined) problem(`${p}/attrs/keepdim`, `needs attrs.dim: PyTorch's ${step.op}() takes keepdim only together with dim`);
+  } else if (Array.isArray(step.let)) problem(`${p}/let`, `must be one name: only max and min with a dim return a tuple`);
+  if ((step.op === 'unsqueeze' || step.op === 'squeeze' || step.op === 'argmax' || step.op === 'argmin' || step.op === 'max' || step.op === 'min') && Array.isArray(attrs.dim)) {
     problem(`${p}/attrs/dim`, `must be a single integer for ${step.op} (got a list)`);
   }
   if ((step.op === 'sum' || step.op === 'mean') && attrs.keepdim !== undefined && attrs.dim === undefined) {
@@ -496,7 +504,8 @@ function walk(steps: Step[], path: string, visit: Visit, prefix = '', expand = f
 
 function bindings(step: Step, path: string): [string, string][] {
   if ('grad' in step) return step.let.map((name, i) => [name, `${path}/let/${i}`]);
-  if ('tensor' in step || 'op' in step) return [[step.let, `${path}/let`]];
+  if ('op' in step && Array.isArray(step.let)) return step.let.map((name, i) => [name, `${path}/let/${i}`]);
+  if ('tensor' in step || 'op' in step) return [[step.let as string, `${path}/let`]];
   return [];
 }
 

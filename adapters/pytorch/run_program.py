@@ -148,8 +148,13 @@ class Execution:
             self.env[step['let']] = torch.tensor(
                 to_torch_data(step['tensor']), dtype=dtype, requires_grad=step.get('requiresGrad', False))
         elif 'op' in step:
-            self.env[step['let']] = self.op(step['op'], [self.arg(a) for a in step['args']],
-                                            step.get('attrs', {}))
+            result = self.op(step['op'], [self.arg(a) for a in step['args']], step.get('attrs', {}))
+            if isinstance(step['let'], list):
+                # `v, i = x.max(dim=0)`: a tuple result binds one name per element.
+                for name, value in zip(step['let'], result):
+                    self.env[name] = value
+            else:
+                self.env[step['let']] = result
         elif 'grad' in step:
             g = step['grad']
             kwargs = graph_flags(g)
@@ -225,9 +230,9 @@ class Execution:
             return a.clamp_min(attrs['min'])
         if name == 'clampMax':
             return a.clamp_max(attrs['max'])
-        if name in UNARY or name in ('t', 'clone', 'detach', 'max', 'min'):
+        if name in UNARY or name in ('t', 'clone', 'detach') or (name in ('max', 'min') and 'dim' not in attrs):
             return getattr(a, name)()
-        if name in ('sum', 'mean', 'amax', 'amin', 'argmax', 'argmin'):
+        if name in ('sum', 'mean', 'amax', 'amin', 'argmax', 'argmin', 'max', 'min'):
             # Without dim this is `a.sum()` (SumBackward0); any dim, even (), gives SumBackward1.
             kwargs = {}
             if 'dim' in attrs:

@@ -24,7 +24,13 @@ export function runProgram(program: Program): Observations {
     if ('tensor' in step) {
       env.set(step.let, tensor(decode(step.tensor) as number[], { dtype: step.dtype ?? dtype, requiresGrad: step.requiresGrad ?? false }));
     } else if ('op' in step) {
-      env.set(step.let, applyOp(step.op, step.args.map(arg), step.attrs ?? {}));
+      if (Array.isArray(step.let)) {
+        // max and min with a dim: values, then indices.
+        const x = ref(step.args[0] as string);
+        const dim = step.attrs?.dim as number;
+        const { values, indices } = step.op === 'min' ? x.min(dim, step.attrs?.keepdim ?? false) : x.max(dim, step.attrs?.keepdim ?? false);
+        [values, indices].forEach((t, k) => env.set(step.let[k]!, t));
+      } else env.set(step.let, applyOp(step.op, step.args.map(arg), step.attrs ?? {}));
     } else if ('backward' in step) {
       const root = ref(step.backward);
       const g = step.gradient === undefined ? null : isRef(step.gradient) ? ref(step.gradient.ref) : data(step.gradient, root);

@@ -247,10 +247,10 @@ class Adapter(kit.Engine):
     def op_detach(self, a):
         raise NotSupported('detach')  # TODO (feature 'detach')
 
-    def op_max(self, a):
-        raise NotSupported('max')  # TODO: a.max() over every element; ties share the gradient evenly
+    def op_max(self, a, dim=None, keepdim=False):
+        raise NotSupported('max')  # TODO: a.max() over every element (ties share the gradient evenly); with dim, return (values, indices)
 
-    def op_min(self, a):
+    def op_min(self, a, dim=None, keepdim=False):
         raise NotSupported('min')  # TODO
 
     def op_amax(self, a, dim=None, keepdim=False):
