@@ -297,9 +297,10 @@ function opVariants(op: OpName, dtype: DType): Program[] {
     reshape: { shape: [4] }, view: { shape: [4] }, expand: { shape: [2, 2, 2] }, transpose: { dim0: 0, dim1: 1 },
     permute: { dims: [1, 0] }, unsqueeze: { dim: 0 }, squeeze: {}, sum: {}, mean: {},
     softmax: { dim: -1 }, logSoftmax: { dim: -1 }, logsumexp: { dim: -1 }, prod: {}, cumsum: { dim: 0 }, cumprod: { dim: 0 }, var: { unbiased: false }, std: { unbiased: false }, norm: {},
+    amax: { dim: 0 }, amin: { dim: 0 }, clamp: { min: 0, max: 1 }, clampMin: { min: 0 }, clampMax: { max: 1 },
   };
   const datas: Data[] = op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
-  const binary = (BINARY_OPS as readonly string[]).includes(op) || (COMPARISON_OPS as readonly string[]).includes(op);
+  const binary = (BINARY_OPS as readonly string[]).includes(op) || (COMPARISON_OPS as readonly string[]).includes(op) || op === 'maximum' || op === 'minimum';
   // where needs a bool condition: the probe makes one with gt.
   const args = op === 'where' ? ['c', 'x', 0] : binary ? ['x', 'x'] : ['x'];
   return datas.map((data, i) => validateProgram({

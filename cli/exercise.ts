@@ -11,7 +11,7 @@ import { scalarValue } from '../spec/program.ts';
  * the clause's subject; a check that merely cites a clause does not.
  */
 
-const BINARY = new Set(['add', 'sub', 'mul', 'div', 'pow']);
+const BINARY = new Set(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum']);
 const VIEWS = new Set(['view', 'reshape', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand']);
 
 const pathLess = (a: readonly number[], b: readonly number[]): boolean => {
@@ -41,7 +41,9 @@ function resultShape(step: Extract<Step, { op: string }>, shapes: ReadonlyMap<st
     if (BINARY.has(step.op)) return args[1] ? broadcastShapes(x, args[1]) : null;
     switch (step.op) {
       case 'matmul': return args[1] ? matmulPlan(x, args[1]).shape : null;
-      case 'sum': case 'mean': return reducePlan(x, at.dim, at.keepdim ?? false).shape;
+      case 'sum': case 'mean': case 'amax': case 'amin': return reducePlan(x, at.dim, at.keepdim ?? false).shape;
+      case 'max': case 'min': return at.dim === undefined ? [] : reducePlan(x, at.dim, at.keepdim ?? false).shape;
+      case 'argmax': case 'argmin': return at.dim === undefined ? (at.keepdim ? x.map(() => 1) : []) : reducePlan(x, at.dim, at.keepdim ?? false).shape;
       case 'reshape': case 'view': return at.shape ? reshapeShape(x, at.shape) : null;
       case 'expand': return at.shape ? expandShape(x, at.shape) : null;
       case 'permute': return at.dims ? permuteIndex(x, at.dims).shape : null;
@@ -103,14 +105,18 @@ export function traceProgram(program: Program, error: Observations['error'], jud
         }
         if (s.attrs && ('dim' in s.attrs || 'dims' in s.attrs || 'dim0' in s.attrs)) atoms.add('dim-arg');
         if (s.op === 'detach') atoms.add('detach');
+        if (Array.isArray(s.let)) atoms.add('tuple-result');
         for (const a of s.args) if (typeof a === 'string') use(a);
-        shapes.set(s.let, resultShape(s, shapes));
-        if (s.op === 'detach') boundByOp.delete(s.let);
-        else boundByOp.add(s.let);
-        if (VIEWS.has(s.op)) {
-          viewResults.add(s.let);
-          if (typeof s.args[0] === 'string') viewResults.add(s.args[0]); // the input shares the view's storage
-        } else viewResults.delete(s.let);
+        // A tuple result (max and min with a dim) binds values and indices, of the same shape.
+        for (const name of Array.isArray(s.let) ? s.let : [s.let]) {
+          shapes.set(name, resultShape(s, shapes));
+          if (s.op === 'detach') boundByOp.delete(name);
+          else boundByOp.add(name);
+          if (VIEWS.has(s.op)) {
+            viewResults.add(name);
+            if (typeof s.args[0] === 'string') viewResults.add(s.args[0]); // the input shares the view's storage
+          } else viewResults.delete(name);
+        }
         return;
       }
       if ('backward' in s || 'autogradBackward' in s) {
@@ -193,7 +199,7 @@ export function missingFor(clause: string, atoms: ReadonlySet<string>): string {
 }
 
 const WORDS: Readonly<Record<string, string>> = {
-  'scalar-operand': 'a Python number as an operand', broadcast: 'operands of different shapes', 'dim-arg': 'a dim argument',
+  'scalar-operand': 'a Python number as an operand', 'tuple-result': 'a tuple result (max or min with a dim)', broadcast: 'operands of different shapes', 'dim-arg': 'a dim argument',
   'zero-data': 'a zero input', 'mixed-dtype': 'leaves of two dtypes', 'dtype:int64': 'an int64 leaf', 'dtype:bool': 'a bool leaf', backward: 'a backward pass',
   'repeated-backward': 'a second backward pass', 'explicit-gradient': 'an explicit gradient', 'multi-root': 'backward of several outputs',
   grad: 'an autograd.grad step', 'grad-outputs': 'autograd.grad with gradOutputs', 'allow-unused': 'autograd.grad with allowUnused',

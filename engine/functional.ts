@@ -1,7 +1,8 @@
-import { apply, numberDtype, scalarTypeName } from './dispatch.ts';
+import { apply, numberDtype, resultDtype, scalarTypeName } from './dispatch.ts';
 import { fail, typeName } from './errors.ts';
 import { isGradEnabled } from './grad-mode.ts';
 import { alloc } from './kernels.ts';
+import { OpNode } from './node.ts';
 import { OPS } from './ops.ts';
 import { broadcastShapes, checkDims, checkSizeList, inferShape, normalizeDim, numel, sameShape, shapeText } from './shape.ts';
 import { Tensor } from './tensor.ts';
@@ -52,6 +53,66 @@ export type UnaryName = 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'tanh' |
   | 'log1p' | 'expm1' | 'erf' | 'atan' | 'asin' | 'acos' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh' | 'rsqrt'
   | 'sign' | 'floor' | 'ceil' | 'round' | 'trunc';
 export const unary = (name: UnaryName, a: Tensor) => apply(OPS[name], [a], none);
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * clamp with number bounds, either of them null (not both); clampMin and clampMax take one.
+ * ClampBackward1, ClampMinBackward0 and ClampMaxBackward0 are PyTorch's names for the three calls.
+ */
+export function clamp(a: Tensor, min: number | null, max: number | null, op: 'clamp' | 'clamp_min' | 'clamp_max'): Tensor {
+  for (const [b, what] of [[min, 'min'], [max, 'max']] as const) {
+    if (b !== null && typeof b !== 'number') fail('invalid-argument', `${op}(): argument '${what}' must be a number, not ${typeName(b)}`);
+    // PyTorch converts a bound to the tensor's dtype first: a float32 tensor refuses 1e39.
+    if (b !== null && a.dtype === 'float32' && Number.isFinite(b) && Math.abs(b) > FLOAT32_MAX) {
+      fail('invalid-argument', 'value cannot be converted to type float without overflow');
+    }
+  }
+  if (min === null && max === null) fail('invalid-argument', "torch.clamp: At least one of 'min' or 'max' must not be None");
+  const name = op === 'clamp' ? 'ClampBackward1' : op === 'clamp_min' ? 'ClampMinBackward0' : 'ClampMaxBackward0';
+  const dtype = resultDtype([a, ...[min, max].filter((b): b is number => b !== null).map((b) => wrap(b, a))]);
+  return apply(OPS.clamp, [a], { min, max, name, dtype });
+}
+
+/** argmax and argmin: the first index of the largest (smallest) element along one dim, or of all flattened. */
+export function argSelect(a: Tensor, mode: 'max' | 'min', dim?: number, keepdim = false): Tensor {
+  const op = mode === 'max' ? 'argmax' : 'argmin';
+  if (typeof keepdim !== 'boolean') fail('invalid-argument', `${op}(): argument 'keepdim' must be a boolean, not ${typeName(keepdim)}`);
+  if (dim !== undefined && (typeof dim !== 'number' || !Number.isInteger(dim))) {
+    fail('invalid-argument', `${op}(): argument 'dim' (position 1) must be int, not ${Array.isArray(dim) ? 'list' : typeName(dim)}`);
+  }
+  const d = dim === undefined ? null : normalizeDim(dim, a.ndim, op);
+  if (a.numel() === 0) {
+    if (d === null) fail('invalid-argument', `${op}(): Expected reduction dim to be specified for input.numel() == 0.`);
+    // Unlike amax, argmax names the dim wrapped (-1 of a [2, 0] tensor is dim 1).
+    if (a.shape[d] === 0) fail('invalid-argument', `${op}(): Expected reduction dim ${d} to have non-zero size.`);
+  }
+  // A 0-d tensor's dim 0 (or -1) is the tensor itself.
+  return apply(OPS.argSelect, [a], { mode, dim: d !== null && a.ndim === 0 ? null : d, keepdim });
+}
+
+/**
+ * max and min along one dim: the indices are argmax's (int64 constants), the values a row that
+ * gathers them, whose gradient goes to the returned index only (MaxBackward0/MinBackward0). The
+ * node saves the indices, as PyTorch's does, so a second backward fails and an in-place change
+ * of the indices is noticed.
+ */
+export function selectDim(a: Tensor, mode: 'max' | 'min', dim: number, keepdim = false): { values: Tensor; indices: Tensor } {
+  const op = mode === 'max' ? 'max' : 'min';
+  if (typeof dim !== 'number' || !Number.isInteger(dim)) fail('invalid-argument', `${op}(): argument 'dim' (position 1) must be int, not ${Array.isArray(dim) ? 'list' : typeName(dim)}`);
+  const d = normalizeDim(dim, a.ndim, op);
+  if (a.ndim > 0 && a.shape[d] === 0) fail('invalid-argument', `${op}(): Expected reduction dim ${d} to have non-zero size.`);
+  const indices = argSelect(a, mode, dim, keepdim);
+  const values = apply(OPS.selectIndex, [a], { dim: a.ndim === 0 ? null : d, keepdim, index: indices, mode, inputShape: [...a.shape] });
+  if (values.gradFn instanceof OpNode) values.gradFn.save('other', indices);
+  return { values, indices };
+}
+
+/** maximum and minimum take a tensor on both sides (PyTorch refuses a number with a TypeError). */
+export function selectPair(a: Tensor, b: Tensor, mode: 'maximum' | 'minimum'): Tensor {
+  if (!(b instanceof Tensor)) fail('invalid-argument', `${mode}(): argument 'other' (position 1) must be Tensor, not ${typeName(b)}`);
+  return apply(OPS[mode], [a, b], none);
+}
 
 export const add = (a: Tensor, b: Operand) => apply(OPS.add, [a, wrap(b, a)], none);
 export const sub = (a: Tensor, b: Operand) => apply(OPS.sub, [a, wrap(b, a)], none);
@@ -187,6 +248,29 @@ export function scan(op: 'cumsum' | 'cumprod', a: Tensor, dim: number): Tensor {
 /** flip along one dim, and the shifts of prod's backward (internal: not program ops). */
 export const flip = (a: Tensor, dim: number) => apply(OPS.flip, [a], { dim: normalizeDim(dim, a.ndim, 'flip') });
 export const shift = (a: Tensor, dim: number, by: 1 | -1, fill: number) => apply(OPS.shift, [a], { dim, by, fill });
+
+const EMPTY_ALL = (op: string) =>
+  `${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`;
+
+/** max() and min() over every element: a 0-d tensor; an empty input has none to select. */
+export function selectAll(a: Tensor, mode: 'max' | 'min'): Tensor {
+  if (a.numel() === 0) fail('invalid-argument', EMPTY_ALL(mode));
+  return apply(OPS.selectAll, [a], { mode });
+}
+
+/** amax and amin over dims (all without dim or with an empty list); each reduced dim must be non-empty. */
+export function selectDims(a: Tensor, mode: 'max' | 'min', dim?: number | number[], keepdim = false): Tensor {
+  const op = mode === 'max' ? 'amax' : 'amin';
+  const { dims } = reduceDims(a, dim ?? [], keepdim, op);
+  const given = dim === undefined ? [] : Array.isArray(dim) ? dim : [dim];
+  if (a.numel() === 0) {
+    if (given.length === 0) fail('invalid-argument', EMPTY_ALL(op));
+    // PyTorch names the first empty dim as it was written (-2 stays -2).
+    const empty = given.find((d) => a.shape[normalizeDim(d, a.ndim, op)] === 0);
+    if (empty !== undefined) fail('invalid-argument', `${op}(): Expected reduction dim ${empty} to have non-zero size.`);
+  }
+  return apply(OPS.selectDims, [a], { dims, keepdim, inputShape: [...a.shape], mode });
+}
 
 // The row is looked up per call, so this module loads whichever engine module is imported first.
 const reshapeWith = (row: 'reshape' | 'view' | 'unsafeView', name: string) => (a: Tensor, shape: number[]) =>

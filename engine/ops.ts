@@ -1,5 +1,5 @@
 import type { DType } from '../spec/program.ts';
-import { apply, resultDtype, scalarTypeName, type OpDef, type Rule } from './dispatch.ts';
+import { apply, resultDtype, scalarTypeName, type OpDef, type Rule, type SavedValues } from './dispatch.ts';
 import { fail } from './errors.ts';
 import * as F from './functional.ts';
 import { alloc, kernels, type Result } from './kernels.ts';
@@ -94,6 +94,9 @@ function maskZip(a: Tensor, b: Tensor, f: (x: number, y: number) => boolean): Te
   return new Tensor(r.data, r.shape, 'bool');
 }
 
+/** A 0/1 float constant (a count or weight mask) as the bool condition torch.where takes. */
+const nonzero = (t: Tensor): Tensor => mask(t, (v) => v !== 0);
+
 /** Zero gradients are constants: `g * 0` would turn an infinite g into nan. */
 const zerosLike = (t: Tensor): Tensor => constantLike(t, () => 0);
 
@@ -122,6 +125,89 @@ export interface MomentAttrs { dims: number[]; listed: number[] | null; correcti
 export interface NormAttrs { p: number; dims: number[]; keepdim: boolean }
 /** dim null: the product of every element (ProdBackward0). */
 export interface ProdAttrs { dim: number | null; keepdim: boolean }
+export interface SelectAttrs { mode: 'max' | 'min' }
+export interface ArgAttrs { mode: 'max' | 'min'; dim: number | null; keepdim: boolean }
+export interface IndexAttrs { mode: 'max' | 'min'; dim: number | null; keepdim: boolean; index: Tensor }
+
+/** 1 where an element's place along dim is its group's index (max(dim)'s selected element), else 0. */
+function indexMask(shape: readonly number[], dim: number | null, index: Tensor, dtype: DType): Tensor {
+  const data = alloc(dtype, shape.reduce((n, k) => n * k, 1));
+  if (dim === null) {
+    data.fill(1); // a 0-d input is its own maximum
+    return new Tensor(data, [...shape], dtype);
+  }
+  const kept = shape.map((n, i) => (i === dim ? 1 : n));
+  const stride = stridesOf(shape)[dim]!;
+  forEachBroadcast(shape, stridesOf(shape), broadcastStrides(kept, shape), (o, _i, j) => {
+    data[o] = Math.floor(o / stride) % shape[dim]! === index.data[j] ? 1 : 0;
+  });
+  return new Tensor(data, [...shape], dtype);
+}
+export interface ClampAttrs { min: number | null; max: number | null; name: string; dtype: DType }
+
+/** The larger (or smaller) of two values, nan if either is nan; of equal ones, the first. */
+const pick = (mode: 'max' | 'min') => (mode === 'max'
+  ? (acc: number, v: number) => (Number.isNaN(acc) || Number.isNaN(v) ? NaN : v > acc ? v : acc)
+  : (acc: number, v: number) => (Number.isNaN(acc) || Number.isNaN(v) ? NaN : v < acc ? v : acc));
+
+/** max or min over `dims` (reduced dims kept with size 1); every group holds at least one element. */
+function selectForward(x: Tensor, dims: readonly number[], mode: 'max' | 'min', dtype: DType): Result {
+  const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
+  const acc = new Float64Array(kept.reduce((n, d) => n * d, 1)).fill(mode === 'max' ? -Infinity : Infinity);
+  const f = pick(mode);
+  forEachBroadcast(x.shape, stridesOf(x.shape), broadcastStrides(kept, x.shape), (o, _i, j) => {
+    acc[j] = f(acc[j]!, x.data[o]!);
+  });
+  return { shape: kept, data: kernels.map(acc, kept, dtype, (v) => v).data };
+}
+
+/**
+ * The index of the first largest (or smallest) element along `dim` (every element, flattened, when
+ * dim is null), a nan counting as the largest and the smallest; reduced dims kept with size 1.
+ */
+function argSelectForward(x: Tensor, dim: number | null, mode: 'max' | 'min'): Result {
+  const shape = dim === null ? [x.numel()] : x.shape;
+  const d = dim ?? 0;
+  const kept = shape.map((n, i) => (i === d ? 1 : n));
+  const best = new Float64Array(kept.reduce((n, k) => n * k, 1)).fill(NaN);
+  const index = new Float64Array(best.length).fill(-1);
+  const stride = stridesOf(shape)[d] ?? 1;
+  const better = (v: number, b: number) => !Number.isNaN(b) && (Number.isNaN(v) || (mode === 'max' ? v > b : v < b));
+  forEachBroadcast(shape, stridesOf(shape), broadcastStrides(kept, shape), (o, _i, j) => {
+    if (index[j] === -1 || better(x.data[o]!, best[j]!)) {
+      best[j] = x.data[o]!;
+      index[j] = Math.floor(o / stride) % (shape[d] ?? 1);
+    }
+  });
+  return { shape: kept, data: index };
+}
+
+/** The reduced result with its reduced dims put back as size 1, so it lines up with the input. */
+const keptResult = (r: Tensor, a: ReduceAttrs): Tensor =>
+  new Tensor(r.data, a.inputShape.map((d, i) => (a.dims.includes(i) ? 1 : d)), r.dtype);
+
+/** g / 2 where self == other, g elsewhere (g · 0.5 is g / 2 exactly). */
+const halfAtTies = (g: Tensor, s: SavedValues): Tensor => g.mul(constantZip(s.self, s.other, (x, y) => (x === y ? 0.5 : 1)));
+
+/** A bound as the tensor's dtype holds it: PyTorch compares in the dtype (a float32 0.1 equals the bound 0.1). */
+const inDtype = (b: number | null, dtype: DType): number | null => (b === null || dtype === 'float64' ? b : Math.fround(b));
+
+/** clamp's value: below min gives min, then above max gives max (so max wins when min > max); nan stays nan, -0 stays -0. */
+function clampValue(a: ClampAttrs, dtype: DType): (v: number) => number {
+  const [min, max] = [inDtype(a.min, dtype), inDtype(a.max, dtype)];
+  // A nan bound makes every element nan, as in PyTorch (outside the program format: JSON has no nan number).
+  if (Number.isNaN(min) || Number.isNaN(max)) return () => NaN;
+  return (v) => {
+    const low = min !== null && v < min ? min : v;
+    return max !== null && low > max ? max : low;
+  };
+}
+
+/** 1 where the gradient passes: min <= x <= max, bounds included; 0 at nan and outside. */
+function clampMask(x: Tensor, a: ClampAttrs): Tensor {
+  const [min, max] = [inDtype(a.min, x.dtype), inDtype(a.max, x.dtype)];
+  return constantLike(x, (v) => ((min === null || v >= min) && (max === null || v <= max) ? 1 : 0));
+}
 
 function reduceForward(x: Tensor, a: ReduceAttrs, dtype: DType, mean: boolean): Result {
   const r = kernels.sum(x.data, x.shape, a.dims, dtype);
@@ -638,6 +724,95 @@ export const OPS = {
     },
     grads: [{ saves: ['self', 'result'], vjp: (g, s, a) => normBackward(g, s.self, s.result, a) }],
   } satisfies OpDef<NormAttrs>,
+  // ----- selecting reductions and comparisons: the gradient goes to the selected elements -----
+  // max() and min(): ties share g evenly. PyTorch's CPU kernel (evenly_distribute_backward) fills
+  // g / count into the selected places of zeros: where the result is nan, the nan elements.
+  selectAll: {
+    gradFn: (_x, a: SelectAttrs) => (a.mode === 'max' ? 'MaxBackward1' : 'MinBackward1'),
+    forward: ([x], a: SelectAttrs, dtype) => ({ shape: [], data: selectForward(x!, x!.shape.map((_, i) => i), a.mode, dtype).data }),
+    grads: [{
+      saves: ['self', 'result'],
+      vjp: (g, s) => {
+        const r = s.result.data[0]!;
+        const mask = constantLike(s.self, Number.isNaN(r) ? (v) => (Number.isNaN(v) ? 1 : 0) : (v) => (v === r ? 1 : 0));
+        let count = 0;
+        for (const v of mask.data) count += v;
+        return g.div(count).where(nonzero(mask), 0);
+      },
+    }],
+  } satisfies OpDef<SelectAttrs>,
+  // amax and amin: ties share g evenly, as (g / count) * mask with mask = (result == self), in
+  // PyTorch's order (scale_grad_by_count): a group whose result is nan has count 0, so all its
+  // gradients are nan.
+  selectDims: {
+    gradFn: (_x, a: ReduceAttrs & SelectAttrs) => (a.mode === 'max' ? 'AmaxBackward0' : 'AminBackward0'),
+    forward: ([x], a: ReduceAttrs & SelectAttrs, dtype) => {
+      const r = selectForward(x!, a.dims, a.mode, dtype);
+      return { shape: a.keepdim ? r.shape : x!.shape.filter((_, i) => !a.dims.includes(i)), data: r.data };
+    },
+    grads: [{
+      saves: ['self', 'result'],
+      vjp: (g, s, a) => {
+        const mask = constantZip(s.self, keptResult(s.result, a), (x, r) => (x === r ? 1 : 0));
+        const counts = new Tensor(kernels.sum(mask.data, mask.shape, a.dims, mask.dtype).data, keptResult(s.result, a).shape, mask.dtype);
+        let back = g;
+        if (!a.keepdim) for (const d of [...a.dims].sort((p, q) => p - q)) back = back.unsqueeze(d);
+        return back.div(counts).mul(mask);
+      },
+    }],
+  } satisfies OpDef<ReduceAttrs & SelectAttrs>,
+
+  // maximum and minimum, elementwise with broadcasting: PyTorch's
+  // where(self == other, grad / 2, grad).masked_fill_(self < other, 0) (self > other for other's),
+  // so ties give half to each side, a nan on either side passes g to both, and a masked place is
+  // exactly 0 even where g is inf or nan.
+  maximum: binary('MaximumBackward0', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : x < y ? y : x),
+    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(nonzero(constantZip(s.self, s.other, (x, y) => (x < y ? 0 : 1))), 0) },
+    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(nonzero(constantZip(s.self, s.other, (x, y) => (x > y ? 0 : 1))), 0) }),
+  minimum: binary('MinimumBackward0', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : x > y ? y : x),
+    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(nonzero(constantZip(s.self, s.other, (x, y) => (x > y ? 0 : 1))), 0) },
+    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(nonzero(constantZip(s.self, s.other, (x, y) => (x < y ? 0 : 1))), 0) }),
+
+  // argmax and argmin: int64 indices, constants (no graph node, no gradient).
+  argSelect: {
+    gradFn: 'ArgSelect',
+    dtype: () => 'int64',
+    forward: ([x], a: ArgAttrs) => {
+      const r = argSelectForward(x!, a.dim, a.mode);
+      const shape = a.keepdim ? (a.dim === null ? x!.shape.map(() => 1) : r.shape) : a.dim === null ? [] : x!.shape.filter((_, i) => i !== a.dim);
+      return { shape, data: r.data };
+    },
+    grads: [{ saves: none, vjp: (g) => zerosLike(g) }],
+  } satisfies OpDef<ArgAttrs>,
+
+  // max(dim) and min(dim)'s values: the element at each group's index. The gradient goes to that
+  // element only (value_selecting_reduction_backward: zeros scattered with g), exactly 0 elsewhere.
+  selectIndex: {
+    gradFn: (_x, a: IndexAttrs) => (a.mode === 'max' ? 'MaxBackward0' : 'MinBackward0'),
+    forward: ([x], a: IndexAttrs, dtype) => {
+      const r = selectForward(x!, a.dim === null ? [] : [a.dim], a.mode, dtype);
+      return { shape: [...a.index.shape], data: r.data };
+    },
+    grads: [{
+      saves: none, // the indices, saved by selectDim in the `other` slot
+      vjp: (g, s, a) => {
+        const shape = a.inputShape;
+        let back = g;
+        if (!a.keepdim && a.dim !== null) back = back.unsqueeze(a.dim);
+        return back.expand([...shape]).where(nonzero(indexMask(shape, a.dim, s.other, g.dtype)), 0);
+      },
+    }],
+  } satisfies OpDef<IndexAttrs & { inputShape: number[] }>,
+
+  // clamp, clamp_min and clamp_max with number bounds: PyTorch's where(min <= self <= max, grad, 0),
+  // so the gradient passes at both bounds and is exactly 0 outside them and at nan.
+  clamp: {
+    gradFn: (_x, a: ClampAttrs) => a.name,
+    // The bounds take part in type promotion as Python numbers (an int64 tensor with 0.5 gives float32).
+    dtype: (_x, a: ClampAttrs) => a.dtype,
+    forward: ([x], a: ClampAttrs, dtype) => kernels.map(x!.data, x!.shape, dtype, clampValue(a, dtype)),
+    grads: [{ saves: ['self'], vjp: (g, s, a) => g.where(nonzero(clampMask(s.self, a)), 0) }],
+  } satisfies OpDef<ClampAttrs>,
 
   // ----- shape ops: views in PyTorch; here they copy, and share the version counter -----
   reshape: viewLike('ReshapeAliasBackward0'),

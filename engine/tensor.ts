@@ -263,6 +263,30 @@ export class Tensor {
   /** torch.flip(t, [dim]) and the shifts of prod's backward, used by the backward rules. */
   flipDim(dim: number): Tensor { return guard('flip', [this], () => F.flip(this, dim)); }
   shiftDim(dim: number, by: 1 | -1, fill: number): Tensor { return guard('shift', [this], () => F.shift(this, dim, by, fill)); }
+  /** The largest element (ties share the gradient evenly; nan if any element is nan). */
+  max(): Tensor;
+  /** Along one dim: the values (the gradient goes to the returned index) and the int64 indices of the first largest. */
+  max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return guard('max', [this], () => (dim === undefined ? F.selectAll(this, 'max') : F.selectDim(this, 'max', dim, keepdim)));
+  }
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  min(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return guard('min', [this], () => (dim === undefined ? F.selectAll(this, 'min') : F.selectDim(this, 'min', dim, keepdim)));
+  }
+  amax(dim?: number | number[], keepdim = false): Tensor { return guard('amax', [this], () => F.selectDims(this, 'max', dim, keepdim)); }
+  amin(dim?: number | number[], keepdim = false): Tensor { return guard('amin', [this], () => F.selectDims(this, 'min', dim, keepdim)); }
+  /** Elementwise larger of the two (broadcasting); ties give each side half the gradient. */
+  maximum(other: Tensor): Tensor { return guard('maximum', [this, other], () => F.selectPair(this, other, 'maximum')); }
+  minimum(other: Tensor): Tensor { return guard('minimum', [this, other], () => F.selectPair(this, other, 'minimum')); }
+  /** Limits every element to [min, max] (a null bound is open); the gradient passes at both bounds. */
+  clamp(min: number | null = null, max: number | null = null): Tensor { return guard('clamp', [this], () => F.clamp(this, min, max, 'clamp')); }
+  clampMin(min: number): Tensor { return guard('clamp_min', [this], () => F.clamp(this, min, null, 'clamp_min')); }
+  clampMax(max: number): Tensor { return guard('clamp_max', [this], () => F.clamp(this, null, max, 'clamp_max')); }
+  /** The first index of the largest element (flattened without dim), as int64; never requires grad. */
+  argmax(dim?: number, keepdim = false): Tensor { return guard('argmax', [this], () => F.argSelect(this, 'max', dim, keepdim)); }
+  argmin(dim?: number, keepdim = false): Tensor { return guard('argmin', [this], () => F.argSelect(this, 'min', dim, keepdim)); }
   reshape(shape: number[]): Tensor { return guard('reshape', [this], () => F.reshape(this, shape)); }
   view(shape: number[]): Tensor { return guard('view', [this], () => F.view(this, shape)); }
   transpose(dim0: number, dim1: number): Tensor { return guard('transpose', [this], () => F.transpose(this, dim0, dim1)); }

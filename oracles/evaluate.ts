@@ -90,6 +90,23 @@ export function shiftOf(terms: readonly number[]): number {
   return Number.isNaN(m) ? NaN : Math.abs(m) === Infinity ? 0 : m;
 }
 
+/** The largest or smallest term; nan if any term is nan (op.max). */
+export function selectOf(mode: 'max' | 'min', terms: readonly number[]): number {
+  let r = mode === 'max' ? -Infinity : Infinity;
+  for (const t of terms) {
+    if (Number.isNaN(t)) return NaN;
+    if (mode === 'max' ? t > r : t < r) r = t;
+  }
+  return r;
+}
+
+/** clamp: below min gives min, then above max gives max; nan stays nan (op.clamp). */
+export const clampOf = (x: number, min: number, max: number): number => {
+  if (Number.isNaN(min) || Number.isNaN(max)) return NaN;
+  const low = x < min ? min : x;
+  return low > max ? max : low;
+};
+
 /**
  * Every bound name's shape and values. `overrides` replaces leaf values (same length); an override
  * naming a `detach` result holds that value fixed, so that finite differences see it as the
@@ -129,6 +146,10 @@ export function evaluateProgram(
     // Operands are already in the dtype (each op's result is rounded), so they compare as PyTorch's do.
     compare: (op, a, b) => (COMPARE[op](a, b) ? 1 : 0),
     select: (c, a, b) => (c !== 0 ? a : b),
+    choose: (mode, terms) => selectOf(mode, terms),
+    pick: (mode, terms) => selectOf(mode, terms),
+    // A float32 tensor compares with its bounds in float32 (op.clamp).
+    clamp: (a, min, max) => r(clampOf(a, r(min), r(max))),
     detach: (name, index, a) => {
       const held = overrides?.get(name);
       if (held && index >= held.length) throw new Error(`the override for ${name} is too short`);
@@ -150,7 +171,7 @@ export function detachedValues(program: Program): Map<string, Float64Array> {
     for (const step of steps) {
       if ('noGrad' in step) visit(step.noGrad);
       else if ('enableGrad' in step) visit(step.enableGrad);
-      else if ('op' in step && step.op === 'detach') held.set(step.let, values.get(step.let)!.values);
+      else if ('op' in step && step.op === 'detach' && typeof step.let === 'string') held.set(step.let, values.get(step.let)!.values);
     }
   };
   visit(program.steps);

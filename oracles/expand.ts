@@ -130,6 +130,11 @@ export function expandWithDetached(program: Program): Expansion {
     // still multiplies its own derivative by 0 (inf · 0 is nan: op.where.nan-trap), as PyTorch's
     // where(c, 0, g) followed by that branch's backward does. Its value needs finite branches.
     select: (c, a, b) => checked(`(${c} * ${a} + (1 - ${c}) * ${b})`),
+    // symbol.ts gives each term its share of the derivative at the point (rewriteSelect).
+    choose: (mode, terms) => (terms.length === 1 ? terms[0]! : checked(`sel${mode}(${terms.join(', ')})`)),
+    pick: (mode, terms) => (terms.length === 1 ? terms[0]! : checked(`pick${mode}(${terms.join(', ')})`)),
+    // symbolic.ts makes it the argument where the gradient passes and a constant elsewhere (rewriteClamp).
+    clamp: (a, min, max) => checked(`clampof(${a}, ${numberLiteral(min)}, ${numberLiteral(max)})`),
     detach: (name, index, a) => {
       const symbol = detachedSymbol(name, index);
       detached.set(symbol, a);

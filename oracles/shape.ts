@@ -150,7 +150,7 @@ export function reducePlan(
   const reduced = new Set(list.length === 0 ? input.map((_, i) => i) : list.map((d) => normalizeDim(d, input.length)));
   if (list.length > 0 && reduced.size !== list.length) throw new Error(`dim ${fmt(list)} names a dim twice`);
   const kept = input.map((d, i) => (reduced.has(i) ? 1 : d));
-  const shape = keepdim && list.length > 0 ? kept : input.filter((_, i) => !reduced.has(i));
+  const shape = keepdim ? kept : input.filter((_, i) => !reduced.has(i)); // dim=[] with keepdim keeps every dim as 1
   const keptStrides = strides(kept);
   const target = new Int32Array(numel(input));
   for (let i = 0; i < target.length; i++) {

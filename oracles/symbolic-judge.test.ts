@@ -152,3 +152,15 @@ test('oracles.symbolic the softmax family\'s max shift pmax and softplus\'s swit
   expect(evaluate(`above(${x} - 20) * ${x}`, { [x]: 20 })).toBe(0);
   expect(gradientAt(`above(${x} - 20) * ${x} ^ 2`, [x], { [x]: 21 })[0]).toBe(42);
 });
+
+test('oracles.symbolic a selection is a point choice: its value is the selected term, and tied terms share its derivative evenly', () => {
+  const [a, b, c] = [fresh(), fresh(), fresh()];
+  const max = `selmax(${a} * 2, ${b}, ${c})`;
+  // 2a = b = 3 > c: each of the two tied terms gets half, through its own inner derivative.
+  expect(evaluate(max, { [a]: 1.5, [b]: 3, [c]: 1 })).toBe(3);
+  expect(Array.from(gradientAt(max, [a, b, c], { [a]: 1.5, [b]: 3, [c]: 1 }))).toEqual([1, 0.5, 0]);
+  // Away from the tie, the largest term alone; three-way ties a third each; min selects the smallest.
+  expect(Array.from(gradientAt(max, [a, b, c], { [a]: 1, [b]: 3, [c]: 1 }))).toEqual([0, 1, 0]);
+  expect(Array.from(gradientAt(`selmin(${a}, ${b}, ${c})`, [a, b, c], { [a]: 2, [b]: 2, [c]: 2 }))).toEqual([1 / 3, 1 / 3, 1 / 3]);
+  expect(evaluate(`selmin(${a}, ${b})`, { [a]: -1, [b]: 2 })).toBe(-1);
+});

@@ -1,7 +1,7 @@
 import type { EvalFunction, MathNode } from 'mathjs';
 import type { Program } from '../spec/program.ts';
 import { flattenData } from './data.ts';
-import { roundHalfEven, signOf } from './evaluate.ts';
+import { clampOf, roundHalfEven, selectOf, signOf } from './evaluate.ts';
 import { expandWithDetached, leafSymbol, type Expansion } from './expand.ts';
 import { math } from './mathjs.ts';
 import { leafSteps } from './walk.ts';
@@ -21,7 +21,6 @@ import { leafSteps } from './walk.ts';
 
 export type Scope = Readonly<Record<string, number>> | ReadonlyMap<string, number>;
 
-interface Step { symbol: string; kind: 'relu' | 'abs' | Piecewise | Comparison; inner: EvalFunction; other?: EvalFunction }
 
 /** Comparisons (expand.ts writes them as mathjs's functions): point constants 1 or 0, IEEE on nan. */
 type Comparison = 'larger' | 'largerEq' | 'smaller' | 'smallerEq' | 'equal' | 'unequal';
@@ -30,6 +29,13 @@ const COMPARISONS: Record<Comparison, (a: number, b: number) => boolean> = {
   smallerEq: (a, b) => a <= b, equal: (a, b) => a === b, unequal: (a, b) => a !== b,
 };
 const isComparison = (name: string): name is Comparison => Object.hasOwn(COMPARISONS, name);
+type Step = { symbol: string; kind: 'relu' | 'abs' | Piecewise | Comparison; inner: EvalFunction; other?: EvalFunction }
+  /** One weight symbol per term of a selection (rewriteSelect), all set at once at the point. */
+  | { symbols: string[]; kind: 'select'; mode: 'max' | 'min'; terms: EvalFunction[] }
+  /** The same for max(dim)'s values: the first selected term alone (pickWeights). */
+  | { symbols: string[]; kind: 'pick'; mode: 'max' | 'min'; terms: EvalFunction[] }
+  /** clamp's pass symbol P and constant C (rewriteClamp). */
+  | { symbols: [string, string]; kind: 'clamp'; inner: EvalFunction; min: number; max: number };
 
 /**
  * Piecewise-constant functions (floor, ceil, fix for trunc, sign, round) have derivative 0 wherever
@@ -103,6 +109,13 @@ function entry(expr: string): Entry {
 /** Bottom-up, as rewriteKinks; the values of the piecewise symbols are set by fullScope. */
 function rewritePiecewise(node: MathNode, steps: Step[]): MathNode {
   const mapped = node.map((child) => rewritePiecewise(child, steps));
+  if (math.isFunctionNode(mapped) && mapped.fn.name === 'clampof' && mapped.args.length === 3) return rewriteClamp(mapped.args as [MathNode, MathNode, MathNode], steps);
+  if (math.isFunctionNode(mapped) && (mapped.fn.name === 'selmax' || mapped.fn.name === 'selmin')) {
+    return rewriteSelect(mapped.fn.name === 'selmax' ? 'max' : 'min', mapped.args, steps);
+  }
+  if (math.isFunctionNode(mapped) && (mapped.fn.name === 'pickmax' || mapped.fn.name === 'pickmin')) {
+    return rewriteSelect(mapped.fn.name === 'pickmax' ? 'max' : 'min', mapped.args, steps, 'pick');
+  }
   if (math.isFunctionNode(mapped) && mapped.fn.name === 'erf' && mapped.args.length === 1) return rewriteErf(mapped.args[0]!, steps);
   if (math.isFunctionNode(mapped) && mapped.fn.name === 'pmax' && mapped.args.length > 0) {
     const symbol = `pmax$${steps.length}`;
@@ -118,6 +131,45 @@ function rewritePiecewise(node: MathNode, steps: Step[]): MathNode {
   const symbol = `${mapped.fn.name}$${steps.length}`;
   steps.push({ symbol, kind: mapped.fn.name, inner: mapped.args[0]!.compile() });
   return new math.SymbolNode(symbol);
+}
+
+/**
+ * A selection (max or min of terms, expand.ts) as the point choice: t1·W1 + ... + tk·Wk, with W
+ * symbols constant to derivative() and set at the point to 1/n for the n terms equal to the
+ * selected value (to the nan terms where it is nan) and 0 for the rest. The value is the selected
+ * one, and the derivative is shared evenly by ties, as op.max and op.amax state.
+ */
+function rewriteSelect(mode: 'max' | 'min', terms: MathNode[], steps: Step[], kind: 'select' | 'pick' = 'select'): MathNode {
+  const symbols = terms.map((_, i) => `select$${steps.length}_${i}`);
+  const compiled = terms.map((t) => t.compile());
+  steps.push(kind === 'select' ? { symbols, kind, mode, terms: compiled } : { symbols, kind, mode, terms: compiled });
+  const products = terms.map((t, i) => `(${t.toString({ parenthesis: 'all' })}) * ${symbols[i]}`);
+  return math.parse(`(${products.join(' + ')})`);
+}
+
+/**
+ * clamp(u, min, max) as the point choice u·P + C: where min <= u <= max (bounds included, as
+ * op.clamp passes the gradient there) P = 1 and C = 0, elsewhere P = 0 and C is the clamped value.
+ */
+function rewriteClamp([u, min, max]: [MathNode, MathNode, MathNode], steps: Step[]): MathNode {
+  const symbols: [string, string] = [`clampPass$${steps.length}`, `clampValue$${steps.length}`];
+  steps.push({ symbols, kind: 'clamp', inner: u.compile(), min: asNumber(min.compile().evaluate()), max: asNumber(max.compile().evaluate()) });
+  return math.parse(`((${u.toString({ parenthesis: 'all' })}) * ${symbols[0]} + ${symbols[1]})`);
+}
+
+/** Each term's share of a selection's derivative: 1/n for the n terms equal to the selected value. */
+function selectWeights(mode: 'max' | 'min', values: readonly number[]): number[] {
+  const r = selectOf(mode, values);
+  const chosen = values.map((v) => (Number.isNaN(r) ? Number.isNaN(v) : v === r));
+  const n = chosen.filter(Boolean).length;
+  return chosen.map((c) => (c ? 1 / n : 0));
+}
+
+/** max(dim)'s choice: 1 for the first term equal to the selected value (the first nan where it is nan), 0 for the rest. */
+function pickWeights(mode: 'max' | 'min', values: readonly number[]): number[] {
+  const r = selectOf(mode, values);
+  const first = values.findIndex((v) => (Number.isNaN(r) ? Number.isNaN(v) : v === r));
+  return values.map((_, i) => (i === first ? 1 : 0));
 }
 
 /**
@@ -168,6 +220,7 @@ const FUNCTIONS = new Set([
   'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'floor', 'ceil', 'fix', 'sign', 'round', 'erf',
   'above', 'pmax',
   'larger', 'largerEq', 'smaller', 'smallerEq', 'equal', 'unequal',
+  'selmax', 'selmin', 'pickmax', 'pickmin', 'clampof',
 ]);
 const OPERATORS = new Set(['+', '-', '*', '/', '^']);
 
@@ -204,6 +257,23 @@ function guarded<T>(make: () => T): T {
 function fullScope(e: Entry, scope: Scope): Map<string, number> {
   const out = scope instanceof Map ? new Map(scope) : new Map(Object.entries(scope));
   for (const step of e.steps) {
+    if (step.kind === 'clamp') {
+      const v = asNumber(step.inner.evaluate(out));
+      const pass = v >= step.min && v <= step.max;
+      out.set(step.symbols[0], pass ? 1 : 0);
+      out.set(step.symbols[1], pass ? 0 : clampOf(v, step.min, step.max));
+      continue;
+    }
+    if (step.kind === 'pick') {
+      const weights = pickWeights(step.mode, step.terms.map((t) => asNumber(t.evaluate(out))));
+      step.symbols.forEach((symbol, i) => out.set(symbol, weights[i]!));
+      continue;
+    }
+    if (step.kind === 'select') {
+      const weights = selectWeights(step.mode, step.terms.map((t) => asNumber(t.evaluate(out))));
+      step.symbols.forEach((symbol, i) => out.set(symbol, weights[i]!));
+      continue;
+    }
     const v = asNumber(step.inner.evaluate(out));
     if (step.other) {
       out.set(step.symbol, COMPARISONS[step.kind as Comparison](v, asNumber(step.other.evaluate(out))) ? 1 : 0);

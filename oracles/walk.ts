@@ -16,6 +16,7 @@ export type UnaryOp = (typeof UNARY_OPS)[number];
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow';
 export type ActivationOp = 'softplus' | 'leakyRelu' | 'elu' | 'gelu' | 'silu';
 export type CompareOp = 'gt' | 'ge' | 'lt' | 'le' | 'eq' | 'ne';
+export type SelectMode = 'max' | 'min';
 
 export interface Algebra<E> {
   leaf(name: string, index: number, value: number): E;
@@ -28,6 +29,21 @@ export interface Algebra<E> {
   product(factors: E[]): E;
   /** The largest term (nan if any is nan): norm's p = inf. */
   max(terms: E[]): E;
+  /**
+   * The largest (or smallest) of the terms, nan if one is nan; its derivative is shared evenly by
+   * the terms that equal it (op.max, op.amax).
+   */
+  choose(mode: SelectMode, terms: E[]): E;
+  /**
+   * clamp with number bounds (±Infinity for an open one): the value limited to [min, max], max
+   * winning when min > max; its derivative passes where min <= value <= max, bounds included (op.clamp).
+   */
+  clamp(a: E, min: number, max: number): E;
+  /**
+   * The first largest (smallest) of the terms, a nan first: max(dim)'s values, whose derivative
+   * goes to that one term only (op.max-dim).
+   */
+  pick(mode: SelectMode, terms: E[]): E;
   /** The same value, cut off from differentiation. */
   detach(name: string, index: number, a: E): E;
   /** An activation of F, elementwise, with the op step's attributes. */
@@ -79,7 +95,9 @@ export function walkProgram<E>(
         const source = override ?? values;
         env.set(step.let, { shape, data: Array.from(values, (_, i) => algebra.leaf(step.let, i, source[i]!)) });
       } else if ('op' in step) {
-        env.set(step.let, applyOp(step, env, algebra));
+        // max and min with a dim bind (values, indices): the values are modelled, the int64 indices
+        // are not (they are not differentiable).
+        env.set(Array.isArray(step.let) ? step.let[0]! : step.let, applyOp(step, env, algebra));
       }
     }
   };
@@ -237,6 +255,42 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
       }
       return { shape: x.shape, data };
     }
+    case 'maximum':
+    case 'minimum': {
+      const y = args[1]!;
+      const shape = broadcastShapes(x.shape, y.shape);
+      const xi = broadcastIndex(x.shape, shape);
+      const yi = broadcastIndex(y.shape, shape);
+      const mode = op === 'maximum' ? 'max' : 'min';
+      return { shape, data: Array.from(xi, (i, o) => algebra.choose(mode, [x.data[i]!, y.data[yi[o]!]!])) };
+    }
+    case 'clamp':
+    case 'clampMin':
+    case 'clampMax': {
+      const min = op === 'clampMax' ? null : attrs.min ?? null;
+      const max = op === 'clampMin' ? null : attrs.max ?? null;
+      if (min === null && max === null) throw new Error('clamp needs a bound');
+      return { shape: x.shape, data: x.data.map((e) => algebra.clamp(e, min ?? -Infinity, max ?? Infinity)) };
+    }
+    case 'max':
+    case 'min':
+      if (attrs.dim !== undefined) {
+        const plan = reducePlan(x.shape, attrs.dim, attrs.keepdim ?? false);
+        const groups: E[][] = Array.from({ length: numel(plan.shape) }, () => []);
+        x.data.forEach((e, i) => groups[plan.target[i]!]!.push(e));
+        if (groups.some((g) => g.length === 0)) throw new Error(`${op} over an empty dim`);
+        return { shape: plan.shape, data: groups.map((g) => algebra.pick(op, g)) };
+      }
+      if (x.data.length === 0) throw new Error(`${op}() of an empty tensor`);
+      return { shape: [], data: [algebra.choose(op, x.data)] };
+    case 'amax':
+    case 'amin': {
+      const plan = reducePlan(x.shape, attrs.dim, attrs.keepdim ?? false);
+      const groups: E[][] = Array.from({ length: numel(plan.shape) }, () => []);
+      x.data.forEach((e, i) => groups[plan.target[i]!]!.push(e));
+      if (groups.some((g) => g.length === 0)) throw new Error(`${op} over an empty dim`);
+      return { shape: plan.shape, data: groups.map((g) => algebra.choose(op === 'amax' ? 'max' : 'min', g)) };
+    }
     case 'reshape':
     case 'view': // contiguity (view's error on a transposed tensor) is not modelled
       return { shape: reshapeShape(x.shape, need(attrs.shape, 'shape')), data: x.data };
@@ -261,7 +315,7 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
     case 'clone':
       return x;
     case 'detach':
-      return { shape: x.shape, data: x.data.map((e, i) => algebra.detach(step.let, i, e)) };
+      return { shape: x.shape, data: x.data.map((e, i) => algebra.detach(step.let as string, i, e)) };
     default:
       throw new Error(`op ${op} is not modelled by the oracles`);
   }

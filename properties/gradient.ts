@@ -1,13 +1,14 @@
 import type fc from 'fast-check';
 import type { Adapter } from '../adapters/types.ts';
 import { compareGradient, FD_SAFETY, inDtype, isExact } from '../oracles/compare.ts';
-import { detachedValues, evaluateProgram, type Evaluated } from '../oracles/evaluate.ts';
+import { detachedValues, evaluateProgram, selectOf, type Evaluated } from '../oracles/evaluate.ts';
+import { broadcastIndex, broadcastShapes, reducePlan } from '../oracles/shape.ts';
 import { gradientFD, richardson, type Estimate } from '../oracles/finite-difference.ts';
 import { gaussian, mulberry32 } from '../oracles/random.ts';
 import { expandProgram } from '../oracles/expand.ts';
 import { evaluate, programScope, symbolicGradient } from '../oracles/symbolic.ts';
 import type { ClauseId } from '../spec/clauses.ts';
-import type { Data, FloatDType, Observations, Program, Step } from '../spec/program.ts';
+import { SELECTION_OPS, type Data, type FloatDType, type Observations, type OpStep, type Program, type Step } from '../spec/program.ts';
 import { hasNonFiniteLeaf, judgeNonFinite, type NonFiniteRule } from './non-finite.ts';
 import { find, flat, closeAll, errorOf } from './observed.ts';
 import type { Property } from './property.ts';
@@ -43,15 +44,55 @@ type Values = Map<string, Evaluated>;
 
 const allFinite = (values: Values): boolean => [...values.values()].every((v) => v.values.every(Number.isFinite));
 
+/** Whether two values are within reach of one finite-difference step (relative to their size). */
+const close = (a: number, b: number): boolean => Math.abs(a - b) < 1e-3 * Math.max(1, Math.abs(a), Math.abs(b));
+
+/**
+ * Whether a selection is at or near a tie: a term other than the selected one lies within 1e-3
+ * of it, so that finite differences see another term take over (at a tie of k terms they give
+ * 1/2, not PyTorch's 1/k). Ties are judged by the symbolic oracle and by recorded fixtures.
+ */
+function nearTie(step: OpStep, values: Values): boolean {
+  const x = typeof step.args[0] === 'string' ? values.get(step.args[0]) : undefined;
+  if (!x) return false;
+  if (step.op === 'clamp' || step.op === 'clampMin' || step.op === 'clampMax') {
+    // At a bound the gradient passes (op.clamp), where finite differences see half of it.
+    const bounds = [step.op === 'clampMax' ? null : step.attrs?.min, step.op === 'clampMin' ? null : step.attrs?.max]
+      .filter((b): b is number => typeof b === 'number');
+    return x.values.some((v) => bounds.some((b) => close(v, b)));
+  }
+  const groups: number[][] = [];
+  if (step.op === 'maximum' || step.op === 'minimum') {
+    const y = typeof step.args[1] === 'string' ? values.get(step.args[1]) : undefined;
+    if (!y) return false;
+    const shape = broadcastShapes(x.shape, y.shape);
+    const [xi, yi] = [broadcastIndex(x.shape, shape), broadcastIndex(y.shape, shape)];
+    return Array.from(xi, (i, o) => close(x.values[i]!, y.values[yi[o]!]!)).some(Boolean);
+  }
+  if ((step.op === 'max' || step.op === 'min') && step.attrs?.dim === undefined) groups.push(Array.from(x.values));
+  else {
+    const plan = reducePlan(x.shape, step.attrs?.dim, step.attrs?.keepdim ?? false);
+    x.values.forEach((v, i) => (groups[plan.target[i]!] ??= []).push(v));
+  }
+  return groups.some((g) => {
+    const r = selectOf(step.op === 'max' || step.op === 'amax' ? 'max' : 'min', g);
+    return g.filter((v) => close(v, r)).length > 1;
+  });
+}
+
+const SELECTION = new Set<string>(SELECTION_OPS);
+
 /**
  * Whether an argument lies within 1e-3 of a kink, where finite differences straddle it: relu, abs,
- * leakyRelu and elu at 0, softplus where x·beta meets its threshold (a jump of log1p(exp(-threshold))/beta).
+ * leakyRelu and elu at 0, softplus where x·beta meets its threshold (a jump of log1p(exp(-threshold))/beta),
+ * or a selection near a tie.
  */
 function nearKink(program: Program, values: Values): boolean {
   const near = (name: string | number, at: (x: number) => number) => typeof name === 'string' && values.get(name)?.values.some((x) => Math.abs(at(x)) < 1e-3);
   const walk = (steps: readonly Step[]): boolean => steps.some((s) => {
     if ('op' in s && KINK_OPS.has(s.op) && near(s.args[0]!, (x) => x)) return true;
     if ('op' in s && s.op === 'softplus' && near(s.args[0]!, (x) => x * (s.attrs?.beta ?? 1) - (s.attrs?.threshold ?? 20))) return true;
+    if ('op' in s && SELECTION.has(s.op) && nearTie(s, values)) return true;
     if ('noGrad' in s) return walk(s.noGrad);
     if ('enableGrad' in s) return walk(s.enableGrad);
     return false;

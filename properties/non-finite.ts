@@ -1,7 +1,7 @@
 import type { Adapter } from '../adapters/types.ts';
 import { compareGradient, inDtype, isExact, type OracleName } from '../oracles/compare.ts';
 import { evaluateProgram } from '../oracles/evaluate.ts';
-import { unravel } from '../oracles/shape.ts';
+import { reducePlan, unravel } from '../oracles/shape.ts';
 import { symbolicGradient } from '../oracles/symbolic.ts';
 import { math } from '../oracles/mathjs.ts';
 import type { ActivationOp } from '../oracles/walk.ts';
@@ -28,7 +28,7 @@ import { errorOf, find, flat } from './observed.ts';
  */
 
 type UnaryOp = (typeof UNARY_OPS)[number];
-export type NonFiniteBinaryOp = 'add' | 'sub' | 'mul' | 'div';
+export type NonFiniteBinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
 
 /** How a sample with non-finite leaves is judged; a case without one skips such samples. */
 export type NonFiniteRule =
@@ -36,6 +36,10 @@ export type NonFiniteRule =
   | { kind: 'unary'; op: UnaryOp; x: string; result: string; weights: string }
   /** out = sum(op(a, b) * w); a or b may be a Python number. */
   | { kind: 'binary'; op: NonFiniteBinaryOp; a: string | number; b: string | number; result: string; weights: string }
+  /** out = sum(op(x) * w) for a selecting reduction (max, min over all; amax, amin over dims). */
+  | { kind: 'select'; op: 'max' | 'min' | 'amax' | 'amin'; x: string; result: string; weights: string; attrs: Attrs }
+  /** out = sum(clamp(x) * w), bounds ±inf where open: g where min <= x <= max, else 0 (op.clamp). */
+  | { kind: 'clamp'; x: string; result: string; weights: string; min: number; max: number }
   /** The gradient does not depend on the leaves' values (sum, mean, shape ops). */
   | { kind: 'linear' }
   /** out = sum(op(x) * w) for an activation of F with its attributes. */
@@ -103,6 +107,9 @@ export const BINARY_VJP: Record<NonFiniteBinaryOp, (a: number, b: number, g: num
   sub: (_a, _b, g) => [g, -g],
   mul: (a, b, g) => [g * b, g * a],
   div: (a, b, g) => [g / b, -g * (a / b / b)],
+  // op.maximum: g / 2 to each side at a tie, 0 to the smaller side, g to both where either is nan.
+  maximum: (a, b, g) => [a < b ? 0 : a === b ? g / 2 : g, a > b ? 0 : a === b ? g / 2 : g],
+  minimum: (a, b, g) => [a > b ? 0 : a === b ? g / 2 : g, a < b ? 0 : a === b ? g / 2 : g],
 };
 
 /**
@@ -205,6 +212,34 @@ function expectedGradients(rule: NonFiniteRule, program: Program, out: string, i
     case 'point': {
       const g = symbolicGradient(program, out, inputs);
       return { expected: new Map(inputs.map((x) => [x, Array.from(g.get(x)!)])), oracle: 'symbolic' };
+    }
+    case 'select': {
+      // op.max: g / count into the elements equal to the result (the nan elements where it is
+      // nan); op.amax: (g / count) · mask per group, so a nan group's count 0 makes it all nan.
+      const [x, r, w] = [v(rule.x), v(rule.result).values, v(rule.weights).values];
+      const all = (rule.op === 'max' || rule.op === 'min') && rule.attrs.dim === undefined;
+      // max(dim), min(dim): the gradient goes to the first selected element of each group only.
+      const first = (rule.op === 'max' || rule.op === 'min') && !all;
+      const plan = reducePlan(x.shape, all ? undefined : rule.attrs.dim, rule.attrs.keepdim ?? false);
+      const target = (i: number) => (all ? 0 : plan.target[i]!);
+      // max() and max(dim) select the nan elements of a nan group; amax's mask (result == self) selects none.
+      const chosen = (i: number) => ((all || first) && Number.isNaN(r[target(i)]!) ? Number.isNaN(x.values[i]!) : x.values[i] === r[target(i)]);
+      const counts = new Array<number>(r.length).fill(0);
+      const picked = Array.from(x.values, (_, i) => {
+        if (!chosen(i)) return false;
+        counts[target(i)] = counts[target(i)]! + 1;
+        return counts[target(i)] === 1;
+      });
+      if (first) return { expected: new Map([[rule.x, Array.from(x.values, (_, i) => (picked[i] ? w[target(i)]! : 0))]]), oracle: TABLE };
+      const grad = Array.from(x.values, (_, i) => {
+        const share = inDtype(w[target(i)]! / counts[target(i)]!, dtype);
+        return all ? (chosen(i) ? share : 0) : share * (chosen(i) ? 1 : 0);
+      });
+      return { expected: new Map([[rule.x, grad]]), oracle: TABLE };
+    }
+    case 'clamp': {
+      const [x, w] = [v(rule.x).values, v(rule.weights).values];
+      return { expected: new Map([[rule.x, Array.from(x, (t, i) => (t >= rule.min && t <= rule.max ? w[i]! : 0))]]), oracle: TABLE };
     }
     case 'polynomial': {
       // d/dx of c1·x is c1 (mul backward: g·c1); of ck·x^k, PyTorch's mul backward gives g·ck

@@ -1,10 +1,12 @@
 import fc from 'fast-check';
-import { UNARY_OPS, type Arg, type Attrs, type BINARY_OPS, type FloatDType, type OpName } from '../spec/program.ts';
+import { UNARY_OPS, type Arg, type Attrs, type BINARY_OPS, type FloatDType, type OpName, type Program } from '../spec/program.ts';
 import type { ClauseId } from '../spec/clauses.ts';
 import { asLeafValue, NON_FINITE, withEdges, withNonFinite, type EdgeDomain } from './arbitraries/edges.ts';
 import { awayFromZero, ordinary } from './arbitraries/numbers.ts';
 import { broadcastPair, shapes } from './arbitraries/shapes.ts';
 import { nest, numel, ProgramBuilder } from './build.ts';
+import { reducePlan, unravel } from '../oracles/shape.ts';
+import { errorOf, find, flat } from './observed.ts';
 import { gradientProperty, type GradientCase } from './gradient.ts';
 import type { AnyProperty } from './property.ts';
 import { STATISTIC_PROPERTIES } from './statistics.ts';
@@ -158,6 +160,189 @@ export function reductionProperty(op: 'sum' | 'mean', options: OpPropertyOptions
   return gradientProperty(`gradient.op.${op}`, [`op.${op}`, 'op.dims'], `${op} over all, one or several dims, negative dims and keepdim matches both oracles`, arbitrary);
 }
 
+/**
+ * Values with ties on purpose: each element is one of three shared values or a value of its own,
+ * and in one sample in four all elements are equal; edges (large, tiny, ±0), nan and ±inf among
+ * them. The zeros of a sample all take the sign of its first zero: which sign a selection of +0
+ * and -0 returns is not specified (op.max), while ties of equal zeros are.
+ */
+function tiedValues(options: OpPropertyOptions, dtype: FloatDType, palette: readonly number[], picks: readonly number[], free: readonly number[], allEqual: boolean): number[] {
+  const xs = free.map((v, i) => (allEqual ? palette[0]! : picks[i]! < palette.length ? palette[picks[i]!]! : v))
+    .map((v) => (dtype === 'float32' ? Math.fround(v) : v));
+  const zero = xs.find((v) => v === 0);
+  return xs.map((v) => (v === 0 ? zero! : v));
+}
+
+const selectionArbitraries = (options: OpPropertyOptions) => {
+  const value = options.nonFinite === false ? withEdges('any') : withNonFinite(withEdges('any'));
+  // Shared values are zeros (of either sign) one time in five, so zero ties are common too.
+  const shared = fc.oneof({ arbitrary: value, weight: 4 }, { arbitrary: fc.constantFrom(0, -0), weight: 1 });
+  return [fc.array(shared, { minLength: 3, maxLength: 3 }), pool(fc.nat({ max: 5 })), pool(value), fc.nat({ max: 3 }).map((k) => k === 0)] as const;
+};
+
+/** max() and min(): every element of a random shape, ties on purpose (op.max, op.min). */
+export function selectAllProperty(op: 'max' | 'min', options: OpPropertyOptions = {}): AnyProperty {
+  const arbitrary = fc.tuple(shapes(), ...selectionArbitraries(options), weight(), dtypes)
+    .map(([shape, palette, picks, free, allEqual, w, dtype]): GradientCase => {
+      const b = new ProgramBuilder(`property.op.${op}`, dtype);
+      const x = b.leaf(data(tiedValues(options, dtype, palette, picks, free, allEqual), shape, dtype), true, 'x');
+      const result = b.op(op, [x]);
+      const out = finish(b, result, [], [w]);
+      return { program: b.program(), out, inputs: ['x'], forward: result, nonFinite: { kind: 'select', op, x, result, weights: 'w', attrs: {} } };
+    });
+  return gradientProperty(`gradient.op.${op}`, [`op.${op}`], `${op}() over every element: ties share the gradient evenly, nan selects itself; both oracles away from ties, the symbolic one at them`, arbitrary, { edges: true });
+}
+
+/** amax and amin over all, one or several dims, negative dims and keepdim, ties on purpose (op.amax, op.amin). */
+export function selectDimsProperty(op: 'amax' | 'amin', options: OpPropertyOptions = {}): AnyProperty {
+  const arbitrary = fc.tuple(shapes(3).filter((s) => s.length > 0), fc.nat({ max: 7 }), fc.boolean(), fc.constantFrom('dims', 'none', 'empty'), fc.boolean(),
+    ...selectionArbitraries(options), pool(weight()), dtypes)
+    .map(([shape, mask, keepdim, how, negative, palette, picks, free, allEqual, ws, dtype]): GradientCase => {
+      const b = new ProgramBuilder(`property.op.${op}`, dtype);
+      const x = b.leaf(data(tiedValues(options, dtype, palette, picks, free, allEqual), shape, dtype), true, 'x');
+      const picked = shape.map((_, i) => i).filter((i) => mask & (1 << i));
+      const dims = (picked.length ? picked : [0]).map((d) => (negative ? d - shape.length : d));
+      // No dim and an empty list both reduce every dim; keepdim then keeps them all as size 1.
+      const attrs: Attrs = how === 'none' ? (keepdim ? { keepdim } : {}) : { dim: how === 'empty' ? [] : dims.length === 1 ? dims[0]! : dims, ...(keepdim ? { keepdim } : {}) };
+      const reducedDims = how === 'dims' ? (picked.length ? picked : [0]) : shape.map((_, i) => i);
+      const reduced = shape.map((d, i) => (reducedDims.includes(i) ? (keepdim ? 1 : -1) : d)).filter((d) => d !== -1);
+      const result = b.op(op, [x], Object.keys(attrs).length ? attrs : undefined);
+      const out = finish(b, result, reduced, ws);
+      return { program: b.program(), out, inputs: ['x'], forward: result, nonFinite: { kind: 'select', op, x, result, weights: 'w', attrs } };
+    });
+  return gradientProperty(`gradient.op.${op}`, [`op.${op}`, 'op.dims'], `${op} over all, one or several dims, negative dims and keepdim: ties share the gradient evenly per group, a nan group's gradient is nan`, arbitrary, { edges: true });
+}
+
+/**
+ * maximum and minimum of two broadcast tensors whose elements come from one shared set of values,
+ * so that ties across the operands are common (op.maximum, op.minimum).
+ */
+export function selectPairProperty(op: 'maximum' | 'minimum', options: OpPropertyOptions = {}): AnyProperty {
+  const [palette, picks, free, allEqual] = selectionArbitraries(options);
+  const arbitrary = fc.tuple(broadcastPair(), palette, picks, free, picks, free, allEqual, pool(weight()), dtypes)
+    .map(([[sa, sb], shared, picksA, freeA, picksB, freeB, same, ws, dtype]): GradientCase => {
+      const b = new ProgramBuilder(`property.op.${op}`, dtype);
+      // One zero sign for both operands: which of +0 and -0 a tie returns is not specified.
+      const values = tiedValues(options, dtype, shared, [...picksA, ...picksB], [...freeA, ...freeB], same);
+      const left = b.leaf(data(values.slice(0, POOL), sa, dtype), true, 'a');
+      const right = b.leaf(data(values.slice(POOL), sb, dtype), true, 'b');
+      const result = b.op(op, [left, right]);
+      const out = finish(b, result, broadcast(sa, sb), ws);
+      return { program: b.program(), out, inputs: ['a', 'b'], forward: result, nonFinite: { kind: 'binary', op, a: left, b: right, result, weights: 'w' } };
+    });
+  return gradientProperty(`gradient.op.${op}`, [`op.${op}`, 'op.broadcast', 'backward.broadcast-reduce'],
+    `${op} of broadcast operands: ties give each side half the gradient, nan passes it to both; both oracles away from ties, the symbolic one at them`, arbitrary, { edges: true });
+}
+
+/**
+ * max(dim) and min(dim) on tied values: `v, i = x.max(dim)` binds a tuple; the gradient goes to the
+ * first selected element of each group (op.max-dim), judged by the symbolic oracle's point choice
+ * at ties and by both oracles away from them.
+ */
+export function selectDimProperty(op: 'max' | 'min', options: OpPropertyOptions = {}): AnyProperty {
+  const arbitrary = fc.tuple(shapes(3).filter((s) => s.length > 0), fc.nat({ max: 2 }), fc.boolean(), fc.boolean(),
+    ...selectionArbitraries(options), pool(weight()), dtypes)
+    .map(([shape, k, keepdim, negative, palette, picks, free, allEqual, ws, dtype]): GradientCase => {
+      const b = new ProgramBuilder(`property.op.${op}-dim`, dtype);
+      const x = b.leaf(data(tiedValues(options, dtype, palette, picks, free, allEqual), shape, dtype), true, 'x');
+      const d = k % shape.length;
+      const attrs: Attrs = { dim: negative ? d - shape.length : d, ...(keepdim ? { keepdim } : {}) };
+      b.push({ let: ['v', 'i'], op, args: [x], attrs }, { observe: 'i', label: 'indices' });
+      const reduced = shape.map((n, i) => (i === d ? (keepdim ? 1 : -1) : n)).filter((n) => n !== -1);
+      const out = finish(b, 'v', reduced, ws);
+      return { program: b.program(), out, inputs: ['x'], forward: 'v', nonFinite: { kind: 'select', op, x, result: 'v', weights: 'w', attrs } };
+    });
+  return gradientProperty(`gradient.op.${op}-dim`, ['op.max-dim', 'op.dims'], `${op}(dim) binds (values, indices): the gradient goes to the first selected element of each group, also at ties and nan`, arbitrary, { edges: true });
+}
+
+interface ArgCase { program: Program; shape: number[]; values: number[]; dim: number | null; keepdim: boolean; mode: 'max' | 'min' }
+
+/** The first index of the largest (smallest) value of each group along dim, a nan counting as both (op.argmax). */
+export function firstIndices(c: Pick<ArgCase, 'shape' | 'values' | 'dim' | 'mode'>): number[] {
+  const shape = c.dim === null ? [c.values.length] : c.shape;
+  const d = c.dim === null ? 0 : c.dim < 0 ? c.dim + Math.max(c.shape.length, 1) : c.dim;
+  if (shape.length === 0) return [0];
+  const plan = reducePlan(shape, d, false);
+  const best: (number | undefined)[] = [];
+  const index: number[] = [];
+  c.values.forEach((v, i) => {
+    const g = plan.target[i]!;
+    const b = best[g];
+    const better = b === undefined || (!Number.isNaN(b) && (Number.isNaN(v) || (c.mode === 'max' ? v > b : v < b)));
+    if (better) [best[g], index[g]] = [v, unravel(i, shape)[d]!];
+  });
+  return index;
+}
+
+/**
+ * argmax and argmin over every element or one dim (negative, keepdim), on values with ties,
+ * ±0, nan and ±inf: the int64 indices must be the first largest (smallest), with no gradient.
+ */
+export function argSelectProperty(op: 'argmax' | 'argmin', options: OpPropertyOptions = {}): AnyProperty {
+  const arbitrary = fc.tuple(shapes(), fc.nat({ max: 3 }), fc.boolean(), fc.boolean(), fc.boolean(), ...selectionArbitraries(options), dtypes)
+    .map(([shape, k, all, keepdim, negative, palette, picks, free, allEqual, dtype]): ArgCase => {
+      const values = tiedValues(options, dtype, palette, picks, free, allEqual).slice(0, numel(shape));
+      const rank = Math.max(shape.length, 1);
+      const dim = all ? null : (k % rank) - (negative ? rank : 0);
+      const b = new ProgramBuilder(`property.op.${op}`, dtype);
+      const x = b.leaf(data(values, shape, dtype), true, 'x');
+      const attrs: Attrs = { ...(dim === null ? {} : { dim }), ...(keepdim ? { keepdim } : {}) };
+      const i = b.op(op, [x], Object.keys(attrs).length ? attrs : undefined);
+      b.push({ observe: i, label: 'index' });
+      return { program: b.program(), shape, values, dim, keepdim, mode: op === 'argmax' ? 'max' : 'min' };
+    });
+  return {
+    id: `index.op.${op}`,
+    clauses: ['op.argmax'],
+    title: `${op} over every element or one dim: the first extreme index (nan first), int64, no gradient`,
+    arbitrary,
+    programs: (c) => [c.program],
+    fields: ['dtype', 'requiresGrad'],
+    judge: (c, [o], engine, { dtype }) => {
+      if (o!.error) return `unexpected error: ${errorOf(o!)}`;
+      const obs = find(o!, 'index');
+      if (!obs) return 'index was not observed';
+      // An engine without float64 runs the program in float32, where values may round together.
+      const values = dtype === 'float32' ? c.values.map(Math.fround) : c.values;
+      const expected = firstIndices({ ...c, values });
+      const actual = flat(obs.value);
+      if (actual.join() !== expected.join()) return `${op}: engine ${engine.name} gives indices [${actual.join(', ')}], expected the first ${c.mode === 'max' ? 'largest' : 'smallest'} [${expected.join(', ')}]`;
+      if (obs.dtype !== undefined && obs.dtype !== 'int64') return `${op}: indices have dtype ${obs.dtype}, expected int64`;
+      if (obs.requiresGrad === true) return `${op}: the indices require grad; they must not`;
+      return null;
+    },
+  };
+}
+
+type ClampCall = 'both' | 'min' | 'max' | 'minNull' | 'maxNull' | 'crossed' | 'clampMin' | 'clampMax';
+
+/**
+ * clamp, clampMin and clampMax with bounds on the grid, values drawn so that many sit exactly on a
+ * bound (where the gradient passes), others on ±0, nan and ±inf. Bounds cross (min > max) in one
+ * call form, where max wins and no gradient passes.
+ */
+export function clampProperty(op: 'clamp' | 'clampMin' | 'clampMax', options: OpPropertyOptions = {}): AnyProperty {
+  // Ids are lower-case slugs: clamp-min and clamp-max name the clampMin and clampMax ops.
+  const slug = op === 'clampMin' ? 'clamp-min' : op === 'clampMax' ? 'clamp-max' : op;
+  const calls: ClampCall[] = op === 'clamp' ? ['both', 'min', 'max', 'minNull', 'maxNull', 'crossed'] : [op];
+  const value = options.nonFinite === false ? withEdges('any') : withNonFinite(withEdges('any'));
+  const bound = fc.integer({ min: -128, max: 128 }).map((i) => i / 64);
+  const arbitrary = fc.tuple(shapes(), fc.constantFrom(...calls), bound, bound, pool(fc.nat({ max: 4 })), pool(value), pool(weight()), dtypes)
+    .map(([shape, call, p, q, picks, free, ws, dtype]): GradientCase => {
+      const [lo, hi] = call === 'crossed' ? [Math.max(p, q) + 0.25, Math.min(p, q)] : [Math.min(p, q), Math.max(p, q)];
+      // Each element is one of the bounds (two picks in five), 0, or a value of its own.
+      const xs = free.map((v, i) => [lo, hi, 0][picks[i]!] ?? v);
+      const attrs: Attrs = call === 'both' || call === 'crossed' ? { min: lo, max: hi } : call === 'min' || call === 'clampMin' ? { min: lo }
+        : call === 'max' || call === 'clampMax' ? { max: hi } : call === 'minNull' ? { min: null, max: hi } : { min: lo, max: null };
+      const b = new ProgramBuilder(`property.op.${slug}`, dtype);
+      const x = b.leaf(data(xs, shape, dtype), true, 'x');
+      const result = b.op(op, [x], attrs);
+      const out = finish(b, result, shape, ws);
+      return { program: b.program(), out, inputs: ['x'], forward: result, nonFinite: { kind: 'clamp', x, result, weights: 'w', min: attrs.min ?? -Infinity, max: attrs.max ?? Infinity } };
+    });
+  return gradientProperty(`gradient.op.${slug}`, ['op.clamp'], `${op} with one or both bounds (null, crossed): the gradient passes inside and at both bounds, 0 outside and at nan; both oracles away from the bounds, the symbolic one at them`, arbitrary, { edges: true });
+}
+
 /** Shape ops: each picks valid parameters for the random shape from plain integers (shrinks well). */
 const SHAPE_OPS: Record<string, (shape: number[], k: number) => { op: OpName; attrs?: Attrs; out: number[] } | null> = {
   reshape: (s, k) => ({ op: 'reshape', attrs: { shape: k % 2 ? [-1] : [...s].reverse() }, out: k % 2 ? [numel(s)] : [...s].reverse() }),
@@ -239,4 +424,17 @@ export const OP_PROPERTIES: AnyProperty[] = [
   ...Object.keys(SHAPE_OPS).map((name) => shapeProperty(name)),
   matmul,
   ...STATISTIC_PROPERTIES,
+  selectAllProperty('max'),
+  selectAllProperty('min'),
+  selectDimsProperty('amax'),
+  selectDimsProperty('amin'),
+  selectPairProperty('maximum'),
+  selectPairProperty('minimum'),
+  clampProperty('clamp'),
+  clampProperty('clampMin'),
+  clampProperty('clampMax'),
+  argSelectProperty('argmax'),
+  argSelectProperty('argmin'),
+  selectDimProperty('max'),
+  selectDimProperty('min'),
 ];

@@ -44,7 +44,7 @@ export type Subject = readonly (readonly string[])[];
 const OP_CLAUSES = [
   'add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs',
   'reciprocal', 'log1p', 'expm1', 'erf', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
-  'sign', 'floor', 'ceil', 'round', 'trunc', 'matmul', 'sum', 'mean', 'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone',
+  'sign', 'floor', 'ceil', 'round', 'trunc', 'matmul', 'sum', 'mean', 'max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone',
   'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm',
 ] as const;
 
@@ -114,6 +114,9 @@ export const CLAUSE_SUBJECTS: Readonly<Record<ClauseId, Subject | null>> = {
   'op.sqrt.zero': one('op:sqrt', 'zero-data'),
   'op.abs.kink': one('op:abs', 'zero-data'),
   'op.prod.zeros': one('op:prod', 'zero-data'),
+  'op.clamp': [['op:clamp'], ['op:clampMin'], ['op:clampMax']],
+  'op.argmax': [['op:argmax'], ['op:argmin']],
+  'op.max-dim': [['op:max', 'tuple-result'], ['op:min', 'tuple-result']],
   'op.dims': one('dim-arg'),
   'op.softmax': one('op:softmax'),
   'op.log-softmax': one('op:logSoftmax'),

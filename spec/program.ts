@@ -59,7 +59,13 @@ export const ACTIVATION_OPS = ['softplus', 'leakyRelu', 'elu', 'gelu', 'silu', '
 export const STATISTIC_OPS = ['prod', 'cumsum', 'cumprod', 'var', 'std', 'norm'] as const;
 /** Comparisons (`a > b`, bool results) and `torch.where(condition, a, b)`. */
 export const COMPARISON_OPS = ['gt', 'ge', 'lt', 'le', 'eq', 'ne', 'where'] as const;
-export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS] as const;
+/**
+ * Ops whose gradient goes to the elements they select: max and min over all, amax and amin over
+ * dims, the elementwise maximum and minimum of two tensors, clamp with number bounds, and the
+ * int64 indices of argmax and argmin (no gradient).
+ */
+export const SELECTION_OPS = ['max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax', 'argmax', 'argmin'] as const;
+export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...SELECTION_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
 export const INPLACE_OPS = ['add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'] as const;
@@ -86,10 +92,17 @@ export interface Attrs {
   alpha?: number;
   /** gelu */
   approximate?: 'none' | 'tanh';
+  /** clamp's bounds (PyTorch's min= and max=); null is None. */
+  min?: number | null;
+  max?: number | null;
 }
 
 export interface LeafStep { let: string; tensor: Data; requiresGrad?: boolean; dtype?: DType }
-export interface OpStep { let: string; op: OpName; args: Arg[]; attrs?: Attrs }
+/**
+ * `let` names the result; an op that returns a tuple binds a list of names, one per element, as
+ * Python's `v, i = x.max(dim=0)` does (max and min with a dim: values, then int64 indices).
+ */
+export interface OpStep { let: string | string[]; op: OpName; args: Arg[]; attrs?: Attrs }
 export interface BackwardStep {
   backward: Ref;
   /** An explicit gradient (the v of the vector-Jacobian product): data or a reference. */

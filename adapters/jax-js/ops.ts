@@ -55,14 +55,25 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     // np.round with 0 decimals rounds half to even, as PyTorch's round does.
     case 'round': return ([a]) => np.round(tensor(a));
     case 'trunc': return ([a]) => np.trunc(tensor(a));
-    case 'sum': case 'mean': {
+    case 'sum': case 'mean': case 'amax': case 'amin': {
       // PyTorch's dim=[] reduces over every dim; jax-js spells "every axis" as no axis.
       const axis = Array.isArray(attrs.dim) && attrs.dim.length === 0 ? undefined : attrs.dim;
       const keepdims = attrs.keepdim ?? false;
-      return op === 'sum'
-        ? ([a]) => np.sum(tensor(a), axis, { keepdims })
-        : ([a]) => np.mean(tensor(a), axis, { keepdims });
+      const reduce = { sum: np.sum, mean: np.mean, amax: np.max, amin: np.min }[op];
+      return ([a]) => reduce(tensor(a), axis, { keepdims });
     }
+    case 'maximum': return ([a, b]) => np.maximum(tensor(a), tensor(b));
+    case 'minimum': return ([a, b]) => np.minimum(tensor(a), tensor(b));
+    // np.clip takes undefined for an open bound; with neither it is the identity, where PyTorch refuses.
+    case 'clamp':
+      if ((attrs.min ?? null) === null && (attrs.max ?? null) === null) throw notSupported('clamp without bounds (np.clip without bounds is the identity)');
+      return ([a]) => np.clip(tensor(a), attrs.min ?? undefined, attrs.max ?? undefined);
+    case 'clampMin': return ([a]) => np.clip(tensor(a), attrs.min!, undefined);
+    case 'clampMax': return ([a]) => np.clip(tensor(a), undefined, attrs.max!);
+    // jax-js's argmax gives int32 indices, outside the program format's dtypes.
+    case 'argmax': case 'argmin': throw notSupported(`${op} (jax-js indices are int32)`);
+    case 'max': return ([a]) => np.max(tensor(a));
+    case 'min': return ([a]) => np.min(tensor(a));
     // jax-js arrays are values, not storage: view and reshape are the same operation.
     case 'reshape': case 'view': return ([a]) => np.reshape(tensor(a), attrs.shape ?? []);
     case 'expand': {

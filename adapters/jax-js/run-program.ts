@@ -39,6 +39,7 @@ export function runProgram(program: Program): Observations {
     if ('tensor' in step) {
       env.set(step.let, leaf(step.tensor, step.dtype ?? dtype, step.requiresGrad ?? false));
     } else if ('op' in step) {
+      if (Array.isArray(step.let)) throw notSupported(`${step.op} with a dim (a tuple of values and int64 indices)`);
       const args = step.args.map((a) => (typeof a === 'number' ? a : ref(a)));
       const first = args.find((a): a is Node => typeof a !== 'number');
       const apply = opFunction(step.op, step.attrs ?? {}, first?.value.shape ?? []);

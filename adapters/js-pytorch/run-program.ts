@@ -46,6 +46,7 @@ export function runProgram(torch: JsTorch, program: Program): Observations {
       const data = decode(step.tensor);
       env.set(step.let, { t: torch.tensor(data, step.requiresGrad ?? false), scalar: !Array.isArray(data) });
     } else if ('op' in step) {
+      if (Array.isArray(step.let)) throw new NotSupported(`${step.op} with a dim (a tuple of values and indices)`);
       env.set(step.let, applyOp(torch, step.op, step.args.map(arg), step.attrs ?? {}));
     } else if ('backward' in step) {
       if (step.createGraph) throw new NotSupported('createGraph (no higher-order gradients)');

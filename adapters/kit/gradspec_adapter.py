@@ -48,9 +48,10 @@ OPS = (
     'add', 'sub', 'mul', 'div', 'pow', 'matmul', 'sum', 'mean',
     'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone', 'detach',
     'softplus', 'leakyRelu', 'elu', 'gelu', 'silu', 'softmax', 'logSoftmax', 'logsumexp',
-    'prod', 'cumsum', 'cumprod',
     'gt', 'ge', 'lt', 'le', 'eq', 'ne', 'where',
     'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm',
+    'max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax',
+    'argmax', 'argmin',
 )
 INPLACE_OPS = ('add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_')
 
@@ -318,8 +319,13 @@ class _Execution:
             if op not in OPS:
                 # An op newer than this copy of the kit: the checks that use it are n/a, not faults.
                 raise NotSupported(f'{op} (unknown to this copy of gradspec_adapter.py)')
-            self.env[step['let']] = getattr(engine, f'op_{op}')(*[self.arg(a) for a in step['args']],
-                                                                  **step.get('attrs', {}))
+            result = getattr(engine, f'op_{op}')(*[self.arg(a) for a in step['args']], **step.get('attrs', {}))
+            if isinstance(step['let'], list):
+                # A tuple result (max and min with a dim: values, indices) binds one name per element.
+                for name, value in zip(step['let'], result):
+                    self.env[name] = value
+            else:
+                self.env[step['let']] = result
         elif 'backward' in step:
             t = self.tensor(step['backward'])
             create = step.get('createGraph', False)

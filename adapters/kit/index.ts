@@ -82,7 +82,7 @@ export interface Engine<T> {
   autogradBackward?(tensors: T[], gradTensors: (T | null)[] | null, flags: GraphFlags): void;
   autogradGrad?(outputs: T[], inputs: T[], options: GraphFlags & { gradOutputs: (T | null)[] | null; allowUnused: boolean }): (T | null)[];
   /** One function per op: args are tensors or numbers (at least one a tensor), attrs as in spec/program.md. */
-  ops?: Partial<Record<OpName, (args: (T | number)[], attrs: Attrs) => T>>;
+  ops?: Partial<Record<OpName, (args: (T | number)[], attrs: Attrs) => T | T[]>>;
   /** In-place ops; zero_ on a .grad is feature 'accumulate', the others 'inplace'. */
   inplace?: Partial<Record<InplaceName, (t: T, arg: T | number | undefined) => void>>;
   /** torch.set_grad_enabled: the kit keeps `gradEnabled()` current and restores it after blocks. */
@@ -193,7 +193,10 @@ export function runProgram<T>(engine: Engine<T>, program: Program): Observations
     } else if ('op' in step) {
       const f = engine.ops?.[step.op];
       if (!f) throw new NotSupported(step.op);
-      env.set(step.let, f.call(engine.ops, step.args.map(arg), step.attrs ?? {}));
+      const result = f.call(engine.ops, step.args.map(arg), step.attrs ?? {}) as T | T[];
+      // A tuple result (max and min with a dim: values, indices) binds one name per element.
+      if (Array.isArray(step.let)) step.let.forEach((name, k) => env.set(name, (result as T[])[k]!));
+      else env.set(step.let, result as T);
     } else if ('backward' in step) {
       const root = ref(step.backward);
       const g = step.gradient;

@@ -24,6 +24,22 @@ function body(steps: Step[], dtype?: Program['dtype']): string {
 
 
 describe('printed Python', () => {
+  test('program.pytorch-code prints the selecting ops as PyTorch spells them: max(), amax with dims, torch.maximum, clamp with None bounds, clamp_min', () => {
+    expect(body([
+      { let: 'x', tensor: [1, 2], requiresGrad: true },
+      { let: 'a', op: 'max', args: ['x'] },
+      { let: 'b', op: 'amax', args: ['x'], attrs: { dim: [0], keepdim: true } },
+      { let: 'c', op: 'minimum', args: ['x', 'b'] },
+      { let: 'd', op: 'clamp', args: ['x'], attrs: { min: null, max: 1 } },
+      { let: 'e', op: 'clampMin', args: ['x'], attrs: { min: -0.5 } },
+    ])).toBe(`x = torch.tensor([1.0, 2.0], requires_grad=True)
+a = x.max()
+b = x.amax(dim=(0,), keepdim=True)
+c = torch.minimum(x, b)
+d = x.clamp(min=None, max=1)
+e = x.clamp_min(-0.5)`);
+  });
+
   test('program.pytorch-code prints the one-step example', () => {
     expect(toPytorch(onestep)).toBe(`import torch
 

@@ -36,8 +36,9 @@ class Printer {
       line(`${step.let} = ${tensor(step.tensor, step.requiresGrad === true, dtype)}`);
     } else if ('op' in step) {
       const refs = step.args.filter((a): a is Ref => typeof a === 'string');
-      this.dtypes.set(step.let, refs.some((r) => this.dtype(r) === 'float64') ? 'float64' : 'float32');
-      line(`${step.let} = ${op(step)}`);
+      const names = Array.isArray(step.let) ? step.let : [step.let];
+      for (const n of names) this.dtypes.set(n, refs.some((r) => this.dtype(r) === 'float64') ? 'float64' : 'float32');
+      line(`${names.join(', ')} = ${op(step)}`);
     } else if ('grad' in step) {
       const g = step.grad;
       step.let.forEach((name, i) => this.dtypes.set(name, this.dtype(g.inputs[i]!)));
@@ -112,7 +113,17 @@ function op(step: OpStep): string {
   switch (step.op) {
     case 'neg': return `-${x}`;
     case 'where': return `torch.where(${step.args.map(arg).join(', ')})`;
-    case 'sum': case 'mean': case 'prod': case 'cumsum': case 'cumprod': case 'var': case 'std': case 'norm': {
+    case 'maximum': case 'minimum': return `torch.${step.op}(${x}, ${arg(b!)})`;
+    case 'clamp': {
+      // Bounds print as keywords, a null bound as None: x.clamp(min=0.0, max=None).
+      // A bound prints as a Python number like any number argument (an integer as an int).
+      const bounds = (['min', 'max'] as const).filter((k) => attrs[k] !== undefined).map((k) => `${k}=${attrs[k] === null ? 'None' : arg(attrs[k]!)}`);
+      return `${x}.clamp(${bounds.join(', ')})`;
+    }
+    case 'clampMin': return `${x}.clamp_min(${arg(attrs.min!)})`;
+    case 'clampMax': return `${x}.clamp_max(${arg(attrs.max!)})`;
+    case 'sum': case 'mean': case 'prod': case 'cumsum': case 'cumprod': case 'var': case 'std': case 'norm':
+    case 'amax': case 'amin': case 'argmax': case 'argmin': case 'max': case 'min': {
       const { dim, keepdim, unbiased, p } = attrs;
       const kwargs = [
         p !== undefined && `p=${p === 'inf' ? "float('inf')" : p}`,

@@ -66,8 +66,10 @@ describe('valid programs', () => {
       softplus: { beta: 2, threshold: 10 }, leakyRelu: { negativeSlope: 0.2 }, elu: { alpha: 0.5 }, gelu: { approximate: 'tanh' },
       prod: { dim: 1, keepdim: true }, cumsum: { dim: 0 }, cumprod: { dim: -1 },
       var: { dim: [0], unbiased: false, keepdim: true }, std: { unbiased: true }, norm: { p: 'inf', dim: 0, keepdim: true },
+      amax: { dim: [0, 1], keepdim: true }, amin: { dim: -1 },
+      clamp: { min: null, max: 1 }, clampMin: { min: 0 }, clampMax: { max: 1.5 },
     };
-    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'gt', 'ge', 'lt', 'le', 'eq', 'ne']);
+    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'gt', 'ge', 'lt', 'le', 'eq', 'ne', 'maximum', 'minimum']);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];
     for (const op of OP_NAMES) {
       const a = attrs[op];
@@ -75,6 +77,21 @@ describe('valid programs', () => {
     }
     steps.push({ let: 'sq', op: 'squeeze', args: ['x'] }, { let: 's', op: 'sum', args: ['x'] });
     expect(() => validateProgram(program(steps))).not.toThrow();
+  });
+
+  test('program.schema binds a tuple only for max and min with a dim: two names there, one name elsewhere', () => {
+    const x: Step = { let: 'x', tensor: [1.5, 2], requiresGrad: true };
+    expect(() => validateProgram(program([x, { let: ['v', 'i'], op: 'max', args: ['x'], attrs: { dim: 0 } }, { let: 's', op: 'sum', args: ['v'] }]))).not.toThrow();
+    expect(() => validateProgram(program([x, { let: 'v', op: 'max', args: ['x'], attrs: { dim: 0 } }]))).toThrow(/must be a list of two names for max with a dim/);
+    expect(() => validateProgram(program([x, { let: ['v', 'i'], op: 'min', args: ['x'] }]))).toThrow(/must be one name: min\(\) without a dim/);
+    expect(() => validateProgram(program([x, { let: ['v', 'i'], op: 'sum', args: ['x'], attrs: { dim: 0 } }]))).toThrow(/only max and min with a dim return a tuple/);
+  });
+
+  test('program.schema refuses a number as an operand of maximum and minimum (PyTorch takes tensors only)', () => {
+    expect(() => validateProgram(program([
+      { let: 't', tensor: 1.5, requiresGrad: true },
+      { let: 'a', op: 'maximum', args: ['t', 2] },
+    ]))).toThrow(/must be a tensor reference: maximum takes no plain numbers/);
   });
 
   test('program.schema accepts numbers on either side of a binary op', () => {

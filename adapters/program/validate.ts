@@ -296,6 +296,17 @@ const OP_RULES: Record<string, OpRule> = {
   var: { args: 1, attrs: ['dim', 'keepdim', 'unbiased'], required: [] },
   std: { args: 1, attrs: ['dim', 'keepdim', 'unbiased'], required: [] },
   norm: { args: 1, attrs: ['p', 'dim', 'keepdim'], required: [] },
+  max: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
+  min: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
+  amax: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
+  amin: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
+  maximum: { ...NO_ATTRS, args: 2 },
+  minimum: { ...NO_ATTRS, args: 2 },
+  clamp: { args: 1, attrs: ['min', 'max'], required: [] },
+  clampMin: { args: 1, attrs: ['min'], required: ['min'] },
+  clampMax: { args: 1, attrs: ['max'], required: ['max'] },
+  argmax: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
+  argmin: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
 };
 
 /** Names the printed PyTorch code could not use: Python keywords and the names it calls. */
@@ -347,7 +358,8 @@ function semantics(program: Program, base: string): ProgramProblem[] {
     } else if ('op' in step) {
       args(step.args, `${p}/args`);
       opProblems(step, p, problem);
-      bind(step.let, `${p}/let`, inRepeat);
+      if (Array.isArray(step.let)) step.let.forEach((name, i) => bind(name, `${p}/let/${i}`, inRepeat));
+      else bind(step.let, `${p}/let`, inRepeat);
     } else if ('grad' in step) {
       const g = step.grad;
       refs(g.outputs, `${p}/grad/outputs`);
@@ -393,9 +405,9 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
     problem(`${p}/args`, `${step.op} takes ${count(rule.args, rule.args === 1 ? 'tensor argument' : 'argument')}, got ${args.length}`);
   } else if (rule.args === 1 && typeof args[0] === 'number') {
     problem(`${p}/args/0`, `must be a tensor reference: ${step.op} applies to a tensor, not the number ${args[0]}`);
-  } else if (step.op === 'matmul') {
+  } else if (step.op === 'matmul' || step.op === 'maximum' || step.op === 'minimum') {
     args.forEach((a, i) => {
-      if (typeof a === 'number') problem(`${p}/args/${i}`, `must be a tensor reference: matmul takes no plain numbers (got ${a})`);
+      if (typeof a === 'number') problem(`${p}/args/${i}`, `must be a tensor reference: ${step.op} takes no plain numbers (got ${a})`);
     });
   } else if (step.op === 'where' && typeof args[0] === 'number') {
     problem(`${p}/args/0`, `must be a tensor reference: where's condition is a bool tensor, not the number ${args[0]}`);
@@ -412,7 +424,14 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
   for (const name of rule.required) {
     if (attrs[name] === undefined) problem(`${p}/attrs/${name}`, `is required by ${step.op}`);
   }
-  if (['unsqueeze', 'squeeze', 'softmax', 'logSoftmax', 'prod', 'cumsum', 'cumprod'].includes(step.op) && Array.isArray(attrs.dim)) {
+  // max and min with a dim return (values, indices): two names; without one a tensor: one name.
+  if ((step.op === 'max' || step.op === 'min')) {
+    const tuple = attrs.dim !== undefined;
+    if (tuple && !(Array.isArray(step.let) && step.let.length === 2)) problem(`${p}/let`, `must be a list of two names for ${step.op} with a dim (values, indices)`);
+    if (!tuple && Array.isArray(step.let)) problem(`${p}/let`, `must be one name: ${step.op}() without a dim returns one tensor`);
+    if (!tuple && attrs.keepdim !== undefined) problem(`${p}/attrs/keepdim`, `needs attrs.dim: PyTorch's ${step.op}() takes keepdim only together with dim`);
+  } else if (Array.isArray(step.let)) problem(`${p}/let`, `must be one name: only max and min with a dim return a tuple`);
+  if (['unsqueeze', 'squeeze', 'softmax', 'logSoftmax', 'prod', 'cumsum', 'cumprod', 'argmax', 'argmin', 'max', 'min'].includes(step.op) && Array.isArray(attrs.dim)) {
     problem(`${p}/attrs/dim`, `must be a single integer for ${step.op} (got a list)`);
   }
   if (['sum', 'mean', 'prod', 'var', 'std'].includes(step.op) && attrs.keepdim !== undefined && attrs.dim === undefined) {
@@ -503,7 +522,8 @@ function walk(steps: Step[], path: string, visit: Visit, prefix = '', expand = f
 
 function bindings(step: Step, path: string): [string, string][] {
   if ('grad' in step) return step.let.map((name, i) => [name, `${path}/let/${i}`]);
-  if ('tensor' in step || 'op' in step) return [[step.let, `${path}/let`]];
+  if ('op' in step && Array.isArray(step.let)) return step.let.map((name, i) => [name, `${path}/let/${i}`]);
+  if ('tensor' in step || 'op' in step) return [[step.let as string, `${path}/let`]];
   return [];
 }
 

@@ -157,8 +157,13 @@ class Execution:
             self.env[step['let']] = torch.tensor(
                 to_torch_data(step['tensor']), dtype=dtype, requires_grad=step.get('requiresGrad', False))
         elif 'op' in step:
-            self.env[step['let']] = self.op(step['op'], [self.arg(a) for a in step['args']],
-                                            step.get('attrs', {}))
+            result = self.op(step['op'], [self.arg(a) for a in step['args']], step.get('attrs', {}))
+            if isinstance(step['let'], list):
+                # `v, i = x.max(dim=0)`: a tuple result binds one name per element.
+                for name, value in zip(step['let'], result):
+                    self.env[name] = value
+            else:
+                self.env[step['let']] = result
         elif 'grad' in step:
             g = step['grad']
             kwargs = graph_flags(g)
@@ -227,9 +232,18 @@ class Execution:
         a = args[0]
         if name == 'neg':
             return -a
-        if name in UNARY or name in ('t', 'clone', 'detach'):
+        if name in ('maximum', 'minimum'):
+            return getattr(torch, name)(a, args[1])
+        if name == 'clamp':
+            # Only the bounds given are passed, as keywords; null is None (ClampBackward1 either way).
+            return a.clamp(**{k: attrs[k] for k in ('min', 'max') if k in attrs})
+        if name == 'clampMin':
+            return a.clamp_min(attrs['min'])
+        if name == 'clampMax':
+            return a.clamp_max(attrs['max'])
+        if name in UNARY or name in ('t', 'clone', 'detach') or (name in ('max', 'min') and 'dim' not in attrs):
             return getattr(a, name)()
-        if name in ('sum', 'mean', 'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm'):
+        if name in ('sum', 'mean', 'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm', 'amax', 'amin', 'argmax', 'argmin', 'max', 'min'):
             # Without dim this is `a.sum()` (SumBackward0); any dim, even (), gives SumBackward1.
             kwargs = {}
             if 'dim' in attrs:

@@ -24,7 +24,13 @@ export function runProgram(program: Program): Observations {
     if ('tensor' in step) {
       env.set(step.let, tensor(decode(step.tensor) as number[], { dtype: step.dtype ?? dtype, requiresGrad: step.requiresGrad ?? false }));
     } else if ('op' in step) {
-      env.set(step.let, applyOp(step.op, step.args.map(arg), step.attrs ?? {}));
+      if (Array.isArray(step.let)) {
+        // max and min with a dim: values, then indices.
+        const x = ref(step.args[0] as string);
+        const dim = step.attrs?.dim as number;
+        const { values, indices } = step.op === 'min' ? x.min(dim, step.attrs?.keepdim ?? false) : x.max(dim, step.attrs?.keepdim ?? false);
+        [values, indices].forEach((t, k) => env.set(step.let[k]!, t));
+      } else env.set(step.let, applyOp(step.op, step.args.map(arg), step.attrs ?? {}));
     } else if ('backward' in step) {
       const root = ref(step.backward);
       const g = step.gradient === undefined ? null : isRef(step.gradient) ? ref(step.gradient.ref) : data(step.gradient, root);
@@ -123,16 +129,20 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
   switch (op) {
     case 'add': case 'sub': case 'mul': case 'div': case 'pow': return t[op](b!);
     case 'gt': case 'ge': case 'lt': case 'le': case 'eq': case 'ne': return t[op](b!);
-    case 'matmul':
-      if (!(b instanceof Tensor)) throw new EngineError('invalid-argument', 'matmul: both operands must be tensors');
-      return t.matmul(b);
-    case 'sum': case 'mean': return t[op](attrs.dim, attrs.keepdim ?? false);
+    case 'matmul': case 'maximum': case 'minimum':
+      if (!(b instanceof Tensor)) throw new EngineError('invalid-argument', `${op}: both operands must be tensors`);
+      return t[op](b);
+    case 'sum': case 'mean': case 'amax': case 'amin': return t[op](attrs.dim, attrs.keepdim ?? false);
     case 'prod': return t.prod(attrs.dim as number | undefined, attrs.keepdim ?? false);
     case 'cumsum': case 'cumprod': return t[op](attrs.dim as number);
     case 'norm': return t.norm(attrs.p === 'inf' ? Infinity : attrs.p, attrs.dim, attrs.keepdim ?? false);
     case 'var': case 'std': return t[op](attrs.dim, { unbiased: attrs.unbiased ?? true, keepdim: attrs.keepdim ?? false });
     case 'reshape': case 'view': case 'expand': return t[op](attrs.shape ?? []);
     case 'transpose': return t.transpose(attrs.dim0 ?? 0, attrs.dim1 ?? 1);
+    case 'clamp': return t.clamp(attrs.min ?? null, attrs.max ?? null);
+    case 'argmax': case 'argmin': return t[op](attrs.dim as number | undefined, attrs.keepdim ?? false);
+    case 'clampMin': return t.clampMin(attrs.min as number);
+    case 'clampMax': return t.clampMax(attrs.max as number);
     case 'permute': return t.permute(attrs.dims ?? []);
     case 'unsqueeze': return t.unsqueeze(attrs.dim as number);
     case 'squeeze': return t.squeeze(attrs.dim as number | undefined);

@@ -50,6 +50,21 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'trunc': throw notSupported('trunc (tfjs has no trunc op)');
     case 'sum': return tf.sum(a, axes(attrs.dim), attrs.keepdim ?? false);
     case 'mean': return tf.mean(a, axes(attrs.dim), attrs.keepdim ?? false);
+    case 'maximum': return tf.maximum(a, b);
+    case 'minimum': return tf.minimum(a, b);
+    // tfjs's clipByValue takes both bounds; an open bound is ±Infinity. With neither, PyTorch's
+    // refusal has no tfjs counterpart to compare.
+    case 'clamp':
+      if ((attrs.min ?? null) === null && (attrs.max ?? null) === null) throw notSupported('clamp without bounds (tfjs clipByValue takes both)');
+      return tf.clipByValue(a, attrs.min ?? -Infinity, attrs.max ?? Infinity);
+    case 'clampMin': return tf.clipByValue(a, attrs.min!, Infinity);
+    case 'clampMax': return tf.clipByValue(a, -Infinity, attrs.max!);
+    // tfjs's argMax gives int32 indices, outside the program format's dtypes.
+    case 'argmax': case 'argmin': throw notSupported(`${op} (tfjs indices are int32)`);
+    case 'max': return tf.max(a);
+    case 'min': return tf.min(a);
+    case 'amax': return tf.max(a, axes(attrs.dim), attrs.keepdim ?? false);
+    case 'amin': return tf.min(a, axes(attrs.dim), attrs.keepdim ?? false);
     case 'reshape': case 'view': return tf.reshape(a, attrs.shape ?? []);
     case 'expand': return tf.broadcastTo(a, expandShape(a.shape, attrs.shape ?? []));
     case 'transpose': {

@@ -142,6 +142,7 @@ export function runProgram(program: Program): Observations {
       leaves.push(leaf);
       env.set(step.let, leaf);
     } else if ('op' in step) {
+      if (Array.isArray(step.let)) throw notSupported(`${step.op} with a dim (a tuple of values and int64 indices)`);
       const args = step.args.map(arg);
       const attrs = step.attrs ?? {};
       const value = applyOp(step.op, args.map((a) => (typeof a === 'number' ? a : a.value)), attrs);

@@ -131,6 +131,17 @@ const engine = defineEngine<T>({
     var: ([a], { dim, keepdim, unbiased }) => notSupported('var'), // TODO: unbiased (default true) divides by n - 1
     std: ([a], { dim, keepdim, unbiased }) => notSupported('std'),
     norm: ([a], { p, dim, keepdim }) => notSupported('norm'), // TODO: p is 1, 2 (default) or 'inf'
+    max: ([a], { dim, keepdim }) => notSupported('max'), // TODO: over every element (ties share the gradient evenly); with dim, return [values, indices]
+    min: ([a], { dim, keepdim }) => notSupported('min'),
+    amax: ([a], { dim, keepdim }) => notSupported('amax'), // TODO: dim undefined (every dim), a number or a list
+    amin: ([a], { dim, keepdim }) => notSupported('amin'),
+    maximum: ([a, b]) => notSupported('maximum'), // TODO: two tensors, broadcasting; ties give each side half
+    minimum: ([a, b]) => notSupported('minimum'),
+    clamp: ([a], { min, max }) => notSupported('clamp'), // TODO: number bounds, either may be null or absent
+    clampMin: ([a], { min }) => notSupported('clampMin'),
+    clampMax: ([a], { max }) => notSupported('clampMax'),
+    argmax: ([a], { dim, keepdim }) => notSupported('argmax'), // TODO: int64 index of the first largest element (flattened without dim)
+    argmin: ([a], { dim, keepdim }) => notSupported('argmin'),
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

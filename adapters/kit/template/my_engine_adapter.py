@@ -303,6 +303,7 @@ class Adapter(kit.Engine):
 
     def op_where(self, condition, a, b):
         raise NotSupported('where')  # TODO: torch.where(condition, a, b)
+
     def op_var(self, a, dim=None, keepdim=False, unbiased=True):
         raise NotSupported('var')  # TODO: unbiased divides by n - 1
 
@@ -311,6 +312,39 @@ class Adapter(kit.Engine):
 
     def op_norm(self, a, p=2, dim=None, keepdim=False):
         raise NotSupported('norm')  # TODO: p is 1, 2 or 'inf'; the zero vector has gradient 0
+
+    def op_max(self, a, dim=None, keepdim=False):
+        raise NotSupported('max')  # TODO: a.max() over every element (ties share the gradient evenly); with dim, return (values, indices)
+
+    def op_min(self, a, dim=None, keepdim=False):
+        raise NotSupported('min')  # TODO
+
+    def op_amax(self, a, dim=None, keepdim=False):
+        raise NotSupported('amax')  # TODO: dim is None (every dim), an int or a list
+
+    def op_amin(self, a, dim=None, keepdim=False):
+        raise NotSupported('amin')  # TODO
+
+    def op_maximum(self, a, b):
+        raise NotSupported('maximum')  # TODO: two tensors, broadcasting; ties give each side half
+
+    def op_minimum(self, a, b):
+        raise NotSupported('minimum')  # TODO
+
+    def op_clamp(self, a, min=None, max=None):
+        raise NotSupported('clamp')  # TODO: number bounds, either may be None; the gradient passes at both bounds
+
+    def op_clampMin(self, a, min):
+        raise NotSupported('clampMin')  # TODO: a.clamp_min(min)
+
+    def op_clampMax(self, a, max):
+        raise NotSupported('clampMax')  # TODO: a.clamp_max(max)
+
+    def op_argmax(self, a, dim=None, keepdim=False):
+        raise NotSupported('argmax')  # TODO: int64 index of the first largest element (flattened without dim)
+
+    def op_argmin(self, a, dim=None, keepdim=False):
+        raise NotSupported('argmin')  # TODO
 
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
