@@ -1,7 +1,7 @@
 import type { DType } from '../spec/program.ts';
-import { resultDtype, scalarTypeName, type OpDef, type Rule } from './dispatch.ts';
+import { numberDtype, resultDtype, scalarTypeName, type OpDef, type Rule } from './dispatch.ts';
 import { fail } from './errors.ts';
-import { kernels, type Result } from './kernels.ts';
+import { alloc, kernels, type Result } from './kernels.ts';
 import { broadcastShapes, broadcastStrides, stridesOf, type Shape } from './shape.ts';
 import * as F from './functional.ts';
 import { Tensor } from './tensor.ts';
@@ -32,7 +32,7 @@ const SUB_BOOLS = 'Subtraction, the `-` operator, with two bool tensors is not s
 
 /** A Python number as PyTorch wraps it: a 0-d tensor of the lowest priority, int64 for an integer. */
 function wrapped(x: number): Tensor {
-  const t = new Tensor(Float64Array.of(x), [], Number.isInteger(x) ? 'int64' : 'float32');
+  const t = new Tensor(Float64Array.of(x), [], numberDtype(x));
   t.wrappedNumber = true;
   return t;
 }
@@ -298,9 +298,9 @@ export const OPS = {
     forward: ([c, a, b], _a, dtype) => {
       const shape = broadcastShapes(broadcastShapes(c!.shape, a!.shape), b!.shape);
       const [cs, as, bs] = [c!, a!, b!].map((t) => kernels.gather(t.data, shape, broadcastStrides(t.shape, shape), t.dtype === 'float32' ? 'float32' : 'float64').data);
-      const out = kernels.map(cs!, shape, dtype, () => 0);
-      for (let i = 0; i < out.data.length; i++) out.data[i] = cs![i] !== 0 ? as![i]! : bs![i]!;
-      return out;
+      const data = alloc(dtype, cs!.length);
+      for (let i = 0; i < data.length; i++) data[i] = cs![i] !== 0 ? as![i]! : bs![i]!;
+      return { shape, data };
     },
     grads: [
       { saves: ['self'], vjp: (g, s) => where(s.self, g, 0) },
