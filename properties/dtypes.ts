@@ -247,6 +247,8 @@ export const whereGradient: AnyProperty = gradientProperty(
     const out = b.op('sum', [b.op('mul', [result, w])]);
     return { program: b.program(), out, inputs, forward: result, ...(branch === 'none' ? { nonFinite: { kind: 'linear' as const } } : {}) };
   }),
+  // Half the default runs: each sample compiles symbolic derivatives of up to 27 elements.
+  { runsFactor: 0.5 },
 );
 
 function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
