@@ -264,6 +264,7 @@ export const OPS = {
   powScalar: {
     gradFn: 'PowBackward0',
     dtype: ([x], a: PowAttrs) => {
+      if (isFloat(x!.dtype)) return x!.dtype; // a number never changes a float tensor's dtype
       const d = resultDtype([x!, wrapped(a.exponent)]);
       if (!isFloat(d) && a.exponent < 0) fail('invalid-argument', 'Integers to negative integer powers are not allowed.');
       return d;
@@ -279,7 +280,7 @@ export const OPS = {
     gradFn: 'RsubBackward1',
     dtype: ([x], a: ScalarAttrs) => {
       if (x!.dtype === 'bool') fail('invalid-argument', SUB_BOOL);
-      return resultDtype([x!, wrapped(a.value)]);
+      return isFloat(x!.dtype) ? x!.dtype : resultDtype([x!, wrapped(a.value)]);
     },
     forward: ([x], a: ScalarAttrs, dtype) => kernels.map(x!.data, x!.shape, dtype, (v) => a.value - v),
     grads: [{ saves: none, vjp: (g) => g.neg() }],
