@@ -12,6 +12,8 @@ import { scalarValue } from '../spec/program.ts';
  */
 
 const BINARY = new Set(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum']);
+/** Ops that broadcast their two operands as op.broadcast says: the arithmetic ones and the comparisons. */
+const BROADCASTING = new Set([...BINARY, 'gt', 'ge', 'lt', 'le', 'eq', 'ne']);
 const VIEWS = new Set(['view', 'reshape', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand']);
 
 const pathLess = (a: readonly number[], b: readonly number[]): boolean => {
@@ -38,8 +40,9 @@ function resultShape(step: Extract<Step, { op: string }>, shapes: ReadonlyMap<st
   if (!x) return null;
   const at = step.attrs ?? {};
   try {
-    if (BINARY.has(step.op)) return args[1] ? broadcastShapes(x, args[1]) : null;
+    if (BROADCASTING.has(step.op)) return args[1] ? broadcastShapes(x, args[1]) : null;
     switch (step.op) {
+      case 'where': return args[1] && args[2] ? broadcastShapes(broadcastShapes(x, args[1]), args[2]) : null;
       case 'matmul': return args[1] ? matmulPlan(x, args[1]).shape : null;
       case 'sum': case 'mean': case 'amax': case 'amin': return reducePlan(x, at.dim, at.keepdim ?? false).shape;
       case 'max': case 'min': return at.dim === undefined ? [] : reducePlan(x, at.dim, at.keepdim ?? false).shape;
@@ -99,7 +102,7 @@ export function traceProgram(program: Program, error: Observations['error'], jud
         atoms.add(`op:${s.op}`);
         if (blockEnded) atoms.add('after-block');
         if (BINARY.has(s.op) && s.args.some((a) => typeof a === 'number')) atoms.add('scalar-operand');
-        if (BINARY.has(s.op)) {
+        if (BROADCASTING.has(s.op)) {
           const [a, b] = s.args.map((x) => (typeof x === 'number' ? null : shapes.get(x) ?? null));
           if (a && b && a.join() !== b.join()) atoms.add('broadcast');
         }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { EngineError, tensor, type Tensor } from './index.ts';
+import { EngineError, tensor, where, type Tensor } from './index.ts';
 
 // Every expected value below was run on PyTorch 1.13.
 
@@ -103,5 +103,40 @@ describe('int64 and bool tensors', () => {
     const range = int(Array.from({ length: 2000 }, (_, k) => k));
     expect(String(range)).toBe('tensor([   0,    1,    2,  ..., 1997, 1998, 1999])');
     expect(String(range.sub(5).relu().to('bool'))).toBe('tensor([False, False, False,  ...,  True,  True,  True])');
+  });
+});
+
+describe('comparisons and where', () => {
+  test('op.compare gives bool tensors that never require grad, compares in the promoted dtype, IEEE on nan', () => {
+    const x = tensor([1.5, -2, 0, NaN], { requiresGrad: true });
+    const y = tensor([1.5, 3, -0, NaN]);
+    const r = x.ge(y);
+    expect([view(r), r.requiresGrad, r.gradFn]).toEqual([{ dtype: 'bool', value: [true, false, true, false] }, false, null]);
+    expect(view(x.ne(y)).value).toEqual([false, true, false, true]);
+    expect(view(x.gt(0)).value).toEqual([true, false, false, false]);
+    expect(view(tensor([0.1]).eq(tensor(0.1, { dtype: 'float64' }))).value).toEqual([true]);
+    expect(view(tensor([0.1], { dtype: 'float64' }).eq(tensor([0.1]))).value).toEqual([false]);
+    expect(view(int([1, 2]).gt(1.5)).value).toEqual([false, true]);
+  });
+
+  test('op.where takes a where the condition holds, b elsewhere, broadcasting, with where(c, g, 0) and where(c, 0, g) as gradients', () => {
+    const c = tensor([true, false, true]);
+    const a = tensor([[1], [2]], { requiresGrad: true });
+    const b = tensor([10, 20, 30], { requiresGrad: true });
+    const w = where(c, a, b);
+    expect([String(w), w.gradFn?.nextFunctions.map(([n]) => n?.name() ?? null)])
+      .toEqual(['tensor([[ 1., 20.,  1.],\n        [ 2., 20.,  2.]], grad_fn=<WhereBackward0>)', ['AccumulateGrad', 'AccumulateGrad']]);
+    w.backward(tensor([[1, 1, 1], [1, 1, 1]]));
+    expect([a.grad?.tolist(), b.grad?.tolist()]).toEqual([[[2], [2]], [0, 2, 0]]);
+    const x = tensor([1.5, -2], { requiresGrad: true });
+    expect(x.where(x.gt(0), 0).gradFn?.nextFunctions.map(([n]) => n?.name() ?? null)).toEqual(['AccumulateGrad', null]);
+    expect([where(c, 1, 2).dtype, where(c, int([1, 2, 3]), 2.5).dtype]).toEqual(['int64', 'float32']);
+    expect(thrown(() => where(tensor([1, 0]), x, 0)).text).toBe('where expected condition to be a boolean tensor, but got a tensor with dtype Float');
+  });
+
+  test('op.where.nan-trap where(x > 0, x.sqrt(), 0) at 0 has the gradient nan', () => {
+    const z = tensor([0, 4], { requiresGrad: true });
+    where(z.gt(0), z.sqrt(), 0).sum().backward();
+    expect(z.grad?.tolist()).toEqual([NaN, 0.25]);
   });
 });

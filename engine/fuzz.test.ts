@@ -192,7 +192,8 @@ function calls(cmd: Cmd, pool: Tensor[]): Call[] {
     case 'where': {
       const mask = val(cmd.mask);
       const fill = val(cmd.fill);
-      return [{ op: c, operands: [x, mask], run: () => x.where(mask as Tensor, fill as number) }];
+      // A tensor mask becomes a bool condition (mask > 0), so where's own path runs, not only its refusal.
+      return [{ op: c, operands: [x, mask], run: () => x.where(mask instanceof Tensor ? mask.gt(0) : mask as Tensor, fill as number) }];
     }
     case 'zero_': return [{ op: c, operands: [x], run: () => x.zero_() }];
     case 'fill_': { const v = val(cmd.value); return [{ op: c, operands: [x], run: () => x.fill_(v as number) }]; }

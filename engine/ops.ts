@@ -1,5 +1,5 @@
 import type { DType } from '../spec/program.ts';
-import { apply, resultDtype, scalarTypeName, type OpDef, type Rule, type SavedValues } from './dispatch.ts';
+import { apply, numberDtype, resultDtype, scalarTypeName, type OpDef, type Rule, type SavedValues } from './dispatch.ts';
 import { fail } from './errors.ts';
 import * as F from './functional.ts';
 import { alloc, kernels, type Result } from './kernels.ts';
@@ -32,7 +32,7 @@ const SUB_BOOLS = 'Subtraction, the `-` operator, with two bool tensors is not s
 
 /** A Python number as PyTorch wraps it: a 0-d tensor of the lowest priority, int64 for an integer. */
 function wrapped(x: number): Tensor {
-  const t = new Tensor(Float64Array.of(x), [], Number.isInteger(x) ? 'int64' : 'float32');
+  const t = new Tensor(Float64Array.of(x), [], numberDtype(x));
   t.wrappedNumber = true;
   return t;
 }
@@ -544,6 +544,7 @@ export const OPS = {
   powScalar: {
     gradFn: 'PowBackward0',
     dtype: ([x], a: PowAttrs) => {
+      if (isFloat(x!.dtype)) return x!.dtype; // a number never changes a float tensor's dtype
       const d = resultDtype([x!, wrapped(a.exponent)]);
       if (!isFloat(d) && a.exponent < 0) fail('invalid-argument', 'Integers to negative integer powers are not allowed.');
       return d;
@@ -568,7 +569,7 @@ export const OPS = {
     gradFn: 'RsubBackward1',
     dtype: ([x], a: ScalarAttrs) => {
       if (x!.dtype === 'bool') fail('invalid-argument', SUB_BOOL);
-      return resultDtype([x!, wrapped(a.value)]);
+      return isFloat(x!.dtype) ? x!.dtype : resultDtype([x!, wrapped(a.value)]);
     },
     forward: ([x], a: ScalarAttrs, dtype) => kernels.map(x!.data, x!.shape, dtype, (v) => a.value - v),
     grads: [{ saves: none, vjp: (g) => g.neg() }],
@@ -587,9 +588,9 @@ export const OPS = {
     forward: ([c, a, b], _a, dtype) => {
       const shape = broadcastShapes(broadcastShapes(c!.shape, a!.shape), b!.shape);
       const [cs, as, bs] = [c!, a!, b!].map((t) => kernels.gather(t.data, shape, broadcastStrides(t.shape, shape), t.dtype === 'float32' ? 'float32' : 'float64').data);
-      const out = kernels.map(cs!, shape, dtype, () => 0);
-      for (let i = 0; i < out.data.length; i++) out.data[i] = cs![i] !== 0 ? as![i]! : bs![i]!;
-      return out;
+      const data = alloc(dtype, cs!.length);
+      for (let i = 0; i < data.length; i++) data[i] = cs![i] !== 0 ? as![i]! : bs![i]!;
+      return { shape, data };
     },
     grads: [
       { saves: ['self'], vjp: (g, s) => where(s.self, g, 0) },

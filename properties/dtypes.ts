@@ -124,7 +124,7 @@ export const promotion: Property<PromotionSample> = {
     if (r.requiresGrad === true && CODES[want] !== 'float32' && CODES[want] !== 'float64') return `an ${r.dtype} result requires grad`;
     return null;
   },
-  fields: ['dtype'],
+  fields: ['dtype', 'requiresGrad'],
   keepDtypes: true,
 };
 
@@ -164,6 +164,7 @@ export const compare: Property<CompareSample> = {
     requiresGrad: fc.boolean(),
     same: fc.array(fc.boolean(), { minLength: 27, maxLength: 27 }),
   }, { noNullPrototype: true }),
+  fields: ['dtype', 'requiresGrad', 'gradFn'],
   programs: (s) => [compareProgram(s)],
   judge: (s, [o]) => {
     if (o!.error) return `unexpected error: ${errorOf(o!)}`;
@@ -246,6 +247,8 @@ export const whereGradient: AnyProperty = gradientProperty(
     const out = b.op('sum', [b.op('mul', [result, w])]);
     return { program: b.program(), out, inputs, forward: result, ...(branch === 'none' ? { nonFinite: { kind: 'linear' as const } } : {}) };
   }),
+  // Half the default runs: each sample compiles symbolic derivatives of up to 27 elements.
+  { runsFactor: 0.5 },
 );
 
 function broadcastShape(a: readonly number[], b: readonly number[]): number[] {

@@ -98,7 +98,9 @@ export const CLAUSE_SUBJECTS: Readonly<Record<ClauseId, Subject | null>> = {
   'inplace.views': one('view-inplace'),
   'dtype.create': [['dtype:int64', 'field:value'], ['dtype:bool', 'field:value']],
   'dtype.requires-grad': [['dtype:int64', 'field:requiresGrad'], ['dtype:bool', 'field:requiresGrad'],
-    ['dtype:int64', 'error:invalid-argument'], ['dtype:bool', 'error:invalid-argument']],
+    ['dtype:int64', 'error:invalid-argument'], ['dtype:bool', 'error:invalid-argument'],
+    // A comparison's bool result never requires grad, whatever its operands.
+    ...['gt', 'ge', 'lt', 'le', 'eq', 'ne'].map((op) => [`op:${op}`, 'field:requiresGrad'])],
   'dtype.promotion': [['dtype:int64', 'field:dtype'], ['dtype:bool', 'field:dtype']],
   'dtype.ops': [['dtype:int64', 'field:dtype'], ['dtype:bool', 'field:dtype'],
     ['dtype:int64', 'error:invalid-argument'], ['dtype:bool', 'error:invalid-argument']],
