@@ -10,7 +10,7 @@ import { runProgram as referenceRun } from '../adapters/reference/run-program.ts
 import { FEATURES, FIELDS, type Adapter, type Capabilities, type Feature } from '../adapters/types.ts';
 import { unsupported } from '../properties/property.ts';
 import {
-  BINARY_OPS, INPLACE_OPS, OP_NAMES, SHAPE_OPS, type Data, type DType, type ErrorCategory, type InplaceName,
+  BINARY_OPS, COMPARISON_OPS, INPLACE_OPS, OP_NAMES, SHAPE_OPS, type Data, type DType, type ErrorCategory, type InplaceName,
   type Observations, type OpName, type Program, type Step,
 } from '../spec/program.ts';
 import { featuresOf } from './needs.ts';
@@ -298,12 +298,15 @@ function opVariants(op: OpName, dtype: DType): Program[] {
     permute: { dims: [1, 0] }, unsqueeze: { dim: 0 }, squeeze: {}, sum: {}, mean: {},
   };
   const datas: Data[] = op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
-  const binary = (BINARY_OPS as readonly string[]).includes(op);
+  const binary = (BINARY_OPS as readonly string[]).includes(op) || (COMPARISON_OPS as readonly string[]).includes(op);
+  // where needs a bool condition: the probe makes one with gt.
+  const args = op === 'where' ? ['c', 'x', 0] : binary ? ['x', 'x'] : ['x'];
   return datas.map((data, i) => validateProgram({
     id: `probe.op.${op}.${i}`, dtype,
     steps: [
       { let: 'x', tensor: data, requiresGrad: true },
-      { let: 'y', op, args: binary ? ['x', 'x'] : ['x'], ...(attrs[op] && Object.keys(attrs[op]!).length > 0 ? { attrs: attrs[op] } : {}) },
+      ...(op === 'where' ? [{ let: 'c', op: 'gt', args: ['x', 1] } as Step] : []),
+      { let: 'y', op, args, ...(attrs[op] && Object.keys(attrs[op]!).length > 0 ? { attrs: attrs[op] } : {}) },
       { observe: 'y' },
     ],
   }));

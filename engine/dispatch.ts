@@ -28,6 +28,12 @@ export interface OpDef<A> {
   dtype?: (inputs: readonly Tensor[], attrs: A) => DType;
   /** The result views its input (PyTorch view ops): it shares the version counter. */
   view?: boolean;
+  /**
+   * How many leading inputs are constants of the op (where's condition): saved like inputs
+   * ('self' is inputs[0]), but not differentiable and not among the next functions, as PyTorch's
+   * non_differentiable arguments. `grads` then has one rule per later input.
+   */
+  constants?: number;
 }
 
 /** PyTorch's ScalarType name of a dtype, as its messages spell it (`expected scalar type Long`). */
@@ -84,8 +90,9 @@ export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Ten
   if (!Tensor.recording(inputs) || !floating(dtype)) return out;
 
   const name = typeof op.gradFn === 'string' ? op.gradFn : op.gradFn(inputs, attrs);
-  const next = inputs.map((t) => t.gradFn ?? (t.requiresGrad ? t.gradAccumulator() : null));
-  const node = new OpNode(name, next, op as NodeOp, attrs, inputs.map((t) => t.shape), inputs.map((t) => t.dtype));
+  const differentiable = op.constants ? inputs.slice(op.constants) : inputs;
+  const next = differentiable.map((t) => t.gradFn ?? (t.requiresGrad ? t.gradAccumulator() : null));
+  const node = new OpNode(name, next, op as NodeOp, attrs, differentiable.map((t) => t.shape), differentiable.map((t) => t.dtype));
   for (const [i, rule] of op.grads.entries()) {
     if (next[i] === null) continue;
     for (const what of rule.saves) node.save(what, what === 'self' ? inputs[0]! : what === 'other' ? inputs[1]! : out);

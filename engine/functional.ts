@@ -70,12 +70,22 @@ export function pow(a: Tensor, b: Operand): Tensor {
   return apply(OPS.pow, [a, b], none);
 }
 
-/** Keeps `a` where `mask` is nonzero and puts `fill` elsewhere; the mask carries no gradient. */
-export function where(a: Tensor, mask: Tensor, fill: number): Tensor {
-  checkTensor(mask, 'where');
-  checkNumber(fill, 'where', 'fill');
-  return apply(OPS.where, [mask, a], { value: fill });
+/**
+ * `torch.where(condition, a, b)`: a where the bool condition is true, b elsewhere, all three
+ * broadcast. a and b may be Python numbers (wrapped next to the other value, or both numbers).
+ */
+export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
+  checkTensor(condition, 'where');
+  if (condition.dtype !== 'bool') {
+    fail('invalid-argument', `where expected condition to be a boolean tensor, but got a tensor with dtype ${scalarTypeName(condition.dtype)}`);
+  }
+  const like = a instanceof Tensor ? a : b instanceof Tensor ? b : condition;
+  return apply(OPS.where, [condition, wrap(a, like), wrap(b, like)], none);
 }
+
+export type ComparisonName = 'gt' | 'ge' | 'lt' | 'le' | 'eq' | 'ne';
+/** `a > b` and the other comparisons: a bool tensor that never requires grad. */
+export const compare = (name: ComparisonName, a: Tensor, b: Operand) => apply(OPS[name], [a, wrap(b, a)], none);
 
 export function thresholdBackward(g: Tensor, result: Tensor): Tensor {
   checkTensor(result, 'thresholdBackward');

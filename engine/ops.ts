@@ -2,7 +2,8 @@ import type { DType } from '../spec/program.ts';
 import { resultDtype, scalarTypeName, type OpDef, type Rule } from './dispatch.ts';
 import { fail } from './errors.ts';
 import { kernels, type Result } from './kernels.ts';
-import { broadcastStrides, stridesOf, type Shape } from './shape.ts';
+import { broadcastShapes, broadcastStrides, stridesOf, type Shape } from './shape.ts';
+import * as F from './functional.ts';
 import { Tensor } from './tensor.ts';
 
 /*
@@ -65,16 +66,40 @@ function binary<A = None>(gradFn: string, f: (x: number, y: number) => number, s
   };
 }
 
+/**
+ * A comparison: both operands are compared in their promoted dtype (a float64 0.1 equals a
+ * float32 tensor's 0.1 when the result type is float32), nan compares as IEEE does (only ne is
+ * true), and the result is bool. Its rules are never used: a bool result is never recorded.
+ */
+function comparison(f: (x: number, y: number) => boolean): OpDef<None> {
+  return {
+    gradFn: 'none',
+    dtype: () => 'bool',
+    forward: ([a, b]) => {
+      const cast = resultDtype([a!, b!]) === 'float32' ? Math.fround : (v: number) => v;
+      return kernels.zip(a!.data, a!.shape, b!.data, b!.shape, 'bool', (x, y) => (f(cast(x), cast(y)) ? 1 : 0));
+    },
+    grads: [{ saves: none, vjp: (g) => zerosLike(g) }, { saves: none, vjp: (g) => zerosLike(g) }],
+  };
+}
+
+/** Where-calls of the rules, through the public function (its argument checks and wrapping). */
+const where = (c: Tensor, a: Tensor | number, b: Tensor | number): Tensor => F.where(c, a, b);
+
+/** A bool constant from a tensor's data: the masks of the rules. */
+const mask = (t: Tensor, f: (v: number) => boolean): Tensor =>
+  new Tensor(kernels.map(t.data, t.shape, 'bool', (v) => (f(v) ? 1 : 0)).data, t.shape, 'bool');
+function maskZip(a: Tensor, b: Tensor, f: (x: number, y: number) => boolean): Tensor {
+  const r = kernels.zip(a.data, a.shape, b.data, b.shape, 'bool', (x, y) => (f(x, y) ? 1 : 0));
+  return new Tensor(r.data, r.shape, 'bool');
+}
+
 /** Zero gradients are constants: `g * 0` would turn an infinite g into nan. */
 const zerosLike = (t: Tensor): Tensor => constantLike(t, () => 0);
 
 /** A constant tensor (outside the graph) computed elementwise from tensors' data: masks and signs. */
 const constantLike = (t: Tensor, f: (v: number) => number): Tensor =>
   new Tensor(kernels.map(t.data, t.shape, t.dtype, f).data, t.shape, t.dtype);
-function constantZip(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
-  const r = kernels.zip(a.data, a.shape, b.data, b.shape, a.dtype, f);
-  return new Tensor(r.data, r.shape, a.dtype);
-}
 
 export interface ReduceAttrs { dims: number[]; keepdim: boolean; inputShape: number[] }
 export interface ShapeAttrs { shape: number[] }
@@ -225,15 +250,13 @@ export const OPS = {
     grads: [
     {
       saves: ['self', 'other'],
-      vjp: (g, s) => g.mul(s.other.mul(s.self.pow(s.other.sub(1))))
-        .where(constantLike(s.other, (y) => (y === 0 ? 0 : 1)), 0),
+      vjp: (g, s) => where(mask(s.other, (y) => y === 0), 0, g.mul(s.other.mul(s.self.pow(s.other.sub(1))))),
     },
     {
       saves: ['self', 'other', 'result'],
       // The mask sits inside the product, as in PyTorch: a nan incoming gradient stays nan at a
       // masked element (its second derivative at x = 0, y = 2 is nan, not 0).
-      vjp: (g, s) => g.mul(s.result.mul(s.self.log())
-        .where(constantZip(s.self, s.other, (x, y) => (x === 0 && y >= 0 ? 0 : 1)), 0)),
+      vjp: (g, s) => g.mul(where(maskZip(s.self, s.other, (x, y) => x === 0 && y >= 0), 0, s.result.mul(s.self.log()))),
     }],
   } satisfies OpDef<None>,
 
@@ -262,18 +285,35 @@ export const OPS = {
     grads: [{ saves: none, vjp: (g) => g.neg() }],
   } satisfies OpDef<ScalarAttrs>,
   /**
-   * Keeps x where mask is nonzero, puts `fill` elsewhere; the mask is a constant. The mask comes
-   * first so that the next functions read [null, x], as PyTorch's where(cond, zeros, x) gives.
+   * where(condition, a, b): a where the bool condition is true, b elsewhere, broadcasting all
+   * three; the condition is a constant (input 0, saved, not among the next functions). The
+   * gradients are where(condition, g, 0) and where(condition, 0, g), as derivatives.yaml says:
+   * a nan or inf in g reaches the branch that was not taken as 0, but a nan that g holds at a
+   * taken element stays (op.where.nan-trap).
    */
   where: {
     gradFn: 'WhereBackward0',
-    forward: ([m, x], a: ScalarAttrs, dtype) =>
-      kernels.zip(m!.data, m!.shape, x!.data, x!.shape, dtype, (k, v) => (k !== 0 ? v : a.value)),
+    constants: 1,
+    dtype: ([, a, b]) => resultDtype([a!, b!]),
+    forward: ([c, a, b], _a, dtype) => {
+      const shape = broadcastShapes(broadcastShapes(c!.shape, a!.shape), b!.shape);
+      const [cs, as, bs] = [c!, a!, b!].map((t) => kernels.gather(t.data, shape, broadcastStrides(t.shape, shape), t.dtype === 'float32' ? 'float32' : 'float64').data);
+      const out = kernels.map(cs!, shape, dtype, () => 0);
+      for (let i = 0; i < out.data.length; i++) out.data[i] = cs![i] !== 0 ? as![i]! : bs![i]!;
+      return out;
+    },
     grads: [
-      { saves: none, vjp: (g) => zerosLike(g) },
-      { saves: ['self'], vjp: (g, s) => g.where(s.self, 0) },
+      { saves: ['self'], vjp: (g, s) => where(s.self, g, 0) },
+      { saves: ['self'], vjp: (g, s) => where(s.self, 0, g) },
     ],
-  } satisfies OpDef<ScalarAttrs>,
+  } satisfies OpDef<None>,
+  // ----- comparisons: bool results, constants of the graph (never recorded) -----
+  gt: comparison((x, y) => x > y),
+  ge: comparison((x, y) => x >= y),
+  lt: comparison((x, y) => x < y),
+  le: comparison((x, y) => x <= y),
+  eq: comparison((x, y) => x === y),
+  ne: comparison((x, y) => x !== y),
   /** zero_ and fill_: every element becomes `value`; the old values get no gradient. */
   fill: {
     gradFn: (_x, a: ScalarAttrs & { name: string }) => a.name,

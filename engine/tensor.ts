@@ -259,7 +259,14 @@ export class Tensor {
   squeeze(dim?: number): Tensor { return guard('squeeze', [this], () => F.squeeze(this, dim)); }
   expand(shape: number[]): Tensor { return guard('expand', [this], () => F.expand(this, shape)); }
   clone(): Tensor { return guard('clone', [this], () => F.clone(this)); }
-  where(mask: Tensor, fill: number): Tensor { return guard('where', [this, mask], () => F.where(this, mask, fill)); }
+  /** PyTorch's `x.where(condition, y)`: `torch.where(condition, x, y)`. */
+  where(condition: Tensor, other: F.Operand): Tensor { return guard('where', [condition, this, other], () => F.where(condition, this, other)); }
+  gt(other: F.Operand): Tensor { return guard('gt', [this, other], () => F.compare('gt', this, other)); }
+  ge(other: F.Operand): Tensor { return guard('ge', [this, other], () => F.compare('ge', this, other)); }
+  lt(other: F.Operand): Tensor { return guard('lt', [this, other], () => F.compare('lt', this, other)); }
+  le(other: F.Operand): Tensor { return guard('le', [this, other], () => F.compare('le', this, other)); }
+  eq(other: F.Operand): Tensor { return guard('eq', [this, other], () => F.compare('eq', this, other)); }
+  ne(other: F.Operand): Tensor { return guard('ne', [this, other], () => F.compare('ne', this, other)); }
   to(dtype: DType): Tensor { return guard('to', [this], () => F.to(this, dtype)); }
   detach(): Tensor { return F.detach(this); }
 

@@ -32,6 +32,11 @@ export interface Property<T> {
   fields?: Capabilities['fields'];
   /** A share of the default number of runs, for properties whose samples are expensive. */
   runsFactor?: number;
+  /**
+   * The dtypes of the leaves are what the property judges (promotion): samples are never moved to
+   * another dtype, and one with a leaf dtype the engine lacks is not run (not applicable).
+   */
+  keepDtypes?: boolean;
 }
 
 /**
@@ -68,7 +73,7 @@ export function retype(program: Program, dtypes: readonly DType[]): Program {
   return { ...program, dtype: target, steps: move(program.steps) };
 }
 
-/** The first int64 or bool dtype a program's leaves use that the engine does not declare. */
+/** The first dtype a program's leaves use that the engine does not declare (retype moved the float ones). */
 export function missingDtype(programs: readonly Program[], dtypes: readonly DType[]): DType | null {
   let missing: DType | null = null;
   const walk = (steps: readonly Step[]): void => steps.forEach((s) => {
@@ -157,7 +162,7 @@ export async function checkProperty<T>(
       skipped++;
       fc.pre(false);
     }
-    const programs = p.programs(sample).map((program) => retype(program, adapter.capabilities.dtypes));
+    const programs = p.programs(sample).map((program) => (p.keepDtypes ? program : retype(program, adapter.capabilities.dtypes)));
     const dtype = programs[0]?.dtype ?? 'float32';
     // A sample with an int64 or bool leaf the engine lacks is not run: not applicable, like a refusal.
     const lacking = missingDtype(programs, adapter.capabilities.dtypes);
@@ -221,7 +226,7 @@ export async function checkProperty<T>(
     status: 'fail',
     path: details.counterexamplePath ?? undefined,
     message,
-    programs: sample === undefined ? [] : p.programs(sample).map((program) => retype(program, adapter.capabilities.dtypes)),
+    programs: sample === undefined ? [] : p.programs(sample).map((program) => (p.keepDtypes ? program : retype(program, adapter.capabilities.dtypes))),
     ...(failure && error instanceof Judgement ? { observed: failure.observed } : {}),
   };
 }

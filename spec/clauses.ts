@@ -61,6 +61,9 @@ export const CLAUSES = [
   'dtype.promotion',
   'dtype.ops',
   'dtype.repr',
+  'op.compare',
+  'op.where',
+  'op.where.nan-trap',
   // ops
   'op.broadcast',
   'op.scalar-operands',

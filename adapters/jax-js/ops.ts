@@ -90,5 +90,12 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'clone': return ([a]) => tensor(a);
     // JAX's documented equivalent of detach().
     case 'detach': return ([a]) => lax.stopGradient(tensor(a));
+    case 'gt': return ([a, b]) => np.greater(a!, b!);
+    case 'ge': return ([a, b]) => np.greaterEqual(a!, b!);
+    case 'lt': return ([a, b]) => np.less(a!, b!);
+    case 'le': return ([a, b]) => np.lessEqual(a!, b!);
+    case 'eq': return ([a, b]) => np.equal(a!, b!);
+    case 'ne': return ([a, b]) => np.notEqual(a!, b!);
+    case 'where': return ([c, a, b]) => np.where(c!, a!, b!);
   }
 }

@@ -6,7 +6,9 @@
  */
 import type { Arg, Data, DType, OpStep, Program, Ref, Step } from '../../spec/program.ts';
 
-const OPERATORS: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/', pow: '**', matmul: '@' };
+const OPERATORS: Record<string, string> = {
+  add: '+', sub: '-', mul: '*', div: '/', pow: '**', matmul: '@', gt: '>', ge: '>=', lt: '<', le: '<=', eq: '==', ne: '!=',
+};
 
 export function toPytorch(program: Program): string {
   const printer = new Printer(program.dtype ?? 'float32');
@@ -109,6 +111,7 @@ function op(step: OpStep): string {
   }
   switch (step.op) {
     case 'neg': return `-${x}`;
+    case 'where': return `torch.where(${step.args.map(arg).join(', ')})`;
     case 'sum': case 'mean': {
       const { dim, keepdim } = attrs;
       const kwargs = [

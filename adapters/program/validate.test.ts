@@ -63,11 +63,11 @@ describe('valid programs', () => {
       expand: { shape: [2, 4] }, transpose: { dim0: 0, dim1: 1 }, permute: { dims: [1, 0] },
       unsqueeze: { dim: 0 }, squeeze: { dim: 0 },
     };
-    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul']);
+    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'gt', 'ge', 'lt', 'le', 'eq', 'ne']);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];
     for (const op of OP_NAMES) {
       const a = attrs[op];
-      steps.push({ let: `r_${op}`, op, args: binary.has(op) ? ['x', 'x'] : ['x'], ...(a ? { attrs: a } : {}) });
+      steps.push({ let: `r_${op}`, op, args: op === 'where' ? ['x', 'x', 0] : binary.has(op) ? ['x', 'x'] : ['x'], ...(a ? { attrs: a } : {}) });
     }
     steps.push({ let: 'sq', op: 'squeeze', args: ['x'] }, { let: 's', op: 'sum', args: ['x'] });
     expect(() => validateProgram(program(steps))).not.toThrow();

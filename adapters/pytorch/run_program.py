@@ -79,6 +79,7 @@ class StepFailed(Exception):
 BINARY = {
     'add': operator.add, 'sub': operator.sub, 'mul': operator.mul,
     'div': operator.truediv, 'pow': operator.pow, 'matmul': operator.matmul,
+    'gt': operator.gt, 'ge': operator.ge, 'lt': operator.lt, 'le': operator.le, 'eq': operator.eq, 'ne': operator.ne,
 }
 UNARY = {'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal',
          'log1p', 'expm1', 'erf', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
@@ -213,6 +214,8 @@ class Execution:
     def op(name, args, attrs):
         if name in BINARY:
             return BINARY[name](args[0], args[1])  # same dispatch as writing `a * b` or `3 - t`
+        if name == 'where':
+            return torch.where(args[0], args[1], args[2])
         a = args[0]
         if name == 'neg':
             return -a

@@ -68,6 +68,17 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'squeeze': return attrs.dim === undefined ? tf.squeeze(a) : tf.squeeze(a, [attrs.dim as number]);
     case 'clone': return tf.clone(a);
     case 'detach': return stopGradient(a);
+    case 'gt': return tf.greater(a, b);
+    case 'ge': return tf.greaterEqual(a, b);
+    case 'lt': return tf.less(a, b);
+    case 'le': return tf.lessEqual(a, b);
+    case 'eq': return tf.equal(a, b);
+    case 'ne': return tf.notEqual(a, b);
+    // tf.where broadcasts its three operands, as torch.where does.
+    case 'where': {
+      const c = args[2];
+      return tf.where(a, b, typeof c === 'number' ? tf.scalar(c) : c!);
+    }
   }
 }
 

@@ -109,6 +109,14 @@ const engine = defineEngine<T>({
     squeeze: ([a], { dim }) => notSupported('squeeze'),
     clone: ([a]) => notSupported('clone'),
     detach: ([a]) => notSupported('detach'), // feature 'detach'
+    // Comparisons give bool tensors (values as booleans, dtype 'bool'); where's condition is one.
+    gt: ([a, b]) => notSupported('gt'),
+    ge: ([a, b]) => notSupported('ge'),
+    lt: ([a, b]) => notSupported('lt'),
+    le: ([a, b]) => notSupported('le'),
+    eq: ([a, b]) => notSupported('eq'),
+    ne: ([a, b]) => notSupported('ne'),
+    where: ([condition, a, b]) => notSupported('where'),
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')
