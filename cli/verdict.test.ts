@@ -12,6 +12,8 @@ import { traceProgram } from './exercise.ts';
 import { loadFixtures } from './fixtures.ts';
 import { exitCode, unmetRequirements } from './report.ts';
 import { runSuite } from './suite.ts';
+import { rankRootCauses } from './root-cause.ts';
+import type { CheckResult, ClauseResult } from './suite.ts';
 
 /*
  * A clause passes only when a check exercised it on the engine: engines that honestly lack a
@@ -143,6 +145,18 @@ describe('verdicts rest on what was exercised', () => {
     const gradients = new Set(['x.grad']);
     expect(compareObservations(expected, got('-0', 0), ['value'], true, gradients)).toEqual([]);
     expect(compareObservations(expected, got(0, '-0'), ['value'], true, gradients).map((m) => m.label)).toEqual(['y']);
+  });
+
+  test('op.dims causes the evidence cannot tell apart are led by the one the failing check is about, not by spec order', () => {
+    // A reshape check that also passes a dim: op.dims comes first in the spec, op.reshape first in the check.
+    const check = {
+      kind: 'property', id: 'gradient.op.reshape', position: 0, file: 'properties', clauses: ['op.reshape', 'op.dims'], status: 'fail',
+      mismatches: [], exercised: ['op.reshape', 'op.dims'], atoms: ['op:reshape', 'dim-arg', 'backward'], failing: ['op.reshape', 'op.dims'],
+      notes: [], repro: 'x = torch.ones(2)', message: 'FAIL\n  wrong',
+    } as unknown as CheckResult;
+    const clauses = ['op.reshape', 'op.dims'].map((id) => ({ id, status: 'fail', checks: 1, exercised: 1, failures: [] })) as unknown as ClauseResult[];
+    const [cause] = rankRootCauses([check], clauses);
+    expect(cause).toMatchObject({ clause: 'op.reshape', or: ['op.dims'] });
   });
 
   test('op.pow a run too small to tell causes apart names them all, rather than letting the spec order pick one', async () => {
