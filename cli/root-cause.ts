@@ -86,7 +86,10 @@ function oneLine(c: CheckResult): string {
   }
   code += ' }'.repeat(open.length);
   const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-  return `${cut(what, 220)}${code ? ` | ${cut(code, 220)}` : ''}`;
+  // Code is shown whole or not at all: a program cut in the middle cannot be pasted.
+  const statements = kept.length;
+  const program = code.length <= 320 ? code : `a program of ${statements} statements, printed in full under FAIL ${c.id} below`;
+  return `${cut(what, 220)}${code ? ` | ${program}` : ''}`;
 }
 
 interface Candidate {
@@ -152,7 +155,14 @@ export function rankRootCauses(checks: readonly CheckResult[], clauses: readonly
       : x.whole || x.blame.every((b) => GENERIC.has(b)) || common(x) ? 1 : 0;
     const key = (x: Candidate) => [tier(x), -score(x), -gain(x), -x.blame.length];
     const order = (x: Candidate, y: Candidate) => key(x).reduce((d, k, i) => d || k - key(y)[i]!, 0);
-    const ranked = [...candidates.values()].filter((x) => gain(x) > 0).sort((x, y) => order(x, y) || spec(x.clause) - spec(y.clause));
+    // Among causes the evidence cannot tell apart, the one the failing checks are about comes first
+    // (a check's first clause: op.softmax for the softmax property, before op.dims), then spec order.
+    const primacy = (x: Candidate) => Math.min(...x.checks.map((c) => {
+      const at = (c.clauses as readonly string[]).indexOf(x.clause);
+      return at < 0 ? Infinity : at;
+    }));
+    const ranked = [...candidates.values()].filter((x) => gain(x) > 0)
+      .sort((x, y) => order(x, y) || primacy(x) - primacy(y) || spec(x.clause) - spec(y.clause));
     const best = ranked[0];
     if (!best) break;
     // Causes the evidence cannot tell apart (the same failures, as well separated from the passes):

@@ -245,7 +245,11 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
       for (const m of wrong) failed.add(`mismatch:${m.field}`);
       if (wrong.length === 0) failed.add('mismatch:value');
       const cited = narrow(p.clauses, p.clauses.filter((c) => exercises(failed!, c)));
-      failing = wrong.length > 0 ? attribute(wrong, cited, meant?.map((m, k) => errorCategory(m, r.observed![k]!)).find((c) => c !== null) ?? null) : cited;
+      // A field's own clause counts only where the property cites it: a wrong dtype out of the
+      // promotion property is that property's clause failing, not a check of tensor.dtype.
+      const attributed = wrong.length > 0 ? attribute(wrong, cited, meant?.map((m, k) => errorCategory(m, r.observed![k]!)).find((c) => c !== null) ?? null) : cited;
+      failing = attributed.filter((c) => (p.clauses as readonly string[]).includes(c));
+      if (failing.length === 0) failing = cited;
     }
     checks.push({
       kind: 'property', id: p.id, position, file: 'properties', clauses: p.clauses, status: r.status, mismatches: [],
@@ -309,7 +313,8 @@ export function summarize(engine: Report['engine'], checks: CheckResult[], devia
     return field && engine.fields && !engine.fields.includes(field) ? field : null;
   };
   const clauses: ClauseResult[] = CLAUSES.map((id) => {
-    const citing = checks.filter((c) => c.clauses.includes(id));
+    // A check blamed on a clause counts for it even when it does not cite it: a failure is never dropped.
+    const citing = checks.filter((c) => c.clauses.includes(id) || (c.status === 'fail' && (c.failing ?? []).includes(id)));
     const ran = citing.filter((c) => c.status !== 'not-applicable');
     // A fault says nothing about what ran; a check that ran counts only where it exercised the clause.
     const exercising = ran.filter((c) => c.status !== 'fault' && (c.exercised ?? []).includes(id));

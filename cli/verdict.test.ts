@@ -2,6 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { gradspec, gradspecFromSources } from './spawn-gradspec.ts';
 import { crashesOn, dropsDeclared, supportsNothing, withoutFields, withoutOps } from '../adapters/testing/limited-engines.ts';
 import { OP_PROPERTIES } from '../properties/ops.ts';
+import { DTYPE_PROPERTIES } from '../properties/dtypes.ts';
+import { referenceAdapter } from '../adapters/reference/index.ts';
 import { mutantAdapter } from '../adapters/mutants.ts';
 import { checkProperty } from '../properties/property.ts';
 import { formatReport } from './report.ts';
@@ -10,6 +12,8 @@ import { traceProgram } from './exercise.ts';
 import { loadFixtures } from './fixtures.ts';
 import { exitCode, unmetRequirements } from './report.ts';
 import { runSuite } from './suite.ts';
+import { rankRootCauses } from './root-cause.ts';
+import type { CheckResult, ClauseResult } from './suite.ts';
 
 /*
  * A clause passes only when a check exercised it on the engine: engines that honestly lack a
@@ -21,6 +25,25 @@ const fixtures = loadFixtures().filter((f) => !f.fixture.clauses.includes('backw
 const clause = (report: Awaited<ReturnType<typeof runSuite>>, id: string) => report.clauses.find((c) => c.id === id)!;
 
 describe('verdicts rest on what was exercised', () => {
+  test('dtype.promotion a property failing only on a dtype fails its own clause, and the run is red, not dropped', async () => {
+    // Integer results reported as float64: a wrong dtype and nothing else, as an engine that always promotes to float would report.
+    const floaty = {
+      ...referenceAdapter, name: 'floaty',
+      run: async (programs: Parameters<typeof referenceAdapter.run>[0]) => (await referenceAdapter.run(programs)).map((o) => ({
+        ...o, observations: o.observations.map((x) => (x.dtype === 'int64' ? { ...x, dtype: 'float64' as const } : x)),
+      })),
+    };
+    const promotion = DTYPE_PROPERTIES.filter((p) => p.id === 'dtype.promotion');
+    const report = await runSuite(floaty, [], { runs: 50, properties: promotion });
+    expect(clause(report, 'dtype.promotion').status).toBe('fail');
+    expect(report.checks.find((c) => c.id === 'dtype.promotion')!.message).toMatch(/^dtype\.promotion /);
+    expect(exitCode(report)).toBe(1);
+    // The invariant behind it: every failed check fails at least one clause of the table.
+    for (const c of report.checks.filter((k) => k.status === 'fail')) {
+      expect(report.clauses.some((r) => r.status === 'fail' && r.failures.some((f) => f.id === c.id))).toBe(true);
+    }
+  });
+
   test('graph.grad-fn an engine that reports no gradFn, repr or nextFunctions gets n/a for their clauses, not pass', async () => {
     const report = await runSuite(withoutFields('no-names', ['gradFn', 'repr', 'nextFunctions']), fixtures);
     for (const [id, field] of [['graph.grad-fn', 'gradFn'], ['tensor.repr', 'repr'], ['graph.next-functions', 'nextFunctions']] as const) {
@@ -122,6 +145,18 @@ describe('verdicts rest on what was exercised', () => {
     const gradients = new Set(['x.grad']);
     expect(compareObservations(expected, got('-0', 0), ['value'], true, gradients)).toEqual([]);
     expect(compareObservations(expected, got(0, '-0'), ['value'], true, gradients).map((m) => m.label)).toEqual(['y']);
+  });
+
+  test('op.dims causes the evidence cannot tell apart are led by the one the failing check is about, not by spec order', () => {
+    // A reshape check that also passes a dim: op.dims comes first in the spec, op.reshape first in the check.
+    const check = {
+      kind: 'property', id: 'gradient.op.reshape', position: 0, file: 'properties', clauses: ['op.reshape', 'op.dims'], status: 'fail',
+      mismatches: [], exercised: ['op.reshape', 'op.dims'], atoms: ['op:reshape', 'dim-arg', 'backward'], failing: ['op.reshape', 'op.dims'],
+      notes: [], repro: 'x = torch.ones(2)', message: 'FAIL\n  wrong',
+    } as unknown as CheckResult;
+    const clauses = ['op.reshape', 'op.dims'].map((id) => ({ id, status: 'fail', checks: 1, exercised: 1, failures: [] })) as unknown as ClauseResult[];
+    const [cause] = rankRootCauses([check], clauses);
+    expect(cause).toMatchObject({ clause: 'op.reshape', or: ['op.dims'] });
   });
 
   test('op.pow a run too small to tell causes apart names them all, rather than letting the spec order pick one', async () => {
