@@ -10,7 +10,7 @@ import { runProgram as referenceRun } from '../adapters/reference/run-program.ts
 import { FEATURES, FIELDS, type Adapter, type Capabilities, type Feature } from '../adapters/types.ts';
 import { unsupported } from '../properties/property.ts';
 import {
-  BINARY_OPS, INPLACE_OPS, OP_NAMES, SHAPE_OPS, type Data, type DType, type ErrorCategory, type InplaceName,
+  BINARY_OPS, INPLACE_OPS, LOSS_OPS, OP_NAMES, SHAPE_OPS, type Data, type DType, type ErrorCategory, type InplaceName,
   type Observations, type OpName, type Program, type Step,
 } from '../spec/program.ts';
 import { featuresOf } from './needs.ts';
@@ -296,9 +296,11 @@ function opVariants(op: OpName, dtype: DType): Program[] {
   const attrs: Partial<Record<OpName, Record<string, unknown>>> = {
     reshape: { shape: [4] }, view: { shape: [4] }, expand: { shape: [2, 2, 2] }, transpose: { dim0: 0, dim1: 1 },
     permute: { dims: [1, 0] }, unsqueeze: { dim: 0 }, squeeze: {}, sum: {}, mean: {},
+    mseLoss: { reduction: 'sum' }, l1Loss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'sum', beta: 1 },
   };
   const datas: Data[] = op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
-  const binary = (BINARY_OPS as readonly string[]).includes(op);
+  // A loss takes (input, target): the probe passes x twice.
+  const binary = (BINARY_OPS as readonly string[]).includes(op) || (LOSS_OPS as readonly string[]).includes(op);
   return datas.map((data, i) => validateProgram({
     id: `probe.op.${op}.${i}`, dtype,
     steps: [

@@ -1,4 +1,4 @@
-import type { DType } from '../spec/program.ts';
+import type { DType, Reduction } from '../spec/program.ts';
 import type { OpDef, Rule } from './dispatch.ts';
 import { fail } from './errors.ts';
 import { kernels, type Result } from './kernels.ts';
@@ -48,6 +48,7 @@ export interface PermuteAttrs { dims: number[]; name: string }
 export interface PowAttrs { exponent: number }
 export interface ScalarAttrs { value: number }
 export interface DtypeAttrs { dtype: DType }
+export interface LossAttrs { reduction: Reduction; beta: number }
 
 function reduceForward(x: Tensor, a: ReduceAttrs, dtype: DType, mean: boolean): Result {
   const r = kernels.sum(x.data, x.shape, a.dims, dtype);
@@ -261,6 +262,32 @@ export const OPS = {
     grads: [{ saves: none, vjp: (g) => g }],
   } satisfies OpDef<None>,
 
+  // ----- losses (engine/nn/losses.ts broadcasts input and target first, as F.mse_loss does) -----
+  // The gradients under createGraph are written with tensor ops: their values are PyTorch's
+  // double backward (MseLossBackwardBackward0, ...), their grad_fn names are not.
+  mseLoss: {
+    gradFn: 'MseLossBackward0',
+    forward: ([x, y], a: LossAttrs, dtype) => lossForward(x!, y!, a, dtype, (d) => d * d),
+    grads: [
+      // mse_loss_backward: norm · (x - y) · g, norm = 2 (2/n for the mean), in this order.
+      { saves: ['self', 'other'], vjp: (g, s, a) => s.self.sub(s.other).mul(lossNorm(2, s.self, a)).mul(g) },
+      { saves: ['self', 'other'], vjp: (g, s, a) => s.other.sub(s.self).mul(lossNorm(2, s.self, a)).mul(g) },
+    ],
+  } satisfies OpDef<LossAttrs>,
+  smoothL1Loss: {
+    gradFn: 'SmoothL1LossBackward0',
+    // 0.5·z²/beta below beta, z - 0.5·beta from beta on (z = |x - y|): beta = 0 is |x - y|.
+    forward: ([x, y], a: LossAttrs, dtype) => lossForward(x!, y!, a, dtype, (d) => {
+      const z = Math.abs(d);
+      return z < a.beta ? (0.5 * z * z) / a.beta : z - 0.5 * a.beta;
+    }),
+    grads: [
+      { saves: ['self', 'other'], vjp: (g, s, a) => smoothL1Grad(g, s.self, s.other, a) },
+      // The target's gradient is smooth_l1_loss_backward(g, y, x): at beta = 0 and x = y it is -norm·g too.
+      { saves: ['self', 'other'], vjp: (g, s, a) => smoothL1Grad(g, s.other, s.self, a) },
+    ],
+  } satisfies OpDef<LossAttrs>,
+
   // ----- matrix products (matmul in functional.ts dispatches to these, as at::matmul does) -----
   dot: {
     gradFn: 'DotBackward0',
@@ -305,6 +332,36 @@ export const OPS = {
     ],
   } satisfies OpDef<None>,
 };
+
+/**
+ * A loss's elements `f(input, target)`, then apply_loss_reduction: their mean, their sum, or
+ * themselves. In float32 the difference is rounded before f sees it, as PyTorch's kernels compute it.
+ */
+function lossForward(x: Tensor, y: Tensor, a: LossAttrs, dtype: DType, f: (d: number) => number): Result {
+  const round = dtype === 'float32' ? Math.fround : (v: number) => v;
+  const r = kernels.zip(x.data, x.shape, y.data, y.shape, dtype, (p, q) => f(round(p - q)));
+  if (a.reduction === 'none') return r;
+  const all = r.shape.map((_, i) => i);
+  return reduceForward(new Tensor(r.data, r.shape, dtype), { dims: all, keepdim: false, inputShape: r.shape }, dtype, a.reduction === 'mean');
+}
+
+/** The factor of a loss's backward: `base`, divided by the element count for the mean. */
+const lossNorm = (base: number, x: Tensor, a: LossAttrs): number => (a.reduction === 'mean' ? base / x.numel() : base);
+
+/**
+ * smooth_l1_loss_backward(g, x, y) with d = x - y: -norm·g where d <= -beta, norm·g where d >= beta,
+ * norm·d·g/beta between (nan included). So at beta = 0 and d = 0 it is -norm·g, as in PyTorch. Only
+ * the middle depends on d, through tensor ops: the second derivative is norm/beta there, 0 outside
+ * and at |d| = beta (PyTorch's double backward masks |d| < beta). The outer parts are constants,
+ * -0 in the middle, so that adding them keeps a -0 there.
+ */
+function smoothL1Grad(g: Tensor, x: Tensor, y: Tensor, a: LossAttrs): Tensor {
+  const d = x.sub(y);
+  const outer = constantLike(d, (v) => (v <= -a.beta ? -1 : v >= a.beta ? 1 : -0));
+  const middle = constantLike(d, (v) => (v <= -a.beta || v >= a.beta ? 0 : 1));
+  // beta = 0 leaves only nan in the middle, and nan / 1 is nan too.
+  return d.where(middle, 0).div(a.beta === 0 ? 1 : a.beta).add(outer).mul(lossNorm(1, x, a)).mul(g);
+}
 
 /** The products' own checks, with PyTorch's messages (matmul's errors come from these). */
 function checked(a: Tensor, b: Tensor, op: 'dot' | 'mv' | 'mm' | 'bmm'): undefined {

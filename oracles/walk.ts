@@ -81,6 +81,23 @@ function need<T>(value: T | undefined, what: string): T {
   return value;
 }
 
+/**
+ * One element of a loss, from d = input - target. Smooth L1 (beta > 0) is written with the kinks
+ * the oracles know, relu and abs: with a = |d| and m = min(a, beta) = a - relu(a - beta), it is
+ * 0.5·m·m/beta + relu(a - beta), which is 0.5·a²/beta below beta and a - 0.5·beta from beta on.
+ * At a = beta relu's derivative 0 makes the derivative sign(d), PyTorch's value there.
+ */
+function lossTerm<E>(op: 'mseLoss' | 'l1Loss' | 'smoothL1Loss', attrs: Attrs, algebra: Algebra<E>, d: E): E {
+  if (op === 'mseLoss') return algebra.binary('mul', d, d);
+  const a = algebra.unary('abs', d);
+  const beta = attrs.beta ?? 1;
+  if (op === 'l1Loss' || beta === 0) return a;
+  const over = algebra.unary('relu', algebra.binary('sub', a, algebra.constant(beta)));
+  const m = algebra.binary('sub', a, over);
+  const quadratic = algebra.binary('div', algebra.binary('mul', algebra.binary('mul', algebra.constant(0.5), m), m), algebra.constant(beta));
+  return algebra.binary('add', quadratic, over);
+}
+
 function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E>): Bound<E> {
   const args = step.args.map((a) => argument(a, env, algebra));
   const attrs: Attrs = step.attrs ?? {};
@@ -143,6 +160,19 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
       return x;
     case 'detach':
       return { shape: x.shape, data: x.data.map((e, i) => algebra.detach(step.let, i, e)) };
+    case 'mseLoss':
+    case 'l1Loss':
+    case 'smoothL1Loss': {
+      // Input and target broadcast as F.mse_loss's broadcast_tensors does; then the reduction.
+      const y = args[1]!;
+      const shape = broadcastShapes(x.shape, y.shape);
+      const yi = broadcastIndex(y.shape, shape);
+      const terms = Array.from(broadcastIndex(x.shape, shape), (i, o) => lossTerm(op, attrs, algebra, algebra.binary('sub', x.data[i]!, y.data[yi[o]!]!)));
+      const reduction = attrs.reduction ?? 'mean';
+      if (reduction === 'none') return { shape, data: terms };
+      const total = algebra.sum(terms);
+      return { shape: [], data: [reduction === 'sum' ? total : algebra.binary('div', total, algebra.constant(terms.length))] };
+    }
     default:
       throw new Error(`op ${op} is not modelled by the oracles`);
   }

@@ -43,11 +43,25 @@ type Values = Map<string, Evaluated>;
 
 const allFinite = (values: Values): boolean => [...values.values()].every((v) => v.values.every(Number.isFinite));
 
+/**
+ * Whether some |input - target| of l1Loss or smoothL1Loss lies within 1e-3 of 0 or beta, their
+ * kinks (smooth L1's abs at 0 is smooth, but is checked alike). Operands of different shapes count as near.
+ */
+function nearLossKink(args: readonly (string | number)[], beta: number, values: Values): boolean {
+  const [x, y] = args.map((a) => (typeof a === 'string' ? values.get(a)?.values : undefined));
+  if (!x || !y || x.length !== y.length) return true;
+  return x.some((v, i) => {
+    const d = Math.abs(v - y[i]!);
+    return d < 1e-3 || Math.abs(d - beta) < 1e-3;
+  });
+}
+
 /** Whether a relu or abs argument lies within 1e-3 of its kink, where finite differences straddle it. */
 function nearKink(program: Program, values: Values): boolean {
   const near = (name: string | number) => typeof name === 'string' && values.get(name)?.values.some((x) => Math.abs(x) < 1e-3);
   const walk = (steps: readonly Step[]): boolean => steps.some((s) => {
     if ('op' in s && KINK_OPS.has(s.op) && near(s.args[0]!)) return true;
+    if ('op' in s && (s.op === 'l1Loss' || s.op === 'smoothL1Loss') && nearLossKink(s.args, s.op === 'l1Loss' ? 0 : s.attrs?.beta ?? 1, values)) return true;
     if ('noGrad' in s) return walk(s.noGrad);
     if ('enableGrad' in s) return walk(s.enableGrad);
     return false;

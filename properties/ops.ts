@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { UNARY_OPS, type Arg, type Attrs, type BINARY_OPS, type DType, type OpName } from '../spec/program.ts';
+import { LOSS_OPS, REDUCTIONS, UNARY_OPS, type Arg, type Attrs, type BINARY_OPS, type DType, type OpName } from '../spec/program.ts';
 import type { ClauseId } from '../spec/clauses.ts';
 import { asLeafValue, NON_FINITE, withEdges, withNonFinite, type EdgeDomain } from './arbitraries/edges.ts';
 import { awayFromZero, ordinary } from './arbitraries/numbers.ts';
@@ -15,7 +15,7 @@ import type { AnyProperty } from './property.ts';
  */
 
 const POOL = 27; // enough values for any shape here (dims up to 3, rank up to 3)
-const pool = (value: fc.Arbitrary<number>) => fc.array(value, { minLength: POOL, maxLength: POOL });
+const pool = <T = number>(value: fc.Arbitrary<T>) => fc.array(value, { minLength: POOL, maxLength: POOL });
 
 type Domain = 'any' | 'positive' | 'nonzero' | 'small' | 'unit' | 'aboveOne' | 'offJumps';
 const DOMAINS: Record<Domain, fc.Arbitrary<number>> = {
@@ -230,6 +230,43 @@ const matmul: AnyProperty = gradientProperty('gradient.op.matmul', ['op.matmul']
       return { program: b.program(), out: result, inputs: ['a', 'b'], forward: product };
     }));
 
+/*
+ * Losses: input and target of one random shape, every reduction. Each target element is drawn
+ * free, equal to its input (the kink of l1 at x = y) or at input ± beta (smooth L1's kinks), so
+ * the kinks are hit exactly; inputs take the edge values of the elementwise ops. Non-finite leaves
+ * stay out: the losses' nan and inf cases are pinned by fixtures/spec/op.<loss>.edges.json.
+ * At beta = 0 the target is kept off the input: PyTorch's gradient there is -norm·g (0 <= -0),
+ * which no derivative gives, so the edge fixture pins it instead (op.smoothL1Loss).
+ */
+type Relation = 'free' | 'equal' | 'above' | 'below';
+const RELATIONS = fc.constantFrom<Relation>('free', 'free', 'equal', 'above', 'below');
+
+/** Ids are lower-case slugs: the property and clause of `mseLoss` are `gradient.op.mse-loss` and `op.mse-loss`. */
+export const LOSS_SLUGS = { mseLoss: 'mse-loss', l1Loss: 'l1-loss', smoothL1Loss: 'smooth-l1-loss' } as const satisfies Record<(typeof LOSS_OPS)[number], string>;
+
+export function lossProperty(op: (typeof LOSS_OPS)[number]): AnyProperty {
+  const betas = op === 'smoothL1Loss' ? fc.constantFrom<number | undefined>(undefined, 1, 0.5, 2, 0) : fc.constant(undefined);
+  const arbitrary = fc.tuple(shapes(), pool(withEdges('any')), pool(ordinary()), pool(RELATIONS), pool(weight()),
+    fc.constantFrom(...REDUCTIONS, undefined), betas, dtypes)
+    .map(([shape, xs, free, relations, ws, reduction, beta, dtype]): GradientCase => {
+      const kink = op === 'mseLoss' ? 0 : op === 'l1Loss' ? 0 : beta ?? 1;
+      const ys = xs.map((x, i) => {
+        const r = relations[i]!;
+        const y = r === 'free' ? free[i]! : r === 'equal' ? x : r === 'above' ? x + kink : x - kink;
+        return op === 'smoothL1Loss' && beta === 0 && y === x ? x + 1 / 64 : y;
+      });
+      const b = new ProgramBuilder(`property.op.${LOSS_SLUGS[op]}`, dtype);
+      const x = b.leaf(data(xs, shape, dtype), true, 'x');
+      const y = b.leaf(data(ys, shape, dtype), true, 'y');
+      const attrs: Attrs = { ...(reduction ? { reduction } : {}), ...(beta !== undefined ? { beta } : {}) };
+      const result = b.op(op, [x, y], Object.keys(attrs).length ? attrs : undefined);
+      const out = finish(b, result, (reduction ?? 'mean') === 'none' ? shape : [], ws);
+      return { program: b.program(), out, inputs: ['x', 'y'], forward: result };
+    });
+  const id = LOSS_SLUGS[op];
+  return gradientProperty(`gradient.op.${id}`, [`op.${id}`], `${op}: every reduction, input and target, at the kinks and edges, matches both oracles`, arbitrary, { edges: true });
+}
+
 export const OP_PROPERTIES: AnyProperty[] = [
   ...UNARY_OPS.map((op) => unaryProperty(op)),
   ...(['add', 'sub', 'mul', 'div', 'pow'] as const).map((op) => binaryProperty(op)),
@@ -237,4 +274,5 @@ export const OP_PROPERTIES: AnyProperty[] = [
   reductionProperty('mean'),
   ...Object.keys(SHAPE_OPS).map((name) => shapeProperty(name)),
   matmul,
+  ...LOSS_OPS.map((op) => lossProperty(op)),
 ];

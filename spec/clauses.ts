@@ -112,6 +112,10 @@ export const CLAUSES = [
   'op.clone',
   // errors
   'errors.class',
+  // losses
+  'op.mse-loss',
+  'op.l1-loss',
+  'op.smooth-l1-loss',
   // the program format
   'program.schema',
   'program.pytorch-code',

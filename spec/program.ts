@@ -42,7 +42,9 @@ export const SHAPE_OPS = [
   'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand',
 ] as const;
 export const OTHER_OPS = ['clone', 'detach'] as const;
-export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS] as const;
+/** The losses of torch.nn.functional, by the engine's names (`F.mseLoss` is `F.mse_loss`): (input, target). */
+export const LOSS_OPS = ['mseLoss', 'l1Loss', 'smoothL1Loss'] as const;
+export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...LOSS_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
 export const INPLACE_OPS = ['add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'] as const;
@@ -56,7 +58,14 @@ export interface Attrs {
   dims?: number[];
   dim0?: number;
   dim1?: number;
+  /** The losses' reduction (PyTorch's default is 'mean'). */
+  reduction?: Reduction;
+  /** smoothL1Loss's threshold between its quadratic and linear parts (default 1, at least 0). */
+  beta?: number;
 }
+
+export const REDUCTIONS = ['mean', 'sum', 'none'] as const;
+export type Reduction = (typeof REDUCTIONS)[number];
 
 export interface LeafStep { let: string; tensor: Data; requiresGrad?: boolean; dtype?: DType }
 export interface OpStep { let: string; op: OpName; args: Arg[]; attrs?: Attrs }

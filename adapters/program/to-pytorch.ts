@@ -4,7 +4,7 @@
  * because that choice also decides PyTorch's grad_fn names. Nothing is wrapped in try/except:
  * a step that raises should show its traceback. The program is assumed valid (see validate.ts).
  */
-import type { Arg, Data, DType, OpStep, Program, Ref, Step } from '../../spec/program.ts';
+import type { Arg, Data, DType, LOSS_OPS, OpStep, Program, Ref, Step } from '../../spec/program.ts';
 
 const OPERATORS: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/', pow: '**', matmul: '@' };
 
@@ -97,6 +97,9 @@ class Printer {
   }
 }
 
+/** The losses' names in torch.nn.functional. */
+const LOSS_NAMES: Record<(typeof LOSS_OPS)[number], string> = { mseLoss: 'mse_loss', l1Loss: 'l1_loss', smoothL1Loss: 'smooth_l1_loss' };
+
 function op(step: OpStep): string {
   const [a, b] = step.args;
   const x = arg(a!);
@@ -122,6 +125,10 @@ function op(step: OpStep): string {
     case 'transpose': return `${x}.transpose(${attrs.dim0}, ${attrs.dim1})`;
     case 'unsqueeze': return `${x}.unsqueeze(${String(attrs.dim)})`;
     case 'squeeze': return `${x}.squeeze(${attrs.dim === undefined ? '' : String(attrs.dim)})`;
+    case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': {
+      const kwargs = [attrs.reduction !== undefined && `reduction='${attrs.reduction}'`, attrs.beta !== undefined && `beta=${String(attrs.beta)}`];
+      return `torch.nn.functional.${LOSS_NAMES[step.op]}(${[x, arg(b!), ...kwargs.filter(Boolean)].join(', ')})`;
+    }
     default: return `${x}.${step.op}()`; // unary ops, t, clone, detach
   }
 }

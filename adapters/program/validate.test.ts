@@ -61,9 +61,9 @@ describe('valid programs', () => {
     const attrs: Partial<Record<OpName, Attrs>> = {
       sum: { dim: 0 }, mean: { dim: [0], keepdim: false }, reshape: { shape: [-1] }, view: { shape: [4] },
       expand: { shape: [2, 4] }, transpose: { dim0: 0, dim1: 1 }, permute: { dims: [1, 0] },
-      unsqueeze: { dim: 0 }, squeeze: { dim: 0 },
+      unsqueeze: { dim: 0 }, squeeze: { dim: 0 }, mseLoss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'none', beta: 0.5 },
     };
-    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul']);
+    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'mseLoss', 'l1Loss', 'smoothL1Loss']);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];
     for (const op of OP_NAMES) {
       const a = attrs[op];
@@ -71,6 +71,14 @@ describe('valid programs', () => {
     }
     steps.push({ let: 'sq', op: 'squeeze', args: ['x'] }, { let: 's', op: 'sum', args: ['x'] });
     expect(() => validateProgram(program(steps))).not.toThrow();
+  });
+
+  test('program.schema refuses a loss with a number operand, an unknown reduction or a negative beta', () => {
+    const x: Step = { let: 'x', tensor: [1, 2], requiresGrad: true };
+    expectProblem(program([x, { let: 'y', op: 'mseLoss', args: ['x', 2] }]), '/steps/1/args/1', 'mseLoss takes no plain numbers');
+    expect(() => validateProgram(program([x, { let: 'y', op: 'l1Loss', args: ['x', 'x'], attrs: { reduction: 'avg' as 'mean' } }]))).toThrow(/reduction/);
+    expect(() => validateProgram(program([x, { let: 'y', op: 'smoothL1Loss', args: ['x', 'x'], attrs: { beta: -1 } }]))).toThrow(/beta/);
+    expectProblem(program([x, { let: 'y', op: 'mseLoss', args: ['x', 'x'], attrs: { beta: 1 } }]), '/steps/1/attrs/beta', 'is not an attribute of mseLoss');
   });
 
   test('program.schema accepts numbers on either side of a binary op', () => {

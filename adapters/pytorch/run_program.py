@@ -83,6 +83,8 @@ BINARY = {
 UNARY = {'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal',
          'log1p', 'expm1', 'erf', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
          'sign', 'floor', 'ceil', 'round', 'trunc'}
+# The losses of torch.nn.functional, by the program format's names.
+LOSSES = {'mseLoss': 'mse_loss', 'l1Loss': 'l1_loss', 'smoothL1Loss': 'smooth_l1_loss'}
 INPLACE = {'add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'}
 
 
@@ -234,6 +236,11 @@ class Execution:
             return a.unsqueeze(attrs.get('dim'))
         if name == 'squeeze':
             return a.squeeze(attrs['dim']) if 'dim' in attrs else a.squeeze()  # SqueezeBackward1 / 0
+        if name in LOSSES:
+            kwargs = {k: attrs[k] for k in ('reduction', 'beta') if k in attrs}
+            with warnings.catch_warnings():  # different sizes broadcast, with a warning on stderr
+                warnings.simplefilter('ignore')
+                return getattr(torch.nn.functional, LOSSES[name])(a, args[1], **kwargs)
         raise MalformedProgram(f'unknown op {name!r}')
 
 
@@ -251,9 +258,12 @@ def graph_flags(step):
 def observe(t, label):
     if t is None:  # a `.grad` that was never set, or a grad-step result for an unused input
         return {'label': label, 'none': True}
+    # PyTorch 1.13 returns some zero gradients (abs's second derivative) as a ZeroTensor, which
+    # prints as zeros but has no storage for tolist() to read.
+    values = torch.zeros(t.shape, dtype=t.dtype) if t._is_zerotensor() else t
     obs = {
         'label': label,
-        'value': to_json_data(t.tolist()),
+        'value': to_json_data(values.tolist()),
         'shape': list(t.shape),
         'dtype': str(t.dtype).replace('torch.', ''),  # torch.float32 -> 'float32'
         'requiresGrad': t.requires_grad,

@@ -1,4 +1,4 @@
-import { autograd, EngineError, enableGrad, noGrad, setGradEnabled, Tensor, tensor } from '../../engine/index.ts';
+import { autograd, EngineError, enableGrad, F, noGrad, setGradEnabled, Tensor, tensor } from '../../engine/index.ts';
 import type { Arg, Attrs, Data, Observation, Observations, OpName, Program, Step } from '../../spec/program.ts';
 import { decode, encode } from '../program/data.ts';
 import { isRef, runSteps, type Exec } from '../program/run-steps.ts';
@@ -121,6 +121,8 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     case 'unsqueeze': return t.unsqueeze(attrs.dim as number);
     case 'squeeze': return t.squeeze(attrs.dim as number | undefined);
     case 't': case 'clone': case 'detach': return t[op]();
+    case 'mseLoss': case 'l1Loss': return F[op](t, b as Tensor, { reduction: attrs.reduction });
+    case 'smoothL1Loss': return F.smoothL1Loss(t, b as Tensor, { reduction: attrs.reduction, beta: attrs.beta });
     default: return t[op]();
   }
 }

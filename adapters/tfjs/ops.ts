@@ -68,8 +68,19 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'squeeze': return attrs.dim === undefined ? tf.squeeze(a) : tf.squeeze(a, [attrs.dim as number]);
     case 'clone': return tf.clone(a);
     case 'detach': return stopGradient(a);
+    // tf.losses take (labels, predictions): the target first. Their default reduction is
+    // SUM_BY_NONZERO_WEIGHTS, so the reduction is always passed.
+    case 'mseLoss': return tf.losses.meanSquaredError(b, a, undefined, reduction(attrs));
+    case 'l1Loss': return tf.losses.absoluteDifference(b, a, undefined, reduction(attrs));
+    // huberLoss with delta d is d times smooth_l1_loss with beta d: the same loss only at beta = 1.
+    case 'smoothL1Loss':
+      if ((attrs.beta ?? 1) !== 1) throw notSupported('smoothL1Loss with beta other than 1 (tfjs has huberLoss, smooth L1 scaled by beta)');
+      return tf.losses.huberLoss(b, a, undefined, 1, reduction(attrs));
   }
 }
+
+const REDUCTION = { mean: tf.Reduction.MEAN, sum: tf.Reduction.SUM, none: tf.Reduction.NONE } as const;
+const reduction = (attrs: Attrs) => REDUCTION[attrs.reduction ?? 'mean'];
 
 /** PyTorch 1.13 reduces over every dim for `dim=[]`; tfjs spells that as no axis (its `[]` reduces nothing). */
 const axes = (dim: number | number[] | undefined) => (Array.isArray(dim) && dim.length === 0 ? undefined : dim);

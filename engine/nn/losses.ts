@@ -2,4 +2,64 @@
  * The losses of `F` (torch.nn.functional), each with `reduction: 'mean' | 'sum' | 'none'`, as
  * op-table rows or compositions of rows as PyTorch 1.13 records them.
  */
-export {};
+import { REDUCTIONS, type Reduction } from '../../spec/program.ts';
+import { apply } from '../dispatch.ts';
+import { fail, guard, typeName } from '../errors.ts';
+import { expand } from '../functional.ts';
+import { OPS } from '../ops.ts';
+import { broadcastShapes, sameShape } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
+
+export interface LossOptions { reduction?: Reduction }
+export interface SmoothL1Options extends LossOptions { beta?: number }
+
+function reductionOf(options: LossOptions | undefined): Reduction {
+  const r: unknown = options?.reduction ?? 'mean';
+  if (!(REDUCTIONS as readonly unknown[]).includes(r)) fail('invalid-argument', `${String(r)} is not a valid value for reduction`);
+  return r as Reduction;
+}
+
+/**
+ * The pair as F.mse_loss passes it on: torch.broadcast_tensors expands the operand whose shape
+ * differs from the broadcast shape (ExpandBackward0) and leaves the other as it is.
+ */
+function broadcastPair(op: string, input: unknown, target: unknown): [Tensor, Tensor] {
+  for (const [t, what] of [[input, 'input'], [target, 'target']] as const) {
+    if (!(t instanceof Tensor)) fail('invalid-argument', `${op}(): argument '${what}' must be Tensor, not ${typeName(t)}`);
+  }
+  const [x, y] = [input as Tensor, target as Tensor];
+  if (sameShape(x.shape, y.shape)) return [x, y];
+  const shape = broadcastShapes(x.shape, y.shape);
+  return [sameShape(x.shape, shape) ? x : expand(x, shape), sameShape(y.shape, shape) ? y : expand(y, shape)];
+}
+
+/** apply_loss_reduction: the mean (MeanBackward0), the sum (SumBackward0) or the elements. */
+const reduce = (t: Tensor, reduction: Reduction): Tensor => (reduction === 'mean' ? t.mean() : reduction === 'sum' ? t.sum() : t);
+
+/** `F.mse_loss`: (input - target)², reduced; one row, MseLossBackward0, with a gradient for the target too. */
+export function mseLoss(input: Tensor, target: Tensor, options?: LossOptions): Tensor {
+  return guard('mseLoss', [input, target], () => {
+    const reduction = reductionOf(options);
+    return apply(OPS.mseLoss, broadcastPair('mse_loss', input, target), { reduction, beta: 0 });
+  });
+}
+
+/** `F.l1_loss`: PyTorch 1.13 composes it, (input - target).abs() then the reduction. */
+export function l1Loss(input: Tensor, target: Tensor, options?: LossOptions): Tensor {
+  return guard('l1Loss', [input, target], () => {
+    const reduction = reductionOf(options);
+    const [x, y] = broadcastPair('l1_loss', input, target);
+    return reduce(x.sub(y).abs(), reduction);
+  });
+}
+
+/** `F.smooth_l1_loss`: one row, SmoothL1LossBackward0, for every beta >= 0 (beta = 0 included). */
+export function smoothL1Loss(input: Tensor, target: Tensor, options?: SmoothL1Options): Tensor {
+  return guard('smoothL1Loss', [input, target], () => {
+    const reduction = reductionOf(options);
+    const beta: unknown = options?.beta ?? 1;
+    if (typeof beta !== 'number') fail('invalid-argument', `smooth_l1_loss(): argument 'beta' must be float, not ${typeName(beta)}`);
+    if (beta < 0) fail('invalid-argument', 'smooth_l1_loss does not support negative values for beta.');
+    return apply(OPS.smoothL1Loss, broadcastPair('smooth_l1_loss', input, target), { reduction, beta });
+  });
+}

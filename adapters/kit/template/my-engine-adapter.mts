@@ -109,6 +109,10 @@ const engine = defineEngine<T>({
     squeeze: ([a], { dim }) => notSupported('squeeze'),
     clone: ([a]) => notSupported('clone'),
     detach: ([a]) => notSupported('detach'), // feature 'detach'
+    // losses: (input, target); reduction 'mean' (undefined), 'sum' or 'none', as torch.nn.functional
+    mseLoss: ([a, b], { reduction }) => notSupported('mseLoss'),
+    l1Loss: ([a, b], { reduction }) => notSupported('l1Loss'),
+    smoothL1Loss: ([a, b], { reduction, beta }) => notSupported('smoothL1Loss'), // beta undefined means 1
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

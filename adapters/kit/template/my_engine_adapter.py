@@ -247,6 +247,17 @@ class Adapter(kit.Engine):
     def op_detach(self, a):
         raise NotSupported('detach')  # TODO (feature 'detach')
 
+    # Losses: (input, target), reduction 'mean' (the default), 'sum' or 'none', as torch.nn.functional.
+
+    def op_mseLoss(self, a, b, reduction='mean'):
+        raise NotSupported('mseLoss')  # TODO: mean/sum of (a - b) ** 2
+
+    def op_l1Loss(self, a, b, reduction='mean'):
+        raise NotSupported('l1Loss')  # TODO: mean/sum of |a - b|
+
+    def op_smoothL1Loss(self, a, b, reduction='mean', beta=1.0):
+        raise NotSupported('smoothL1Loss')  # TODO: 0.5 d^2 / beta below beta, |d| - 0.5 beta above
+
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
     def clear_grad(self, t):
