@@ -296,9 +296,11 @@ function opVariants(op: OpName, dtype: DType): Program[] {
   const attrs: Partial<Record<OpName, Record<string, unknown>>> = {
     reshape: { shape: [4] }, view: { shape: [4] }, expand: { shape: [2, 2, 2] }, transpose: { dim0: 0, dim1: 1 },
     permute: { dims: [1, 0] }, unsqueeze: { dim: 0 }, squeeze: {}, sum: {}, mean: {},
-    mseLoss: { reduction: 'sum' }, l1Loss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'sum', beta: 1 },
+    mseLoss: { reduction: 'sum' }, l1Loss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'sum', beta: 1 }, binaryCrossEntropy: { reduction: 'sum' },
   };
-  const datas: Data[] = op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
+  // binaryCrossEntropy takes probabilities: inputs in [0, 1].
+  const datas: Data[] = op === 'binaryCrossEntropy' ? [0.25, [0.25, 0.75]]
+    : op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
   // A loss takes (input, target): the probe passes x twice.
   const binary = (BINARY_OPS as readonly string[]).includes(op) || (LOSS_OPS as readonly string[]).includes(op);
   return datas.map((data, i) => validateProgram({

@@ -1,3 +1,4 @@
+import type { Reduction } from '../spec/program.ts';
 import { apply } from './dispatch.ts';
 import { fail, typeName } from './errors.ts';
 import { isGradEnabled } from './grad-mode.ts';
@@ -77,6 +78,10 @@ export function where(a: Tensor, mask: Tensor, fill: number): Tensor {
 export function thresholdBackward(g: Tensor, result: Tensor): Tensor {
   checkTensor(result, 'thresholdBackward');
   return apply(OPS.thresholdBackward, [g, result], none);
+}
+
+export function bceBackward(g: Tensor, input: Tensor, target: Tensor, reduction: Reduction): Tensor {
+  return apply(OPS.bceBackward, [g, input, target], { reduction, beta: 0 });
 }
 
 export function checkDtype(dtype: unknown, op: string): asserts dtype is Tensor['dtype'] {

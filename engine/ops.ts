@@ -288,6 +288,48 @@ export const OPS = {
     ],
   } satisfies OpDef<LossAttrs>,
 
+  binaryCrossEntropy: {
+    gradFn: 'BinaryCrossEntropyBackward0',
+    forward: ([x, y], a: LossAttrs, dtype) => bceForward(x!, y!, a, dtype),
+    grads: [
+      // binary_cross_entropy_backward, a row of its own: its second derivatives are 1.13's formulas.
+      { saves: ['self', 'other'], vjp: (g, s, a) => g.bceBackward(s.self, s.other, a.reduction) },
+      // binary_cross_entropy_target_backward: (log(1 - x) - log(x))·g, unclamped (±inf at x = 0 and 1).
+      { saves: ['self'], vjp: (g, s, a) => meanOf(s.self.rsub(1).log().sub(s.self.log()).mul(g), s.self, a) },
+    ],
+  } satisfies OpDef<LossAttrs>,
+  /** binary_cross_entropy_backward(g, x, y): g·(x - y) / max((1 - x)·x, EPSILON), then /n for the mean. */
+  bceBackward: {
+    gradFn: 'BinaryCrossEntropyBackwardBackward0',
+    forward: ([g, x, y], a: LossAttrs, dtype) => {
+      const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+      const d = kernels.zip(x!.data, x!.shape, y!.data, y!.shape, dtype, (p, q) => r(p - q));
+      const top = kernels.zip(g!.data, g!.shape, d.data, d.shape, dtype, (p, q) => p * q); // g broadcasts
+      const out = kernels.zip(top.data, top.shape, x!.data, x!.shape, dtype, (p, q) => p / r(Math.max(r(r(1 - q) * q), BCE_EPSILON)));
+      if (a.reduction === 'mean') for (let i = 0; i < out.data.length; i++) out.data[i] = out.data[i]! / x!.numel();
+      return out;
+    },
+    grads: [
+      // binary_cross_entropy_double_backward_grad_output: (x - y) / ((x + eps)·(1 - x + eps))·gg.
+      { saves: ['other', 'third'], vjp: (gg, s, a) => meanOf(s.other.sub(s.third).div(s.other.add(BCE_EPS).mul(s.other.rsub(1).add(BCE_EPS))).mul(gg), s.other, a) },
+      // binary_cross_entropy_double_backward: (x² - 2xy + y) / ((x + eps)²·(1 - x + eps)²)·(gg·g).
+      {
+        saves: ['self', 'other', 'third'],
+        vjp: (gg, s, a) => {
+          const [x, y] = [s.other, s.third];
+          const top = x.mul(x).sub(x.mul(2).mul(y)).add(y);
+          const bottom = x.add(BCE_EPS).powScalar(2).mul(x.rsub(1).add(BCE_EPS).powScalar(2));
+          return meanOf(top.div(bottom).mul(gg.mul(s.self)), x, a);
+        },
+      },
+      // binary_cross_entropy_double_backward_target: -gg·g / max((1 - x)·x, eps), the max a constant.
+      {
+        saves: ['self', 'other'],
+        vjp: (gg, s, a) => meanOf(gg.neg().mul(s.self).div(constantLike(s.other, (v) => Math.max((1 - v) * v, BCE_EPS))), s.other, a),
+      },
+    ],
+  } satisfies OpDef<LossAttrs>,
+
   // ----- matrix products (matmul in functional.ts dispatches to these, as at::matmul does) -----
   dot: {
     gradFn: 'DotBackward0',
@@ -361,6 +403,31 @@ function smoothL1Grad(g: Tensor, x: Tensor, y: Tensor, a: LossAttrs): Tensor {
   const middle = constantLike(d, (v) => (v <= -a.beta || v >= a.beta ? 0 : 1));
   // beta = 0 leaves only nan in the middle, and nan / 1 is nan too.
   return d.where(middle, 0).div(a.beta === 0 ? 1 : a.beta).add(outer).mul(lossNorm(1, x, a)).mul(g);
+}
+
+/** 1.13's EPSILON of binary_cross_entropy's backward: the float 1e-12, whatever the dtype. */
+const BCE_EPSILON = Math.fround(1e-12);
+/** The double 1e-12 of its double backward (binary_cross_entropy_double_backward and friends). */
+const BCE_EPS = 1e-12;
+
+/** Divides by the element count for the mean, as the losses' backward formulas end. */
+const meanOf = (t: Tensor, x: Tensor, a: LossAttrs): Tensor => (a.reduction === 'mean' ? t.div(x.numel()) : t);
+
+/**
+ * binary_cross_entropy's elements: (y - 1)·max(log(1 - x), -100) - y·max(log(x), -100), every
+ * step rounded to the dtype. Any x outside [0, 1] (nan included) fails, as 1.13's kernel checks.
+ */
+function bceForward(x: Tensor, y: Tensor, a: LossAttrs, dtype: DType): Result {
+  const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+  for (const v of x.data) if (!(v >= 0 && v <= 1)) fail('invalid-argument', 'all elements of input should be between 0 and 1');
+  const out = kernels.zip(x.data, x.shape, y.data, y.shape, dtype, (p, q) => {
+    const log1m = Math.max(r(Math.log(r(1 - p))), -100);
+    const log = Math.max(r(Math.log(p)), -100);
+    return r(r(q - 1) * log1m) - r(q * log);
+  });
+  if (a.reduction === 'none') return out;
+  const all = out.shape.map((_, i) => i);
+  return reduceForward(new Tensor(out.data, out.shape, dtype), { dims: all, keepdim: false, inputShape: out.shape }, dtype, a.reduction === 'mean');
 }
 
 /** The products' own checks, with PyTorch's messages (matmul's errors come from these). */

@@ -87,6 +87,8 @@ export function expandWithDetached(program: Program): Expansion {
     constant: numberLiteral,
     unary: (op, a) => checked(UNARY_FORMS[op](a)),
     binary: (op, a, b) => checked(`(${a} ${BINARY_FORMS[op]} ${b})`),
+    // symbolic.ts differentiates it as a piecewise choice: a where a > bound, else the constant.
+    clampMin: (a, bound) => checked(`max(${a}, ${numberLiteral(bound)})`),
     sum: (terms) => (terms.length === 0 ? '0' : terms.length === 1 ? terms[0]! : checked(`(${terms.join(' + ')})`)),
     detach: (name, index, a) => {
       const symbol = detachedSymbol(name, index);

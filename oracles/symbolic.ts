@@ -16,12 +16,14 @@ import { leafSteps } from './walk.ts';
  * 0. Before differentiating, `max(e, 0)` becomes `e * H` and `abs(e)` becomes `e * S`, where H and
  * S are fresh symbols that derivative() treats as constants and whose values are set at the point:
  * H = (e > 0 ? 1 : 0), S = sign(e). Away from e = 0 this is exactly the derivative; at e = 0 it
- * gives 0, which is also what PyTorch's relu and abs backward give there.
+ * gives 0, which is also what PyTorch's relu and abs backward give there. `max(e, c)` for another
+ * constant c (binary_cross_entropy's logs clamped at -100) becomes e * C + c * (1 - C), C = (e > c ? 1 : 0).
  */
 
 export type Scope = Readonly<Record<string, number>> | ReadonlyMap<string, number>;
 
-interface Step { symbol: string; kind: 'relu' | 'abs' | Piecewise; inner: EvalFunction }
+/** A clamp's bound rides along: `max(e, c)` with a constant c other than 0 (binary_cross_entropy's -100). */
+interface Step { symbol: string; kind: 'relu' | 'abs' | 'clamp' | Piecewise; inner: EvalFunction; bound?: number }
 
 /**
  * Piecewise-constant functions (floor, ceil, fix for trunc, sign, round) have derivative 0 wherever
@@ -119,6 +121,13 @@ function rewriteKinks(node: MathNode, steps: Step[]): MathNode {
   const [e, zero] = mapped.args;
   const isRelu = name === 'max' && mapped.args.length === 2 && math.isConstantNode(zero) && zero.value === 0;
   const isAbs = name === 'abs' && mapped.args.length === 1;
+  const isClamp = name === 'max' && mapped.args.length === 2 && !isRelu && zero !== undefined && zero.filter((n) => math.isSymbolNode(n)).length === 0;
+  if (e && isClamp) {
+    const bound = asNumber(zero.compile().evaluate());
+    const symbol = `clamp$${steps.length}`;
+    steps.push({ symbol, kind: 'clamp', inner: e.compile(), bound });
+    return math.parse(`((${e.toString({ parenthesis: 'all' })}) * ${symbol} + (${bound}) * (1 - ${symbol}))`);
+  }
   if (!e || (!isRelu && !isAbs)) return mapped;
   const symbol = `${isRelu ? 'relu' : 'sign'}$${steps.length}`; // `$` keeps it apart from leaf symbols
   steps.push({ symbol, kind: isRelu ? 'relu' : 'abs', inner: e.compile() });
@@ -180,7 +189,8 @@ function fullScope(e: Entry, scope: Scope): Map<string, number> {
   const out = scope instanceof Map ? new Map(scope) : new Map(Object.entries(scope));
   for (const step of e.steps) {
     const v = asNumber(step.inner.evaluate(out));
-    out.set(step.symbol, step.kind === 'relu' ? (v > 0 ? 1 : 0) : step.kind === 'abs' ? Math.sign(v) : PIECEWISE[step.kind](v));
+    out.set(step.symbol, step.kind === 'relu' ? (v > 0 ? 1 : 0) : step.kind === 'abs' ? Math.sign(v)
+      : step.kind === 'clamp' ? (v > step.bound! ? 1 : 0) : PIECEWISE[step.kind](v));
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { UNARY_OPS, type Arg, type Attrs, type LeafStep, type OpStep, type Program, type Step } from '../spec/program.ts';
+import { UNARY_OPS, type Arg, type LOSS_OPS, type Attrs, type LeafStep, type OpStep, type Program, type Step } from '../spec/program.ts';
 import { flattenData } from './data.ts';
 import {
   broadcastIndex, broadcastShapes, expandShape, matmulPlan, numel, permuteIndex, reducePlan,
@@ -24,6 +24,8 @@ export interface Algebra<E> {
   sum(terms: E[]): E;
   /** The same value, cut off from differentiation. */
   detach(name: string, index: number, a: E): E;
+  /** max(a, bound): binary_cross_entropy's logs clamped at -100 (nan stays nan). */
+  clampMin(a: E, bound: number): E;
 }
 
 export interface Bound<E> { shape: number[]; data: E[] }
@@ -87,7 +89,15 @@ function need<T>(value: T | undefined, what: string): T {
  * 0.5·m·m/beta + relu(a - beta), which is 0.5·a²/beta below beta and a - 0.5·beta from beta on.
  * At a = beta relu's derivative 0 makes the derivative sign(d), PyTorch's value there.
  */
-function lossTerm<E>(op: 'mseLoss' | 'l1Loss' | 'smoothL1Loss', attrs: Attrs, algebra: Algebra<E>, d: E): E {
+function lossTerm<E>(op: (typeof LOSS_OPS)[number], attrs: Attrs, algebra: Algebra<E>, x: E, y: E): E {
+  if (op === 'binaryCrossEntropy') {
+    // (y - 1)·max(log(1 - x), -100) - y·max(log(x), -100)
+    const one = algebra.constant(1);
+    const log1m = algebra.clampMin(algebra.unary('log', algebra.binary('sub', one, x)), -100);
+    const log = algebra.clampMin(algebra.unary('log', x), -100);
+    return algebra.binary('sub', algebra.binary('mul', algebra.binary('sub', y, one), log1m), algebra.binary('mul', y, log));
+  }
+  const d = algebra.binary('sub', x, y);
   if (op === 'mseLoss') return algebra.binary('mul', d, d);
   const a = algebra.unary('abs', d);
   const beta = attrs.beta ?? 1;
@@ -162,12 +172,13 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
       return { shape: x.shape, data: x.data.map((e, i) => algebra.detach(step.let, i, e)) };
     case 'mseLoss':
     case 'l1Loss':
-    case 'smoothL1Loss': {
+    case 'smoothL1Loss':
+    case 'binaryCrossEntropy': {
       // Input and target broadcast as F.mse_loss's broadcast_tensors does; then the reduction.
       const y = args[1]!;
       const shape = broadcastShapes(x.shape, y.shape);
       const yi = broadcastIndex(y.shape, shape);
-      const terms = Array.from(broadcastIndex(x.shape, shape), (i, o) => lossTerm(op, attrs, algebra, algebra.binary('sub', x.data[i]!, y.data[yi[o]!]!)));
+      const terms = Array.from(broadcastIndex(x.shape, shape), (i, o) => lossTerm(op, attrs, algebra, x.data[i]!, y.data[yi[o]!]!));
       const reduction = attrs.reduction ?? 'mean';
       if (reduction === 'none') return { shape, data: terms };
       const total = algebra.sum(terms);

@@ -26,16 +26,19 @@ const dtypes = fc.constantFrom<DType>('float64', 'float32');
 const nonzero = () => fc.integer({ min: -192, max: 191 }).map((i) => (i >= 0 ? i + 1 : i) / 64);
 
 function lossCases(op: (typeof LOSS_OPS)[number]): fc.Arbitrary<LossCase> {
+  // binary_cross_entropy: probabilities inside (0, 1), targets in [0, 1].
+  const xs = op === 'binaryCrossEntropy' ? fc.integer({ min: 1, max: 63 }).map((i) => i / 64) : ordinary();
+  const ys = op === 'binaryCrossEntropy' ? fc.integer({ min: 0, max: 64 }).map((i) => i / 64) : ordinary();
   const betas = op === 'smoothL1Loss' ? fc.constantFrom<number | undefined>(undefined, 0.5, 2) : fc.constant(undefined);
   return fc.integer({ min: 1, max: 3 }).chain((n) => fc.tuple(
-    fc.array(ordinary(), { minLength: n, maxLength: n }), fc.array(ordinary(), { minLength: n, maxLength: n }),
+    fc.array(xs, { minLength: n, maxLength: n }), fc.array(ys, { minLength: n, maxLength: n }),
     fc.array(nonzero(), { minLength: n, maxLength: n }), fc.array(nonzero(), { minLength: n, maxLength: n }),
     fc.constantFrom(...REDUCTIONS, undefined), betas, dtypes,
-  ).map(([xs, ys, ws, us, reduction, beta, dtype]): LossCase => {
+  ).map(([xv, yv, ws, us, reduction, beta, dtype]): LossCase => {
     const b = new ProgramBuilder(`property.op.${LOSS_SLUGS[op]}.second-order`, dtype);
     const leaf = (v: number[]) => nest(v.map((e) => asLeafValue(e, dtype)) as number[], [n]);
-    b.leaf(leaf(xs), true, 'x');
-    b.leaf(leaf(ys), true, 'y');
+    b.leaf(leaf(xv), true, 'x');
+    b.leaf(leaf(yv), true, 'y');
     const attrs: Attrs = { ...(reduction ? { reduction } : {}), ...(beta !== undefined ? { beta } : {}) };
     let out = b.op(op, ['x', 'y'], Object.keys(attrs).length ? attrs : undefined);
     if (reduction === 'none') out = b.op('sum', [b.op('mul', [out, b.leaf(leaf(ws), false, 'w')])]);

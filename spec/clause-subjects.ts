@@ -47,7 +47,9 @@ const OP_CLAUSES = [
 ] as const;
 
 /** The losses' clauses are slugs of the op names (lower case): `op.mse-loss` is about `mseLoss`. */
-const LOSS_CLAUSES = { 'op.mse-loss': 'mseLoss', 'op.l1-loss': 'l1Loss', 'op.smooth-l1-loss': 'smoothL1Loss' } as const;
+const LOSS_CLAUSES = {
+  'op.mse-loss': 'mseLoss', 'op.l1-loss': 'l1Loss', 'op.smooth-l1-loss': 'smoothL1Loss', 'op.binary-cross-entropy': 'binaryCrossEntropy',
+} as const;
 
 const one = (...atoms: string[]): Subject => [atoms];
 

@@ -116,6 +116,7 @@ export const CLAUSES = [
   'op.mse-loss',
   'op.l1-loss',
   'op.smooth-l1-loss',
+  'op.binary-cross-entropy',
   // the program format
   'program.schema',
   'program.pytorch-code',

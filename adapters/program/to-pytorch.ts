@@ -98,7 +98,9 @@ class Printer {
 }
 
 /** The losses' names in torch.nn.functional. */
-const LOSS_NAMES: Record<(typeof LOSS_OPS)[number], string> = { mseLoss: 'mse_loss', l1Loss: 'l1_loss', smoothL1Loss: 'smooth_l1_loss' };
+const LOSS_NAMES: Record<(typeof LOSS_OPS)[number], string> = {
+  mseLoss: 'mse_loss', l1Loss: 'l1_loss', smoothL1Loss: 'smooth_l1_loss', binaryCrossEntropy: 'binary_cross_entropy',
+};
 
 function op(step: OpStep): string {
   const [a, b] = step.args;
@@ -125,7 +127,7 @@ function op(step: OpStep): string {
     case 'transpose': return `${x}.transpose(${attrs.dim0}, ${attrs.dim1})`;
     case 'unsqueeze': return `${x}.unsqueeze(${String(attrs.dim)})`;
     case 'squeeze': return `${x}.squeeze(${attrs.dim === undefined ? '' : String(attrs.dim)})`;
-    case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': {
+    case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': {
       const kwargs = [attrs.reduction !== undefined && `reduction='${attrs.reduction}'`, attrs.beta !== undefined && `beta=${String(attrs.beta)}`];
       return `torch.nn.functional.${LOSS_NAMES[step.op]}(${[x, arg(b!), ...kwargs.filter(Boolean)].join(', ')})`;
     }

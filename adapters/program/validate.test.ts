@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import { describe, expect, test } from 'vitest';
 import schema from '../../spec/program.schema.json' with { type: 'json' };
-import { OP_NAMES, type Attrs, type OpName, type Program, type Step } from '../../spec/program.ts';
+import { LOSS_OPS, OP_NAMES, type Attrs, type OpName, type Program, type Step } from '../../spec/program.ts';
 import {
   MAX_ELEMENTS, MAX_STEPS, ProgramError, validateFixture, validateProgram, type Fixture, type ProgramProblem,
 } from './validate.ts';
@@ -63,7 +63,7 @@ describe('valid programs', () => {
       expand: { shape: [2, 4] }, transpose: { dim0: 0, dim1: 1 }, permute: { dims: [1, 0] },
       unsqueeze: { dim: 0 }, squeeze: { dim: 0 }, mseLoss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'none', beta: 0.5 },
     };
-    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'mseLoss', 'l1Loss', 'smoothL1Loss']);
+    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', ...LOSS_OPS]);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];
     for (const op of OP_NAMES) {
       const a = attrs[op];

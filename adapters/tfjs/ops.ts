@@ -76,6 +76,8 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'smoothL1Loss':
       if ((attrs.beta ?? 1) !== 1) throw notSupported('smoothL1Loss with beta other than 1 (tfjs has huberLoss, smooth L1 scaled by beta)');
       return tf.losses.huberLoss(b, a, undefined, 1, reduction(attrs));
+    // tf.losses.logLoss clamps with epsilon 1e-7 (log(x + 1e-7)), not at -100: a different loss.
+    case 'binaryCrossEntropy': throw notSupported('binaryCrossEntropy (tfjs has logLoss, which adds 1e-7 inside the logs)');
   }
 }
 

@@ -63,3 +63,23 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options?: SmoothL1Op
     return apply(OPS.smoothL1Loss, broadcastPair('smooth_l1_loss', input, target), { reduction, beta });
   });
 }
+
+const sizeText = (shape: readonly number[]) => `torch.Size([${shape.join(', ')}])`;
+
+/**
+ * `F.binary_cross_entropy`: one row, BinaryCrossEntropyBackward0, with gradients for input and
+ * target. Input and target must have the same shape (1.13 refuses to broadcast them), and every
+ * input element must lie in [0, 1].
+ */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: LossOptions): Tensor {
+  return guard('binaryCrossEntropy', [input, target], () => {
+    const reduction = reductionOf(options);
+    for (const [t, what] of [[input, 'input'], [target, 'target']] as const) {
+      if (!(t instanceof Tensor)) fail('invalid-argument', `binary_cross_entropy(): argument '${what}' must be Tensor, not ${typeName(t)}`);
+    }
+    if (!sameShape(input.shape, target.shape)) {
+      fail('invalid-argument', `Using a target size (${sizeText(target.shape)}) that is different to the input size (${sizeText(input.shape)}) is deprecated. Please ensure they have the same size.`);
+    }
+    return apply(OPS.binaryCrossEntropy, [input, target], { reduction, beta: 0 });
+  });
+}

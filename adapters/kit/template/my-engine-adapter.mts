@@ -113,6 +113,7 @@ const engine = defineEngine<T>({
     mseLoss: ([a, b], { reduction }) => notSupported('mseLoss'),
     l1Loss: ([a, b], { reduction }) => notSupported('l1Loss'),
     smoothL1Loss: ([a, b], { reduction, beta }) => notSupported('smoothL1Loss'), // beta undefined means 1
+    binaryCrossEntropy: ([a, b], { reduction }) => notSupported('binaryCrossEntropy'), // a in [0, 1]
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

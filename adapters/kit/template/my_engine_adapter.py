@@ -258,6 +258,9 @@ class Adapter(kit.Engine):
     def op_smoothL1Loss(self, a, b, reduction='mean', beta=1.0):
         raise NotSupported('smoothL1Loss')  # TODO: 0.5 d^2 / beta below beta, |d| - 0.5 beta above
 
+    def op_binaryCrossEntropy(self, a, b, reduction='mean'):
+        raise NotSupported('binaryCrossEntropy')  # TODO: -(b log a + (1 - b) log(1 - a)), logs clamped at -100
+
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
     def clear_grad(self, t):
