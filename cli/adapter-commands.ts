@@ -297,6 +297,7 @@ function opVariants(op: OpName, dtype: DType): Program[] {
     reshape: { shape: [4] }, view: { shape: [4] }, expand: { shape: [2, 2, 2] }, transpose: { dim0: 0, dim1: 1 },
     permute: { dims: [1, 0] }, unsqueeze: { dim: 0 }, squeeze: {}, sum: {}, mean: {},
     mseLoss: { reduction: 'sum' }, l1Loss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'sum', beta: 1 }, binaryCrossEntropy: { reduction: 'sum' },
+    binaryCrossEntropyWithLogits: { reduction: 'sum' },
   };
   // binaryCrossEntropy takes probabilities: inputs in [0, 1].
   const datas: Data[] = op === 'binaryCrossEntropy' ? [0.25, [0.25, 0.75]]

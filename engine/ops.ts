@@ -330,6 +330,17 @@ export const OPS = {
     ],
   } satisfies OpDef<LossAttrs>,
 
+  binaryCrossEntropyWithLogits: {
+    gradFn: 'BinaryCrossEntropyWithLogitsBackward0',
+    forward: ([x, y], a: LossAttrs, dtype) => bceWithLogitsForward(x!, y!, a, dtype),
+    grads: [
+      // (sigmoid(x) - y)·g: saturates to ∓y·g and 1 - y·g for large |x|, never nan for finite x.
+      { saves: ['self', 'other'], vjp: (g, s, a) => meanOf(s.self.sigmoid().sub(s.other).mul(g), s.self, a) },
+      // -x·g: the target's gradient is linear in x (so ±inf at x = ±inf).
+      { saves: ['self'], vjp: (g, s, a) => meanOf(s.self.neg().mul(g), s.self, a) },
+    ],
+  } satisfies OpDef<LossAttrs>,
+
   // ----- matrix products (matmul in functional.ts dispatches to these, as at::matmul does) -----
   dot: {
     gradFn: 'DotBackward0',
@@ -424,6 +435,22 @@ function bceForward(x: Tensor, y: Tensor, a: LossAttrs, dtype: DType): Result {
     const log1m = Math.max(r(Math.log(r(1 - p))), -100);
     const log = Math.max(r(Math.log(p)), -100);
     return r(r(q - 1) * log1m) - r(q * log);
+  });
+  if (a.reduction === 'none') return out;
+  const all = out.shape.map((_, i) => i);
+  return reduceForward(new Tensor(out.data, out.shape, dtype), { dims: all, keepdim: false, inputShape: out.shape }, dtype, a.reduction === 'mean');
+}
+
+/**
+ * binary_cross_entropy_with_logits's elements as 1.13 computes them, stable for large |x|:
+ * (1 - y)·x + m + log(exp(-m) + exp(-x - m)) with m = max(-x, 0), every step rounded to the dtype.
+ */
+function bceWithLogitsForward(x: Tensor, y: Tensor, a: LossAttrs, dtype: DType): Result {
+  const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+  const out = kernels.zip(x.data, x.shape, y.data, y.shape, dtype, (p, q) => {
+    const m = -p < 0 ? 0 : -p; // clamp_min(-x, 0): nan stays nan
+    const linear = r(r(r(1 - q) * p) + m);
+    return r(linear + r(Math.log(r(r(Math.exp(-m)) + r(Math.exp(r(-p - m)))))));
   });
   if (a.reduction === 'none') return out;
   const all = out.shape.map((_, i) => i);

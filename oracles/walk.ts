@@ -90,6 +90,13 @@ function need<T>(value: T | undefined, what: string): T {
  * At a = beta relu's derivative 0 makes the derivative sign(d), PyTorch's value there.
  */
 function lossTerm<E>(op: (typeof LOSS_OPS)[number], attrs: Attrs, algebra: Algebra<E>, x: E, y: E): E {
+  if (op === 'binaryCrossEntropyWithLogits') {
+    // 1.13's stable form: (1 - y)·x + m + log(exp(-m) + exp(-x - m)), m = max(-x, 0) = relu(-x).
+    const m = algebra.unary('relu', algebra.unary('neg', x));
+    const linear = algebra.binary('add', algebra.binary('mul', algebra.binary('sub', algebra.constant(1), y), x), m);
+    const sum = algebra.binary('add', algebra.unary('exp', algebra.unary('neg', m)), algebra.unary('exp', algebra.binary('sub', algebra.unary('neg', x), m)));
+    return algebra.binary('add', linear, algebra.unary('log', sum));
+  }
   if (op === 'binaryCrossEntropy') {
     // (y - 1)·max(log(1 - x), -100) - y·max(log(x), -100)
     const one = algebra.constant(1);
@@ -173,7 +180,8 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
     case 'mseLoss':
     case 'l1Loss':
     case 'smoothL1Loss':
-    case 'binaryCrossEntropy': {
+    case 'binaryCrossEntropy':
+    case 'binaryCrossEntropyWithLogits': {
       // Input and target broadcast as F.mse_loss's broadcast_tensors does; then the reduction.
       const y = args[1]!;
       const shape = broadcastShapes(x.shape, y.shape);

@@ -28,7 +28,7 @@ const nonzero = () => fc.integer({ min: -192, max: 191 }).map((i) => (i >= 0 ? i
 function lossCases(op: (typeof LOSS_OPS)[number]): fc.Arbitrary<LossCase> {
   // binary_cross_entropy: probabilities inside (0, 1), targets in [0, 1].
   const xs = op === 'binaryCrossEntropy' ? fc.integer({ min: 1, max: 63 }).map((i) => i / 64) : ordinary();
-  const ys = op === 'binaryCrossEntropy' ? fc.integer({ min: 0, max: 64 }).map((i) => i / 64) : ordinary();
+  const ys = op === 'binaryCrossEntropy' || op === 'binaryCrossEntropyWithLogits' ? fc.integer({ min: 0, max: 64 }).map((i) => i / 64) : ordinary();
   const betas = op === 'smoothL1Loss' ? fc.constantFrom<number | undefined>(undefined, 0.5, 2) : fc.constant(undefined);
   return fc.integer({ min: 1, max: 3 }).chain((n) => fc.tuple(
     fc.array(xs, { minLength: n, maxLength: n }), fc.array(ys, { minLength: n, maxLength: n }),

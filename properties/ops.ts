@@ -244,6 +244,7 @@ const RELATIONS = fc.constantFrom<Relation>('free', 'free', 'equal', 'above', 'b
 /** Ids are lower-case slugs: the property and clause of `mseLoss` are `gradient.op.mse-loss` and `op.mse-loss`. */
 export const LOSS_SLUGS = {
   mseLoss: 'mse-loss', l1Loss: 'l1-loss', smoothL1Loss: 'smooth-l1-loss', binaryCrossEntropy: 'binary-cross-entropy',
+  binaryCrossEntropyWithLogits: 'binary-cross-entropy-with-logits',
 } as const satisfies Record<(typeof LOSS_OPS)[number], string>;
 
 /*
@@ -263,10 +264,13 @@ const targets = () => fc.oneof(
   { arbitrary: fc.constantFrom(1.5, -0.5), weight: 1 },
 );
 
+/** Logits: the elementwise edges (up to ±1e3, the exp overflow bands) and ±100 and ±1e4, where a naive log(sigmoid) fails. */
+const logits = () => fc.oneof({ arbitrary: withEdges('any'), weight: 9 }, { arbitrary: fc.constantFrom(100, -100, 1e4, -1e4), weight: 1 });
+
 export function lossProperty(op: (typeof LOSS_OPS)[number]): AnyProperty {
-  const bce = op === 'binaryCrossEntropy';
+  const bce = op === 'binaryCrossEntropy' || op === 'binaryCrossEntropyWithLogits';
   const betas = op === 'smoothL1Loss' ? fc.constantFrom<number | undefined>(undefined, 1, 0.5, 2, 0) : fc.constant(undefined);
-  const arbitrary = fc.tuple(shapes(), pool(bce ? probabilities() : withEdges('any')), pool(bce ? targets() : ordinary()), pool(RELATIONS), pool(weight()),
+  const arbitrary = fc.tuple(shapes(), pool(op === 'binaryCrossEntropy' ? probabilities() : op === 'binaryCrossEntropyWithLogits' ? logits() : withEdges('any')), pool(bce ? targets() : ordinary()), pool(RELATIONS), pool(weight()),
     fc.constantFrom(...REDUCTIONS, undefined), betas, dtypes)
     .map(([shape, xs, free, relations, ws, reduction, beta, dtype]): GradientCase => {
       const kink = op === 'mseLoss' ? 0 : op === 'l1Loss' ? 0 : beta ?? 1;

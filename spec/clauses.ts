@@ -117,6 +117,7 @@ export const CLAUSES = [
   'op.l1-loss',
   'op.smooth-l1-loss',
   'op.binary-cross-entropy',
+  'op.binary-cross-entropy-with-logits',
   // the program format
   'program.schema',
   'program.pytorch-code',

@@ -43,7 +43,7 @@ export const SHAPE_OPS = [
 ] as const;
 export const OTHER_OPS = ['clone', 'detach'] as const;
 /** The losses of torch.nn.functional, by the engine's names (`F.mseLoss` is `F.mse_loss`): (input, target). */
-export const LOSS_OPS = ['mseLoss', 'l1Loss', 'smoothL1Loss', 'binaryCrossEntropy'] as const;
+export const LOSS_OPS = ['mseLoss', 'l1Loss', 'smoothL1Loss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits'] as const;
 export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...LOSS_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 

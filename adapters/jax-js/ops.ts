@@ -91,6 +91,6 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     // JAX's documented equivalent of detach().
     case 'detach': return ([a]) => lax.stopGradient(tensor(a));
     // jax-js, like JAX, has no losses (JAX users take them from optax); a composition would be the adapter's.
-    case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': throw notSupported(`${op} (jax-js has no losses)`);
+    case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': throw notSupported(`${op} (jax-js has no losses)`);
   }
 }

@@ -77,6 +77,8 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
       if ((attrs.beta ?? 1) !== 1) throw notSupported('smoothL1Loss with beta other than 1 (tfjs has huberLoss, smooth L1 scaled by beta)');
       return tf.losses.huberLoss(b, a, undefined, 1, reduction(attrs));
     // tf.losses.logLoss clamps with epsilon 1e-7 (log(x + 1e-7)), not at -100: a different loss.
+    // sigmoidCrossEntropy(labels, logits): max(x, 0) - x·y + log(1 + exp(-|x|)).
+    case 'binaryCrossEntropyWithLogits': return tf.losses.sigmoidCrossEntropy(b, a, undefined, 0, reduction(attrs));
     case 'binaryCrossEntropy': throw notSupported('binaryCrossEntropy (tfjs has logLoss, which adds 1e-7 inside the logs)');
   }
 }

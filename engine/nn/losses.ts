@@ -83,3 +83,20 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: Loss
     return apply(OPS.binaryCrossEntropy, [input, target], { reduction, beta: 0 });
   });
 }
+
+/**
+ * `F.binary_cross_entropy_with_logits`: one row, BinaryCrossEntropyWithLogitsBackward0, with
+ * gradients for input and target. Input and target must have the same shape.
+ */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options?: LossOptions): Tensor {
+  return guard('binaryCrossEntropyWithLogits', [input, target], () => {
+    const reduction = reductionOf(options);
+    for (const [t, what] of [[input, 'input'], [target, 'target']] as const) {
+      if (!(t instanceof Tensor)) fail('invalid-argument', `binary_cross_entropy_with_logits(): argument '${what}' must be Tensor, not ${typeName(t)}`);
+    }
+    if (!sameShape(input.shape, target.shape)) {
+      fail('invalid-argument', `Target size (${sizeText(target.shape)}) must be the same as input size (${sizeText(input.shape)})`);
+    }
+    return apply(OPS.binaryCrossEntropyWithLogits, [input, target], { reduction, beta: 0 });
+  });
+}

@@ -114,6 +114,7 @@ const engine = defineEngine<T>({
     l1Loss: ([a, b], { reduction }) => notSupported('l1Loss'),
     smoothL1Loss: ([a, b], { reduction, beta }) => notSupported('smoothL1Loss'), // beta undefined means 1
     binaryCrossEntropy: ([a, b], { reduction }) => notSupported('binaryCrossEntropy'), // a in [0, 1]
+    binaryCrossEntropyWithLogits: ([a, b], { reduction }) => notSupported('binaryCrossEntropyWithLogits'),
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

@@ -261,6 +261,9 @@ class Adapter(kit.Engine):
     def op_binaryCrossEntropy(self, a, b, reduction='mean'):
         raise NotSupported('binaryCrossEntropy')  # TODO: -(b log a + (1 - b) log(1 - a)), logs clamped at -100
 
+    def op_binaryCrossEntropyWithLogits(self, a, b, reduction='mean'):
+        raise NotSupported('binaryCrossEntropyWithLogits')  # TODO: the same of sigmoid(a), stable for large |a|
+
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
     def clear_grad(self, t):
