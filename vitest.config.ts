@@ -11,6 +11,7 @@ export default defineConfig({
     // workers keep two cores busy where two would leave them idle: about 65 s instead of 90 s.
     maxWorkers: 4,
     setupFiles: ['./properties/setup.ts'],
+    globalSetup: ['./cli/testing/build-dist.ts'],
     reporters: ['default', './cli/summary-reporter.ts'],
     testTimeout: 30_000,
   },

@@ -10,7 +10,7 @@ import { runProgram as referenceRun } from '../adapters/reference/run-program.ts
 import { FEATURES, FIELDS, type Adapter, type Capabilities, type Feature } from '../adapters/types.ts';
 import { unsupported } from '../properties/property.ts';
 import {
-  BINARY_OPS, INPLACE_OPS, LOSS_OPS, OP_NAMES, SHAPE_OPS, type Data, type DType, type ErrorCategory, type InplaceName,
+  BINARY_OPS, COMPARISON_OPS, INPLACE_OPS, LOSS_OPS, OP_NAMES, SHAPE_OPS, type Data, type DType, type ErrorCategory, type InplaceName,
   type Observations, type OpName, type Program, type Step,
 } from '../spec/program.ts';
 import { featuresOf } from './needs.ts';
@@ -303,12 +303,16 @@ function opVariants(op: OpName, dtype: DType): Program[] {
   const datas: Data[] = op === 'binaryCrossEntropy' ? [0.25, [0.25, 0.75]]
     : op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
   // A loss takes (input, target): the probe passes x twice.
-  const binary = (BINARY_OPS as readonly string[]).includes(op) || (LOSS_OPS as readonly string[]).includes(op);
+  const binary = (BINARY_OPS as readonly string[]).includes(op) || (COMPARISON_OPS as readonly string[]).includes(op)
+    || (LOSS_OPS as readonly string[]).includes(op);
+  // where needs a bool condition: the probe makes one with gt.
+  const args = op === 'where' ? ['c', 'x', 0] : binary ? ['x', 'x'] : ['x'];
   return datas.map((data, i) => validateProgram({
     id: `probe.op.${op}.${i}`, dtype,
     steps: [
       { let: 'x', tensor: data, requiresGrad: true },
-      { let: 'y', op, args: binary ? ['x', 'x'] : ['x'], ...(attrs[op] && Object.keys(attrs[op]!).length > 0 ? { attrs: attrs[op] } : {}) },
+      ...(op === 'where' ? [{ let: 'c', op: 'gt', args: ['x', 1] } as Step] : []),
+      { let: 'y', op, args, ...(attrs[op] && Object.keys(attrs[op]!).length > 0 ? { attrs: attrs[op] } : {}) },
       { observe: 'y' },
     ],
   }));

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { COMPILED } from './spawn-gradspec.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +39,7 @@ describe('gradspec adapter init', () => {
   });
 
   test('program.observations init refuses to overwrite an existing file: exit 2 with a message', () => {
-    const r = spawnSync(process.execPath, [CLI, 'adapter', 'init', '--lang', 'python', stub], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [CLI, 'adapter', 'init', '--lang', 'python', stub], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...COMPILED } });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/refusing to overwrite .*gradspec_adapter\.py/);
   });

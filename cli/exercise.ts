@@ -87,6 +87,7 @@ export function traceProgram(program: Program, error: Observations['error'], jud
       if ('tensor' in s) {
         shapes.set(s.let, shapeOf(s.tensor));
         dtypes.add(s.dtype ?? program.dtype ?? 'float32');
+        if (s.dtype === 'int64' || s.dtype === 'bool') atoms.add(`dtype:${s.dtype}`);
         if (hasZero(s.tensor)) atoms.add('zero-data');
         boundByOp.delete(s.let);
         return;
@@ -193,7 +194,7 @@ export function missingFor(clause: string, atoms: ReadonlySet<string>): string {
 
 const WORDS: Readonly<Record<string, string>> = {
   'scalar-operand': 'a Python number as an operand', broadcast: 'operands of different shapes', 'dim-arg': 'a dim argument',
-  'zero-data': 'a zero input', 'mixed-dtype': 'float32 and float64 together', backward: 'a backward pass',
+  'zero-data': 'a zero input', 'mixed-dtype': 'leaves of two dtypes', 'dtype:int64': 'an int64 leaf', 'dtype:bool': 'a bool leaf', backward: 'a backward pass',
   'repeated-backward': 'a second backward pass', 'explicit-gradient': 'an explicit gradient', 'multi-root': 'backward of several outputs',
   grad: 'an autograd.grad step', 'grad-outputs': 'autograd.grad with gradOutputs', 'allow-unused': 'autograd.grad with allowUnused',
   'retain-graph': 'retainGraph', 'create-graph': 'createGraph', 'no-grad': 'a noGrad block', 'enable-grad': 'an enableGrad block',

@@ -62,7 +62,7 @@ export function registerFixtureCommands(
       }) : PROPERTIES;
       await withEngine(opts.engine, async (adapter) => {
         const recorded = await record(adapter, {
-          count, seed, date: today(), properties: chosen, ...(opts.property ? { firstNumber: nextRecordedNumber } : {}),
+          count, seed, date: today(), properties: chosen, ...(opts.property ? { firstNumber: (p) => nextRecordedNumber(p) } : {}),
         });
         if (!opts.property) {
           const folder = writeFixtureFolder('recorded', recorded);

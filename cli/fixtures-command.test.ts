@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { COMPILED } from './spawn-gradspec.ts';
 
 const CLI = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const run = (env: Record<string, string>, ...args: string[]) =>
-  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...COMPILED, ...env } });
 
 describe('gradspec fixtures', () => {
   test('graph.grad-fn fixtures check shows drift as a diff and exits 1', () => {

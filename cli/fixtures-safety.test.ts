@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { shallowFixtures } from './spawn-gradspec.ts';
+import { COMPILED, shallowFixtures } from './spawn-gradspec.ts';
 
 const CLI = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
 const run = (fixtures: string, ...args: string[]) =>
-  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, GRADSPEC_FIXTURES: fixtures } });
+  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...COMPILED, GRADSPEC_FIXTURES: fixtures } });
 /** Every .json file under dir with its content: what a reader of the fixtures sees. */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -60,7 +60,7 @@ describe('fixtures are never lost', () => {
     // A file-size limit makes the first fixture write fail (EFBIG) or kills the process
     // (SIGXFSZ): either way the regeneration is interrupted while it writes.
     const cmd = `ulimit -f 1; exec "${process.execPath}" "${CLI}" fixtures regenerate --engine mutant:old-mean-name`;
-    const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, GRADSPEC_FIXTURES: dir } });
+    const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...COMPILED, GRADSPEC_FIXTURES: dir } });
     expect(r.signal === 'SIGXFSZ' || /EFBIG|file too large/i.test(r.stderr)).toBe(true);
     expect(r.stdout).toMatch(/^--- fixtures\//m); // it had shown the diff and started writing
     expect(snapshot(dir)).toEqual(before);

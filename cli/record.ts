@@ -104,8 +104,7 @@ export function writeFixtureFolder(name: string, fixtures: readonly Fixture[]): 
 }
 
 /** One past the highest number of a property's recorded fixtures already in the folder. */
-export function nextRecordedNumber(p: AnyProperty): number {
-  const folder = join(FIXTURE_ROOT, 'recorded');
+export function nextRecordedNumber(p: AnyProperty, folder = join(FIXTURE_ROOT, 'recorded')): number {
   const numbers = existsSync(folder) ? readdirSync(folder)
     .filter((f) => f.startsWith(`${p.id}.`))
     .map((f) => Number(/^\.(\d+)\./.exec(f.slice(p.id.length))?.[1] ?? -1)) : [];
@@ -116,8 +115,8 @@ export function nextRecordedNumber(p: AnyProperty): number {
  * Adds recorded fixtures to fixtures/recorded/ one file each, written atomically; an id that is
  * already there is refused before anything is written, so re-recording cannot clobber a fixture.
  */
-export function addRecorded(fixtures: readonly Fixture[]): string[] {
-  const paths = fixtures.map((f) => join(FIXTURE_ROOT, 'recorded', `${f.id.replace(/^recorded\./, '')}.json`));
+export function addRecorded(fixtures: readonly Fixture[], folder = join(FIXTURE_ROOT, 'recorded')): string[] {
+  const paths = fixtures.map((f) => join(folder, `${f.id.replace(/^recorded\./, '')}.json`));
   const taken = paths.filter((p) => existsSync(p));
   if (taken.length > 0) throw new Error(`recorded fixtures already exist (record with another --seed, or delete them first): ${taken.join(', ')}`);
   fixtures.forEach((f, i) => writeAtomic(paths[i]!, `${JSON.stringify(f, null, 2)}\n`));

@@ -22,6 +22,17 @@ export function shallowFixtures(): string {
   return copy;
 }
 
+/**
+ * The environment of a spawned gradspec command: the compiled package (dist/, built by the tests'
+ * global setup), as users run it. An engine given as a TypeScript module path needs the sources
+ * run through tsx instead: `gradspecFromSources`.
+ */
+export const COMPILED = { GRADSPEC_DIST: '1' } as const;
+
 export const gradspec = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], {
+  encoding: 'utf8', timeout: 120_000, cwd: ROOT, env: { ...process.env, ...COMPILED, GRADSPEC_FIXTURES: shallowFixtures() },
+});
+
+export const gradspecFromSources = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], {
   encoding: 'utf8', timeout: 120_000, cwd: ROOT, env: { ...process.env, GRADSPEC_FIXTURES: shallowFixtures() },
 });

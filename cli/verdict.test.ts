@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { gradspec } from './spawn-gradspec.ts';
+import { gradspec, gradspecFromSources } from './spawn-gradspec.ts';
 import { crashesOn, dropsDeclared, supportsNothing, withoutFields, withoutOps } from '../adapters/testing/limited-engines.ts';
 import { OP_PROPERTIES } from '../properties/ops.ts';
 import { mutantAdapter } from '../adapters/mutants.ts';
@@ -57,7 +57,7 @@ describe('verdicts rest on what was exercised', () => {
     const report = await runSuite(supportsNothing, fixtures);
     expect(report.summary).toMatchObject({ checked: 0, passed: 0, failed: 0 });
     expect(exitCode(report)).toBe(2);
-    const r = gradspec('check', '--engine', 'adapters/testing/supports-nothing.ts', '--only', 'document.one-step');
+    const r = gradspecFromSources('check', '--engine', 'adapters/testing/supports-nothing.ts', '--only', 'document.one-step');
     expect(r.status).toBe(2);
     expect(r.stdout).toMatch(/NOTHING CHECKED/);
     expect(r.stdout).toMatch(/^0 of \d+ engine clauses checked/m);
@@ -66,7 +66,7 @@ describe('verdicts rest on what was exercised', () => {
 
   test('op.matmul --require fails a run that left a required clause unchecked, and refuses a pattern that names no clause', () => {
     const incidental = fixtures.find((f) => f.fixture.clauses.includes('op.matmul') && !JSON.stringify(f.fixture.program).includes('"matmul"'))!;
-    const r = gradspec('check', '--engine', 'adapters/testing/no-matmul.ts', '--only', incidental.fixture.id, '--require', 'op.mat*');
+    const r = gradspecFromSources('check', '--engine', 'adapters/testing/no-matmul.ts', '--only', incidental.fixture.id, '--require', 'op.mat*');
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/required clause op\.matmul was not checked: needs op matmul/);
     const typo = gradspec('check', '--only', incidental.fixture.id, '--require', 'op.matmull');

@@ -1,6 +1,6 @@
 import type { DType } from '../spec/program.ts';
 import { fail, guard, typeName } from './errors.ts';
-import { alloc } from './kernels.ts';
+import { alloc, settle } from './kernels.ts';
 import { checkDims, checkElements } from './shape.ts';
 import { Tensor } from './tensor.ts';
 
@@ -22,7 +22,7 @@ function shapeOf(data: unknown): number[] {
   const check = (node: unknown, dim: number): void => {
     if (dim === shape.length) {
       if (Array.isArray(node)) fail('invalid-argument', `expected a number at dim ${dim}, got a sequence`);
-      if (typeof node !== 'number') fail('invalid-argument', `tensor(): expected numbers, got ${typeName(node)}`);
+      if (typeof node !== 'number' && typeof node !== 'boolean') fail('invalid-argument', `tensor(): expected numbers, got ${typeName(node)}`);
       return;
     }
     if (!Array.isArray(node)) fail('invalid-argument', `expected sequence of length ${shape[dim]} at dim ${dim} (got a number)`);
@@ -36,23 +36,34 @@ function shapeOf(data: unknown): number[] {
   return shape;
 }
 
-/** `torch.tensor(data, requires_grad=..., dtype=...)`: a new leaf; float32 unless told otherwise. */
-export function tensor(data: number | readonly unknown[], options?: TensorOptions): Tensor {
+/**
+ * `torch.tensor(data, requires_grad=..., dtype=...)`: a new leaf. JavaScript numbers do not say
+ * int or float, so the dtype is float32 unless told otherwise, or bool when every element is a
+ * boolean. Booleans read as 1 and 0; int64 data is truncated toward zero, bool data is nonzero.
+ */
+export function tensor(data: number | boolean | readonly unknown[], options?: TensorOptions): Tensor {
   return guard('tensor', [], () => {
     if (options !== undefined && options !== null && typeof options !== 'object') {
       fail('invalid-argument', `tensor(): options must be an object, not ${typeName(options)}`);
     }
-    const { dtype = 'float32', requiresGrad = false } = options ?? {};
-    if (dtype !== 'float32' && dtype !== 'float64') fail('invalid-argument', `unsupported dtype ${typeof dtype === 'string' ? dtype : typeName(dtype)}`);
+    const shape = shapeOf(data);
+    const flat = Array.isArray(data) ? (data as unknown[]).flat(Infinity) as (number | boolean)[] : [data as number | boolean];
+    const allBool = flat.length > 0 && flat.every((v) => typeof v === 'boolean');
+    const { dtype = allBool ? 'bool' : 'float32', requiresGrad = false } = options ?? {};
+    if (!DTYPES.includes(dtype)) fail('invalid-argument', `unsupported dtype ${typeof dtype === 'string' ? dtype : typeName(dtype)}`);
     if (typeof requiresGrad !== 'boolean') {
       fail('invalid-argument', `tensor(): requiresGrad must be a boolean, not ${typeName(requiresGrad)}`);
     }
-    const shape = shapeOf(data);
-    const flat = Array.isArray(data) ? (data as unknown[]).flat(Infinity) as number[] : [data as number];
+    if (requiresGrad && dtype !== 'float32' && dtype !== 'float64') {
+      fail('invalid-argument', 'Only Tensors of floating point and complex dtype can require gradients');
+    }
     const buffer = alloc(dtype, flat.length);
-    buffer.set(flat);
+    buffer.set(flat.map(Number));
+    settle(buffer, dtype);
     const t = new Tensor(buffer, shape, dtype);
     if (requiresGrad) t.requiresGrad_(true);
     return t;
   });
 }
+
+const DTYPES: readonly unknown[] = ['float32', 'float64', 'int64', 'bool'];

@@ -1,5 +1,5 @@
 import type { DType } from '../spec/program.ts';
-import type { Result } from './kernels.ts';
+import { settle, type Result } from './kernels.ts';
 import { OpNode, type NodeOp, type SavedName, type SavedValues } from './node.ts';
 import { Tensor } from './tensor.ts';
 
@@ -20,24 +20,56 @@ export interface OpDef<A> {
   forward: (inputs: readonly Tensor[], attrs: A, dtype: DType) => Result;
   /** One rule per tensor input, in input order. */
   grads: readonly Rule<A>[];
-  /** The result's dtype, when the op decides it (casts); otherwise type promotion decides. */
+  /**
+   * The result's dtype, when the op decides it (casts, float results of integer inputs, int64
+   * results such as indices); otherwise type promotion decides. It may refuse a dtype with
+   * PyTorch's message (bool negation). Results in int64 or bool never require grad.
+   */
   dtype?: (inputs: readonly Tensor[], attrs: A) => DType;
   /** The result views its input (PyTorch view ops): it shares the version counter. */
   view?: boolean;
+  /**
+   * How many leading inputs are constants of the op (where's condition): saved like inputs
+   * ('self' is inputs[0]), but not differentiable and not among the next functions, as PyTorch's
+   * non_differentiable arguments. `grads` then has one rule per later input.
+   */
+  constants?: number;
 }
 
+/** PyTorch's ScalarType name of a dtype, as its messages spell it (`expected scalar type Long`). */
+export const scalarTypeName = (d: DType): string => ({ float32: 'Float', float64: 'Double', int64: 'Long', bool: 'Bool' })[d];
+
+/** Order of promotion within one group: bool < int64 < float32 < float64. */
+const RANK: Record<DType, number> = { bool: 0, int64: 1, float32: 2, float64: 3 };
+const promote = (a: DType, b: DType): DType => (RANK[a] >= RANK[b] ? a : b);
+const floating = (d: DType) => d === 'float32' || d === 'float64';
+
 /**
- * PyTorch's type promotion for our two float dtypes: tensors with dims outrank 0-d tensors,
- * which outrank wrapped Python numbers; within the winning group float64 wins.
+ * The dtype a Python number stands for: an integer-valued number is a Python int (int64), any
+ * other a Python float, which counts as the default dtype float32 (PyTorch's wrapped numbers).
+ */
+export const numberDtype = (x: number): DType => (Number.isInteger(x) ? 'int64' : 'float32');
+
+/**
+ * PyTorch 1.13's type promotion (c10 ResultTypeState): operands fall in three groups, tensors
+ * with dims, 0-d tensors, and wrapped Python numbers, each promoted within itself; a higher
+ * group decides the result unless a lower one is of a higher category (bool < integer <
+ * floating), which then raises it: int64 tensor + 0-d float64 is float64, + 2.5 is float32.
  */
 export function resultDtype(inputs: readonly Tensor[]): DType {
-  const groups = [
-    inputs.filter((t) => !t.wrappedNumber && t.shape.length > 0),
-    inputs.filter((t) => !t.wrappedNumber && t.shape.length === 0),
-    inputs,
-  ];
-  const group = groups.find((g) => g.length > 0) ?? inputs;
-  return group.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
+  const group = (ts: readonly Tensor[]): DType | null =>
+    ts.reduce<DType | null>((acc, t) => (acc === null ? t.dtype : promote(acc, t.dtype)), null);
+  const dims = group(inputs.filter((t) => !t.wrappedNumber && t.shape.length > 0));
+  const zero = group(inputs.filter((t) => !t.wrappedNumber && t.shape.length === 0));
+  const wrapped = group(inputs.filter((t) => t.wrappedNumber));
+  // c10's combine_categories(higher, lower).
+  const combine = (higher: DType | null, lower: DType | null): DType | null => {
+    if (higher === null) return lower;
+    if (lower === null || floating(higher)) return higher;
+    if (higher === 'bool' || floating(lower)) return promote(higher, lower);
+    return higher;
+  };
+  return combine(dims, combine(zero, wrapped)) ?? 'float32';
 }
 
 /**
@@ -48,16 +80,19 @@ export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Ten
   for (const t of inputs) t.values(); // refuses stale views before any work
   const dtype = op.dtype ? op.dtype(inputs, attrs) : resultDtype(inputs);
   const { shape, data } = op.forward(inputs, attrs, dtype);
+  settle(data, dtype);
   const out = new Tensor(data, shape, dtype, op.view ? inputs[0]!.counter : undefined);
   if (op.view) {
     out.viewVersion = out.counter.value;
     out.viewBase = inputs[0]!.viewBase ?? inputs[0]!;
   }
-  if (!Tensor.recording(inputs)) return out;
+  // Only floating results are differentiable: a comparison or a float->int64 cast is a constant.
+  if (!Tensor.recording(inputs) || !floating(dtype)) return out;
 
   const name = typeof op.gradFn === 'string' ? op.gradFn : op.gradFn(inputs, attrs);
-  const next = inputs.map((t) => t.gradFn ?? (t.requiresGrad ? t.gradAccumulator() : null));
-  const node = new OpNode(name, next, op as NodeOp, attrs, inputs.map((t) => t.shape), inputs.map((t) => t.dtype));
+  const differentiable = op.constants ? inputs.slice(op.constants) : inputs;
+  const next = differentiable.map((t) => t.gradFn ?? (t.requiresGrad ? t.gradAccumulator() : null));
+  const node = new OpNode(name, next, op as NodeOp, attrs, differentiable.map((t) => t.shape), differentiable.map((t) => t.dtype));
   for (const [i, rule] of op.grads.entries()) {
     if (next[i] === null) continue;
     for (const what of rule.saves) node.save(what, what === 'self' ? inputs[0]! : what === 'other' ? inputs[1]! : what === 'third' ? inputs[2]! : out);

@@ -1,5 +1,5 @@
 import type { Reduction } from '../spec/program.ts';
-import { apply } from './dispatch.ts';
+import { apply, numberDtype, scalarTypeName } from './dispatch.ts';
 import { fail, typeName } from './errors.ts';
 import { isGradEnabled } from './grad-mode.ts';
 import { alloc } from './kernels.ts';
@@ -26,11 +26,14 @@ const wrapped = new Map<string, Tensor>();
 export function wrap(x: Operand, like: Tensor): Tensor {
   if (x instanceof Tensor) return x;
   if (typeof x !== 'number') fail('invalid-argument', `expected a Tensor or a number, got ${typeName(x)}`);
-  const key = `${like.dtype}:${Object.is(x, -0) ? '-0' : x}`;
+  // Next to a float tensor the number takes its dtype (PyTorch computes in it); next to int64 or
+  // bool an integer is a Python int (int64) and anything else a Python float (float32).
+  const dtype = like.floating ? like.dtype : numberDtype(x);
+  const key = `${dtype}:${Object.is(x, -0) ? '-0' : x}`;
   let t = wrapped.get(key);
   if (!t) {
     if (wrapped.size >= 4096) wrapped.clear();
-    t = new Tensor(alloc(like.dtype, 1), [], like.dtype);
+    t = new Tensor(alloc(dtype, 1), [], dtype);
     t.data[0] = x;
     t.wrappedNumber = true;
     wrapped.set(key, t);
@@ -68,12 +71,22 @@ export function pow(a: Tensor, b: Operand): Tensor {
   return apply(OPS.pow, [a, b], none);
 }
 
-/** Keeps `a` where `mask` is nonzero and puts `fill` elsewhere; the mask carries no gradient. */
-export function where(a: Tensor, mask: Tensor, fill: number): Tensor {
-  checkTensor(mask, 'where');
-  checkNumber(fill, 'where', 'fill');
-  return apply(OPS.where, [mask, a], { value: fill });
+/**
+ * `torch.where(condition, a, b)`: a where the bool condition is true, b elsewhere, all three
+ * broadcast. a and b may be Python numbers (wrapped next to the other value, or both numbers).
+ */
+export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
+  checkTensor(condition, 'where');
+  if (condition.dtype !== 'bool') {
+    fail('invalid-argument', `where expected condition to be a boolean tensor, but got a tensor with dtype ${scalarTypeName(condition.dtype)}`);
+  }
+  const like = a instanceof Tensor ? a : b instanceof Tensor ? b : condition;
+  return apply(OPS.where, [condition, wrap(a, like), wrap(b, like)], none);
 }
+
+export type ComparisonName = 'gt' | 'ge' | 'lt' | 'le' | 'eq' | 'ne';
+/** `a > b` and the other comparisons: a bool tensor that never requires grad. */
+export const compare = (name: ComparisonName, a: Tensor, b: Operand) => apply(OPS[name], [a, wrap(b, a)], none);
 
 export function thresholdBackward(g: Tensor, result: Tensor): Tensor {
   checkTensor(result, 'thresholdBackward');
@@ -85,7 +98,7 @@ export function bceBackward(g: Tensor, input: Tensor, target: Tensor, reduction:
 }
 
 export function checkDtype(dtype: unknown, op: string): asserts dtype is Tensor['dtype'] {
-  if (dtype !== 'float32' && dtype !== 'float64') {
+  if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int64' && dtype !== 'bool') {
     fail('invalid-argument', `${op}(): unsupported dtype ${typeof dtype === 'string' ? dtype : typeName(dtype)}`);
   }
 }
@@ -180,7 +193,7 @@ export function expand(a: Tensor, sizes: number[]): Tensor {
     }
   }
   if (sizes.length < a.ndim) {
-    fail('invalid-argument', `expand(torch.${a.dtype === 'float64' ? 'Double' : 'Float'}Tensor{${shapeText(a.shape)}}, size=${shapeText(sizes)}): the number of sizes provided (${sizes.length}) must be greater or equal to the number of dimensions in the tensor (${a.ndim})`);
+    fail('invalid-argument', `expand(torch.${scalarTypeName(a.dtype)}Tensor{${shapeText(a.shape)}}, size=${shapeText(sizes)}): the number of sizes provided (${sizes.length}) must be greater or equal to the number of dimensions in the tensor (${a.ndim})`);
   }
   const lead = sizes.length - a.ndim;
   const shape = sizes.map((s, i) => {
@@ -271,6 +284,9 @@ export function inplace(target: Tensor, op: string, compute: (original: Tensor) 
   // the original, as PyTorch's in-place formulas do; the target itself gets the new history.
   const original = target.snapshot();
   const result = compute(original);
+  if (!canCast(result.dtype, target.dtype)) {
+    fail('invalid-argument', `result type ${scalarTypeName(result.dtype)} can't be cast to the desired output type ${scalarTypeName(target.dtype)}`);
+  }
   if (!sameShape(result.shape, target.shape)) {
     fail('shape-mismatch', `output with shape ${shapeText(target.shape)} doesn't match the broadcast shape ${shapeText(result.shape)}`);
   }
@@ -278,6 +294,12 @@ export function inplace(target: Tensor, op: string, compute: (original: Tensor) 
   target.counter.value++;
   if (result.gradFn) target.adoptHistory(result);
   return target;
+}
+
+/** PyTorch's canCast for in-place results: never from floating to int64 or bool, nor from int64 to bool. */
+function canCast(from: Tensor['dtype'], to: Tensor['dtype']): boolean {
+  const category = { bool: 0, int64: 1, float32: 2, float64: 2 };
+  return category[from] <= category[to];
 }
 
 export function fill(a: Tensor, value: number): Tensor {

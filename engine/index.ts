@@ -8,4 +8,5 @@ export { enableGrad, isGradEnabled, noGrad, setGradEnabled } from './grad-mode.t
 export { GradNode } from './node.ts';
 export { tensor, type TensorOptions } from './create.ts';
 export { Tensor } from './tensor.ts';
+export { where } from './where.ts';
 export { F } from './nn/index.ts';

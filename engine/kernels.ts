@@ -1,13 +1,26 @@
 import type { DType } from '../spec/program.ts';
 import { broadcastShapes, broadcastStrides, checkElements, forEachBroadcast, numel, stridesOf, type Shape } from './shape.ts';
 
-/** Element storage: float32 tensors round every stored result to float32, as PyTorch does. */
+/**
+ * Element storage: float32 tensors round every stored result to float32, as PyTorch does. int64
+ * is kept in a Float64Array, exact up to 2^53 (larger magnitudes are outside the spec), and bool
+ * as 0 and 1 in a Float64Array.
+ */
 export type Buffer = Float32Array | Float64Array;
 
 /** Storage for n elements; a tensor over the engine's size limit is refused, not allocated. */
 export function alloc(dtype: DType, n: number): Buffer {
   checkElements(n);
   return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+}
+
+/**
+ * Stores values in a non-floating dtype as PyTorch does: bool as 0/1 (nonzero and nan are true),
+ * int64 truncated toward zero (casts, fill_ of 2.7) and without -0.
+ */
+export function settle(data: Buffer, dtype: DType): void {
+  if (dtype === 'bool') for (let i = 0; i < data.length; i++) data[i] = data[i] !== 0 ? 1 : 0;
+  else if (dtype === 'int64') for (let i = 0; i < data.length; i++) data[i] = Math.trunc(data[i]!) + 0;
 }
 
 export interface Result {
@@ -53,7 +66,7 @@ export const kernels = {
     forEachBroadcast(shape, stridesOf(shape), broadcastStrides(kept, shape), (o, _i, j) => {
       acc[j] = acc[j]! + x[o]!;
     });
-    return { shape: kept, data: dtype === 'float64' ? acc : Float32Array.from(acc) };
+    return { shape: kept, data: dtype === 'float32' ? Float32Array.from(acc) : acc };
   },
 
   /** Reads `x` (of shape `shape`) through arbitrary strides laid over `outShape`: permute, expand. */
@@ -76,7 +89,7 @@ export const kernels = {
     const b64 = b instanceof Float64Array ? b : Float64Array.from(b);
     const c = new Float64Array(batch * n * m);
     for (let p = 0; p < batch; p++) product(a64, b64, c, p * n * k, p * k * m, p * n * m, n, k, m);
-    return dtype === 'float64' ? c : Float32Array.from(c);
+    return dtype === 'float32' ? Float32Array.from(c) : c;
   },
 };
 

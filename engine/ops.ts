@@ -1,8 +1,9 @@
 import type { DType, Reduction } from '../spec/program.ts';
-import type { OpDef, Rule } from './dispatch.ts';
+import { resultDtype, scalarTypeName, type OpDef, type Rule } from './dispatch.ts';
 import { fail } from './errors.ts';
 import { kernels, type Result } from './kernels.ts';
-import { broadcastStrides, stridesOf, type Shape } from './shape.ts';
+import { broadcastShapes, broadcastStrides, stridesOf, type Shape } from './shape.ts';
+import * as F from './functional.ts';
 import { Tensor } from './tensor.ts';
 
 /*
@@ -15,20 +16,82 @@ import { Tensor } from './tensor.ts';
 type None = Record<string, never>;
 const none: readonly never[] = [];
 
-function unary(gradFn: string, f: (x: number) => number, rule: Rule<None>): OpDef<None> {
+// ----- result dtypes of int64 and bool inputs (spec: dtype.*) -----
+type DtypeRule = (inputs: readonly Tensor[]) => DType;
+const isFloat = (d: DType) => d === 'float32' || d === 'float64';
+/** Math functions compute in floating point: int64 and bool give the default dtype float32. */
+const floatResult: DtypeRule = ([x]) => (isFloat(x!.dtype) ? x!.dtype : 'float32');
+/** Ops that keep integers integers; bool is refused with PyTorch's message. */
+const noBool = (message: string): DtypeRule => ([x]) => {
+  if (x!.dtype === 'bool') fail('invalid-argument', message);
+  return x!.dtype;
+};
+const notForBool = (kernel: string) => noBool(`"${kernel}" not implemented for 'Bool'`);
+const SUB_BOOL = 'Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.';
+const SUB_BOOLS = 'Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.';
+
+/** A Python number as PyTorch wraps it: a 0-d tensor of the lowest priority, int64 for an integer. */
+function wrapped(x: number): Tensor {
+  const t = new Tensor(Float64Array.of(x), [], Number.isInteger(x) ? 'int64' : 'float32');
+  t.wrappedNumber = true;
+  return t;
+}
+
+/**
+ * Integer power: exact for int64, and for a negative exponent what an integer loop gives
+ * (1 and -1 keep their powers, every other base gives 0), as PyTorch's int64 pow does.
+ */
+function intPow(x: number, y: number): number {
+  if (y >= 0) return Math.pow(x, y);
+  if (x === 1) return 1;
+  if (x === -1) return y % 2 === 0 ? 1 : -1;
+  return 0;
+}
+
+function unary(gradFn: string, f: (x: number) => number, rule: Rule<None>, dtype: DtypeRule = floatResult): OpDef<None> {
   return {
     gradFn,
+    dtype,
     forward: ([x], _a, dtype) => kernels.map(x!.data, x!.shape, dtype, f),
     grads: [rule],
   };
 }
 
-function binary<A = None>(gradFn: string, f: (x: number, y: number) => number, self: Rule<A>, other: Rule<A>): OpDef<A> {
+function binary<A = None>(gradFn: string, f: (x: number, y: number) => number, self: Rule<A>, other: Rule<A>, dtype?: DtypeRule): OpDef<A> {
   return {
     gradFn,
+    ...(dtype ? { dtype } : {}),
     forward: ([a, b], _a, dtype) => kernels.zip(a!.data, a!.shape, b!.data, b!.shape, dtype, f),
     grads: [self, other],
   };
+}
+
+/**
+ * A comparison: both operands are compared in their promoted dtype (a float64 0.1 equals a
+ * float32 tensor's 0.1 when the result type is float32), nan compares as IEEE does (only ne is
+ * true), and the result is bool. Its rules are never used: a bool result is never recorded.
+ */
+function comparison(f: (x: number, y: number) => boolean): OpDef<None> {
+  return {
+    gradFn: 'none',
+    dtype: () => 'bool',
+    forward: ([a, b]) => {
+      const cast = resultDtype([a!, b!]) === 'float32' ? Math.fround : (v: number) => v;
+      return kernels.zip(a!.data, a!.shape, b!.data, b!.shape, 'bool', (x, y) => (f(cast(x), cast(y)) ? 1 : 0));
+    },
+    grads: [{ saves: none, vjp: (g) => zerosLike(g) }, { saves: none, vjp: (g) => zerosLike(g) }],
+  };
+}
+
+/** Where-calls of the rules, through the public function (its argument checks and wrapping). */
+const where = (c: Tensor, a: Tensor | number, b: Tensor | number): Tensor => F.where(c, a, b);
+
+/** A bool constant from a tensor's data: the masks of the rules. */
+const mask = (t: Tensor, f: (v: number) => boolean): Tensor =>
+  new Tensor(kernels.map(t.data, t.shape, 'bool', (v) => (f(v) ? 1 : 0)).data, t.shape, 'bool');
+function maskZip(a: Tensor, b: Tensor, f: (x: number, y: number) => boolean): Tensor {
+  const r = kernels.zip(a.data, a.shape, b.data, b.shape, 'bool', (x, y) => (f(x, y) ? 1 : 0));
+  return new Tensor(r.data, r.shape, 'bool');
 }
 
 /** Zero gradients are constants: `g * 0` would turn an infinite g into nan. */
@@ -37,10 +100,6 @@ const zerosLike = (t: Tensor): Tensor => constantLike(t, () => 0);
 /** A constant tensor (outside the graph) computed elementwise from tensors' data: masks and signs. */
 const constantLike = (t: Tensor, f: (v: number) => number): Tensor =>
   new Tensor(kernels.map(t.data, t.shape, t.dtype, f).data, t.shape, t.dtype);
-function constantZip(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
-  const r = kernels.zip(a.data, a.shape, b.data, b.shape, a.dtype, f);
-  return new Tensor(r.data, r.shape, a.dtype);
-}
 
 export interface ReduceAttrs { dims: number[]; keepdim: boolean; inputShape: number[] }
 export interface ShapeAttrs { shape: number[] }
@@ -108,7 +167,8 @@ function roundHalfEven(x: number): number {
 
 export const OPS = {
   // ----- elementwise, one input -----
-  neg: unary('NegBackward0', (x) => -x, { saves: none, vjp: (g) => g.neg() }),
+  neg: unary('NegBackward0', (x) => -x, { saves: none, vjp: (g) => g.neg() },
+    noBool('Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.')),
   exp: unary('ExpBackward0', Math.exp, { saves: ['result'], vjp: (g, s) => g.mul(s.result) }),
   log: unary('LogBackward0', Math.log, { saves: ['self'], vjp: (g, s) => g.div(s.self) }),
   sin: unary('SinBackward0', Math.sin, { saves: ['self'], vjp: (g, s) => g.mul(s.self.cos()) }),
@@ -117,6 +177,7 @@ export const OPS = {
   tanh: unary('TanhBackward0', Math.tanh, { saves: ['result'], vjp: (g, s) => g.mul(s.result.mul(s.result).rsub(1)) }),
   sigmoid: {
     gradFn: 'SigmoidBackward0',
+    dtype: floatResult,
     // float32 kernels overflow exp(-x) to inf for x < -88, giving exactly 0 as PyTorch does.
     forward: ([x], _a, dtype) => kernels.map(x!.data, x!.shape, dtype,
       dtype === 'float32' ? (v) => 1 / (1 + Math.fround(Math.exp(-v))) : (v) => 1 / (1 + Math.exp(-v))),
@@ -126,13 +187,13 @@ export const OPS = {
   // PyTorch. relu(-0) is -0, as in PyTorch.
   relu: unary('ReluBackward0', (x) => (x < 0 ? 0 : x), {
     saves: ['result'], vjp: (g, s) => g.thresholdBackward(s.result),
-  }),
+  }, noBool('Boolean inputs not supported for relu')),
   // sqrt'(0) = inf, as g / (2 * result) gives (op.sqrt.zero).
   sqrt: unary('SqrtBackward0', Math.sqrt, { saves: ['result'], vjp: (g, s) => g.div(s.result.mul(2)) }),
   // abs'(0) = 0: the sign of 0 is 0 (op.abs.kink).
   // abs'(0) = 0: sgn(0) is 0 (op.abs.kink). abs'(nan) = 0 too: PyTorch's sgn(nan) is 0.
-  abs: unary('AbsBackward0', Math.abs, { saves: ['self'], vjp: (g, s) => g.mul(s.self.sgn()) }),
-  sgn: unary('SgnBackward0', signum, { saves: ['self'], vjp: (_g, s) => zerosLike(s.self) }),
+  abs: unary('AbsBackward0', Math.abs, { saves: ['self'], vjp: (g, s) => g.mul(s.self.sgn()) }, notForBool('abs_cpu')),
+  sgn: unary('SgnBackward0', signum, { saves: ['self'], vjp: (_g, s) => zerosLike(s.self) }, ([x]) => x!.dtype),
   /** relu's backward as its own op, so that the gradient of a gradient is defined (and zero). */
   thresholdBackward: binary('ThresholdBackwardBackward0', (g, r) => (r <= 0 ? 0 : g),
     { saves: ['other'], vjp: (g, s) => g.thresholdBackward(s.other) },
@@ -157,41 +218,58 @@ export const OPS = {
   // rsqrt(-0) is -inf, as 1 / sqrt(-0) gives; its gradient -0.5 · g · r³ is then inf.
   rsqrt: unary('RsqrtBackward0', (x) => 1 / Math.sqrt(x), { saves: ['result'], vjp: (g, s) => g.mul(-0.5).mul(s.result.powScalar(3)) }),
   // Piecewise constant: the gradient is 0 everywhere, at the jumps, at nan and at ±inf too.
-  sign: unary('SignBackward0', signum, { saves: none, vjp: (g) => zerosLike(g) }),
-  floor: unary('FloorBackward0', Math.floor, { saves: none, vjp: (g) => zerosLike(g) }),
-  ceil: unary('CeilBackward0', Math.ceil, { saves: none, vjp: (g) => zerosLike(g) }),
-  round: unary('RoundBackward0', roundHalfEven, { saves: none, vjp: (g) => zerosLike(g) }),
-  trunc: unary('TruncBackward0', Math.trunc, { saves: none, vjp: (g) => zerosLike(g) }),
+  sign: unary('SignBackward0', signum, { saves: none, vjp: (g) => zerosLike(g) }, ([x]) => x!.dtype),
+  floor: unary('FloorBackward0', Math.floor, { saves: none, vjp: (g) => zerosLike(g) }, notForBool('floor_vml_cpu')),
+  ceil: unary('CeilBackward0', Math.ceil, { saves: none, vjp: (g) => zerosLike(g) }, notForBool('ceil_vml_cpu')),
+  round: unary('RoundBackward0', roundHalfEven, { saves: none, vjp: (g) => zerosLike(g) }, notForBool('round_vml_cpu')),
+  trunc: unary('TruncBackward0', Math.trunc, { saves: none, vjp: (g) => zerosLike(g) }, notForBool('trunc_vml_cpu')),
 
   // ----- elementwise, two inputs (broadcasting) -----
   add: binary('AddBackward0', (x, y) => x + y, { saves: none, vjp: (g) => g }, { saves: none, vjp: (g) => g }),
-  sub: binary('SubBackward0', (x, y) => x - y, { saves: none, vjp: (g) => g }, { saves: none, vjp: (g) => g.neg() }),
+  sub: binary('SubBackward0', (x, y) => x - y, { saves: none, vjp: (g) => g }, { saves: none, vjp: (g) => g.neg() }, (inputs) => {
+    const bools = inputs.filter((t) => t.dtype === 'bool').length;
+    if (bools > 0) fail('invalid-argument', bools === 2 ? SUB_BOOLS : SUB_BOOL);
+    return resultDtype(inputs);
+  }),
   mul: binary('MulBackward0', (x, y) => x * y,
     { saves: ['other'], vjp: (g, s) => g.mul(s.other) },
     { saves: ['self'], vjp: (g, s) => g.mul(s.self) }),
   div: binary('DivBackward0', (x, y) => x / y,
     { saves: ['other'], vjp: (g, s) => g.div(s.other) },
-    { saves: ['self', 'other'], vjp: (g, s) => g.neg().mul(s.self).div(s.other.mul(s.other)) }),
+    { saves: ['self', 'other'], vjp: (g, s) => g.neg().mul(s.self).div(s.other.mul(s.other)) },
+    // True division: int64 / int64 is float32.
+    (inputs) => { const d = resultDtype(inputs); return isFloat(d) ? d : 'float32'; }),
   // pow with a tensor exponent. d/dx is 0 where the exponent is 0; d/dy is 0 where x = 0 and y >= 0
   // (op.pow.zero-base), masks PyTorch applies so that 0 ** y stays differentiable.
-  pow: binary('PowBackward1', Math.pow,
+  pow: {
+    gradFn: 'PowBackward1',
+    dtype: (inputs) => {
+      if (inputs.every((t) => t.dtype === 'bool')) fail('invalid-argument', `"pow" not implemented for 'Bool'`);
+      return resultDtype(inputs);
+    },
+    forward: ([a, b], _a, dtype) => kernels.zip(a!.data, a!.shape, b!.data, b!.shape, dtype, dtype === 'int64' ? intPow : Math.pow),
+    grads: [
     {
       saves: ['self', 'other'],
-      vjp: (g, s) => g.mul(s.other.mul(s.self.pow(s.other.sub(1))))
-        .where(constantLike(s.other, (y) => (y === 0 ? 0 : 1)), 0),
+      vjp: (g, s) => where(mask(s.other, (y) => y === 0), 0, g.mul(s.other.mul(s.self.pow(s.other.sub(1))))),
     },
     {
       saves: ['self', 'other', 'result'],
       // The mask sits inside the product, as in PyTorch: a nan incoming gradient stays nan at a
       // masked element (its second derivative at x = 0, y = 2 is nan, not 0).
-      vjp: (g, s) => g.mul(s.result.mul(s.self.log())
-        .where(constantZip(s.self, s.other, (x, y) => (x === 0 && y >= 0 ? 0 : 1)), 0)),
-    }),
+      vjp: (g, s) => g.mul(where(maskZip(s.self, s.other, (x, y) => x === 0 && y >= 0), 0, s.result.mul(s.self.log()))),
+    }],
+  } satisfies OpDef<None>,
 
   // ----- a number exponent, a reflected scalar, masks -----
   powScalar: {
     gradFn: 'PowBackward0',
-    forward: ([x], a: PowAttrs, dtype) => kernels.map(x!.data, x!.shape, dtype, (v) => Math.pow(v, a.exponent)),
+    dtype: ([x], a: PowAttrs) => {
+      const d = resultDtype([x!, wrapped(a.exponent)]);
+      if (!isFloat(d) && a.exponent < 0) fail('invalid-argument', 'Integers to negative integer powers are not allowed.');
+      return d;
+    },
+    forward: ([x], a: PowAttrs, dtype) => kernels.map(x!.data, x!.shape, dtype, (v) => (dtype === 'int64' ? intPow : Math.pow)(v, a.exponent)),
     grads: [{
       saves: ['self'],
       // Exponent 0 still reads self (for its shape), as PyTorch does, so a freed graph is noticed.
@@ -200,22 +278,43 @@ export const OPS = {
   } satisfies OpDef<PowAttrs>,
   rsub: {
     gradFn: 'RsubBackward1',
+    dtype: ([x], a: ScalarAttrs) => {
+      if (x!.dtype === 'bool') fail('invalid-argument', SUB_BOOL);
+      return resultDtype([x!, wrapped(a.value)]);
+    },
     forward: ([x], a: ScalarAttrs, dtype) => kernels.map(x!.data, x!.shape, dtype, (v) => a.value - v),
     grads: [{ saves: none, vjp: (g) => g.neg() }],
   } satisfies OpDef<ScalarAttrs>,
   /**
-   * Keeps x where mask is nonzero, puts `fill` elsewhere; the mask is a constant. The mask comes
-   * first so that the next functions read [null, x], as PyTorch's where(cond, zeros, x) gives.
+   * where(condition, a, b): a where the bool condition is true, b elsewhere, broadcasting all
+   * three; the condition is a constant (input 0, saved, not among the next functions). The
+   * gradients are where(condition, g, 0) and where(condition, 0, g), as derivatives.yaml says:
+   * a nan or inf in g reaches the branch that was not taken as 0, but a nan that g holds at a
+   * taken element stays (op.where.nan-trap).
    */
   where: {
     gradFn: 'WhereBackward0',
-    forward: ([m, x], a: ScalarAttrs, dtype) =>
-      kernels.zip(m!.data, m!.shape, x!.data, x!.shape, dtype, (k, v) => (k !== 0 ? v : a.value)),
+    constants: 1,
+    dtype: ([, a, b]) => resultDtype([a!, b!]),
+    forward: ([c, a, b], _a, dtype) => {
+      const shape = broadcastShapes(broadcastShapes(c!.shape, a!.shape), b!.shape);
+      const [cs, as, bs] = [c!, a!, b!].map((t) => kernels.gather(t.data, shape, broadcastStrides(t.shape, shape), t.dtype === 'float32' ? 'float32' : 'float64').data);
+      const out = kernels.map(cs!, shape, dtype, () => 0);
+      for (let i = 0; i < out.data.length; i++) out.data[i] = cs![i] !== 0 ? as![i]! : bs![i]!;
+      return out;
+    },
     grads: [
-      { saves: none, vjp: (g) => zerosLike(g) },
-      { saves: ['self'], vjp: (g, s) => g.where(s.self, 0) },
+      { saves: ['self'], vjp: (g, s) => where(s.self, g, 0) },
+      { saves: ['self'], vjp: (g, s) => where(s.self, 0, g) },
     ],
-  } satisfies OpDef<ScalarAttrs>,
+  } satisfies OpDef<None>,
+  // ----- comparisons: bool results, constants of the graph (never recorded) -----
+  gt: comparison((x, y) => x > y),
+  ge: comparison((x, y) => x >= y),
+  lt: comparison((x, y) => x < y),
+  le: comparison((x, y) => x <= y),
+  eq: comparison((x, y) => x === y),
+  ne: comparison((x, y) => x !== y),
   /** zero_ and fill_: every element becomes `value`; the old values get no gradient. */
   fill: {
     gradFn: (_x, a: ScalarAttrs & { name: string }) => a.name,
@@ -411,9 +510,9 @@ const lossNorm = (base: number, x: Tensor, a: LossAttrs): number => (a.reduction
 function smoothL1Grad(g: Tensor, x: Tensor, y: Tensor, a: LossAttrs): Tensor {
   const d = x.sub(y);
   const outer = constantLike(d, (v) => (v <= -a.beta ? -1 : v >= a.beta ? 1 : -0));
-  const middle = constantLike(d, (v) => (v <= -a.beta || v >= a.beta ? 0 : 1));
+  const middle = mask(d, (v) => !(v <= -a.beta || v >= a.beta));
   // beta = 0 leaves only nan in the middle, and nan / 1 is nan too.
-  return d.where(middle, 0).div(a.beta === 0 ? 1 : a.beta).add(outer).mul(lossNorm(1, x, a)).mul(g);
+  return where(middle, d, 0).div(a.beta === 0 ? 1 : a.beta).add(outer).mul(lossNorm(1, x, a)).mul(g);
 }
 
 /** 1.13's EPSILON of binary_cross_entropy's backward: the float 1e-12, whatever the dtype. */
@@ -459,7 +558,7 @@ function bceWithLogitsForward(x: Tensor, y: Tensor, a: LossAttrs, dtype: DType):
 
 /** The products' own checks, with PyTorch's messages (matmul's errors come from these). */
 function checked(a: Tensor, b: Tensor, op: 'dot' | 'mv' | 'mm' | 'bmm'): undefined {
-  const kind = (t: Tensor) => (t.dtype === 'float64' ? 'Double' : 'Float');
+  const kind = (t: Tensor) => scalarTypeName(t.dtype);
   const [ra, rb] = [a.ndim, b.ndim];
   if (op === 'dot' && (ra !== 1 || rb !== 1)) fail('invalid-argument', `1D tensors expected, but got ${ra}D and ${rb}D tensors`);
   if (op === 'mv' && (ra !== 2 || rb !== 1)) fail('invalid-argument', `vector + matrix @ vector expected, got 1, ${ra}, ${rb}`);
@@ -489,6 +588,14 @@ function checked(a: Tensor, b: Tensor, op: 'dot' | 'mv' | 'mm' | 'bmm'): undefin
 function reduction(gradFn: string, mean: boolean, saves: Rule<ReduceAttrs>['saves']): OpDef<ReduceAttrs> {
   return {
     gradFn,
+    // sum of int64 or bool is int64; mean has no integer result and refuses them.
+    dtype: ([x]) => {
+      if (isFloat(x!.dtype)) return x!.dtype;
+      if (mean) {
+        fail('invalid-argument', `mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${scalarTypeName(x!.dtype)}`);
+      }
+      return 'int64';
+    },
     forward: ([x], a, dtype) => reduceForward(x!, a, dtype, mean),
     grads: [{
       saves,

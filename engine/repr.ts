@@ -1,8 +1,10 @@
-// Reproduces PyTorch 1.13's `repr(tensor)` (torch/_tensor_str.py) for dense CPU float tensors
-// with the default print options. Function names mirror the Python ones they follow.
+// Reproduces PyTorch 1.13's `repr(tensor)` (torch/_tensor_str.py) for dense CPU float, int64 and
+// bool tensors with the default print options. Function names mirror the Python ones they follow.
+
+import type { DType } from '../spec/program.ts';
 
 export interface ReprInfo {
-  dtype: 'float32' | 'float64';   // float32 is the default dtype, so only float64 gets a `dtype=torch.float64` suffix
+  dtype: DType;                   // float32, int64 and bool print no dtype suffix (except when empty); float64 does
   requiresGrad: boolean;          // a leaf that requires grad gets `requires_grad=True` (only when gradFn is null)
   gradFn: string | null;          // e.g. 'AddBackward0' gives `grad_fn=<AddBackward0>`
 }
@@ -91,6 +93,13 @@ function formatSci(x: number, p: number): string {
 // ---- _Formatter: one layout decision for all displayed values ----
 
 interface Formatter { width: number; format: (x: number) => string }
+
+/** Non-floating dtypes print each value as Python's str() does (`-3`, `True`), right-aligned. */
+function makeIntegerFormatter(shown: readonly number[], dtype: DType): Formatter {
+  const str = dtype === 'bool' ? (x: number) => (x !== 0 ? 'True' : 'False') : (x: number) => BigInt(x).toString();
+  const width = shown.reduce((w, v) => Math.max(w, str(v).length), 1);
+  return { width, format: (x) => str(x).padStart(width) };
+}
 
 function makeFormatter(shown: readonly number[]): Formatter {
   const vals = shown.filter((v) => Number.isFinite(v) && v !== 0);
@@ -206,10 +215,12 @@ export function formatTensor(values: ArrayLike<number>, shape: readonly number[]
     body = '[]';
   } else {
     const summarize = numel > THRESHOLD;
-    const fmt = makeFormatter(collectShown(values, shape, summarize));
+    const shown = collectShown(values, shape, summarize);
+    const fmt = info.dtype === 'int64' || info.dtype === 'bool' ? makeIntegerFormatter(shown, info.dtype) : makeFormatter(shown);
     body = tensorStr(values, shape, indent, summarize, fmt);
   }
-  if (info.dtype !== 'float32') suffixes.push('dtype=torch.' + info.dtype);
+  // int64 and bool count as default dtypes, except in an empty tensor, where nothing shows the dtype.
+  if (info.dtype === 'float64' || (numel === 0 && info.dtype !== 'float32')) suffixes.push('dtype=torch.' + info.dtype);
   if (info.gradFn !== null) suffixes.push(`grad_fn=<${info.gradFn}>`);
   else if (info.requiresGrad) suffixes.push('requires_grad=True');
   return addSuffixes(prefix + body, suffixes, indent);

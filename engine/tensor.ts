@@ -45,7 +45,16 @@ export class Tensor {
   }
 
   set requiresGrad(flag: boolean) {
-    this.requiresGrad_(flag);
+    guard('requiresGrad_', [this], () => {
+      // PyTorch's attribute setter words this differently from requires_grad_().
+      if (flag === true && !this.floating) fail('invalid-argument', 'only Tensors of floating point and complex dtype can require gradients');
+      this.setRequiresGrad(flag);
+    });
+  }
+
+  /** float32 and float64: the dtypes that can require grad. */
+  get floating(): boolean {
+    return this.dtype === 'float32' || this.dtype === 'float64';
   }
 
   get isLeaf(): boolean {
@@ -84,6 +93,7 @@ export class Tensor {
 
   private setRequiresGrad(flag: boolean): this {
     if (typeof flag !== 'boolean') fail('invalid-argument', `requires_grad_(): argument 'requires_grad' must be a boolean, not ${typeName(flag)}`);
+    if (flag && !this.floating) fail('invalid-argument', 'only Tensors of floating point dtype can require gradients');
     if (!this.isLeaf) {
       if (flag) return this;
       fail(
@@ -151,6 +161,7 @@ export class Tensor {
     return this.data;
   }
 
+  /** The one element as a number (a bool tensor's as 1 or 0). */
   item(): number {
     return guard('item', [this], () => {
       if (this.numel() !== 1) {
@@ -160,11 +171,11 @@ export class Tensor {
     });
   }
 
-  /** Nested arrays of numbers, as PyTorch's `tolist()`. */
-  tolist(): number | unknown[] {
+  /** Nested arrays of numbers (booleans for a bool tensor), as PyTorch's `tolist()`. */
+  tolist(): number | boolean | unknown[] {
     const data = guard('tolist', [this], () => this.values());
-    const build = (dim: number, offset: number): number | unknown[] => {
-      if (dim === this.shape.length) return data[offset]!;
+    const build = (dim: number, offset: number): number | boolean | unknown[] => {
+      if (dim === this.shape.length) return this.dtype === 'bool' ? data[offset] !== 0 : data[offset]!;
       const size = this.shape[dim]!;
       const step = numel(this.shape.slice(dim + 1));
       return Array.from({ length: size }, (_, i) => build(dim + 1, offset + i * step));
@@ -252,7 +263,14 @@ export class Tensor {
   squeeze(dim?: number): Tensor { return guard('squeeze', [this], () => F.squeeze(this, dim)); }
   expand(shape: number[]): Tensor { return guard('expand', [this], () => F.expand(this, shape)); }
   clone(): Tensor { return guard('clone', [this], () => F.clone(this)); }
-  where(mask: Tensor, fill: number): Tensor { return guard('where', [this, mask], () => F.where(this, mask, fill)); }
+  /** PyTorch's `x.where(condition, y)`: `torch.where(condition, x, y)`. */
+  where(condition: Tensor, other: F.Operand): Tensor { return guard('where', [condition, this, other], () => F.where(condition, this, other)); }
+  gt(other: F.Operand): Tensor { return guard('gt', [this, other], () => F.compare('gt', this, other)); }
+  ge(other: F.Operand): Tensor { return guard('ge', [this, other], () => F.compare('ge', this, other)); }
+  lt(other: F.Operand): Tensor { return guard('lt', [this, other], () => F.compare('lt', this, other)); }
+  le(other: F.Operand): Tensor { return guard('le', [this, other], () => F.compare('le', this, other)); }
+  eq(other: F.Operand): Tensor { return guard('eq', [this, other], () => F.compare('eq', this, other)); }
+  ne(other: F.Operand): Tensor { return guard('ne', [this, other], () => F.compare('ne', this, other)); }
   to(dtype: DType): Tensor { return guard('to', [this], () => F.to(this, dtype)); }
   detach(): Tensor { return F.detach(this); }
 

@@ -1,4 +1,4 @@
-import type { DType } from '../spec/program.ts';
+import type { FloatDType } from '../spec/program.ts';
 import { unravel } from './shape.ts';
 
 /**
@@ -10,7 +10,7 @@ import { unravel } from './shape.ts';
  * Non-finite values agree only with the same non-finite value (NaN agrees with NaN here), and
  * zeros computed in the engine's dtype only with a zero (isExact).
  */
-export const GRADIENT_TOLERANCE: Record<DType, { rtol: number; atol: number }> = {
+export const GRADIENT_TOLERANCE: Record<FloatDType, { rtol: number; atol: number }> = {
   float64: { rtol: 1e-7, atol: 1e-9 },
   float32: { rtol: 1e-4, atol: 1e-5 },
 };
@@ -23,7 +23,7 @@ export type OracleName = 'symbolic' | 'finite-difference' | 'evaluation';
 export interface GradientCheck {
   actual: ArrayLike<number>;
   expected: ArrayLike<number>;
-  dtype: DType;
+  dtype: FloatDType;
   oracle: OracleName;
   /** Who computed `actual`, e.g. "reference" or "pytorch". */
   engine: string;
@@ -56,7 +56,7 @@ export const sameValue = (a: number, e: number, signedZero = false): boolean =>
   Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e)) || (!signedZero && a === 0 && e === 0);
 
 /** A float64 value as the nearest value of the dtype (float32 overflows to ±inf past 3.4e38). */
-export const inDtype = (x: number, dtype: DType): number => (dtype === 'float32' ? Math.fround(x) : x);
+export const inDtype = (x: number, dtype: FloatDType): number => (dtype === 'float32' ? Math.fround(x) : x);
 
 /** Null when every element agrees; otherwise a message naming the first element that does not. */
 export function compareGradient(check: GradientCheck): string | null {

@@ -1,6 +1,6 @@
 import type { Program, Step } from '../spec/program.ts';
 import { math } from './mathjs.ts';
-import { walkProgram, type Algebra, type BinaryOp, type UnaryOp } from './walk.ts';
+import { walkProgram, type Algebra, type BinaryOp, type CompareOp, type UnaryOp } from './walk.ts';
 
 /**
  * A float64 forward interpreter, written apart from the engine so that finite differences judge
@@ -57,6 +57,11 @@ const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   pow: (a, b) => (a === 1 ? 1 : Math.pow(a, b)),
 };
 
+/** IEEE comparisons: nan is unequal to everything. */
+export const COMPARE: Record<CompareOp, (a: number, b: number) => boolean> = {
+  gt: (a, b) => a > b, ge: (a, b) => a >= b, lt: (a, b) => a < b, le: (a, b) => a <= b, eq: (a, b) => a === b, ne: (a, b) => a !== b,
+};
+
 /**
  * Every bound name's shape and values. `overrides` replaces leaf values (same length); an override
  * naming a `detach` result holds that value fixed, so that finite differences see it as the
@@ -86,6 +91,9 @@ export function evaluateProgram(
       for (const t of terms) s += t;
       return r(s);
     },
+    // Operands are already in the dtype (each op's result is rounded), so they compare as PyTorch's do.
+    compare: (op, a, b) => (COMPARE[op](a, b) ? 1 : 0),
+    select: (c, a, b) => (c !== 0 ? a : b),
     detach: (name, index, a) => {
       const held = overrides?.get(name);
       if (held && index >= held.length) throw new Error(`the override for ${name} is too short`);

@@ -1,5 +1,5 @@
 import type { Program } from '../spec/program.ts';
-import { walkProgram, type Algebra, type BinaryOp, type UnaryOp } from './walk.ts';
+import { walkProgram, type Algebra, type BinaryOp, type CompareOp, type UnaryOp } from './walk.ts';
 
 /**
  * A program's forward computation as mathjs expressions, one per element, in terms of the leaf
@@ -72,6 +72,11 @@ const UNARY_FORMS: Record<UnaryOp, (e: string) => string> = {
 };
 
 const BINARY_FORMS: Record<BinaryOp, string> = { add: '+', sub: '-', mul: '*', div: '/', pow: '^' };
+/**
+ * Comparisons as mathjs's comparison functions; symbolic.ts turns each into a point constant (its
+ * value at the point, derivative 0), as it does the piecewise-constant functions.
+ */
+const COMPARE_FORMS: Record<CompareOp, string> = { gt: 'larger', ge: 'largerEq', lt: 'smaller', le: 'smallerEq', eq: 'equal', ne: 'unequal' };
 
 function checked(expr: string): string {
   if (expr.length > MAX_ELEMENT_CHARS) {
@@ -90,6 +95,11 @@ export function expandWithDetached(program: Program): Expansion {
     // symbolic.ts differentiates it as a piecewise choice: a where a > bound, else the constant.
     clampMin: (a, bound) => checked(`max(${a}, ${numberLiteral(bound)})`),
     sum: (terms) => (terms.length === 0 ? '0' : terms.length === 1 ? terms[0]! : checked(`(${terms.join(' + ')})`)),
+    compare: (op, a, b) => `${COMPARE_FORMS[op]}(${a}, ${b})`,
+    // c is a point constant 0 or 1: the derivative is c·a' + (1 - c)·b', so a branch not taken
+    // still multiplies its own derivative by 0 (inf · 0 is nan: op.where.nan-trap), as PyTorch's
+    // where(c, 0, g) followed by that branch's backward does. Its value needs finite branches.
+    select: (c, a, b) => checked(`(${c} * ${a} + (1 - ${c}) * ${b})`),
     detach: (name, index, a) => {
       const symbol = detachedSymbol(name, index);
       detached.set(symbol, a);

@@ -1,5 +1,5 @@
 import { isExact, sameValue } from './compare.ts';
-import { scalarValue, type Data, type DType, type Observation, type Observations } from '../spec/program.ts';
+import { isFloating, scalarValue, type Data, type DType, type FloatDType, type Observation, type Observations } from '../spec/program.ts';
 
 /**
  * Judges an engine's observations against expected ones. Only the fields the expectation states
@@ -17,7 +17,7 @@ export interface Mismatch {
 }
 
 /** `|a - e| <= atol + rtol * max(|a|, |e|)`, scaled by dtype; zeros and non-finite values must match exactly. */
-export const TOLERANCE: Record<DType, { rtol: number; atol: number }> = {
+export const TOLERANCE: Record<FloatDType, { rtol: number; atol: number }> = {
   float32: { rtol: 1e-5, atol: 1e-6 },
   float64: { rtol: 1e-12, atol: 1e-14 },
 };
@@ -30,7 +30,17 @@ function flatten(d: Data | undefined, out: number[] = []): number[] {
   return out;
 }
 
+/** int64 and bool values are exact: the same integers, the same booleans (true is not 1). */
+function compareExact(expected: Data, actual: Data | undefined): string | null {
+  const e = [expected].flat(Infinity as 1) as unknown[];
+  const a = actual === undefined ? [] : [actual].flat(Infinity as 1) as unknown[];
+  if (e.length !== a.length) return `expected ${e.length} elements, got ${a.length}`;
+  const i = e.findIndex((x, k) => x !== a[k]);
+  return i < 0 ? null : `element ${i}: expected exactly ${JSON.stringify(e[i])}, got ${JSON.stringify(a[i])}`;
+}
+
 function compareValues(expected: Data, actual: Data | undefined, dtype: DType, signedZeros: boolean): string | null {
+  if (!isFloating(dtype)) return compareExact(expected, actual);
   const e = flatten(expected);
   const a = flatten(actual);
   if (e.length !== a.length) return `expected ${e.length} elements, got ${a.length}`;
@@ -86,7 +96,11 @@ export function compareObservations(
         // A number (a 0-d tensor, an item()) and a list of one number are not the same answer.
         out.push({ label: e.label, field, expected: want, actual: got, detail: Array.isArray(want) ? 'expected a list, got a number' : 'expected a number, got a list' });
       } else if (field === 'value') {
-        const problem = compareValues(want as Data, got as Data | undefined, a.dtype ?? e.dtype ?? 'float32', !gradients.has(e.label));
+        // An expected int64 or bool value is exact whatever dtype the engine reports (that field
+        // fails on its own); so is an expected boolean without a dtype (a bool item()).
+        const exact = (e.dtype !== undefined && !isFloating(e.dtype)) || [want].flat(Infinity as 1).some((v) => typeof v === 'boolean');
+        const problem = exact ? compareExact(want as Data, got as Data | undefined)
+          : compareValues(want as Data, got as Data | undefined, a.dtype ?? e.dtype ?? 'float32', !gradients.has(e.label));
         if (problem) out.push({ label: e.label, field, expected: want, actual: got, detail: problem });
       } else if (!same(want, got)) {
         out.push({ label: e.label, field, expected: want, actual: got });

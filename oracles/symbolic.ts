@@ -23,7 +23,15 @@ import { leafSteps } from './walk.ts';
 export type Scope = Readonly<Record<string, number>> | ReadonlyMap<string, number>;
 
 /** A clamp's bound rides along: `max(e, c)` with a constant c other than 0 (binary_cross_entropy's -100). */
-interface Step { symbol: string; kind: 'relu' | 'abs' | 'clamp' | Piecewise; inner: EvalFunction; bound?: number }
+interface Step { symbol: string; kind: 'relu' | 'abs' | 'clamp' | Piecewise | Comparison; inner: EvalFunction; other?: EvalFunction; bound?: number }
+
+/** Comparisons (expand.ts writes them as mathjs's functions): point constants 1 or 0, IEEE on nan. */
+type Comparison = 'larger' | 'largerEq' | 'smaller' | 'smallerEq' | 'equal' | 'unequal';
+const COMPARISONS: Record<Comparison, (a: number, b: number) => boolean> = {
+  larger: (a, b) => a > b, largerEq: (a, b) => a >= b, smaller: (a, b) => a < b,
+  smallerEq: (a, b) => a <= b, equal: (a, b) => a === b, unequal: (a, b) => a !== b,
+};
+const isComparison = (name: string): name is Comparison => Object.hasOwn(COMPARISONS, name);
 
 /**
  * Piecewise-constant functions (floor, ceil, fix for trunc, sign, round) have derivative 0 wherever
@@ -93,6 +101,11 @@ function entry(expr: string): Entry {
 function rewritePiecewise(node: MathNode, steps: Step[]): MathNode {
   const mapped = node.map((child) => rewritePiecewise(child, steps));
   if (math.isFunctionNode(mapped) && mapped.fn.name === 'erf' && mapped.args.length === 1) return rewriteErf(mapped.args[0]!, steps);
+  if (math.isFunctionNode(mapped) && isComparison(mapped.fn.name) && mapped.args.length === 2) {
+    const symbol = `${mapped.fn.name}$${steps.length}`;
+    steps.push({ symbol, kind: mapped.fn.name, inner: mapped.args[0]!.compile(), other: mapped.args[1]!.compile() });
+    return new math.SymbolNode(symbol);
+  }
   if (!math.isFunctionNode(mapped) || mapped.args.length !== 1 || !isPiecewise(mapped.fn.name)) return mapped;
   const symbol = `${mapped.fn.name}$${steps.length}`;
   steps.push({ symbol, kind: mapped.fn.name, inner: mapped.args[0]!.compile() });
@@ -152,6 +165,7 @@ const TOO_DEEP = `symbolic oracle: the expression is nested too deeply for mathj
 const FUNCTIONS = new Set([
   'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sqrt', 'abs', 'max',
   'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'floor', 'ceil', 'fix', 'sign', 'round', 'erf',
+  'larger', 'largerEq', 'smaller', 'smallerEq', 'equal', 'unequal',
 ]);
 const OPERATORS = new Set(['+', '-', '*', '/', '^']);
 
@@ -189,8 +203,12 @@ function fullScope(e: Entry, scope: Scope): Map<string, number> {
   const out = scope instanceof Map ? new Map(scope) : new Map(Object.entries(scope));
   for (const step of e.steps) {
     const v = asNumber(step.inner.evaluate(out));
+    if (step.other) {
+      out.set(step.symbol, COMPARISONS[step.kind as Comparison](v, asNumber(step.other.evaluate(out))) ? 1 : 0);
+      continue;
+    }
     out.set(step.symbol, step.kind === 'relu' ? (v > 0 ? 1 : 0) : step.kind === 'abs' ? Math.sign(v)
-      : step.kind === 'clamp' ? (v > step.bound! ? 1 : 0) : PIECEWISE[step.kind](v));
+      : step.kind === 'clamp' ? (v > step.bound! ? 1 : 0) : PIECEWISE[step.kind as Piecewise](v));
   }
   return out;
 }

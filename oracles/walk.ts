@@ -14,6 +14,7 @@ import {
 
 export type UnaryOp = (typeof UNARY_OPS)[number];
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow';
+export type CompareOp = 'gt' | 'ge' | 'lt' | 'le' | 'eq' | 'ne';
 
 export interface Algebra<E> {
   leaf(name: string, index: number, value: number): E;
@@ -26,6 +27,10 @@ export interface Algebra<E> {
   detach(name: string, index: number, a: E): E;
   /** max(a, bound): binary_cross_entropy's logs clamped at -100 (nan stays nan). */
   clampMin(a: E, bound: number): E;
+  /** A comparison: 1 or 0 at the point, a constant to differentiation. */
+  compare(op: CompareOp, a: E, b: E): E;
+  /** where: a where the condition (a compare result, 1 or 0) holds, else b. */
+  select(condition: E, a: E, b: E): E;
 }
 
 export interface Bound<E> { shape: number[]; data: E[] }
@@ -40,6 +45,7 @@ export function leafSteps(steps: Step[]): LeafStep[] {
 
 const UNARY = new Set<string>(UNARY_OPS);
 const BINARY = new Set<string>(['add', 'sub', 'mul', 'div', 'pow']);
+const COMPARE = new Set<string>(['gt', 'ge', 'lt', 'le', 'eq', 'ne']);
 
 /** Walks `steps` (nested blocks included) in order; `leafValues` overrides leaf data by name. */
 export function walkProgram<E>(
@@ -128,6 +134,19 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
     const yi = broadcastIndex(y.shape, shape);
     const data = Array.from(xi, (i, o) => algebra.binary(op as BinaryOp, x.data[i]!, y.data[yi[o]!]!));
     return { shape, data };
+  }
+  if (COMPARE.has(op)) {
+    const y = args[1]!;
+    const shape = broadcastShapes(x.shape, y.shape);
+    const xi = broadcastIndex(x.shape, shape);
+    const yi = broadcastIndex(y.shape, shape);
+    return { shape, data: Array.from(xi, (i, o) => algebra.compare(op as CompareOp, x.data[i]!, y.data[yi[o]!]!)) };
+  }
+  if (op === 'where') {
+    const [a, b] = [args[1]!, args[2]!];
+    const shape = broadcastShapes(broadcastShapes(x.shape, a.shape), b.shape);
+    const [ci, ai, bi] = [x, a, b].map((t) => broadcastIndex(t.shape, shape));
+    return { shape, data: Array.from(ci!, (i, o) => algebra.select(x.data[i]!, a.data[ai![o]!]!, b.data[bi![o]!]!)) };
   }
   switch (op) {
     case 'matmul': {

@@ -1,11 +1,11 @@
-import type { Arg, Attrs, Data, DType, OpName, Program, Step } from '../spec/program.ts';
+import type { Arg, Attrs, Data, FloatDType, OpName, Program, Step } from '../spec/program.ts';
 
 /** Builds a program step by step with fresh names, so generators read like the math they make. */
 export class ProgramBuilder {
   readonly steps: Step[] = [];
   private count = 0;
 
-  constructor(readonly id: string, readonly dtype: DType = 'float64') {}
+  constructor(readonly id: string, readonly dtype: FloatDType = 'float64') {}
 
   private fresh(prefix: string): string {
     return `${prefix}${this.count++}`;

@@ -7,7 +7,7 @@ import { gaussian, mulberry32 } from '../oracles/random.ts';
 import { expandProgram } from '../oracles/expand.ts';
 import { evaluate, programScope, symbolicGradient } from '../oracles/symbolic.ts';
 import type { ClauseId } from '../spec/clauses.ts';
-import type { Data, DType, Observations, Program, Step } from '../spec/program.ts';
+import type { Data, FloatDType, Observations, Program, Step } from '../spec/program.ts';
 import { hasNonFiniteLeaf, judgeNonFinite, type NonFiniteRule } from './non-finite.ts';
 import { find, flat, closeAll, errorOf } from './observed.ts';
 import type { Property } from './property.ts';
@@ -95,7 +95,7 @@ interface Oracles {
   fd: Map<string, Estimate> | null;
 }
 
-function oraclesOf(c: GradientCase, dtype: DType, symbolic: boolean | 'when-small'): Oracles {
+function oraclesOf(c: GradientCase, dtype: FloatDType, symbolic: boolean | 'when-small'): Oracles {
   const f64 = evaluateProgram(c.program);
   const inDtype = evaluateProgram(c.program, undefined, { dtype });
   const sym = symbolic ? symbolicOrNull(c, symbolic === true) : null;
@@ -123,7 +123,7 @@ function judges(o: Oracles, x: string, i: number): { symbolic: boolean; fd: bool
 }
 
 /** Why the oracles cannot judge a case at its edges (null: they can), for properties that judge non-finite values. */
-export function notJudgeable(c: GradientCase, dtype: DType, symbolic: boolean | 'when-small' = true): string | null {
+export function notJudgeable(c: GradientCase, dtype: FloatDType, symbolic: boolean | 'when-small' = true): string | null {
   let o: Oracles;
   try {
     o = oracles(c, dtype, symbolic);
@@ -172,8 +172,8 @@ export function judgeableAtEdges(c: GradientCase, symbolic: boolean | 'when-smal
 }
 
 // The precondition and the judge of one sample share the oracles' work.
-const computed = new WeakMap<GradientCase, { dtype: DType; oracles: Oracles }>();
-function oracles(c: GradientCase, dtype: DType, symbolic: boolean | 'when-small'): Oracles {
+const computed = new WeakMap<GradientCase, { dtype: FloatDType; oracles: Oracles }>();
+function oracles(c: GradientCase, dtype: FloatDType, symbolic: boolean | 'when-small'): Oracles {
   const hit = computed.get(c);
   if (hit && hit.dtype === dtype) return hit.oracles;
   const made = oraclesOf(c, dtype, symbolic);
@@ -204,7 +204,7 @@ function symbolicOrNull(c: GradientCase, required: boolean): Map<string, Float64
   }
 }
 
-export function judgeGradient(c: GradientCase, o: Observations, engine: Adapter, dtype: DType, options: { symbolic: boolean | 'when-small' } = { symbolic: true }): string | null {
+export function judgeGradient(c: GradientCase, o: Observations, engine: Adapter, dtype: FloatDType, options: { symbolic: boolean | 'when-small' } = { symbolic: true }): string | null {
   if (o.error) return `unexpected error: ${errorOf(o)}`;
   if (dtype !== (c.program.dtype ?? 'float32')) c = inFloat32(c);
   const oracle = oracles(c, dtype, options.symbolic);
@@ -286,7 +286,7 @@ export function gradientProperty(
  * t -> out(x + t v), which one Richardson estimate gives. On failure, the full finite-difference
  * gradient names the wrong element.
  */
-export function judgeDirectional(c: GradientCase, o: Observations, engine: Adapter, seed: number, dtype: DType): string | null {
+export function judgeDirectional(c: GradientCase, o: Observations, engine: Adapter, seed: number, dtype: FloatDType): string | null {
   if (o.error) return `unexpected error: ${errorOf(o)}`;
   const forward = evaluateProgram(c.program);
   const fixed = detachedValues(c.program);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { compareGradient } from '../oracles/compare.ts';
 import { expandProgram } from '../oracles/expand.ts';
 import { programScope, secondPartialAt } from '../oracles/symbolic.ts';
-import { LOSS_OPS, REDUCTIONS, type Attrs, type DType, type Program } from '../spec/program.ts';
+import { LOSS_OPS, REDUCTIONS, type Attrs, type FloatDType, type Program } from '../spec/program.ts';
 import { asLeafValue } from './arbitraries/edges.ts';
 import { ordinary } from './arbitraries/numbers.ts';
 import { nest, ProgramBuilder } from './build.ts';
@@ -22,7 +22,7 @@ import type { Property } from './property.ts';
 
 interface LossCase extends GradientCase { n: number; u: number[] }
 
-const dtypes = fc.constantFrom<DType>('float64', 'float32');
+const dtypes = fc.constantFrom<FloatDType>('float64', 'float32');
 const nonzero = () => fc.integer({ min: -192, max: 191 }).map((i) => (i >= 0 ? i + 1 : i) / 64);
 
 function lossCases(op: (typeof LOSS_OPS)[number]): fc.Arbitrary<LossCase> {

@@ -3,7 +3,7 @@ import { compareGradient, inDtype, isExact, type OracleName } from '../oracles/c
 import { evaluateProgram } from '../oracles/evaluate.ts';
 import { unravel } from '../oracles/shape.ts';
 import { symbolicGradient } from '../oracles/symbolic.ts';
-import type { Data, DType, Observations, Program, Step, UNARY_OPS } from '../spec/program.ts';
+import type { Data, FloatDType, Observations, Program, Step, UNARY_OPS } from '../spec/program.ts';
 import { errorOf, find, flat } from './observed.ts';
 
 /*
@@ -130,7 +130,7 @@ function broadcastIndex(k: number, out: readonly number[], s: readonly number[])
 }
 
 /** Expected d out / d x for each input, from the rule, at the case's point in `dtype`. */
-function expectedGradients(rule: NonFiniteRule, program: Program, out: string, inputs: readonly string[], dtype: DType): { expected: Map<string, number[]>; oracle: OracleName } {
+function expectedGradients(rule: NonFiniteRule, program: Program, out: string, inputs: readonly string[], dtype: FloatDType): { expected: Map<string, number[]>; oracle: OracleName } {
   const values = evaluateProgram(program, undefined, { dtype });
   const v = (name: string) => values.get(name)!;
   switch (rule.kind) {
@@ -177,7 +177,7 @@ function expectedGradients(rule: NonFiniteRule, program: Program, out: string, i
  */
 export function judgeNonFinite(
   c: { program: Program; out: string; inputs: string[]; forward?: string; nonFinite?: NonFiniteRule },
-  o: Observations, engine: Adapter, dtype: DType,
+  o: Observations, engine: Adapter, dtype: FloatDType,
 ): string | null {
   if (!c.nonFinite) throw new Error(`no rule judges non-finite leaves of ${c.program.id}`);
   if (o.error) return `unexpected error: ${errorOf(o)}`;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { LOSS_OPS, REDUCTIONS, UNARY_OPS, type Arg, type Attrs, type BINARY_OPS, type DType, type OpName } from '../spec/program.ts';
+import { LOSS_OPS, REDUCTIONS, UNARY_OPS, type Arg, type Attrs, type BINARY_OPS, type FloatDType, type OpName } from '../spec/program.ts';
 import type { ClauseId } from '../spec/clauses.ts';
 import { asLeafValue, NON_FINITE, withEdges, withNonFinite, type EdgeDomain } from './arbitraries/edges.ts';
 import { awayFromZero, ordinary } from './arbitraries/numbers.ts';
@@ -35,9 +35,9 @@ const DOMAINS: Record<Domain, fc.Arbitrary<number>> = {
  * with float32 tolerances. Inputs lie on a 1/64 grid, exact in both, so the oracles (float64)
  * start from exactly the engine's inputs.
  */
-const dtypes = fc.constantFrom<DType>('float64', 'float32');
+const dtypes = fc.constantFrom<FloatDType>('float64', 'float32');
 
-const data = (values: readonly number[], shape: readonly number[], dtype: DType = 'float64') =>
+const data = (values: readonly number[], shape: readonly number[], dtype: FloatDType = 'float64') =>
   // nest only slices; the spelled scalars ("-0") pass through it unchanged.
   nest(values.slice(0, numel(shape)).map((v) => asLeafValue(v, dtype)) as unknown as number[], shape);
 

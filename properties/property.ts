@@ -3,7 +3,7 @@ import { toPytorch } from '../adapters/program/to-pytorch.ts';
 import { EngineFault, runGuarded } from '../adapters/guard.ts';
 import type { Adapter, Capabilities, Feature } from '../adapters/types.ts';
 import type { ClauseId } from '../spec/clauses.ts';
-import type { DType, Observations, Program, Step } from '../spec/program.ts';
+import { isFloating, type DType, type FloatDType, type Observations, type Program, type Step } from '../spec/program.ts';
 
 /**
  * A property: random samples become programs, an engine runs them through its adapter, and a
@@ -32,6 +32,11 @@ export interface Property<T> {
   fields?: Capabilities['fields'];
   /** A share of the default number of runs, for properties whose samples are expensive. */
   runsFactor?: number;
+  /**
+   * The dtypes of the leaves are what the property judges (promotion): samples are never moved to
+   * another dtype, and one with a leaf dtype the engine lacks is not run (not applicable).
+   */
+  keepDtypes?: boolean;
 }
 
 /**
@@ -39,14 +44,18 @@ export interface Property<T> {
  * that dtype runs them in one it has (float32), so judges take the dtype and tolerance from here.
  */
 export interface JudgeContext {
-  dtype: DType;
+  dtype: FloatDType;
   /** Relative tolerance for comparing two results of the same engine (sums in another order). */
   rtol: number;
 }
 
-/** The program in a dtype the engine has: leaves and the default dtype move to the first supported one. */
+/**
+ * The program in a dtype the engine has: float leaves and the default dtype move to the first
+ * float dtype it supports. int64 and bool leaves stay as they are: no other dtype stands for them
+ * (an engine without them does not run the sample, see missingDtype).
+ */
 export function retype(program: Program, dtypes: readonly DType[]): Program {
-  const target = dtypes[0] ?? 'float32';
+  const target = dtypes.find(isFloating) ?? 'float32';
   const used = new Set<DType>([program.dtype ?? 'float32']);
   const walk = (steps: readonly Step[]): void => steps.forEach((s) => {
     if ('tensor' in s && s.dtype) used.add(s.dtype);
@@ -54,14 +63,27 @@ export function retype(program: Program, dtypes: readonly DType[]): Program {
     if ('enableGrad' in s) walk(s.enableGrad);
   });
   walk(program.steps);
-  if ([...used].every((d) => dtypes.includes(d))) return program;
+  if ([...used].every((d) => !isFloating(d) || dtypes.includes(d))) return program;
   const move = (steps: readonly Step[]): Step[] => steps.map((s) => {
-    if ('tensor' in s) return { ...s, dtype: target };
+    if ('tensor' in s) return s.dtype && !isFloating(s.dtype) ? s : { ...s, dtype: target };
     if ('noGrad' in s) return { noGrad: move(s.noGrad) };
     if ('enableGrad' in s) return { enableGrad: move(s.enableGrad) };
     return s;
   });
   return { ...program, dtype: target, steps: move(program.steps) };
+}
+
+/** The first dtype a program's leaves use that the engine does not declare (retype moved the float ones). */
+export function missingDtype(programs: readonly Program[], dtypes: readonly DType[]): DType | null {
+  let missing: DType | null = null;
+  const walk = (steps: readonly Step[]): void => steps.forEach((s) => {
+    if ('tensor' in s && s.dtype && !dtypes.includes(s.dtype)) missing ??= s.dtype;
+    if ('noGrad' in s) walk(s.noGrad);
+    if ('enableGrad' in s) walk(s.enableGrad);
+    if ('repeat' in s) walk(s.steps);
+  });
+  for (const p of programs) walk(p.steps);
+  return missing;
 }
 
 /** A property of any sample type, for lists of properties. */
@@ -140,8 +162,16 @@ export async function checkProperty<T>(
       skipped++;
       fc.pre(false);
     }
-    const programs = p.programs(sample).map((program) => retype(program, adapter.capabilities.dtypes));
+    const programs = p.programs(sample).map((program) => (p.keepDtypes ? program : retype(program, adapter.capabilities.dtypes)));
     const dtype = programs[0]?.dtype ?? 'float32';
+    // A sample with an int64 or bool leaf the engine lacks is not run: not applicable, like a refusal.
+    const lacking = missingDtype(programs, adapter.capabilities.dtypes);
+    if (lacking) {
+      notSupported++;
+      reason = `not supported by ${adapter.name}: dtype ${lacking}`;
+      if (judged === 0 && notSupported >= GIVE_UP_AFTER) throw new NothingApplies(reason);
+      fc.pre(false);
+    }
     let observed: Observations[];
     try {
       observed = await runGuarded(adapter, programs);
@@ -196,7 +226,7 @@ export async function checkProperty<T>(
     status: 'fail',
     path: details.counterexamplePath ?? undefined,
     message,
-    programs: sample === undefined ? [] : p.programs(sample).map((program) => retype(program, adapter.capabilities.dtypes)),
+    programs: sample === undefined ? [] : p.programs(sample).map((program) => (p.keepDtypes ? program : retype(program, adapter.capabilities.dtypes))),
     ...(failure && error instanceof Judgement ? { observed: failure.observed } : {}),
   };
 }

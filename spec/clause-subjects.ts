@@ -12,7 +12,8 @@
  *   broadcast            a binary op whose tensor operands have different shapes
  *   dim-arg              an op given a dim (dim, dims, dim0/dim1)
  *   zero-data            a leaf with an element equal to 0 or -0
- *   mixed-dtype          leaves of both float32 and float64
+ *   mixed-dtype          leaves of more than one dtype
+ *   dtype:int64, dtype:bool   a leaf of that dtype
  *   backward             a backward pass (`backward` or `autogradBackward`)
  *   repeated-backward    more than one backward pass in the program
  *   explicit-gradient    a gradient given to backward, autogradBackward or grad
@@ -100,6 +101,16 @@ export const CLAUSE_SUBJECTS: Readonly<Record<ClauseId, Subject | null>> = {
   'inplace.saved-modified': one('error:saved-modified'),
   'inplace.shape': one('inplace'),
   'inplace.views': one('view-inplace'),
+  'dtype.create': [['dtype:int64', 'field:value'], ['dtype:bool', 'field:value']],
+  'dtype.requires-grad': [['dtype:int64', 'field:requiresGrad'], ['dtype:bool', 'field:requiresGrad'],
+    ['dtype:int64', 'error:invalid-argument'], ['dtype:bool', 'error:invalid-argument']],
+  'dtype.promotion': [['dtype:int64', 'field:dtype'], ['dtype:bool', 'field:dtype']],
+  'dtype.ops': [['dtype:int64', 'field:dtype'], ['dtype:bool', 'field:dtype'],
+    ['dtype:int64', 'error:invalid-argument'], ['dtype:bool', 'error:invalid-argument']],
+  'dtype.repr': [['dtype:int64', 'field:repr'], ['dtype:bool', 'field:repr']],
+  'op.compare': [['op:gt'], ['op:ge'], ['op:lt'], ['op:le'], ['op:eq'], ['op:ne']],
+  'op.where': one('op:where'),
+  'op.where.nan-trap': one('op:where', 'op:sqrt', 'zero-data'),
   'op.broadcast': one('broadcast'),
   'op.scalar-operands': one('scalar-operand'),
   ...(Object.fromEntries(OP_CLAUSES.map((op) => [`op.${op}`, one(`op:${op}`)])) as Record<`op.${(typeof OP_CLAUSES)[number]}`, Subject>),

@@ -55,6 +55,15 @@ export const CLAUSES = [
   'inplace.saved-modified',
   'inplace.shape',
   'inplace.views',
+  // int64 and bool
+  'dtype.create',
+  'dtype.requires-grad',
+  'dtype.promotion',
+  'dtype.ops',
+  'dtype.repr',
+  'op.compare',
+  'op.where',
+  'op.where.nan-trap',
   // ops
   'op.broadcast',
   'op.scalar-operands',

@@ -8,21 +8,29 @@
  * This file only declares types and constants; spec/ imports nothing.
  */
 
-export type DType = 'float32' | 'float64';
+/** The dtypes a tensor may have; only the floating ones carry gradients. */
+export type DType = 'float32' | 'float64' | 'int64' | 'bool';
+/** The dtypes that can require grad: a program's default dtype and every tolerance is one of these. */
+export type FloatDType = 'float32' | 'float64';
+export const isFloating = (d: DType): d is FloatDType => d === 'float32' || d === 'float64';
 
 /**
  * A number, or a value JSON cannot carry spelled as a string: NaN and the infinities, and negative
  * zero (JSON.stringify(-0) is "0", so `-0` must be written "-0" to keep its sign).
  */
-export type Scalar = number | 'nan' | 'inf' | '-inf' | '-0';
+export type Scalar = number | 'nan' | 'inf' | '-inf' | '-0' | boolean;
 
 /** The values of the spelled scalars. */
 export const SPELLED: Readonly<Record<string, number>> = { nan: NaN, inf: Infinity, '-inf': -Infinity, '-0': -0 };
 
-/** A scalar's number (a spelled one decoded); anything unknown is NaN. */
-export const scalarValue = (s: unknown): number => (typeof s === 'string' ? SPELLED[s] ?? NaN : (s as number));
+/** A scalar's number (a spelled one decoded, a boolean as 1 or 0); anything unknown is NaN. */
+export const scalarValue = (s: unknown): number =>
+  (typeof s === 'string' ? SPELLED[s] ?? NaN : typeof s === 'boolean' ? Number(s) : (s as number));
 
-/** A scalar or nested arrays of scalars, as `torch.tensor` takes them. */
+/**
+ * A scalar or nested arrays of scalars, as `torch.tensor` takes them. Values of bool tensors are
+ * JSON booleans (PyTorch's tolist() gives Python bools); int64 values are JSON integers.
+ */
 export type Data = Scalar | Data[];
 
 /** A name bound by an earlier step (`"x"`), or the `.grad` of such a tensor (`"x.grad"`). */
@@ -44,7 +52,9 @@ export const SHAPE_OPS = [
 export const OTHER_OPS = ['clone', 'detach'] as const;
 /** The losses of torch.nn.functional, by the engine's names (`F.mseLoss` is `F.mse_loss`): (input, target). */
 export const LOSS_OPS = ['mseLoss', 'l1Loss', 'smoothL1Loss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits'] as const;
-export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...LOSS_OPS] as const;
+/** Comparisons (`a > b`, bool results) and `torch.where(condition, a, b)`. */
+export const COMPARISON_OPS = ['gt', 'ge', 'lt', 'le', 'eq', 'ne', 'where'] as const;
+export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...LOSS_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
 export const INPLACE_OPS = ['add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'] as const;
@@ -121,7 +131,7 @@ export interface Program {
   /** Stable id, e.g. `document.one-step`. */
   id: string;
   /** Default dtype of leaves that do not name one (PyTorch's default is float32). */
-  dtype?: DType;
+  dtype?: FloatDType;
   steps: Step[];
 }
 

@@ -6,9 +6,10 @@ export function decode(d: Data): number | unknown[] {
   return scalarValue(d);
 }
 
-/** Nested numbers as observation data: non-finite values and negative zero spelled as strings. */
+/** Nested numbers (or booleans) as observation data: non-finite values and negative zero spelled as strings. */
 export function encode(v: unknown): Data {
   if (Array.isArray(v)) return v.map(encode);
+  if (typeof v === 'boolean') return v;
   const n = v as number;
   if (Number.isNaN(n)) return 'nan';
   if (n === Infinity) return 'inf';

@@ -6,7 +6,9 @@
  */
 import type { Arg, Data, DType, LOSS_OPS, OpStep, Program, Ref, Step } from '../../spec/program.ts';
 
-const OPERATORS: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/', pow: '**', matmul: '@' };
+const OPERATORS: Record<string, string> = {
+  add: '+', sub: '-', mul: '*', div: '/', pow: '**', matmul: '@', gt: '>', ge: '>=', lt: '<', le: '<=', eq: '==', ne: '!=',
+};
 
 export function toPytorch(program: Program): string {
   const printer = new Printer(program.dtype ?? 'float32');
@@ -115,6 +117,7 @@ function op(step: OpStep): string {
   }
   switch (step.op) {
     case 'neg': return `-${x}`;
+    case 'where': return `torch.where(${step.args.map(arg).join(', ')})`;
     case 'sum': case 'mean': {
       const { dim, keepdim } = attrs;
       const kwargs = [
@@ -147,15 +150,19 @@ function graphFlags(retainGraph: boolean | undefined, createGraph: boolean | und
 
 function tensor(data: Data, requiresGrad: boolean, dtype: DType): string {
   const kwargs = [requiresGrad && 'requires_grad=True', dtype !== 'float32' && `dtype=torch.${dtype}`];
-  return `torch.tensor(${[pyData(data), ...kwargs].filter(Boolean).join(', ')})`;
+  return `torch.tensor(${[pyData(data, dtype), ...kwargs].filter(Boolean).join(', ')})`;
 }
 
-/** Tensor data; every number prints as a Python float so float leaves stay float. */
-function pyData(data: Data): string {
-  if (Array.isArray(data)) return `[${data.map(pyData).join(', ')}]`;
+/**
+ * Tensor data; every number prints as a Python float so float leaves stay float, booleans as
+ * True and False, and the integer values of an int64 leaf as Python ints.
+ */
+function pyData(data: Data, dtype: DType): string {
+  if (Array.isArray(data)) return `[${data.map((d) => pyData(d, dtype)).join(', ')}]`;
+  if (typeof data === 'boolean') return data ? 'True' : 'False';
   if (data === 'nan' || data === 'inf' || data === '-inf') return `float('${data}')`;
   if (data === '-0') return '-0.0';
-  return float(data);
+  return dtype === 'int64' && Number.isSafeInteger(data) ? String(data) : float(data);
 }
 
 function float(n: number): string {

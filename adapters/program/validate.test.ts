@@ -63,11 +63,11 @@ describe('valid programs', () => {
       expand: { shape: [2, 4] }, transpose: { dim0: 0, dim1: 1 }, permute: { dims: [1, 0] },
       unsqueeze: { dim: 0 }, squeeze: { dim: 0 }, mseLoss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'none', beta: 0.5 },
     };
-    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', ...LOSS_OPS]);
+    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'gt', 'ge', 'lt', 'le', 'eq', 'ne', ...LOSS_OPS]);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];
     for (const op of OP_NAMES) {
       const a = attrs[op];
-      steps.push({ let: `r_${op}`, op, args: binary.has(op) ? ['x', 'x'] : ['x'], ...(a ? { attrs: a } : {}) });
+      steps.push({ let: `r_${op}`, op, args: op === 'where' ? ['x', 'x', 0] : binary.has(op) ? ['x', 'x'] : ['x'], ...(a ? { attrs: a } : {}) });
     }
     steps.push({ let: 'sq', op: 'squeeze', args: ['x'] }, { let: 's', op: 'sum', args: ['x'] });
     expect(() => validateProgram(program(steps))).not.toThrow();
@@ -139,7 +139,7 @@ describe('shape problems', () => {
     expectProblem(program([{ let: '1x', tensor: 1 }]), '/steps/0/let', 'must be a name');
     expectProblem(program([{ let: 'x', tensor: 1 }, { observe: 'x.gradd' }]), '/steps/1/observe', 'must be a reference: a name, optionally followed by ".grad" (got "x.gradd")');
     expectProblem(program([{ let: 'x', tensor: [1, 'NaN'] }]), '/steps/0/tensor/1', 'must be one of "nan", "inf", "-inf", "-0" (got "NaN")');
-    expectProblem(program([{ let: 'x', tensor: [1, null] }]), '/steps/0/tensor/1', 'must be a number, "nan", "inf", "-inf", "-0" or a list of those (got null)');
+    expectProblem(program([{ let: 'x', tensor: [1, null] }]), '/steps/0/tensor/1', 'must be a number, a boolean, "nan", "inf", "-inf", "-0" or a list of those (got null)');
     expectProblem(program([{ let: 'x', tensor: 1 }, { let: 'y', op: 'add', args: ['x', { ref: 'x' }] }]), '/steps/1/args/1', 'must be a tensor reference or a number (got an object)');
     expectProblem(program([{ let: 'x', tensor: 1 }, { autogradBackward: ['x'], gradTensors: [0] }]), '/steps/1/gradTensors/0', 'must be a reference or null (got 0)');
   });

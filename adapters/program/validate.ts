@@ -8,7 +8,7 @@
 import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
 import schema from '../../spec/program.schema.json' with { type: 'json' };
 import {
-  BINARY_OPS, LOSS_OPS, UNARY_OPS,
+  BINARY_OPS, COMPARISON_OPS, LOSS_OPS, UNARY_OPS,
   type Arg, type Data, type Observations, type OpStep, type Program, type Step,
 } from '../../spec/program.ts';
 
@@ -263,12 +263,14 @@ function describe(e: ErrorObject, prefix: string): ProgramProblem | null {
 // ---------------------------------------------------------------------------------------------
 // Pass 2: semantics (the value has passed the schema)
 
-type OpRule = { args: 1 | 2; attrs: string[]; required: string[] };
+type OpRule = { args: 1 | 2 | 3; attrs: string[]; required: string[] };
 const NO_ATTRS: OpRule = { args: 1, attrs: [], required: [] };
 const LOSS = new Set<string>(LOSS_OPS);
 const OP_RULES: Record<string, OpRule> = {
   ...Object.fromEntries(UNARY_OPS.map((op) => [op, NO_ATTRS])),
   ...Object.fromEntries(BINARY_OPS.map((op) => [op, { ...NO_ATTRS, args: 2 }])),
+  ...Object.fromEntries(COMPARISON_OPS.filter((op) => op !== 'where').map((op) => [op, { ...NO_ATTRS, args: 2 }])),
+  where: { ...NO_ATTRS, args: 3 },
   sum: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
   mean: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
   reshape: { args: 1, attrs: ['shape'], required: ['shape'] },
@@ -387,6 +389,8 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
     args.forEach((a, i) => {
       if (typeof a === 'number') problem(`${p}/args/${i}`, `must be a tensor reference: ${step.op} takes no plain numbers (got ${a})`);
     });
+  } else if (step.op === 'where' && typeof args[0] === 'number') {
+    problem(`${p}/args/0`, `must be a tensor reference: where's condition is a bool tensor, not the number ${args[0]}`);
   } else if (rule.args === 2 && args.every((a) => typeof a === 'number')) {
     problem(`${p}/args`, `${step.op} needs at least one tensor reference; both arguments are numbers`);
   }

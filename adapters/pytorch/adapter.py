@@ -27,7 +27,7 @@ def hello():
     return {
         'type': 'hello', 'protocol': PROTOCOL, 'name': 'pytorch', 'version': torch.__version__,
         'capabilities': {
-            'dtypes': ['float32', 'float64'], 'fields': FIELDS, 'features': FEATURES,
+            'dtypes': ['float32', 'float64', 'int64', 'bool'], 'fields': FIELDS, 'features': FEATURES,
             'profile': 'pytorch-' + '.'.join(torch.__version__.split('.')[:2]),
             'language': 'pytorch',
         },

@@ -79,6 +79,7 @@ class StepFailed(Exception):
 BINARY = {
     'add': operator.add, 'sub': operator.sub, 'mul': operator.mul,
     'div': operator.truediv, 'pow': operator.pow, 'matmul': operator.matmul,
+    'gt': operator.gt, 'ge': operator.ge, 'lt': operator.lt, 'le': operator.le, 'eq': operator.eq, 'ne': operator.ne,
 }
 UNARY = {'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs', 'reciprocal',
          'log1p', 'expm1', 'erf', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
@@ -126,8 +127,11 @@ class Execution:
         return tensor.grad if dot_grad else tensor
 
     def arg(self, a):
-        """An op argument: a reference, or a number passed on as a Python scalar."""
-        return self.resolve(a) if isinstance(a, str) else a
+        """An op argument: a reference, or a number passed on as a Python scalar. An integer-valued
+        number is a Python int (JavaScript writes 2.0 as 2), which decides int64 promotion."""
+        if isinstance(a, str):
+            return self.resolve(a)
+        return int(a) if isinstance(a, float) and a.is_integer() else a
 
     def refs(self, refs):
         return [None if r is None else self.resolve(r) for r in refs]
@@ -213,6 +217,8 @@ class Execution:
     def op(name, args, attrs):
         if name in BINARY:
             return BINARY[name](args[0], args[1])  # same dispatch as writing `a * b` or `3 - t`
+        if name == 'where':
+            return torch.where(args[0], args[1], args[2])
         a = args[0]
         if name == 'neg':
             return -a

@@ -6,7 +6,7 @@ export const referenceAdapter: Adapter = {
   name: 'reference',
   version: '0.1.0',
   capabilities: {
-    dtypes: ['float32', 'float64'],
+    dtypes: ['float32', 'float64', 'int64', 'bool'],
     fields: ['value', 'shape', 'dtype', 'requiresGrad', 'isLeaf', 'gradFn', 'nextFunctions', 'repr', 'version'],
     profile: 'pytorch-1.13',
     features: [...FEATURES],

@@ -1,4 +1,4 @@
-import { autograd, EngineError, enableGrad, F, noGrad, setGradEnabled, Tensor, tensor } from '../../engine/index.ts';
+import { autograd, EngineError, enableGrad, F, noGrad, setGradEnabled, Tensor, tensor, where } from '../../engine/index.ts';
 import type { Arg, Attrs, Data, Observation, Observations, OpName, Program, Step } from '../../spec/program.ts';
 import { decode, encode } from '../program/data.ts';
 import { isRef, runSteps, type Exec } from '../program/run-steps.ts';
@@ -62,7 +62,9 @@ export function runProgram(program: Program): Observations {
       ref(step.clearGrad).grad = null;
     } else if ('observe' in step) {
       const label = step.label ?? step.observe;
-      observations.push(step.item ? { label, value: encode(ref(step.observe).item()) } : observe(step.observe, label));
+      // item() of a bool tensor is a Python bool.
+      const item = (t: Tensor) => (t.dtype === 'bool' ? t.item() !== 0 : t.item());
+      observations.push(step.item ? { label, value: encode(item(ref(step.observe))) } : observe(step.observe, label));
     }
   };
 
@@ -95,8 +97,15 @@ export function runProgram(program: Program): Observations {
 }
 
 /** Python's operators decide PyTorch's graph, so a number on the left maps to the reflected form. */
+/** `3 > t` is `t < 3` in Python. */
+const REFLECTED = { gt: 'lt', ge: 'le', lt: 'gt', le: 'ge', eq: 'eq', ne: 'ne' } as const;
+
 function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
   const [a, b] = args;
+  if (op === 'where') {
+    if (!(a instanceof Tensor)) throw new EngineError('invalid-argument', 'where: the condition must be a tensor');
+    return where(a, b!, args[2]!);
+  }
   if (typeof a === 'number') {
     if (!(b instanceof Tensor)) throw new EngineError('invalid-argument', `${op}: at least one operand must be a tensor`);
     switch (op) {
@@ -104,13 +113,16 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
       case 'mul': return b.mul(a);
       case 'sub': return b.rsub(a);
       case 'div': return b.reciprocal().mul(a);
-      case 'pow': return tensor(a, { dtype: b.dtype }).pow(b);
+      // A float exponent's dtype for the base; next to int64 or bool, the number's own (int or float).
+      case 'pow': return tensor(a, { dtype: b.floating ? b.dtype : Number.isInteger(a) ? 'int64' : 'float32' }).pow(b);
+      case 'gt': case 'ge': case 'lt': case 'le': case 'eq': case 'ne': return b[REFLECTED[op]](a);
       default: throw new EngineError('invalid-argument', `${op}: expected a tensor as first operand`);
     }
   }
   const t = a!;
   switch (op) {
     case 'add': case 'sub': case 'mul': case 'div': case 'pow': return t[op](b!);
+    case 'gt': case 'ge': case 'lt': case 'le': case 'eq': case 'ne': return t[op](b!);
     case 'matmul':
       if (!(b instanceof Tensor)) throw new EngineError('invalid-argument', 'matmul: both operands must be tensors');
       return t.matmul(b);

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { COMPILED } from '../../cli/spawn-gradspec.ts';
 import { describe, expect, test } from 'vitest';
 import { loadFixtures } from '../../cli/fixtures.ts';
 import { runSuite } from '../../cli/suite.ts';
@@ -76,7 +77,7 @@ describe('faulty engines', () => {
 
   test('errors.class through the CLI: --only with an engine fault prints ENGINE FAULT and exits 2, without a stack trace', () => {
     const engine = `${process.execPath} --import tsx ${ENGINE} ${MARK} crash:sin`;
-    const run = spawnSync(process.execPath, [CLI, 'check', '--engine', engine, '--only', 'spec.op.sin'], { encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, [CLI, 'check', '--engine', engine, '--only', 'spec.op.sin'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...COMPILED } });
     expect(run.status).toBe(2);
     expect(run.stdout).toMatch(/ENGINE FAULT spec\.op\.sin .*engine process exited \(code 7\)/);
     expect(run.stderr).not.toMatch(/internal error|\n\s+at /);

@@ -80,6 +80,17 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     // sigmoidCrossEntropy(labels, logits): max(x, 0) - x·y + log(1 + exp(-|x|)).
     case 'binaryCrossEntropyWithLogits': return tf.losses.sigmoidCrossEntropy(b, a, undefined, 0, reduction(attrs));
     case 'binaryCrossEntropy': throw notSupported('binaryCrossEntropy (tfjs has logLoss, which adds 1e-7 inside the logs)');
+    case 'gt': return tf.greater(a, b);
+    case 'ge': return tf.greaterEqual(a, b);
+    case 'lt': return tf.less(a, b);
+    case 'le': return tf.lessEqual(a, b);
+    case 'eq': return tf.equal(a, b);
+    case 'ne': return tf.notEqual(a, b);
+    // tf.where broadcasts its three operands, as torch.where does.
+    case 'where': {
+      const c = args[2];
+      return tf.where(a, b, typeof c === 'number' ? tf.scalar(c) : c!);
+    }
   }
 }
 

@@ -216,7 +216,9 @@ export function runProgram(program: Program): Observations {
     // A `.grad` never set, or a name autograd.grad bound to None (allowUnused), reads as none.
     const t = grad ? (n ? grads.get(n) ?? null : null) : n?.value ?? null;
     if (t === null) return { label, none: true };
-    return { label, value: encode(t.arraySync()), shape: [...t.shape], dtype: t.dtype as 'float32' };
+    // tfjs reads a bool tensor as 0 and 1; PyTorch's tolist() gives booleans.
+    const value = t.dtype === 'bool' ? asBooleans(t.arraySync()) : t.arraySync();
+    return { label, value: encode(value), shape: [...t.shape], dtype: t.dtype === 'bool' ? 'bool' : 'float32' };
   };
 
   // Tensors made while running the program are freed with it; variables are not tidied, so dispose them too.
@@ -231,3 +233,4 @@ export function runProgram(program: Program): Observations {
   return result;
 }
 
+const asBooleans = (v: unknown): unknown => (Array.isArray(v) ? v.map(asBooleans) : v !== 0);

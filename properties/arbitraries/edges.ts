@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { DType, Scalar } from '../../spec/program.ts';
+import type { FloatDType, Scalar } from '../../spec/program.ts';
 import { ordinary } from './numbers.ts';
 
 /*
@@ -84,7 +84,7 @@ export const isEdge = (v: number): boolean => Object.is(v, -0) || Math.abs(v) > 
  * oracles start from exactly the engine's input (a float64 subnormal becomes 0), with -0, nan and
  * the infinities spelled "-0", "nan", "inf" and "-inf" because JSON has no way to write them.
  */
-export const asLeafValue = (v: number, dtype: DType): Scalar => {
+export const asLeafValue = (v: number, dtype: FloatDType): Scalar => {
   const r = dtype === 'float32' ? Math.fround(v) : v;
   if (Number.isNaN(r)) return 'nan';
   if (!Number.isFinite(r)) return r > 0 ? 'inf' : '-inf';

@@ -115,6 +115,14 @@ const engine = defineEngine<T>({
     smoothL1Loss: ([a, b], { reduction, beta }) => notSupported('smoothL1Loss'), // beta undefined means 1
     binaryCrossEntropy: ([a, b], { reduction }) => notSupported('binaryCrossEntropy'), // a in [0, 1]
     binaryCrossEntropyWithLogits: ([a, b], { reduction }) => notSupported('binaryCrossEntropyWithLogits'),
+    // Comparisons give bool tensors (values as booleans, dtype 'bool'); where's condition is one.
+    gt: ([a, b]) => notSupported('gt'),
+    ge: ([a, b]) => notSupported('ge'),
+    lt: ([a, b]) => notSupported('lt'),
+    le: ([a, b]) => notSupported('le'),
+    eq: ([a, b]) => notSupported('eq'),
+    ne: ([a, b]) => notSupported('ne'),
+    where: ([condition, a, b]) => notSupported('where'),
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

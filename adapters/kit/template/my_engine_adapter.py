@@ -263,6 +263,28 @@ class Adapter(kit.Engine):
 
     def op_binaryCrossEntropyWithLogits(self, a, b, reduction='mean'):
         raise NotSupported('binaryCrossEntropyWithLogits')  # TODO: the same of sigmoid(a), stable for large |a|
+    # Comparisons give bool tensors (report their values as Python bools, dtype 'bool'); a or b
+    # may be Python numbers. where's condition is a bool tensor; a and b may be numbers.
+    def op_gt(self, a, b):
+        raise NotSupported('gt')  # TODO: a > b
+
+    def op_ge(self, a, b):
+        raise NotSupported('ge')  # TODO
+
+    def op_lt(self, a, b):
+        raise NotSupported('lt')  # TODO
+
+    def op_le(self, a, b):
+        raise NotSupported('le')  # TODO
+
+    def op_eq(self, a, b):
+        raise NotSupported('eq')  # TODO
+
+    def op_ne(self, a, b):
+        raise NotSupported('ne')  # TODO
+
+    def op_where(self, condition, a, b):
+        raise NotSupported('where')  # TODO: torch.where(condition, a, b)
 
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
