@@ -297,21 +297,23 @@ function opVariants(op: OpName, dtype: DType): Program[] {
     reshape: { shape: [4] }, view: { shape: [4] }, expand: { shape: [2, 2, 2] }, transpose: { dim0: 0, dim1: 1 },
     permute: { dims: [1, 0] }, unsqueeze: { dim: 0 }, squeeze: {}, sum: {}, mean: {},
     mseLoss: { reduction: 'sum' }, l1Loss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'sum', beta: 1 }, binaryCrossEntropy: { reduction: 'sum' },
-    binaryCrossEntropyWithLogits: { reduction: 'sum' },
+    binaryCrossEntropyWithLogits: { reduction: 'sum' }, nllLoss: { reduction: 'sum' },
   };
   // binaryCrossEntropy takes probabilities: inputs in [0, 1].
-  const datas: Data[] = op === 'binaryCrossEntropy' ? [0.25, [0.25, 0.75]]
+  const datas: Data[] = op === 'binaryCrossEntropy' ? [0.25, [0.25, 0.75]] : op === 'nllLoss' ? [VECTOR]
     : op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
   // A loss takes (input, target): the probe passes x twice.
   const binary = (BINARY_OPS as readonly string[]).includes(op) || (COMPARISON_OPS as readonly string[]).includes(op)
     || (LOSS_OPS as readonly string[]).includes(op);
   // where needs a bool condition: the probe makes one with gt.
-  const args = op === 'where' ? ['c', 'x', 0] : binary ? ['x', 'x'] : ['x'];
+  // nllLoss takes int64 class targets: the probe picks class 0 (a 0-d target for a vector).
+  const args = op === 'where' ? ['c', 'x', 0] : op === 'nllLoss' ? ['x', 'k'] : binary ? ['x', 'x'] : ['x'];
   return datas.map((data, i) => validateProgram({
     id: `probe.op.${op}.${i}`, dtype,
     steps: [
       { let: 'x', tensor: data, requiresGrad: true },
       ...(op === 'where' ? [{ let: 'c', op: 'gt', args: ['x', 1] } as Step] : []),
+      ...(op === 'nllLoss' ? [{ let: 'k', tensor: 0, dtype: 'int64' } as Step] : []),
       { let: 'y', op, args, ...(attrs[op] && Object.keys(attrs[op]!).length > 0 ? { attrs: attrs[op] } : {}) },
       { observe: 'y' },
     ],

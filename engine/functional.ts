@@ -97,6 +97,9 @@ export function bceBackward(g: Tensor, input: Tensor, target: Tensor, reduction:
   return apply(OPS.bceBackward, [g, input, target], { reduction, beta: 0 });
 }
 
+export const nllLoss = (x: Tensor, target: Tensor, reduction: Reduction) => apply(OPS.nllLoss, [x], { reduction, target });
+export const nllLossBackward = (g: Tensor, x: Tensor, target: Tensor, reduction: Reduction) => apply(OPS.nllLossBackward, [g, x], { reduction, target });
+
 export function checkDtype(dtype: unknown, op: string): asserts dtype is Tensor['dtype'] {
   if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int64' && dtype !== 'bool') {
     fail('invalid-argument', `${op}(): unsupported dtype ${typeof dtype === 'string' ? dtype : typeName(dtype)}`);

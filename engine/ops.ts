@@ -1,7 +1,7 @@
 import type { DType, Reduction } from '../spec/program.ts';
 import { resultDtype, scalarTypeName, type OpDef, type Rule } from './dispatch.ts';
 import { fail } from './errors.ts';
-import { kernels, type Result } from './kernels.ts';
+import { alloc, kernels, type Result } from './kernels.ts';
 import { broadcastShapes, broadcastStrides, stridesOf, type Shape } from './shape.ts';
 import * as F from './functional.ts';
 import { Tensor } from './tensor.ts';
@@ -108,6 +108,7 @@ export interface PowAttrs { exponent: number }
 export interface ScalarAttrs { value: number }
 export interface DtypeAttrs { dtype: DType }
 export interface LossAttrs { reduction: Reduction; beta: number }
+export interface NllAttrs { reduction: Reduction; target: Tensor }
 
 function reduceForward(x: Tensor, a: ReduceAttrs, dtype: DType, mean: boolean): Result {
   const r = kernels.sum(x.data, x.shape, a.dims, dtype);
@@ -440,6 +441,46 @@ export const OPS = {
     ],
   } satisfies OpDef<LossAttrs>,
 
+  /**
+   * nll_loss of [N, C] (or [C]) log-probabilities and int64 class targets: -x[i, t_i], reduced;
+   * targets equal to -100 (ignore_index) count for nothing, and the mean divides by the others' count.
+   */
+  nllLoss: {
+    gradFn: 'NllLossBackward0',
+    // The target rides in the attributes: it is not differentiable, so it is no input of the node
+    // (1.13's next functions are the input's only).
+    forward: ([x], a: NllAttrs, dtype) => {
+      const { picked, count } = nllPicks(x!, a.target);
+      const values = picked.map((k) => (k < 0 ? 0 : -x!.data[k]!));
+      const data = alloc(dtype, a.reduction === 'none' ? values.length : 1);
+      if (a.reduction === 'none') values.forEach((v, i) => (data[i] = v));
+      else data[0] = values.reduce((s, v) => s + v, 0) / (a.reduction === 'mean' ? count : 1);
+      return { shape: a.reduction === 'none' ? [...a.target.shape] : [], data };
+    },
+    grads: [{ saves: ['self'], vjp: (g, s, a) => g.nllLossBackward(s.self, a.target, a.reduction) }],
+  } satisfies OpDef<NllAttrs>,
+  /**
+   * nll_loss_backward(g, x): -g (-g/count for the mean) at each target, 0 elsewhere. It takes x as
+   * 1.13's does, with a zero gradient, so a gradient made under createGraph requires grad.
+   */
+  nllLossBackward: {
+    gradFn: 'NllLossBackwardBackward0',
+    forward: ([g, x], a: NllAttrs, dtype) => {
+      const { picked, count } = nllPicks(x!, a.target);
+      const data = alloc(dtype, x!.numel());
+      const c = x!.shape[x!.ndim - 1]!;
+      picked.forEach((k) => {
+        if (k >= 0) data[k] = -(g!.data.length === 1 ? g!.data[0]! : g!.data[Math.floor(k / c)]!) / (a.reduction === 'mean' ? count : 1);
+      });
+      return { shape: [...x!.shape], data };
+    },
+    grads: [
+      // nll_loss_double_backward_grad_output: nll_loss of the incoming gradient.
+      { saves: none, vjp: (gg, _s, a) => gg.nllLoss(a.target, a.reduction) },
+      { saves: ['other'], vjp: (_gg, s) => zerosLike(s.other) },
+    ],
+  } satisfies OpDef<NllAttrs>,
+
   // ----- matrix products (matmul in functional.ts dispatches to these, as at::matmul does) -----
   dot: {
     gradFn: 'DotBackward0',
@@ -554,6 +595,18 @@ function bceWithLogitsForward(x: Tensor, y: Tensor, a: LossAttrs, dtype: DType):
   if (a.reduction === 'none') return out;
   const all = out.shape.map((_, i) => i);
   return reduceForward(new Tensor(out.data, out.shape, dtype), { dims: all, keepdim: false, inputShape: out.shape }, dtype, a.reduction === 'mean');
+}
+
+/** The flat index of x[i, t_i] for each target (-1 where it is -100, ignore_index), and how many count. */
+function nllPicks(x: Tensor, t: Tensor): { picked: number[]; count: number } {
+  // picked[i] is the flat index of x[i, t_i]; the i-th target's gradient is g[i] for 'none'.
+  const classes = x.shape[x.ndim - 1]!;
+  const picked = Array.from(t.data, (c, i) => {
+    if (c === -100) return -1;
+    if (c < 0 || c >= classes) fail('invalid-argument', `Target ${c} is out of bounds.`);
+    return i * classes + c;
+  });
+  return { picked, count: picked.filter((k) => k >= 0).length };
 }
 
 /** The products' own checks, with PyTorch's messages (matmul's errors come from these). */

@@ -246,6 +246,13 @@ export class Tensor {
   bceBackward(input: Tensor, target: Tensor, reduction: Reduction): Tensor {
     return guard('bceBackward', [this, input, target], () => F.bceBackward(this, input, target, reduction));
   }
+  /** nll_loss of this [N, C] or [C] tensor and int64 class targets, and its backward (rows of their own). */
+  nllLoss(target: Tensor, reduction: Reduction): Tensor {
+    return guard('nllLoss', [this, target], () => F.nllLoss(this, target, reduction));
+  }
+  nllLossBackward(input: Tensor, target: Tensor, reduction: Reduction): Tensor {
+    return guard('nllLossBackward', [this, input, target], () => F.nllLossBackward(this, input, target, reduction));
+  }
   matmul(other: Tensor): Tensor { return guard('matmul', [this, other], () => F.matmul(this, other)); }
   mm(other: Tensor): Tensor { return guard('mm', [this, other], () => F.product('mm', this, other)); }
   mv(other: Tensor): Tensor { return guard('mv', [this, other], () => F.product('mv', this, other)); }

@@ -54,6 +54,8 @@ export function walkProgram<E>(
   leafValues?: ReadonlyMap<string, ArrayLike<number>>,
 ): Map<string, Bound<E>> {
   const env = new Map<string, Bound<E>>();
+  // Class targets (nllLoss) index by value: their leaves' numbers, kept as written.
+  const classes = new Map<string, number[]>();
   const visit = (steps: Step[]): void => {
     for (const step of steps) {
       if ('noGrad' in step) visit(step.noGrad);
@@ -65,9 +67,10 @@ export function walkProgram<E>(
           throw new Error(`leaf ${step.let} has ${values.length} elements, the override ${override.length}`);
         }
         const source = override ?? values;
+        if (step.dtype === 'int64') classes.set(step.let, Array.from(values));
         env.set(step.let, { shape, data: Array.from(values, (_, i) => algebra.leaf(step.let, i, source[i]!)) });
       } else if ('op' in step) {
-        env.set(step.let, applyOp(step, env, algebra));
+        env.set(step.let, step.op === 'nllLoss' ? nllLoss(step, env, classes, algebra) : applyOp(step, env, algebra));
       }
     }
   };
@@ -119,6 +122,20 @@ function lossTerm<E>(op: (typeof LOSS_OPS)[number], attrs: Attrs, algebra: Algeb
   const m = algebra.binary('sub', a, over);
   const quadratic = algebra.binary('div', algebra.binary('mul', algebra.binary('mul', algebra.constant(0.5), m), m), algebra.constant(beta));
   return algebra.binary('add', quadratic, over);
+}
+
+/** nll_loss: -x[i, t_i] per target, -100 ignored, the mean over the targets that count. */
+function nllLoss<E>(step: OpStep, env: Map<string, Bound<E>>, classes: Map<string, number[]>, algebra: Algebra<E>): Bound<E> {
+  const x = argument(step.args[0]!, env, algebra);
+  const targets = classes.get(String(step.args[1]));
+  if (!targets) throw new Error('nllLoss: the oracles model class targets that are int64 leaves only');
+  const c = x.shape[x.shape.length - 1]!;
+  const terms = targets.map((t, i) => (t === -100 ? algebra.constant(0) : algebra.unary('neg', x.data[i * c + t]!)));
+  const reduction = step.attrs?.reduction ?? 'mean';
+  if (reduction === 'none') return { shape: x.shape.slice(0, -1), data: terms };
+  const total = algebra.sum(terms.filter((_, i) => targets[i] !== -100));
+  const count = targets.filter((t) => t !== -100).length;
+  return { shape: [], data: [reduction === 'sum' ? total : algebra.binary('div', total, algebra.constant(count))] };
 }
 
 function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E>): Bound<E> {

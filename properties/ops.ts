@@ -244,7 +244,7 @@ const RELATIONS = fc.constantFrom<Relation>('free', 'free', 'equal', 'above', 'b
 /** Ids are lower-case slugs: the property and clause of `mseLoss` are `gradient.op.mse-loss` and `op.mse-loss`. */
 export const LOSS_SLUGS = {
   mseLoss: 'mse-loss', l1Loss: 'l1-loss', smoothL1Loss: 'smooth-l1-loss', binaryCrossEntropy: 'binary-cross-entropy',
-  binaryCrossEntropyWithLogits: 'binary-cross-entropy-with-logits',
+  binaryCrossEntropyWithLogits: 'binary-cross-entropy-with-logits', nllLoss: 'nll-loss',
 } as const satisfies Record<(typeof LOSS_OPS)[number], string>;
 
 /*
@@ -267,7 +267,7 @@ const targets = () => fc.oneof(
 /** Logits: the elementwise edges (up to ±1e3, the exp overflow bands) and ±100 and ±1e4, where a naive log(sigmoid) fails. */
 const logits = () => fc.oneof({ arbitrary: withEdges('any'), weight: 9 }, { arbitrary: fc.constantFrom(100, -100, 1e4, -1e4), weight: 1 });
 
-export function lossProperty(op: (typeof LOSS_OPS)[number]): AnyProperty {
+export function lossProperty(op: Exclude<(typeof LOSS_OPS)[number], 'nllLoss'>): AnyProperty {
   const bce = op === 'binaryCrossEntropy' || op === 'binaryCrossEntropyWithLogits';
   const betas = op === 'smoothL1Loss' ? fc.constantFrom<number | undefined>(undefined, 1, 0.5, 2, 0) : fc.constant(undefined);
   const arbitrary = fc.tuple(shapes(), pool(op === 'binaryCrossEntropy' ? probabilities() : op === 'binaryCrossEntropyWithLogits' ? logits() : withEdges('any')), pool(bce ? targets() : ordinary()), pool(RELATIONS), pool(weight()),
@@ -291,6 +291,26 @@ export function lossProperty(op: (typeof LOSS_OPS)[number]): AnyProperty {
   return gradientProperty(`gradient.op.${id}`, [`op.${id}`], `${op}: every reduction, input and target, at the kinks and edges, matches both oracles`, arbitrary, { edges: true });
 }
 
+/*
+ * nll_loss: log-probability-like inputs [N, C] (or [C] with a 0-d target), int64 class targets,
+ * each one in ten the ignored -100. Its gradient does not depend on the input's values, so the
+ * input draws the elementwise edges too.
+ */
+const nllProperty: AnyProperty = gradientProperty('gradient.op.nll-loss', ['op.nll-loss'],
+  'nllLoss: every reduction, class targets and ignored ones, on [N, C] and [C] inputs, matches both oracles',
+  fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 4 }), pool(withEdges('any')), pool(fc.nat({ max: 9 })), pool(weight()),
+    fc.constantFrom(...REDUCTIONS, undefined), dtypes)
+    .map(([n, c, xs, picks, ws, reduction, dtype]): GradientCase => {
+      const shape = n === 0 ? [c] : [n, c];
+      const targets = Array.from({ length: Math.max(n, 1) }, (_, i) => (picks[i] === 9 ? -100 : picks[i]! % c));
+      const b = new ProgramBuilder('property.op.nll-loss', dtype);
+      const x = b.leaf(data(xs, shape, dtype), true, 'x');
+      b.push({ let: 't', tensor: n === 0 ? targets[0]! : targets, dtype: 'int64' });
+      const result = b.op('nllLoss', [x, 't'], reduction ? { reduction } : undefined);
+      const out = finish(b, result, (reduction ?? 'mean') === 'none' ? shape.slice(0, -1) : [], ws);
+      return { program: b.program(), out, inputs: ['x'], forward: result };
+    }));
+
 export const OP_PROPERTIES: AnyProperty[] = [
   ...UNARY_OPS.map((op) => unaryProperty(op)),
   ...(['add', 'sub', 'mul', 'div', 'pow'] as const).map((op) => binaryProperty(op)),
@@ -298,5 +318,6 @@ export const OP_PROPERTIES: AnyProperty[] = [
   reductionProperty('mean'),
   ...Object.keys(SHAPE_OPS).map((name) => shapeProperty(name)),
   matmul,
-  ...LOSS_OPS.map((op) => lossProperty(op)),
+  ...LOSS_OPS.filter((op) => op !== 'nllLoss').map((op) => lossProperty(op as Exclude<(typeof LOSS_OPS)[number], 'nllLoss'>)),
+  nllProperty,
 ];

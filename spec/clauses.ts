@@ -127,6 +127,7 @@ export const CLAUSES = [
   'op.smooth-l1-loss',
   'op.binary-cross-entropy',
   'op.binary-cross-entropy-with-logits',
+  'op.nll-loss',
   // the program format
   'program.schema',
   'program.pytorch-code',

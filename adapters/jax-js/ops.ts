@@ -91,7 +91,7 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     // JAX's documented equivalent of detach().
     case 'detach': return ([a]) => lax.stopGradient(tensor(a));
     // jax-js, like JAX, has no losses (JAX users take them from optax); a composition would be the adapter's.
-    case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': throw notSupported(`${op} (jax-js has no losses)`);
+    case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': throw notSupported(`${op} (jax-js has no losses)`);
     case 'gt': return ([a, b]) => np.greater(a!, b!);
     case 'ge': return ([a, b]) => np.greaterEqual(a!, b!);
     case 'lt': return ([a, b]) => np.less(a!, b!);

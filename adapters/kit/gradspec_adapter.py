@@ -47,7 +47,7 @@ OPS = (
     'sign', 'floor', 'ceil', 'round', 'trunc',
     'add', 'sub', 'mul', 'div', 'pow', 'matmul', 'sum', 'mean',
     'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone', 'detach',
-    'mseLoss', 'l1Loss', 'smoothL1Loss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits',
+    'mseLoss', 'l1Loss', 'smoothL1Loss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits', 'nllLoss',
     'gt', 'ge', 'lt', 'le', 'eq', 'ne', 'where',
 )
 INPLACE_OPS = ('add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_')

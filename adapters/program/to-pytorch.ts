@@ -102,7 +102,7 @@ class Printer {
 /** The losses' names in torch.nn.functional. */
 const LOSS_NAMES: Record<(typeof LOSS_OPS)[number], string> = {
   mseLoss: 'mse_loss', l1Loss: 'l1_loss', smoothL1Loss: 'smooth_l1_loss', binaryCrossEntropy: 'binary_cross_entropy',
-  binaryCrossEntropyWithLogits: 'binary_cross_entropy_with_logits',
+  binaryCrossEntropyWithLogits: 'binary_cross_entropy_with_logits', nllLoss: 'nll_loss',
 };
 
 function op(step: OpStep): string {
@@ -131,7 +131,7 @@ function op(step: OpStep): string {
     case 'transpose': return `${x}.transpose(${attrs.dim0}, ${attrs.dim1})`;
     case 'unsqueeze': return `${x}.unsqueeze(${String(attrs.dim)})`;
     case 'squeeze': return `${x}.squeeze(${attrs.dim === undefined ? '' : String(attrs.dim)})`;
-    case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': {
+    case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': {
       const kwargs = [attrs.reduction !== undefined && `reduction='${attrs.reduction}'`, attrs.beta !== undefined && `beta=${String(attrs.beta)}`];
       return `torch.nn.functional.${LOSS_NAMES[step.op]}(${[x, arg(b!), ...kwargs.filter(Boolean)].join(', ')})`;
     }

@@ -86,7 +86,8 @@ UNARY = {'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', '
          'sign', 'floor', 'ceil', 'round', 'trunc'}
 # The losses of torch.nn.functional, by the program format's names.
 LOSSES = {'mseLoss': 'mse_loss', 'l1Loss': 'l1_loss', 'smoothL1Loss': 'smooth_l1_loss',
-          'binaryCrossEntropy': 'binary_cross_entropy', 'binaryCrossEntropyWithLogits': 'binary_cross_entropy_with_logits'}
+          'binaryCrossEntropy': 'binary_cross_entropy', 'binaryCrossEntropyWithLogits': 'binary_cross_entropy_with_logits',
+          'nllLoss': 'nll_loss'}
 INPLACE = {'add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'}
 
 

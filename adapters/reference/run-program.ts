@@ -133,7 +133,7 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     case 'unsqueeze': return t.unsqueeze(attrs.dim as number);
     case 'squeeze': return t.squeeze(attrs.dim as number | undefined);
     case 't': case 'clone': case 'detach': return t[op]();
-    case 'mseLoss': case 'l1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': return F[op](t, b as Tensor, { reduction: attrs.reduction });
+    case 'mseLoss': case 'l1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': return F[op](t, b as Tensor, { reduction: attrs.reduction });
     case 'smoothL1Loss': return F.smoothL1Loss(t, b as Tensor, { reduction: attrs.reduction, beta: attrs.beta });
     default: return t[op]();
   }

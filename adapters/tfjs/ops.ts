@@ -79,6 +79,8 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     // tf.losses.logLoss clamps with epsilon 1e-7 (log(x + 1e-7)), not at -100: a different loss.
     // sigmoidCrossEntropy(labels, logits): max(x, 0) - x·y + log(1 + exp(-|x|)).
     case 'binaryCrossEntropyWithLogits': return tf.losses.sigmoidCrossEntropy(b, a, undefined, 0, reduction(attrs));
+    // tfjs has no nll loss (softmaxCrossEntropy takes one-hot labels and logits).
+    case 'nllLoss': throw notSupported('nllLoss (tfjs has no nll loss)');
     case 'binaryCrossEntropy': throw notSupported('binaryCrossEntropy (tfjs has logLoss, which adds 1e-7 inside the logs)');
     case 'gt': return tf.greater(a, b);
     case 'ge': return tf.greaterEqual(a, b);

@@ -100,3 +100,23 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
     return apply(OPS.binaryCrossEntropyWithLogits, [input, target], { reduction, beta: 0 });
   });
 }
+
+/**
+ * `F.nll_loss(input, target)`: input [N, C] or [C], target int64 [N] or 0-d; one row, NllLossBackward0.
+ * Inputs of more than 2 dims (1.13's NllLoss2dBackward0) are outside the reference engine.
+ */
+export function nllLoss(input: Tensor, target: Tensor, options?: LossOptions): Tensor {
+  return guard('nllLoss', [input, target], () => {
+    const reduction = reductionOf(options);
+    for (const [t, what] of [[input, 'input'], [target, 'target']] as const) {
+      if (!(t instanceof Tensor)) fail('invalid-argument', `nll_loss(): argument '${what}' must be Tensor, not ${typeName(t)}`);
+    }
+    if (input.ndim < 1 || input.ndim > 2) fail('invalid-argument', `nll_loss: inputs of ${input.ndim} dims are outside the reference engine (1 or 2 dims)`);
+    if (input.ndim === 2 && (target.ndim !== 1 || target.shape[0] !== input.shape[0])) {
+      fail('invalid-argument', `Expected input batch_size (${input.shape[0]}) to match target batch_size (${target.shape[0] ?? 1}).`);
+    }
+    if (input.ndim === 1 && target.ndim !== 0) fail('invalid-argument', `0D or 1D target tensor expected, multi-target not supported`);
+    if (target.dtype !== 'int64') fail('invalid-argument', `expected scalar type Long but found ${target.dtype === 'float64' ? 'Double' : target.dtype === 'bool' ? 'Bool' : 'Float'}`);
+    return apply(OPS.nllLoss, [input], { reduction, target });
+  });
+}

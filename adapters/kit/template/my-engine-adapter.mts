@@ -115,6 +115,7 @@ const engine = defineEngine<T>({
     smoothL1Loss: ([a, b], { reduction, beta }) => notSupported('smoothL1Loss'), // beta undefined means 1
     binaryCrossEntropy: ([a, b], { reduction }) => notSupported('binaryCrossEntropy'), // a in [0, 1]
     binaryCrossEntropyWithLogits: ([a, b], { reduction }) => notSupported('binaryCrossEntropyWithLogits'),
+    nllLoss: ([a, b], { reduction }) => notSupported('nllLoss'), // b: int64 class indices
     // Comparisons give bool tensors (values as booleans, dtype 'bool'); where's condition is one.
     gt: ([a, b]) => notSupported('gt'),
     ge: ([a, b]) => notSupported('ge'),

@@ -263,6 +263,9 @@ class Adapter(kit.Engine):
 
     def op_binaryCrossEntropyWithLogits(self, a, b, reduction='mean'):
         raise NotSupported('binaryCrossEntropyWithLogits')  # TODO: the same of sigmoid(a), stable for large |a|
+
+    def op_nllLoss(self, a, b, reduction='mean'):
+        raise NotSupported('nllLoss')  # TODO: -a[i, b[i]], b int64 class indices (-100 ignored)
     # Comparisons give bool tensors (report their values as Python bools, dtype 'bool'); a or b
     # may be Python numbers. where's condition is a bool tensor; a and b may be numbers.
     def op_gt(self, a, b):
