@@ -95,7 +95,7 @@ export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Ten
   const node = new OpNode(name, next, op as NodeOp, attrs, differentiable.map((t) => t.shape), differentiable.map((t) => t.dtype));
   for (const [i, rule] of op.grads.entries()) {
     if (next[i] === null) continue;
-    for (const what of rule.saves) node.save(what, what === 'self' ? inputs[0]! : what === 'other' ? inputs[1]! : out);
+    for (const what of rule.saves) node.save(what, what === 'self' ? inputs[0]! : what === 'other' ? inputs[1]! : what === 'third' ? inputs[2]! : out);
   }
   out.attachGradFn(node);
   return out;

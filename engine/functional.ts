@@ -1,3 +1,4 @@
+import type { Reduction } from '../spec/program.ts';
 import { apply, numberDtype, resultDtype, scalarTypeName } from './dispatch.ts';
 import { fail, typeName } from './errors.ts';
 import { isGradEnabled } from './grad-mode.ts';
@@ -160,6 +161,13 @@ export function thresholdBackward(g: Tensor, result: Tensor): Tensor {
   checkTensor(result, 'thresholdBackward');
   return apply(OPS.thresholdBackward, [g, result], none);
 }
+
+export function bceBackward(g: Tensor, input: Tensor, target: Tensor, reduction: Reduction): Tensor {
+  return apply(OPS.bceBackward, [g, input, target], { reduction, beta: 0 });
+}
+
+export const nllLoss = (x: Tensor, target: Tensor, reduction: Reduction) => apply(OPS.nllLoss, [x], { reduction, target });
+export const nllLossBackward = (g: Tensor, x: Tensor, target: Tensor, reduction: Reduction) => apply(OPS.nllLossBackward, [g, x], { reduction, target });
 
 export function checkDtype(dtype: unknown, op: string): asserts dtype is Tensor['dtype'] {
   if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int64' && dtype !== 'bool') {

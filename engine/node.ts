@@ -4,7 +4,8 @@ import { isGradEnabled } from './grad-mode.ts';
 import { sameShape, type Shape } from './shape.ts';
 import { Tensor } from './tensor.ts';
 
-export type SavedName = 'self' | 'other' | 'result';
+/** The first, second and third inputs (`third`: binary_cross_entropy's backward row only) and the output. */
+export type SavedName = 'self' | 'other' | 'third' | 'result';
 
 const FREED_MESSAGE =
   'Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.';
@@ -94,19 +95,22 @@ export interface NodeOp {
 export interface SavedValues {
   readonly self: Tensor;
   readonly other: Tensor;
+  readonly third: Tensor;
   readonly result: Tensor;
 }
 
 /**
  * A node created by an op of the op table. It keeps what PyTorch's node keeps: the edges, the
  * inputs' shapes and dtypes (to reduce and cast their gradients), and the saved tensors with the
- * versions they had. Saved values live in three plain slots: a deep graph holds millions of these.
+ * versions they had. Saved values live in plain slots: a deep graph holds millions of these.
  */
 export class OpNode extends GradNode implements SavedValues {
   private selfT: Tensor | null = null;
   private selfV = 0;
   private otherT: Tensor | null = null;
   private otherV = 0;
+  private thirdT: Tensor | null = null;
+  private thirdV = 0;
   private resultT: Tensor | null = null;
   private resultV = 0;
   private freed = false;
@@ -129,11 +133,13 @@ export class OpNode extends GradNode implements SavedValues {
   save(name: SavedName, tensor: Tensor): void {
     if (name === 'self') [this.selfT, this.selfV] = [tensor, tensor.version];
     else if (name === 'other') [this.otherT, this.otherV] = [tensor, tensor.version];
+    else if (name === 'third') [this.thirdT, this.thirdV] = [tensor, tensor.version];
     else [this.resultT, this.resultV] = [tensor, tensor.version];
   }
 
   get self(): Tensor { return this.unpack(this.selfT, this.selfV, null); }
   get other(): Tensor { return this.unpack(this.otherT, this.otherV, null); }
+  get third(): Tensor { return this.unpack(this.thirdT, this.thirdV, null); }
   get result(): Tensor { return this.unpack(this.resultT, this.resultV, this.gradFnName); }
 
   /** A saved value, checked as PyTorch checks it: not freed, and not modified in place since. */
@@ -166,7 +172,7 @@ export class OpNode extends GradNode implements SavedValues {
   /** Later passes fail only if they unpack a saved value: PyTorch raises only when one is needed. */
   override release(): void {
     this.freed = true;
-    this.selfT = this.otherT = this.resultT = null;
+    this.selfT = this.otherT = this.thirdT = this.resultT = null;
   }
 }
 

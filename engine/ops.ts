@@ -1,4 +1,4 @@
-import type { DType } from '../spec/program.ts';
+import type { DType, Reduction } from '../spec/program.ts';
 import { apply, numberDtype, resultDtype, scalarTypeName, type OpDef, type Rule, type SavedValues } from './dispatch.ts';
 import { fail } from './errors.ts';
 import * as F from './functional.ts';
@@ -208,6 +208,8 @@ function clampMask(x: Tensor, a: ClampAttrs): Tensor {
   const [min, max] = [inDtype(a.min, x.dtype), inDtype(a.max, x.dtype)];
   return constantLike(x, (v) => ((min === null || v >= min) && (max === null || v <= max) ? 1 : 0));
 }
+export interface LossAttrs { reduction: Reduction; beta: number }
+export interface NllAttrs { reduction: Reduction; target: Tensor }
 
 function reduceForward(x: Tensor, a: ReduceAttrs, dtype: DType, mean: boolean): Result {
   const r = kernels.sum(x.data, x.shape, a.dims, dtype);
@@ -918,6 +920,124 @@ export const OPS = {
       },
     }],
   } satisfies OpDef<None>,
+  // ----- losses (engine/nn/losses.ts broadcasts input and target first, as F.mse_loss does) -----
+  // The gradients under createGraph are written with tensor ops: their values are PyTorch's
+  // double backward (MseLossBackwardBackward0, ...), their grad_fn names are not.
+  mseLoss: {
+    gradFn: 'MseLossBackward0',
+    forward: ([x, y], a: LossAttrs, dtype) => lossForward(x!, y!, a, dtype, (d) => d * d),
+    grads: [
+      // mse_loss_backward: norm · (x - y) · g, norm = 2 (2/n for the mean), in this order.
+      { saves: ['self', 'other'], vjp: (g, s, a) => s.self.sub(s.other).mul(lossNorm(2, s.self, a)).mul(g) },
+      { saves: ['self', 'other'], vjp: (g, s, a) => s.other.sub(s.self).mul(lossNorm(2, s.self, a)).mul(g) },
+    ],
+  } satisfies OpDef<LossAttrs>,
+  smoothL1Loss: {
+    gradFn: 'SmoothL1LossBackward0',
+    // 0.5·z²/beta below beta, z - 0.5·beta from beta on (z = |x - y|): beta = 0 is |x - y|.
+    forward: ([x, y], a: LossAttrs, dtype) => lossForward(x!, y!, a, dtype, (d) => {
+      const z = Math.abs(d);
+      return z < a.beta ? (0.5 * z * z) / a.beta : z - 0.5 * a.beta;
+    }),
+    grads: [
+      { saves: ['self', 'other'], vjp: (g, s, a) => smoothL1Grad(g, s.self, s.other, a) },
+      // The target's gradient is smooth_l1_loss_backward(g, y, x): at beta = 0 and x = y it is -norm·g too.
+      { saves: ['self', 'other'], vjp: (g, s, a) => smoothL1Grad(g, s.other, s.self, a) },
+    ],
+  } satisfies OpDef<LossAttrs>,
+
+  binaryCrossEntropy: {
+    gradFn: 'BinaryCrossEntropyBackward0',
+    forward: ([x, y], a: LossAttrs, dtype) => bceForward(x!, y!, a, dtype),
+    grads: [
+      // binary_cross_entropy_backward, a row of its own: its second derivatives are 1.13's formulas.
+      { saves: ['self', 'other'], vjp: (g, s, a) => g.bceBackward(s.self, s.other, a.reduction) },
+      // binary_cross_entropy_target_backward: (log(1 - x) - log(x))·g, unclamped (±inf at x = 0 and 1).
+      { saves: ['self'], vjp: (g, s, a) => meanOf(s.self.rsub(1).log().sub(s.self.log()).mul(g), s.self, a) },
+    ],
+  } satisfies OpDef<LossAttrs>,
+  /** binary_cross_entropy_backward(g, x, y): g·(x - y) / max((1 - x)·x, EPSILON), then /n for the mean. */
+  bceBackward: {
+    gradFn: 'BinaryCrossEntropyBackwardBackward0',
+    forward: ([g, x, y], a: LossAttrs, dtype) => {
+      const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+      const d = kernels.zip(x!.data, x!.shape, y!.data, y!.shape, dtype, (p, q) => r(p - q));
+      const top = kernels.zip(g!.data, g!.shape, d.data, d.shape, dtype, (p, q) => p * q); // g broadcasts
+      const out = kernels.zip(top.data, top.shape, x!.data, x!.shape, dtype, (p, q) => p / r(Math.max(r(r(1 - q) * q), BCE_EPSILON)));
+      if (a.reduction === 'mean') for (let i = 0; i < out.data.length; i++) out.data[i] = out.data[i]! / x!.numel();
+      return out;
+    },
+    grads: [
+      // binary_cross_entropy_double_backward_grad_output: (x - y) / ((x + eps)·(1 - x + eps))·gg.
+      { saves: ['other', 'third'], vjp: (gg, s, a) => meanOf(s.other.sub(s.third).div(s.other.add(BCE_EPS).mul(s.other.rsub(1).add(BCE_EPS))).mul(gg), s.other, a) },
+      // binary_cross_entropy_double_backward: (x² - 2xy + y) / ((x + eps)²·(1 - x + eps)²)·(gg·g).
+      {
+        saves: ['self', 'other', 'third'],
+        vjp: (gg, s, a) => {
+          const [x, y] = [s.other, s.third];
+          const top = x.mul(x).sub(x.mul(2).mul(y)).add(y);
+          const bottom = x.add(BCE_EPS).powScalar(2).mul(x.rsub(1).add(BCE_EPS).powScalar(2));
+          return meanOf(top.div(bottom).mul(gg.mul(s.self)), x, a);
+        },
+      },
+      // binary_cross_entropy_double_backward_target: -gg·g / max((1 - x)·x, eps), the max a constant.
+      {
+        saves: ['self', 'other'],
+        vjp: (gg, s, a) => meanOf(gg.neg().mul(s.self).div(constantLike(s.other, (v) => Math.max((1 - v) * v, BCE_EPS))), s.other, a),
+      },
+    ],
+  } satisfies OpDef<LossAttrs>,
+
+  binaryCrossEntropyWithLogits: {
+    gradFn: 'BinaryCrossEntropyWithLogitsBackward0',
+    forward: ([x, y], a: LossAttrs, dtype) => bceWithLogitsForward(x!, y!, a, dtype),
+    grads: [
+      // (sigmoid(x) - y)·g: saturates to ∓y·g and 1 - y·g for large |x|, never nan for finite x.
+      { saves: ['self', 'other'], vjp: (g, s, a) => meanOf(s.self.sigmoid().sub(s.other).mul(g), s.self, a) },
+      // -x·g: the target's gradient is linear in x (so ±inf at x = ±inf).
+      { saves: ['self'], vjp: (g, s, a) => meanOf(s.self.neg().mul(g), s.self, a) },
+    ],
+  } satisfies OpDef<LossAttrs>,
+
+  /**
+   * nll_loss of [N, C] (or [C]) log-probabilities and int64 class targets: -x[i, t_i], reduced;
+   * targets equal to -100 (ignore_index) count for nothing, and the mean divides by the others' count.
+   */
+  nllLoss: {
+    gradFn: 'NllLossBackward0',
+    // The target rides in the attributes: it is not differentiable, so it is no input of the node
+    // (1.13's next functions are the input's only).
+    forward: ([x], a: NllAttrs, dtype) => {
+      const { picked, count } = nllPicks(x!, a.target);
+      const values = picked.map((k) => (k < 0 ? 0 : -x!.data[k]!));
+      const data = alloc(dtype, a.reduction === 'none' ? values.length : 1);
+      if (a.reduction === 'none') values.forEach((v, i) => (data[i] = v));
+      else data[0] = values.reduce((s, v) => s + v, 0) / (a.reduction === 'mean' ? count : 1);
+      return { shape: a.reduction === 'none' ? [...a.target.shape] : [], data };
+    },
+    grads: [{ saves: ['self'], vjp: (g, s, a) => g.nllLossBackward(s.self, a.target, a.reduction) }],
+  } satisfies OpDef<NllAttrs>,
+  /**
+   * nll_loss_backward(g, x): -g (-g/count for the mean) at each target, 0 elsewhere. It takes x as
+   * 1.13's does, with a zero gradient, so a gradient made under createGraph requires grad.
+   */
+  nllLossBackward: {
+    gradFn: 'NllLossBackwardBackward0',
+    forward: ([g, x], a: NllAttrs, dtype) => {
+      const { picked, count } = nllPicks(x!, a.target);
+      const data = alloc(dtype, x!.numel());
+      const c = x!.shape[x!.ndim - 1]!;
+      picked.forEach((k) => {
+        if (k >= 0) data[k] = -(g!.data.length === 1 ? g!.data[0]! : g!.data[Math.floor(k / c)]!) / (a.reduction === 'mean' ? count : 1);
+      });
+      return { shape: [...x!.shape], data };
+    },
+    grads: [
+      // nll_loss_double_backward_grad_output: nll_loss of the incoming gradient.
+      { saves: none, vjp: (gg, _s, a) => gg.nllLoss(a.target, a.reduction) },
+      { saves: ['other'], vjp: (_gg, s) => zerosLike(s.other) },
+    ],
+  } satisfies OpDef<NllAttrs>,
 
   // ----- matrix products (matmul in functional.ts dispatches to these, as at::matmul does) -----
   dot: {
@@ -987,6 +1107,89 @@ function geluSecond(x: Tensor, a: GeluAttrs): Tensor {
   const sq = x.mul(x);
   const pdf = sq.mul(-0.5).exp().mul(GELU_PDF);
   return pdf.mul(2).sub(sq.mul(pdf));
+}
+
+/**
+ * A loss's elements `f(input, target)`, then apply_loss_reduction: their mean, their sum, or
+ * themselves. In float32 the difference is rounded before f sees it, as PyTorch's kernels compute it.
+ */
+function lossForward(x: Tensor, y: Tensor, a: LossAttrs, dtype: DType, f: (d: number) => number): Result {
+  const round = dtype === 'float32' ? Math.fround : (v: number) => v;
+  const r = kernels.zip(x.data, x.shape, y.data, y.shape, dtype, (p, q) => f(round(p - q)));
+  if (a.reduction === 'none') return r;
+  const all = r.shape.map((_, i) => i);
+  return reduceForward(new Tensor(r.data, r.shape, dtype), { dims: all, keepdim: false, inputShape: r.shape }, dtype, a.reduction === 'mean');
+}
+
+/** The factor of a loss's backward: `base`, divided by the element count for the mean. */
+const lossNorm = (base: number, x: Tensor, a: LossAttrs): number => (a.reduction === 'mean' ? base / x.numel() : base);
+
+/**
+ * smooth_l1_loss_backward(g, x, y) with d = x - y: -norm·g where d <= -beta, norm·g where d >= beta,
+ * norm·d·g/beta between (nan included). So at beta = 0 and d = 0 it is -norm·g, as in PyTorch. Only
+ * the middle depends on d, through tensor ops: the second derivative is norm/beta there, 0 outside
+ * and at |d| = beta (PyTorch's double backward masks |d| < beta). The outer parts are constants,
+ * -0 in the middle, so that adding them keeps a -0 there.
+ */
+function smoothL1Grad(g: Tensor, x: Tensor, y: Tensor, a: LossAttrs): Tensor {
+  const d = x.sub(y);
+  const outer = constantLike(d, (v) => (v <= -a.beta ? -1 : v >= a.beta ? 1 : -0));
+  const middle = mask(d, (v) => !(v <= -a.beta || v >= a.beta));
+  // beta = 0 leaves only nan in the middle, and nan / 1 is nan too.
+  return where(middle, d, 0).div(a.beta === 0 ? 1 : a.beta).add(outer).mul(lossNorm(1, x, a)).mul(g);
+}
+
+/** 1.13's EPSILON of binary_cross_entropy's backward: the float 1e-12, whatever the dtype. */
+const BCE_EPSILON = Math.fround(1e-12);
+/** The double 1e-12 of its double backward (binary_cross_entropy_double_backward and friends). */
+const BCE_EPS = 1e-12;
+
+/** Divides by the element count for the mean, as the losses' backward formulas end. */
+const meanOf = (t: Tensor, x: Tensor, a: LossAttrs): Tensor => (a.reduction === 'mean' ? t.div(x.numel()) : t);
+
+/**
+ * binary_cross_entropy's elements: (y - 1)·max(log(1 - x), -100) - y·max(log(x), -100), every
+ * step rounded to the dtype. Any x outside [0, 1] (nan included) fails, as 1.13's kernel checks.
+ */
+function bceForward(x: Tensor, y: Tensor, a: LossAttrs, dtype: DType): Result {
+  const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+  for (const v of x.data) if (!(v >= 0 && v <= 1)) fail('invalid-argument', 'all elements of input should be between 0 and 1');
+  const out = kernels.zip(x.data, x.shape, y.data, y.shape, dtype, (p, q) => {
+    const log1m = Math.max(r(Math.log(r(1 - p))), -100);
+    const log = Math.max(r(Math.log(p)), -100);
+    return r(r(q - 1) * log1m) - r(q * log);
+  });
+  if (a.reduction === 'none') return out;
+  const all = out.shape.map((_, i) => i);
+  return reduceForward(new Tensor(out.data, out.shape, dtype), { dims: all, keepdim: false, inputShape: out.shape }, dtype, a.reduction === 'mean');
+}
+
+/**
+ * binary_cross_entropy_with_logits's elements as 1.13 computes them, stable for large |x|:
+ * (1 - y)·x + m + log(exp(-m) + exp(-x - m)) with m = max(-x, 0), every step rounded to the dtype.
+ */
+function bceWithLogitsForward(x: Tensor, y: Tensor, a: LossAttrs, dtype: DType): Result {
+  const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+  const out = kernels.zip(x.data, x.shape, y.data, y.shape, dtype, (p, q) => {
+    const m = -p < 0 ? 0 : -p; // clamp_min(-x, 0): nan stays nan
+    const linear = r(r(r(1 - q) * p) + m);
+    return r(linear + r(Math.log(r(r(Math.exp(-m)) + r(Math.exp(r(-p - m)))))));
+  });
+  if (a.reduction === 'none') return out;
+  const all = out.shape.map((_, i) => i);
+  return reduceForward(new Tensor(out.data, out.shape, dtype), { dims: all, keepdim: false, inputShape: out.shape }, dtype, a.reduction === 'mean');
+}
+
+/** The flat index of x[i, t_i] for each target (-1 where it is -100, ignore_index), and how many count. */
+function nllPicks(x: Tensor, t: Tensor): { picked: number[]; count: number } {
+  // picked[i] is the flat index of x[i, t_i]; the i-th target's gradient is g[i] for 'none'.
+  const classes = x.shape[x.ndim - 1]!;
+  const picked = Array.from(t.data, (c, i) => {
+    if (c === -100) return -1;
+    if (c < 0 || c >= classes) fail('invalid-argument', `Target ${c} is out of bounds.`);
+    return i * classes + c;
+  });
+  return { picked, count: picked.filter((k) => k >= 0).length };
 }
 
 /** The products' own checks, with PyTorch's messages (matmul's errors come from these). */

@@ -1,4 +1,4 @@
-import type { DType } from '../spec/program.ts';
+import type { DType, Reduction } from '../spec/program.ts';
 import { EngineError, fail, guard, typeName } from './errors.ts';
 import * as F from './functional.ts';
 import * as activations from './nn/activations.ts';
@@ -245,6 +245,17 @@ export class Tensor {
   private unary(name: F.UnaryName): Tensor { return guard(name, [this], () => F.unary(name, this)); }
   /** relu's backward: this gradient where `result` > 0, else 0. */
   thresholdBackward(result: Tensor): Tensor { return guard('thresholdBackward', [this, result], () => F.thresholdBackward(this, result)); }
+  /** binary_cross_entropy's backward (a row of its own, so its second derivatives are PyTorch's). */
+  bceBackward(input: Tensor, target: Tensor, reduction: Reduction): Tensor {
+    return guard('bceBackward', [this, input, target], () => F.bceBackward(this, input, target, reduction));
+  }
+  /** nll_loss of this [N, C] or [C] tensor and int64 class targets, and its backward (rows of their own). */
+  nllLoss(target: Tensor, reduction: Reduction): Tensor {
+    return guard('nllLoss', [this, target], () => F.nllLoss(this, target, reduction));
+  }
+  nllLossBackward(input: Tensor, target: Tensor, reduction: Reduction): Tensor {
+    return guard('nllLossBackward', [this, input, target], () => F.nllLossBackward(this, input, target, reduction));
+  }
   matmul(other: Tensor): Tensor { return guard('matmul', [this, other], () => F.matmul(this, other)); }
   mm(other: Tensor): Tensor { return guard('mm', [this, other], () => F.product('mm', this, other)); }
   mv(other: Tensor): Tensor { return guard('mv', [this, other], () => F.product('mv', this, other)); }

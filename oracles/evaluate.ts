@@ -130,6 +130,7 @@ export function evaluateProgram(
     constant: (value) => r(value),
     unary,
     binary: (op, a, b) => r(BINARY[op](a, b)),
+    clampMin: (a, bound) => (a < bound ? bound : a), // nan stays nan, as C++'s std::max(nan, c) gives
     sum: (terms) => {
       let s = 0;
       for (const t of terms) s += t;

@@ -118,6 +118,8 @@ export function expandWithDetached(program: Program): Expansion {
     constant: numberLiteral,
     unary: (op, a) => checked(UNARY_FORMS[op](a)),
     binary: (op, a, b) => checked(`(${a} ${BINARY_FORMS[op]} ${b})`),
+    // symbolic.ts differentiates it as a piecewise choice: a where a > bound, else the constant.
+    clampMin: (a, bound) => checked(`max(${a}, ${numberLiteral(bound)})`),
     sum: (terms) => (terms.length === 0 ? '0' : terms.length === 1 ? terms[0]! : checked(`(${terms.join(' + ')})`)),
     activation: (op, attrs, a) => checked(activationForm(op, attrs, a)),
     // A point constant (symbolic.ts): pmax's value is set at the point, its derivative is 0.

@@ -27,10 +27,14 @@ test('oracles.symbolic derivatives are taken without simplification: d|x|/dx wri
   expect(secondPartialAt(`${a} * (${b}^2)^(1/2)`, a, b, { [a]: 5, [b]: -0.5 })).toBe(-1);
 });
 
-test('oracles.symbolic only max(e, 0) and abs(e) are rewritten: other max and two-argument calls keep their meaning', () => {
+test('oracles.symbolic only max(e, 0), max(e, c) with a constant c, and abs(e) are rewritten: other max and two-argument calls keep their meaning', () => {
   const [x, y] = [fresh(), fresh()];
+  // A constant bound is a clamp (binary_cross_entropy's logs at -100): e's derivative above it, 0 at and below it.
+  expect(Array.from(gradientAt(`max(${x}, 1)`, [x], { [x]: 0.5 }))).toEqual([0]);
+  expect(Array.from(gradientAt(`max(3 * ${x}, (-100))`, [x], { [x]: 2 }))).toEqual([3]);
+  expect(evaluate(`max(log(${x}), (-100))`, { [x]: 0 })).toBe(-100);
   // mathjs cannot differentiate max: any other form is refused, never answered as if it were relu.
-  expect(() => gradientAt(`max(${x}, 1)`, [x], { [x]: 0.5 })).toThrow(/max/);
+  expect(() => gradientAt(`max(${x}, ${y})`, [x, y], { [x]: 1, [y]: 5 })).toThrow(/max/);
   expect(() => gradientAt(`max(${x}, 0, ${y})`, [x, y], { [x]: 1, [y]: 5 })).toThrow(/max/);
   // log(x, 0) = ln x / ln 0 = -0 for every x > 0, so its derivative 1 / (x ln 0) is 0, not relu's step 1.
   const z = fresh();

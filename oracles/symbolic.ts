@@ -16,7 +16,8 @@ import { leafSteps } from './walk.ts';
  * 0. Before differentiating, `max(e, 0)` becomes `e * H` and `abs(e)` becomes `e * S`, where H and
  * S are fresh symbols that derivative() treats as constants and whose values are set at the point:
  * H = (e > 0 ? 1 : 0), S = sign(e). Away from e = 0 this is exactly the derivative; at e = 0 it
- * gives 0, which is also what PyTorch's relu and abs backward give there.
+ * gives 0, which is also what PyTorch's relu and abs backward give there. `max(e, c)` for another
+ * constant c (binary_cross_entropy's logs clamped at -100) becomes e * C + c * (1 - C), C = (e > c ? 1 : 0).
  */
 
 export type Scope = Readonly<Record<string, number>> | ReadonlyMap<string, number>;
@@ -29,7 +30,8 @@ const COMPARISONS: Record<Comparison, (a: number, b: number) => boolean> = {
   smallerEq: (a, b) => a <= b, equal: (a, b) => a === b, unequal: (a, b) => a !== b,
 };
 const isComparison = (name: string): name is Comparison => Object.hasOwn(COMPARISONS, name);
-type Step = { symbol: string; kind: 'relu' | 'abs' | Piecewise | Comparison; inner: EvalFunction; other?: EvalFunction }
+/** `lower`: a clamp's bound rides along: `max(e, c)` with a constant c other than 0 (binary_cross_entropy's -100). */
+type Step = { symbol: string; kind: 'relu' | 'abs' | 'lower' | Piecewise | Comparison; inner: EvalFunction; other?: EvalFunction; bound?: number }
   /** One weight symbol per term of a selection (rewriteSelect), all set at once at the point. */
   | { symbols: string[]; kind: 'select'; mode: 'max' | 'min'; terms: EvalFunction[] }
   /** The same for max(dim)'s values: the first selected term alone (pickWeights). */
@@ -194,6 +196,13 @@ function rewriteKinks(node: MathNode, steps: Step[]): MathNode {
   const [e, zero] = mapped.args;
   const isRelu = name === 'max' && mapped.args.length === 2 && math.isConstantNode(zero) && zero.value === 0;
   const isAbs = name === 'abs' && mapped.args.length === 1;
+  const isClamp = name === 'max' && mapped.args.length === 2 && !isRelu && zero !== undefined && zero.filter((n) => math.isSymbolNode(n)).length === 0;
+  if (e && isClamp) {
+    const bound = asNumber(zero.compile().evaluate());
+    const symbol = `lower$${steps.length}`;
+    steps.push({ symbol, kind: 'lower', inner: e.compile(), bound });
+    return math.parse(`((${e.toString({ parenthesis: 'all' })}) * ${symbol} + (${bound}) * (1 - ${symbol}))`);
+  }
   if (!e || (!isRelu && !isAbs)) return mapped;
   const symbol = `${isRelu ? 'relu' : 'sign'}$${steps.length}`; // `$` keeps it apart from leaf symbols
   steps.push({ symbol, kind: isRelu ? 'relu' : 'abs', inner: e.compile() });
@@ -279,7 +288,8 @@ function fullScope(e: Entry, scope: Scope): Map<string, number> {
       out.set(step.symbol, COMPARISONS[step.kind as Comparison](v, asNumber(step.other.evaluate(out))) ? 1 : 0);
       continue;
     }
-    out.set(step.symbol, step.kind === 'relu' ? (v > 0 ? 1 : 0) : step.kind === 'abs' ? Math.sign(v) : PIECEWISE[step.kind as Piecewise](v));
+    out.set(step.symbol, step.kind === 'relu' ? (v > 0 ? 1 : 0) : step.kind === 'abs' ? Math.sign(v)
+      : step.kind === 'lower' ? (v > step.bound! ? 1 : 0) : PIECEWISE[step.kind as Piecewise](v));
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { UNARY_OPS, type Arg, type Attrs, type LeafStep, type OpStep, type Program, type Step } from '../spec/program.ts';
+import { UNARY_OPS, type Arg, type LOSS_OPS, type Attrs, type LeafStep, type OpStep, type Program, type Step } from '../spec/program.ts';
 import { flattenData } from './data.ts';
 import {
   broadcastIndex, broadcastShapes, expandShape, matmulPlan, numel, permuteIndex, reducePlan,
@@ -54,6 +54,8 @@ export interface Algebra<E> {
    * with the shift held constant are the true ones; the shift only keeps exp from overflowing.
    */
   shift(terms: E[]): E;
+  /** max(a, bound): binary_cross_entropy's logs clamped at -100 (nan stays nan). */
+  clampMin(a: E, bound: number): E;
   /** A comparison: 1 or 0 at the point, a constant to differentiation. */
   compare(op: CompareOp, a: E, b: E): E;
   /** where: a where the condition (a compare result, 1 or 0) holds, else b. */
@@ -82,6 +84,8 @@ export function walkProgram<E>(
   leafValues?: ReadonlyMap<string, ArrayLike<number>>,
 ): Map<string, Bound<E>> {
   const env = new Map<string, Bound<E>>();
+  // Class targets (nllLoss) index by value: their leaves' numbers, kept as written.
+  const classes = new Map<string, number[]>();
   const visit = (steps: Step[]): void => {
     for (const step of steps) {
       if ('noGrad' in step) visit(step.noGrad);
@@ -93,11 +97,12 @@ export function walkProgram<E>(
           throw new Error(`leaf ${step.let} has ${values.length} elements, the override ${override.length}`);
         }
         const source = override ?? values;
+        if (step.dtype === 'int64') classes.set(step.let, Array.from(values));
         env.set(step.let, { shape, data: Array.from(values, (_, i) => algebra.leaf(step.let, i, source[i]!)) });
       } else if ('op' in step) {
         // max and min with a dim bind (values, indices): the values are modelled, the int64 indices
         // are not (they are not differentiable).
-        env.set(Array.isArray(step.let) ? step.let[0]! : step.let, applyOp(step, env, algebra));
+        env.set(Array.isArray(step.let) ? step.let[0]! : step.let, step.op === 'nllLoss' ? nllLoss(step, env, classes, algebra) : applyOp(step, env, algebra));
       }
     }
   };
@@ -130,6 +135,52 @@ function scanLines(shape: readonly number[], dim: number): number[][] {
   const lines: number[][] = [];
   for (let o = 0; o < outer; o++) for (let j = 0; j < inner; j++) lines.push(Array.from({ length: n }, (_, i) => (o * n + i) * inner + j));
   return lines;
+}
+
+/**
+ * One element of a loss, from d = input - target. Smooth L1 (beta > 0) is written with the kinks
+ * the oracles know, relu and abs: with a = |d| and m = min(a, beta) = a - relu(a - beta), it is
+ * 0.5·m·m/beta + relu(a - beta), which is 0.5·a²/beta below beta and a - 0.5·beta from beta on.
+ * At a = beta relu's derivative 0 makes the derivative sign(d), PyTorch's value there.
+ */
+function lossTerm<E>(op: (typeof LOSS_OPS)[number], attrs: Attrs, algebra: Algebra<E>, x: E, y: E): E {
+  if (op === 'binaryCrossEntropyWithLogits') {
+    // 1.13's stable form: (1 - y)·x + m + log(exp(-m) + exp(-x - m)), m = max(-x, 0) = relu(-x).
+    const m = algebra.unary('relu', algebra.unary('neg', x));
+    const linear = algebra.binary('add', algebra.binary('mul', algebra.binary('sub', algebra.constant(1), y), x), m);
+    const sum = algebra.binary('add', algebra.unary('exp', algebra.unary('neg', m)), algebra.unary('exp', algebra.binary('sub', algebra.unary('neg', x), m)));
+    return algebra.binary('add', linear, algebra.unary('log', sum));
+  }
+  if (op === 'binaryCrossEntropy') {
+    // (y - 1)·max(log(1 - x), -100) - y·max(log(x), -100)
+    const one = algebra.constant(1);
+    const log1m = algebra.clampMin(algebra.unary('log', algebra.binary('sub', one, x)), -100);
+    const log = algebra.clampMin(algebra.unary('log', x), -100);
+    return algebra.binary('sub', algebra.binary('mul', algebra.binary('sub', y, one), log1m), algebra.binary('mul', y, log));
+  }
+  const d = algebra.binary('sub', x, y);
+  if (op === 'mseLoss') return algebra.binary('mul', d, d);
+  const a = algebra.unary('abs', d);
+  const beta = attrs.beta ?? 1;
+  if (op === 'l1Loss' || beta === 0) return a;
+  const over = algebra.unary('relu', algebra.binary('sub', a, algebra.constant(beta)));
+  const m = algebra.binary('sub', a, over);
+  const quadratic = algebra.binary('div', algebra.binary('mul', algebra.binary('mul', algebra.constant(0.5), m), m), algebra.constant(beta));
+  return algebra.binary('add', quadratic, over);
+}
+
+/** nll_loss: -x[i, t_i] per target, -100 ignored, the mean over the targets that count. */
+function nllLoss<E>(step: OpStep, env: Map<string, Bound<E>>, classes: Map<string, number[]>, algebra: Algebra<E>): Bound<E> {
+  const x = argument(step.args[0]!, env, algebra);
+  const targets = classes.get(String(step.args[1]));
+  if (!targets) throw new Error('nllLoss: the oracles model class targets that are int64 leaves only');
+  const c = x.shape[x.shape.length - 1]!;
+  const terms = targets.map((t, i) => (t === -100 ? algebra.constant(0) : algebra.unary('neg', x.data[i * c + t]!)));
+  const reduction = step.attrs?.reduction ?? 'mean';
+  if (reduction === 'none') return { shape: x.shape.slice(0, -1), data: terms };
+  const total = algebra.sum(terms.filter((_, i) => targets[i] !== -100));
+  const count = targets.filter((t) => t !== -100).length;
+  return { shape: [], data: [reduction === 'sum' ? total : algebra.binary('div', total, algebra.constant(count))] };
 }
 
 function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E>): Bound<E> {
@@ -316,6 +367,21 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
       return x;
     case 'detach':
       return { shape: x.shape, data: x.data.map((e, i) => algebra.detach(step.let as string, i, e)) };
+    case 'mseLoss':
+    case 'l1Loss':
+    case 'smoothL1Loss':
+    case 'binaryCrossEntropy':
+    case 'binaryCrossEntropyWithLogits': {
+      // Input and target broadcast as F.mse_loss's broadcast_tensors does; then the reduction.
+      const y = args[1]!;
+      const shape = broadcastShapes(x.shape, y.shape);
+      const yi = broadcastIndex(y.shape, shape);
+      const terms = Array.from(broadcastIndex(x.shape, shape), (i, o) => lossTerm(op, attrs, algebra, x.data[i]!, y.data[yi[o]!]!));
+      const reduction = attrs.reduction ?? 'mean';
+      if (reduction === 'none') return { shape, data: terms };
+      const total = algebra.sum(terms);
+      return { shape: [], data: [reduction === 'sum' ? total : algebra.binary('div', total, algebra.constant(terms.length))] };
+    }
     default:
       throw new Error(`op ${op} is not modelled by the oracles`);
   }

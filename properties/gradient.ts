@@ -83,6 +83,19 @@ function nearTie(step: OpStep, values: Values): boolean {
 const SELECTION = new Set<string>(SELECTION_OPS);
 
 /**
+ * Whether some |input - target| of l1Loss or smoothL1Loss lies within 1e-3 of 0 or beta, their
+ * kinks (smooth L1's abs at 0 is smooth, but is checked alike). Operands of different shapes count as near.
+ */
+function nearLossKink(args: readonly (string | number)[], beta: number, values: Values): boolean {
+  const [x, y] = args.map((a) => (typeof a === 'string' ? values.get(a)?.values : undefined));
+  if (!x || !y || x.length !== y.length) return true;
+  return x.some((v, i) => {
+    const d = Math.abs(v - y[i]!);
+    return d < 1e-3 || Math.abs(d - beta) < 1e-3;
+  });
+}
+
+/**
  * Whether an argument lies within 1e-3 of a kink, where finite differences straddle it: relu, abs,
  * leakyRelu and elu at 0, softplus where x·beta meets its threshold (a jump of log1p(exp(-threshold))/beta),
  * or a selection near a tie.
@@ -93,6 +106,7 @@ function nearKink(program: Program, values: Values): boolean {
     if ('op' in s && KINK_OPS.has(s.op) && near(s.args[0]!, (x) => x)) return true;
     if ('op' in s && s.op === 'softplus' && near(s.args[0]!, (x) => x * (s.attrs?.beta ?? 1) - (s.attrs?.threshold ?? 20))) return true;
     if ('op' in s && SELECTION.has(s.op) && nearTie(s, values)) return true;
+    if ('op' in s && (s.op === 'l1Loss' || s.op === 'smoothL1Loss') && nearLossKink(s.args, s.op === 'l1Loss' ? 0 : s.attrs?.beta ?? 1, values)) return true;
     if ('noGrad' in s) return walk(s.noGrad);
     if ('enableGrad' in s) return walk(s.enableGrad);
     return false;

@@ -1,6 +1,7 @@
 import type { AnyProperty } from './property.ts';
 import { ACTIVATION_PROPERTIES } from './activations.ts';
 import { COMPOSITIONS } from './compositions.ts';
+import { LOSS_SECOND_ORDER } from './loss-second-order.ts';
 import { DTYPE_PROPERTIES } from './dtypes.ts';
 import { model } from './model.ts';
 import { OP_PROPERTIES } from './ops.ts';
@@ -8,4 +9,4 @@ import { SEMANTICS } from './semantics.ts';
 import { TENSOR_PROGRAMS } from './tensor-programs.ts';
 
 /** Every property of the suite, in report order. */
-export const PROPERTIES: AnyProperty[] = [...OP_PROPERTIES, ...ACTIVATION_PROPERTIES, ...DTYPE_PROPERTIES, ...COMPOSITIONS, ...TENSOR_PROGRAMS, ...SEMANTICS, model];
+export const PROPERTIES: AnyProperty[] = [...OP_PROPERTIES, ...ACTIVATION_PROPERTIES, ...LOSS_SECOND_ORDER, ...DTYPE_PROPERTIES, ...COMPOSITIONS, ...TENSOR_PROGRAMS, ...SEMANTICS, model];

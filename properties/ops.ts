@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { UNARY_OPS, type Arg, type Attrs, type BINARY_OPS, type FloatDType, type OpName, type Program } from '../spec/program.ts';
+import { LOSS_OPS, REDUCTIONS, UNARY_OPS, type Arg, type Attrs, type BINARY_OPS, type FloatDType, type OpName, type Program } from '../spec/program.ts';
 import type { ClauseId } from '../spec/clauses.ts';
 import { asLeafValue, NON_FINITE, withEdges, withNonFinite, type EdgeDomain } from './arbitraries/edges.ts';
 import { awayFromZero, ordinary } from './arbitraries/numbers.ts';
@@ -18,7 +18,7 @@ import { STATISTIC_PROPERTIES } from './statistics.ts';
  */
 
 const POOL = 27; // enough values for any shape here (dims up to 3, rank up to 3)
-export const pool = (value: fc.Arbitrary<number>) => fc.array(value, { minLength: POOL, maxLength: POOL });
+export const pool = <T = number>(value: fc.Arbitrary<T>) => fc.array(value, { minLength: POOL, maxLength: POOL });
 
 type Domain = 'any' | 'positive' | 'nonzero' | 'small' | 'unit' | 'aboveOne' | 'offJumps';
 const DOMAINS: Record<Domain, fc.Arbitrary<number>> = {
@@ -416,6 +416,87 @@ const matmul: AnyProperty = gradientProperty('gradient.op.matmul', ['op.matmul']
       return { program: b.program(), out: result, inputs: ['a', 'b'], forward: product };
     }));
 
+/*
+ * Losses: input and target of one random shape, every reduction. Each target element is drawn
+ * free, equal to its input (the kink of l1 at x = y) or at input ± beta (smooth L1's kinks), so
+ * the kinks are hit exactly; inputs take the edge values of the elementwise ops. Non-finite leaves
+ * stay out: the losses' nan and inf cases are pinned by fixtures/spec/op.<loss>.edges.json.
+ * At beta = 0 the target is kept off the input: PyTorch's gradient there is -norm·g (0 <= -0),
+ * which no derivative gives, so the edge fixture pins it instead (op.smoothL1Loss).
+ */
+type Relation = 'free' | 'equal' | 'above' | 'below';
+const RELATIONS = fc.constantFrom<Relation>('free', 'free', 'equal', 'above', 'below');
+
+/** Ids are lower-case slugs: the property and clause of `mseLoss` are `gradient.op.mse-loss` and `op.mse-loss`. */
+export const LOSS_SLUGS = {
+  mseLoss: 'mse-loss', l1Loss: 'l1-loss', smoothL1Loss: 'smooth-l1-loss', binaryCrossEntropy: 'binary-cross-entropy',
+  binaryCrossEntropyWithLogits: 'binary-cross-entropy-with-logits', nllLoss: 'nll-loss',
+} as const satisfies Record<(typeof LOSS_OPS)[number], string>;
+
+/*
+ * binary_cross_entropy's inputs are probabilities: a 1/64 grid inside (0, 1) and the near edges
+ * 2^-20 and 1 - 2^-20 (exact in float32), where the logs are still unclamped and x·(1 - x) is far
+ * above 1e-12. At x = 0 and 1 (and subnormal x) 1.13's gradient g·(x - y)/max(x·(1 - x), 1e-12)
+ * is not the derivative of its clamped value, so no oracle judges it: the edge fixtures pin those
+ * points (op.binary-cross-entropy). Targets: the grid of [0, 1], the input itself, and 1.5 and -0.5
+ * (1.13 takes any target).
+ */
+const probabilities = () => fc.oneof(
+  { arbitrary: fc.integer({ min: 1, max: 63 }).map((i) => i / 64), weight: 8 },
+  { arbitrary: fc.constantFrom(2 ** -20, 1 - 2 ** -20), weight: 1 },
+);
+const targets = () => fc.oneof(
+  { arbitrary: fc.integer({ min: 0, max: 64 }).map((i) => i / 64), weight: 8 },
+  { arbitrary: fc.constantFrom(1.5, -0.5), weight: 1 },
+);
+
+/** Logits: the elementwise edges (up to ±1e3, the exp overflow bands) and ±100 and ±1e4, where a naive log(sigmoid) fails. */
+const logits = () => fc.oneof({ arbitrary: withEdges('any'), weight: 9 }, { arbitrary: fc.constantFrom(100, -100, 1e4, -1e4), weight: 1 });
+
+export function lossProperty(op: Exclude<(typeof LOSS_OPS)[number], 'nllLoss'>): AnyProperty {
+  const bce = op === 'binaryCrossEntropy' || op === 'binaryCrossEntropyWithLogits';
+  const betas = op === 'smoothL1Loss' ? fc.constantFrom<number | undefined>(undefined, 1, 0.5, 2, 0) : fc.constant(undefined);
+  const arbitrary = fc.tuple(shapes(), pool(op === 'binaryCrossEntropy' ? probabilities() : op === 'binaryCrossEntropyWithLogits' ? logits() : withEdges('any')), pool(bce ? targets() : ordinary()), pool(RELATIONS), pool(weight()),
+    fc.constantFrom(...REDUCTIONS, undefined), betas, dtypes)
+    .map(([shape, xs, free, relations, ws, reduction, beta, dtype]): GradientCase => {
+      const kink = op === 'mseLoss' ? 0 : op === 'l1Loss' ? 0 : beta ?? 1;
+      const ys = xs.map((x, i) => {
+        const r = relations[i]!;
+        const y = r === 'free' || (bce && r !== 'equal') ? free[i]! : r === 'equal' ? x : r === 'above' ? x + kink : x - kink;
+        return op === 'smoothL1Loss' && beta === 0 && y === x ? x + 1 / 64 : y;
+      });
+      const b = new ProgramBuilder(`property.op.${LOSS_SLUGS[op]}`, dtype);
+      const x = b.leaf(data(xs, shape, dtype), true, 'x');
+      const y = b.leaf(data(ys, shape, dtype), true, 'y');
+      const attrs: Attrs = { ...(reduction ? { reduction } : {}), ...(beta !== undefined ? { beta } : {}) };
+      const result = b.op(op, [x, y], Object.keys(attrs).length ? attrs : undefined);
+      const out = finish(b, result, (reduction ?? 'mean') === 'none' ? shape : [], ws);
+      return { program: b.program(), out, inputs: ['x', 'y'], forward: result };
+    });
+  const id = LOSS_SLUGS[op];
+  return gradientProperty(`gradient.op.${id}`, [`op.${id}`], `${op}: every reduction, input and target, at the kinks and edges, matches both oracles`, arbitrary, { edges: true });
+}
+
+/*
+ * nll_loss: log-probability-like inputs [N, C] (or [C] with a 0-d target), int64 class targets,
+ * each one in ten the ignored -100. Its gradient does not depend on the input's values, so the
+ * input draws the elementwise edges too.
+ */
+const nllProperty: AnyProperty = gradientProperty('gradient.op.nll-loss', ['op.nll-loss'],
+  'nllLoss: every reduction, class targets and ignored ones, on [N, C] and [C] inputs, matches both oracles',
+  fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 4 }), pool(withEdges('any')), pool(fc.nat({ max: 9 })), pool(weight()),
+    fc.constantFrom(...REDUCTIONS, undefined), dtypes)
+    .map(([n, c, xs, picks, ws, reduction, dtype]): GradientCase => {
+      const shape = n === 0 ? [c] : [n, c];
+      const targets = Array.from({ length: Math.max(n, 1) }, (_, i) => (picks[i] === 9 ? -100 : picks[i]! % c));
+      const b = new ProgramBuilder('property.op.nll-loss', dtype);
+      const x = b.leaf(data(xs, shape, dtype), true, 'x');
+      b.push({ let: 't', tensor: n === 0 ? targets[0]! : targets, dtype: 'int64' });
+      const result = b.op('nllLoss', [x, 't'], reduction ? { reduction } : undefined);
+      const out = finish(b, result, (reduction ?? 'mean') === 'none' ? shape.slice(0, -1) : [], ws);
+      return { program: b.program(), out, inputs: ['x'], forward: result };
+    }));
+
 export const OP_PROPERTIES: AnyProperty[] = [
   ...UNARY_OPS.map((op) => unaryProperty(op)),
   ...(['add', 'sub', 'mul', 'div', 'pow'] as const).map((op) => binaryProperty(op)),
@@ -437,4 +518,6 @@ export const OP_PROPERTIES: AnyProperty[] = [
   argSelectProperty('argmin'),
   selectDimProperty('max'),
   selectDimProperty('min'),
+  ...LOSS_OPS.filter((op) => op !== 'nllLoss').map((op) => lossProperty(op as Exclude<(typeof LOSS_OPS)[number], 'nllLoss'>)),
+  nllProperty,
 ];

@@ -48,6 +48,12 @@ const OP_CLAUSES = [
   'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm',
 ] as const;
 
+/** The losses' clauses are slugs of the op names (lower case): `op.mse-loss` is about `mseLoss`. */
+const LOSS_CLAUSES = {
+  'op.mse-loss': 'mseLoss', 'op.l1-loss': 'l1Loss', 'op.smooth-l1-loss': 'smoothL1Loss', 'op.binary-cross-entropy': 'binaryCrossEntropy',
+  'op.binary-cross-entropy-with-logits': 'binaryCrossEntropyWithLogits', 'op.nll-loss': 'nllLoss',
+} as const;
+
 const one = (...atoms: string[]): Subject => [atoms];
 
 export const CLAUSE_SUBJECTS: Readonly<Record<ClauseId, Subject | null>> = {
@@ -111,6 +117,7 @@ export const CLAUSE_SUBJECTS: Readonly<Record<ClauseId, Subject | null>> = {
   'op.broadcast': one('broadcast'),
   'op.scalar-operands': one('scalar-operand'),
   ...(Object.fromEntries(OP_CLAUSES.map((op) => [`op.${op}`, one(`op:${op}`)])) as Record<`op.${(typeof OP_CLAUSES)[number]}`, Subject>),
+  ...(Object.fromEntries(Object.entries(LOSS_CLAUSES).map(([id, op]) => [id, one(`op:${op}`)])) as Record<keyof typeof LOSS_CLAUSES, Subject>),
   'op.pow.zero-base': one('op:pow', 'zero-data'),
   'op.relu.kink': one('op:relu', 'zero-data'),
   'op.sqrt.zero': one('op:sqrt', 'zero-data'),

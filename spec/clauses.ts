@@ -146,6 +146,13 @@ export const CLAUSES = [
   'op.silu',
   // errors
   'errors.class',
+  // losses
+  'op.mse-loss',
+  'op.l1-loss',
+  'op.smooth-l1-loss',
+  'op.binary-cross-entropy',
+  'op.binary-cross-entropy-with-logits',
+  'op.nll-loss',
   // the program format
   'program.schema',
   'program.pytorch-code',

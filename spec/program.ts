@@ -65,7 +65,9 @@ export const COMPARISON_OPS = ['gt', 'ge', 'lt', 'le', 'eq', 'ne', 'where'] as c
  * int64 indices of argmax and argmin (no gradient).
  */
 export const SELECTION_OPS = ['max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax', 'argmax', 'argmin'] as const;
-export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...SELECTION_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS] as const;
+/** The losses of torch.nn.functional, by the engine's names (`F.mseLoss` is `F.mse_loss`): (input, target). */
+export const LOSS_OPS = ['mseLoss', 'l1Loss', 'smoothL1Loss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits', 'nllLoss'] as const;
+export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...SELECTION_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS, ...LOSS_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
 export const INPLACE_OPS = ['add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'] as const;
@@ -83,7 +85,7 @@ export interface Attrs {
   dims?: number[];
   dim0?: number;
   dim1?: number;
-  /** softplus */
+  /** softplus; smoothL1Loss's threshold between its quadratic and linear parts (default 1, at least 0). */
   beta?: number;
   threshold?: number;
   /** leakyRelu (PyTorch's negative_slope) */
@@ -95,7 +97,12 @@ export interface Attrs {
   /** clamp's bounds (PyTorch's min= and max=); null is None. */
   min?: number | null;
   max?: number | null;
+  /** The losses' reduction (PyTorch's default is 'mean'). */
+  reduction?: Reduction;
 }
+
+export const REDUCTIONS = ['mean', 'sum', 'none'] as const;
+export type Reduction = (typeof REDUCTIONS)[number];
 
 export interface LeafStep { let: string; tensor: Data; requiresGrad?: boolean; dtype?: DType }
 /**

@@ -4,7 +4,7 @@
  * because that choice also decides PyTorch's grad_fn names. Nothing is wrapped in try/except:
  * a step that raises should show its traceback. The program is assumed valid (see validate.ts).
  */
-import type { Arg, Data, DType, OpStep, Program, Ref, Step } from '../../spec/program.ts';
+import type { Arg, Data, DType, LOSS_OPS, OpStep, Program, Ref, Step } from '../../spec/program.ts';
 
 const OPERATORS: Record<string, string> = {
   add: '+', sub: '-', mul: '*', div: '/', pow: '**', matmul: '@', gt: '>', ge: '>=', lt: '<', le: '<=', eq: '==', ne: '!=',
@@ -100,6 +100,12 @@ class Printer {
   }
 }
 
+/** The losses' names in torch.nn.functional. */
+const LOSS_NAMES: Record<(typeof LOSS_OPS)[number], string> = {
+  mseLoss: 'mse_loss', l1Loss: 'l1_loss', smoothL1Loss: 'smooth_l1_loss', binaryCrossEntropy: 'binary_cross_entropy',
+  binaryCrossEntropyWithLogits: 'binary_cross_entropy_with_logits', nllLoss: 'nll_loss',
+};
+
 function op(step: OpStep): string {
   const [a, b] = step.args;
   const x = arg(a!);
@@ -149,6 +155,10 @@ function op(step: OpStep): string {
     case 'elu': return functional('elu', x, [['alpha', attrs.alpha]]);
     case 'gelu': return `torch.nn.functional.gelu(${[x, attrs.approximate !== undefined && `approximate=${pyString(attrs.approximate)}`].filter(Boolean).join(', ')})`;
     case 'silu': return functional('silu', x, []);
+    case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': {
+      const kwargs = [attrs.reduction !== undefined && `reduction='${attrs.reduction}'`, attrs.beta !== undefined && `beta=${String(attrs.beta)}`];
+      return `torch.nn.functional.${LOSS_NAMES[step.op]}(${[x, arg(b!), ...kwargs.filter(Boolean)].join(', ')})`;
+    }
     default: return `${x}.${step.op}()`; // unary ops, t, clone, detach
   }
 }

@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import { describe, expect, test } from 'vitest';
 import schema from '../../spec/program.schema.json' with { type: 'json' };
-import { OP_NAMES, type Attrs, type OpName, type Program, type Step } from '../../spec/program.ts';
+import { LOSS_OPS, OP_NAMES, type Attrs, type OpName, type Program, type Step } from '../../spec/program.ts';
 import {
   MAX_ELEMENTS, MAX_STEPS, ProgramError, validateFixture, validateProgram, type Fixture, type ProgramProblem,
 } from './validate.ts';
@@ -68,8 +68,9 @@ describe('valid programs', () => {
       var: { dim: [0], unbiased: false, keepdim: true }, std: { unbiased: true }, norm: { p: 'inf', dim: 0, keepdim: true },
       amax: { dim: [0, 1], keepdim: true }, amin: { dim: -1 },
       clamp: { min: null, max: 1 }, clampMin: { min: 0 }, clampMax: { max: 1.5 },
+      mseLoss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'none', beta: 0.5 },
     };
-    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'gt', 'ge', 'lt', 'le', 'eq', 'ne', 'maximum', 'minimum']);
+    const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'gt', 'ge', 'lt', 'le', 'eq', 'ne', 'maximum', 'minimum', ...LOSS_OPS]);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];
     for (const op of OP_NAMES) {
       const a = attrs[op];
@@ -92,6 +93,14 @@ describe('valid programs', () => {
       { let: 't', tensor: 1.5, requiresGrad: true },
       { let: 'a', op: 'maximum', args: ['t', 2] },
     ]))).toThrow(/must be a tensor reference: maximum takes no plain numbers/);
+  });
+
+  test('program.schema refuses a loss with a number operand, an unknown reduction or a negative beta', () => {
+    const x: Step = { let: 'x', tensor: [1, 2], requiresGrad: true };
+    expectProblem(program([x, { let: 'y', op: 'mseLoss', args: ['x', 2] }]), '/steps/1/args/1', 'mseLoss takes no plain numbers');
+    expect(() => validateProgram(program([x, { let: 'y', op: 'l1Loss', args: ['x', 'x'], attrs: { reduction: 'avg' as 'mean' } }]))).toThrow(/reduction/);
+    expect(() => validateProgram(program([x, { let: 'y', op: 'smoothL1Loss', args: ['x', 'x'], attrs: { beta: -1 } }]))).toThrow(/beta/);
+    expectProblem(program([x, { let: 'y', op: 'mseLoss', args: ['x', 'x'], attrs: { beta: 1 } }]), '/steps/1/attrs/beta', 'is not an attribute of mseLoss');
   });
 
   test('program.schema accepts numbers on either side of a binary op', () => {

@@ -8,7 +8,7 @@
 import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
 import schema from '../../spec/program.schema.json' with { type: 'json' };
 import {
-  BINARY_OPS, COMPARISON_OPS, UNARY_OPS,
+  BINARY_OPS, COMPARISON_OPS, LOSS_OPS, UNARY_OPS,
   type Arg, type Data, type Observations, type OpStep, type Program, type Step,
 } from '../../spec/program.ts';
 
@@ -265,6 +265,7 @@ function describe(e: ErrorObject, prefix: string): ProgramProblem | null {
 
 type OpRule = { args: 1 | 2 | 3; attrs: string[]; required: string[] };
 const NO_ATTRS: OpRule = { args: 1, attrs: [], required: [] };
+const LOSS = new Set<string>(LOSS_OPS);
 const OP_RULES: Record<string, OpRule> = {
   ...Object.fromEntries(UNARY_OPS.map((op) => [op, NO_ATTRS])),
   ...Object.fromEntries(BINARY_OPS.map((op) => [op, { ...NO_ATTRS, args: 2 }])),
@@ -307,6 +308,12 @@ const OP_RULES: Record<string, OpRule> = {
   clampMax: { args: 1, attrs: ['max'], required: ['max'] },
   argmax: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
   argmin: { args: 1, attrs: ['dim', 'keepdim'], required: [] },
+  mseLoss: { args: 2, attrs: ['reduction'], required: [] },
+  l1Loss: { args: 2, attrs: ['reduction'], required: [] },
+  smoothL1Loss: { args: 2, attrs: ['reduction', 'beta'], required: [] },
+  binaryCrossEntropy: { args: 2, attrs: ['reduction'], required: [] },
+  binaryCrossEntropyWithLogits: { args: 2, attrs: ['reduction'], required: [] },
+  nllLoss: { args: 2, attrs: ['reduction'], required: [] },
 };
 
 /** Names the printed PyTorch code could not use: Python keywords and the names it calls. */
@@ -405,7 +412,7 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
     problem(`${p}/args`, `${step.op} takes ${count(rule.args, rule.args === 1 ? 'tensor argument' : 'argument')}, got ${args.length}`);
   } else if (rule.args === 1 && typeof args[0] === 'number') {
     problem(`${p}/args/0`, `must be a tensor reference: ${step.op} applies to a tensor, not the number ${args[0]}`);
-  } else if (step.op === 'matmul' || step.op === 'maximum' || step.op === 'minimum') {
+  } else if (step.op === 'matmul' || step.op === 'maximum' || step.op === 'minimum' || LOSS.has(step.op)) {
     args.forEach((a, i) => {
       if (typeof a === 'number') problem(`${p}/args/${i}`, `must be a tensor reference: ${step.op} takes no plain numbers (got ${a})`);
     });

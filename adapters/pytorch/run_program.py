@@ -92,6 +92,10 @@ FUNCTIONAL = {
     'gelu': ('gelu', (('approximate', 'approximate'),)),
     'silu': ('silu', ()),
 }
+# The losses of torch.nn.functional, by the program format's names.
+LOSSES = {'mseLoss': 'mse_loss', 'l1Loss': 'l1_loss', 'smoothL1Loss': 'smooth_l1_loss',
+          'binaryCrossEntropy': 'binary_cross_entropy', 'binaryCrossEntropyWithLogits': 'binary_cross_entropy_with_logits',
+          'nllLoss': 'nll_loss'}
 INPLACE = {'add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'}
 
 
@@ -274,6 +278,11 @@ class Execution:
         if name in FUNCTIONAL:
             fn, keywords = FUNCTIONAL[name]
             return getattr(torch.nn.functional, fn)(a, **{py: attrs[js] for js, py in keywords if js in attrs})
+        if name in LOSSES:
+            kwargs = {k: attrs[k] for k in ('reduction', 'beta') if k in attrs}
+            with warnings.catch_warnings():  # different sizes broadcast, with a warning on stderr
+                warnings.simplefilter('ignore')
+                return getattr(torch.nn.functional, LOSSES[name])(a, args[1], **kwargs)
         raise MalformedProgram(f'unknown op {name!r}')
 
 

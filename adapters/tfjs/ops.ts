@@ -99,6 +99,20 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'prod': return tf.prod(a, attrs.dim as number | undefined, attrs.keepdim ?? false);
     case 'cumsum': return tf.cumsum(a, attrs.dim as number);
     case 'cumprod': return tf.cumprod(a, attrs.dim as number);
+    // tf.losses take (labels, predictions): the target first. Their default reduction is
+    // SUM_BY_NONZERO_WEIGHTS, so the reduction is always passed.
+    case 'mseLoss': return tf.losses.meanSquaredError(b, a, undefined, reduction(attrs));
+    case 'l1Loss': return tf.losses.absoluteDifference(b, a, undefined, reduction(attrs));
+    // huberLoss with delta d is d times smooth_l1_loss with beta d: the same loss only at beta = 1.
+    case 'smoothL1Loss':
+      if ((attrs.beta ?? 1) !== 1) throw notSupported('smoothL1Loss with beta other than 1 (tfjs has huberLoss, smooth L1 scaled by beta)');
+      return tf.losses.huberLoss(b, a, undefined, 1, reduction(attrs));
+    // tf.losses.logLoss clamps with epsilon 1e-7 (log(x + 1e-7)), not at -100: a different loss.
+    // sigmoidCrossEntropy(labels, logits): max(x, 0) - x·y + log(1 + exp(-|x|)).
+    case 'binaryCrossEntropyWithLogits': return tf.losses.sigmoidCrossEntropy(b, a, undefined, 0, reduction(attrs));
+    // tfjs has no nll loss (softmaxCrossEntropy takes one-hot labels and logits).
+    case 'nllLoss': throw notSupported('nllLoss (tfjs has no nll loss)');
+    case 'binaryCrossEntropy': throw notSupported('binaryCrossEntropy (tfjs has logLoss, which adds 1e-7 inside the logs)');
     case 'gt': return tf.greater(a, b);
     case 'ge': return tf.greaterEqual(a, b);
     case 'lt': return tf.less(a, b);
@@ -135,6 +149,9 @@ function scalarAsVector(a: tf.Tensor, attrs: Attrs, f: (v: tf.Tensor, dim: Attrs
   if (a.rank > 0 || !dims.every((d) => d === 0 || d === -1)) return f(a, attrs.dim);
   return tf.reshape(f(tf.reshape(a, [1]), attrs.dim), []);
 }
+
+const REDUCTION = { mean: tf.Reduction.MEAN, sum: tf.Reduction.SUM, none: tf.Reduction.NONE } as const;
+const reduction = (attrs: Attrs) => REDUCTION[attrs.reduction ?? 'mean'];
 
 /** PyTorch 1.13 reduces over every dim for `dim=[]`; tfjs spells that as no axis (its `[]` reduces nothing). */
 const axes = (dim: number | number[] | undefined) => (Array.isArray(dim) && dim.length === 0 ? undefined : dim);

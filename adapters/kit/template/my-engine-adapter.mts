@@ -120,6 +120,13 @@ const engine = defineEngine<T>({
     prod: ([a], { dim, keepdim }) => notSupported('prod'), // TODO: dim undefined or a number
     cumsum: ([a], { dim }) => notSupported('cumsum'),
     cumprod: ([a], { dim }) => notSupported('cumprod'), // TODO: zeros in a need their own gradient rule
+    // losses: (input, target); reduction 'mean' (undefined), 'sum' or 'none', as torch.nn.functional
+    mseLoss: ([a, b], { reduction }) => notSupported('mseLoss'),
+    l1Loss: ([a, b], { reduction }) => notSupported('l1Loss'),
+    smoothL1Loss: ([a, b], { reduction, beta }) => notSupported('smoothL1Loss'), // beta undefined means 1
+    binaryCrossEntropy: ([a, b], { reduction }) => notSupported('binaryCrossEntropy'), // a in [0, 1]
+    binaryCrossEntropyWithLogits: ([a, b], { reduction }) => notSupported('binaryCrossEntropyWithLogits'),
+    nllLoss: ([a, b], { reduction }) => notSupported('nllLoss'), // b: int64 class indices
     // Comparisons give bool tensors (values as booleans, dtype 'bool'); where's condition is one.
     gt: ([a, b]) => notSupported('gt'),
     ge: ([a, b]) => notSupported('ge'),

@@ -281,6 +281,26 @@ class Adapter(kit.Engine):
     def op_cumprod(self, a, dim):
         raise NotSupported('cumprod')  # TODO: zeros in a need their own gradient rule
 
+
+    # Losses: (input, target), reduction 'mean' (the default), 'sum' or 'none', as torch.nn.functional.
+
+    def op_mseLoss(self, a, b, reduction='mean'):
+        raise NotSupported('mseLoss')  # TODO: mean/sum of (a - b) ** 2
+
+    def op_l1Loss(self, a, b, reduction='mean'):
+        raise NotSupported('l1Loss')  # TODO: mean/sum of |a - b|
+
+    def op_smoothL1Loss(self, a, b, reduction='mean', beta=1.0):
+        raise NotSupported('smoothL1Loss')  # TODO: 0.5 d^2 / beta below beta, |d| - 0.5 beta above
+
+    def op_binaryCrossEntropy(self, a, b, reduction='mean'):
+        raise NotSupported('binaryCrossEntropy')  # TODO: -(b log a + (1 - b) log(1 - a)), logs clamped at -100
+
+    def op_binaryCrossEntropyWithLogits(self, a, b, reduction='mean'):
+        raise NotSupported('binaryCrossEntropyWithLogits')  # TODO: the same of sigmoid(a), stable for large |a|
+
+    def op_nllLoss(self, a, b, reduction='mean'):
+        raise NotSupported('nllLoss')  # TODO: -a[i, b[i]], b int64 class indices (-100 ignored)
     # Comparisons give bool tensors (report their values as Python bools, dtype 'bool'); a or b
     # may be Python numbers. where's condition is a bool tensor; a and b may be numbers.
     def op_gt(self, a, b):
