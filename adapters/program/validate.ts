@@ -441,6 +441,10 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
   if (['unsqueeze', 'squeeze', 'softmax', 'logSoftmax', 'prod', 'cumsum', 'cumprod', 'argmax', 'argmin', 'max', 'min'].includes(step.op) && Array.isArray(attrs.dim)) {
     problem(`${p}/attrs/dim`, `must be a single integer for ${step.op} (got a list)`);
   }
+  // softplus takes any beta; smooth L1's beta is a distance (PyTorch refuses a negative one).
+  if (step.op === 'smoothL1Loss' && typeof attrs.beta === 'number' && attrs.beta < 0) {
+    problem(`${p}/attrs/beta`, 'must be at least 0 for smoothL1Loss (PyTorch: smooth_l1_loss does not support negative values for beta)');
+  }
   if (['sum', 'mean', 'prod', 'var', 'std'].includes(step.op) && attrs.keepdim !== undefined && attrs.dim === undefined) {
     problem(`${p}/attrs/keepdim`, `needs attrs.dim: PyTorch's ${step.op}() takes keepdim only together with dim`);
   }
