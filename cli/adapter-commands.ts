@@ -47,13 +47,19 @@ const TEMPLATES: Record<'python' | 'ts', { files: Template[]; main: string; comm
 };
 
 /** Writes the skeleton; refuses (UsageError, exit 2) to overwrite any file. Returns what it printed. */
+/** A path as the user can use it from here: relative inside the working directory, absolute outside it. */
+const shownPath = (cwd: string, p: string): string => {
+  const r = relative(cwd, p);
+  return r === '' ? p : r.startsWith('..') ? resolve(p) : r;
+};
+
 export function initAdapter(lang: string, dir: string, cwd = process.cwd()): string {
   if (lang !== 'python' && lang !== 'ts') throw new UsageError(`--lang must be 'python' or 'ts', got '${lang}'`);
   const template = TEMPLATES[lang];
   const target = resolve(cwd, dir);
   const existing = template.files.map((f) => join(target, f.to)).filter((p) => existsSync(p));
   if (existing.length > 0) {
-    throw new UsageError(`adapter init: refusing to overwrite ${existing.map((p) => relative(cwd, p) || p).join(', ')}; remove ${existing.length === 1 ? 'it' : 'them'} or choose another directory`);
+    throw new UsageError(`adapter init: refusing to overwrite ${existing.map((p) => shownPath(cwd, p)).join(', ')}; remove ${existing.length === 1 ? 'it' : 'them'} or choose another directory`);
   }
   mkdirSync(target, { recursive: true });
   for (const f of template.files) {
@@ -64,10 +70,10 @@ export function initAdapter(lang: string, dir: string, cwd = process.cwd()): str
       copyFileSync(source, join(target, f.to));
     }
   }
-  const shown = relative(cwd, join(target, template.main)) || template.main;
+  const shown = shownPath(cwd, join(target, template.main));
   const engine = template.command(shown.includes('/') ? shown : `./${shown}`);
   const lines = [
-    `wrote ${template.files.map((f) => relative(cwd, join(target, f.to))).join(', ')}`,
+    `wrote ${template.files.map((f) => shownPath(cwd, join(target, f.to))).join(', ')}`,
     '',
     'Every op and feature answers "not supported" until you write it. Next:',
     `  1. fill in ${shown}: tensor, value, grad, backward and the ops your engine has (TODOs)`,
@@ -412,7 +418,7 @@ export async function probeAdapter(adapter: Adapter): Promise<ProbeResult> {
     },
     'retain-graph': {
       'a second backward after retainGraph': [prog('retain-graph.retained', [x, apply('y', 'x'), backward('y', { retainGraph: true }), backward('y'), { observe: 'x.grad' }])],
-      'freed-graph error on a second backward without it': [prog('retain-graph.freed', [x, apply('y', 'x'), apply('z', 'y'), backward('z'), backward('z'), { observe: 'x.grad' }])],
+      'a second backward without retainGraph (PyTorch: the freed-graph error)': [prog('retain-graph.freed', [x, apply('y', 'x'), apply('z', 'y'), backward('z'), backward('z'), { observe: 'x.grad' }])],
     },
     'create-graph': {
       'a second backward through the gradient of createGraph': [
@@ -501,7 +507,7 @@ function formatProbe(result: ProbeResult, adapter: Adapter): string {
     'features:',
     ...result.features.map((f) => {
       const notes = [
-        ...(f.wrong.length > 0 ? [`answered unlike PyTorch: ${f.wrong.join(', ')}`] : []),
+        ...(f.wrong.length > 0 ? [`answered unlike PyTorch on: ${f.wrong.join(', ')}`] : []),
         ...(f.missing.length > 0 ? [`not supported: ${f.missing.join(', ')}${f.supported ? ' (the checks that use them are n/a)' : ''}`] : []),
       ];
       const declared = adapter.capabilities.features.includes(f.feature);

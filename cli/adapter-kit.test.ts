@@ -162,4 +162,9 @@ describe('gradspec adapter probe', () => {
     const r = spawnSync('python3', ['-c', 'import sys; sys.path.insert(0, sys.argv[1]); import gradspec_adapter as k; print(k.round_float32(0.1), k.round_float32(1e39), k.round_float32(-1e39), k.round_float32(3.4028235e38))', stub], { encoding: 'utf8' });
     expect(r.stdout.trim()).toBe('0.10000000149011612 inf -inf 3.4028234663852886e+38');
   });
+
+  test('program.observations the kit reports a bool tensor\'s elements as JSON booleans, not numbers', () => {
+    const r = spawnSync('python3', ['-c', 'import sys, json; sys.path.insert(0, sys.argv[1]); import gradspec_adapter as k; print(json.dumps(k.encode([[True, False], [False, True]])), json.dumps(k.encode([1, -0.0])))', stub], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('[[true, false], [false, true]] [1, "-0"]');
+  });
 });

@@ -27,7 +27,7 @@ export interface CheckOptions {
   seed?: number | string;
   /** Samples per property (default: GRADSPEC_RUNS, else 200). */
   runs?: number | string;
-  /** Run only the fixture or property with this id. */
+  /** Run only these checks: fixture or property ids, globs of ids, or clause ids (every check citing it), comma-separated. */
   only?: string;
   /** Clause ids or globs (`op.*`) that must be checked, not n/a: the exit code is 1 otherwise. A list, or one comma-separated string. */
   require?: string | readonly string[];
@@ -129,13 +129,27 @@ export async function planCheck(options: CheckOptions, names: OptionNames = (o) 
   const only = options.only;
   // Loaded here, not at start-up: the oracles bring mathjs, which takes a second to import.
   // Replaying one fixture needs no property, so it does not pay for mathjs.
-  const onlyFixture = only !== undefined && allFixtures.some((f) => f.fixture.id === only);
-  const allProperties = onlyFixture ? [] : (await import('../properties/index.ts')).PROPERTIES;
-  const fixtures = only !== undefined ? allFixtures.filter((f) => f.fixture.id === only) : allFixtures;
-  const properties = only !== undefined ? allProperties.filter((p) => p.id === only) : allProperties;
-  if (only !== undefined && fixtures.length + properties.length === 0) throw new UsageError(unknownOnly(only, allFixtures.map((f) => f.fixture), allProperties));
+  const patterns = only === undefined ? null : only.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const onlyFixtures = patterns !== null && patterns.every((p) => allFixtures.some((f) => f.fixture.id === p));
+  const allProperties = onlyFixtures ? [] : (await import('../properties/index.ts')).PROPERTIES;
+  const picked = (c: { id: string; clauses: readonly string[] }) => patterns === null || patterns.some((p) => selects(p, c));
+  const fixtures = allFixtures.filter((f) => picked(f.fixture));
+  const properties = allProperties.filter(picked);
+  const unmatched = (patterns ?? []).find((p) => !allFixtures.some((f) => selects(p, f.fixture)) && !allProperties.some((q) => selects(p, q)));
+  if (unmatched !== undefined) throw new UsageError(unknownOnly(unmatched, allFixtures.map((f) => f.fixture), allProperties));
   const path = options.path ?? process.env.GRADSPEC_PATH;
   return { seed, runs, timeout, ...(shard ? { shard } : {}), required, fixtures, properties, ...(path ? { path } : {}) };
+}
+
+/**
+ * What `--only` selects: a check by its id, by a glob of ids (`gradient.op.*`), or every check
+ * citing a clause (`op.softmax`: its property, edge fixtures and recorded programs).
+ */
+function selects(pattern: string, check: { id: string; clauses: readonly string[] }): boolean {
+  if (check.id === pattern || check.clauses.includes(pattern)) return true;
+  if (!pattern.includes('*')) return false;
+  const glob = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return glob.test(check.id);
 }
 
 /** A deviations list given in code: each entry a clause id of the spec with a reason. */

@@ -110,11 +110,27 @@ describe('numbers, files and ids given to the CLI', () => {
     for (const bad of ['', 'abc', '1.5', '1e3', '0x10', '99999999999999999999']) expect(integer(bad)).toBeUndefined();
   });
 
-  test('program.observations --only with an unknown id suggests the closest id, or the checks of a clause', () => {
+  test('program.observations --only with an unknown id suggests the closest check or clause id', () => {
     const fx = fixtures.map((f) => f.fixture);
-    expect(unknownOnly('gradient.op.sn', fx, OP_PROPERTIES)).toBe("--only: no fixture or property has the id 'gradient.op.sn' (did you mean 'gradient.op.sin'?)");
-    expect(unknownOnly('op.sin', fx, OP_PROPERTIES)).toMatch(/^--only takes a fixture or property id, and 'op\.sin' is a clause; its checks: gradient\.op\.sin, /);
-    expect(unknownOnly('zzz', fx, OP_PROPERTIES)).toBe("--only: no fixture or property has the id 'zzz'");
+    expect(unknownOnly('gradient.op.sn', fx, OP_PROPERTIES)).toBe("--only: no fixture, property or clause matches 'gradient.op.sn' (did you mean 'gradient.op.sin'?)");
+    expect(unknownOnly('op.sn', fx, OP_PROPERTIES)).toBe("--only: no fixture, property or clause matches 'op.sn' (did you mean 'op.sin'?)");
+    expect(unknownOnly('zzz', fx, OP_PROPERTIES)).toBe("--only: no fixture, property or clause matches 'zzz'");
+  });
+
+  test('program.observations --only selects by check id, by glob and by clause id, comma-separated', async () => {
+    const { planCheck } = await import('./check-api.ts');
+    const ids = async (only: string) => {
+      const r = await planCheck({ only });
+      return [...r.fixtures.map((f) => f.fixture.id), ...r.properties.map((p) => p.id)];
+    };
+    // A clause: its property and every fixture citing it.
+    const sin = await ids('op.sin');
+    expect(sin).toContain('gradient.op.sin');
+    expect(sin.filter((id) => id.startsWith('recorded.gradient.op.sin.')).length).toBeGreaterThan(3);
+    expect(sin.every((id) => [...fixtures.map((f) => f.fixture), ...OP_PROPERTIES].find((c) => c.id === id)!.clauses.includes('op.sin'))).toBe(true);
+    expect(await ids('gradient.op.si*')).toEqual(expect.arrayContaining(['gradient.op.sin', 'gradient.op.sinh', 'gradient.op.sign']));
+    expect((await ids('gradient.op.sin, gradient.op.cos')).sort()).toEqual(['gradient.op.cos', 'gradient.op.sin']);
+    await expect(ids('gradient.op.sin,zzz')).rejects.toThrow(/no fixture, property or clause matches 'zzz'/);
   });
 
   test('program.schema unreadable and invalid JSON files are named, with what is wrong', () => {

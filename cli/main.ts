@@ -28,7 +28,7 @@ program
   .option('--junit <file>', 'write JUnit XML for CI dashboards: per engine, a test suite of clauses and one of properties')
   .option('--deviations <file>', 'known deviations of the engine, a file that must exist (default: adapters/<engine>.deviations.json when it exists)')
   .option('--seed <n>', 'seed for generated cases (default: GRADSPEC_SEED or a fixed seed)', process.env.GRADSPEC_SEED ?? String(DEFAULT_SEED))
-  .option('--only <id>', 'run only the fixture or property with this id (with GRADSPEC_PATH: replay one failure)')
+  .option('--only <ids>', 'run only these checks, comma-separated: fixture or property ids, globs (gradient.op.*), or clause ids (every check citing the clause); with GRADSPEC_PATH, one property: replay one failure')
   .option('--runs <n>', 'samples per property (default: GRADSPEC_RUNS or 200)', process.env.GRADSPEC_RUNS ?? '200')
   .option('--timeout <ms>', 'how long an out-of-process engine may take for one batch before it is killed and restarted', '120000')
   .option('--shard <i/n>', 'run the i-th of n equal shares of the suite (merge the --json reports with gradspec merge)')

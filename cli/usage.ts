@@ -33,13 +33,8 @@ export function integer(text: string): number | undefined {
 /** Why --only matched nothing: the closest id, or the checks of a clause given instead of a check. */
 export function unknownOnly(id: string, fixtures: { id: string; clauses: string[] }[], properties: { id: string; clauses: readonly string[] }[]): string {
   const checks = [...properties, ...fixtures];
-  const citing = checks.filter((c) => c.clauses.includes(id)).map((c) => c.id);
-  if (citing.length > 0) {
-    const shown = citing.slice(0, 5).join(', ');
-    return `--only takes a fixture or property id, and '${id}' is a clause; its checks: ${shown}${citing.length > 5 ? `, ... (${citing.length})` : ''}`;
-  }
-  const hint = closest(id, checks.map((c) => c.id));
-  return `--only: no fixture or property has the id '${id}'${hint ? ` (did you mean '${hint}'?)` : ''}`;
+  const hint = closest(id, [...checks.map((c) => c.id), ...new Set(checks.flatMap((c) => c.clauses))]);
+  return `--only: no fixture, property or clause matches '${id}'${hint ? ` (did you mean '${hint}'?)` : ''}`;
 }
 
 /**

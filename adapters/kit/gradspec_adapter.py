@@ -101,10 +101,13 @@ def decode(data):
 
 
 def encode(value):
-    """Nested numbers as observation data: non-finite values and negative zero as strings."""
+    """Nested numbers as observation data: non-finite values and negative zero as strings, the
+    elements of a bool tensor as JSON booleans (spec/program.md: bool values are true and false)."""
     if isinstance(value, (list, tuple)):
         return [encode(v) for v in value]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, (int, float)):
         try:
             value = float(value)  # numpy scalars, Decimals, your engine's scalar type
         except (TypeError, ValueError):
@@ -199,7 +202,7 @@ class Engine:
         """(t) -> list of ints; by default read from value(t)."""
         return shape_of(self.value(t))
 
-    dtype = _not_supported('field dtype')         # (t) -> 'float32' or 'float64'
+    dtype = _not_supported('field dtype')         # (t) -> 'float32', 'float64', 'int64' or 'bool'
     requires_grad = _not_supported('field requiresGrad')
     is_leaf = _not_supported('field isLeaf')
     grad_fn = _not_supported('field gradFn')      # (t) -> class name such as 'AddBackward0', or None
@@ -378,7 +381,7 @@ class _Execution:
                     raise EngineError('invalid-argument', f"'{step['observe']}' is None")
                 elements = flatten(engine.value(t))
                 if len(elements) != 1:
-                    raise EngineError('invalid-argument', f'a Tensor with {len(elements)} elements cannot be converted to Scalar')
+                    raise EngineError('invalid-argument', 'only one element tensors can be converted to Python scalars')
                 self.observations.append({'label': label, 'value': encode(elements[0])})
             else:
                 self.observations.append(observe(engine, t, label))

@@ -50,8 +50,9 @@ class Adapter(kit.Engine):
     # ---------------------------------------------------------------- tensors (needed by everything)
 
     def tensor(self, data, dtype, requires_grad):
-        """torch.tensor(data, dtype=dtype, requires_grad=requires_grad). dtype: 'float32' or
-        'float64'; raise NotSupported(dtype) for one the engine lacks."""
+        """torch.tensor(data, dtype=dtype, requires_grad=requires_grad). dtype: 'float32', 'float64',
+        'int64' or 'bool' (bool data arrives as Python bools); raise NotSupported(dtype) for one the
+        engine lacks, and declare only the dtypes it has."""
         raise NotSupported('tensors')  # TODO
 
     def value(self, t):
@@ -66,7 +67,7 @@ class Adapter(kit.Engine):
     # Declare a field in `fields` once its method works. shape() is read from value() already.
 
     def dtype(self, t):
-        raise NotSupported('field dtype')  # TODO: 'float32' or 'float64'
+        raise NotSupported('field dtype')  # TODO: 'float32', 'float64', 'int64' or 'bool'
 
     def requires_grad(self, t):
         raise NotSupported('field requiresGrad')  # TODO
