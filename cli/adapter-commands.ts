@@ -305,23 +305,24 @@ function opVariants(op: OpName, dtype: DType): Program[] {
     softmax: { dim: -1 }, logSoftmax: { dim: -1 }, logsumexp: { dim: -1 }, prod: {}, cumsum: { dim: 0 }, cumprod: { dim: 0 }, var: { unbiased: false }, std: { unbiased: false }, norm: {},
     amax: { dim: 0 }, amin: { dim: 0 }, clamp: { min: 0, max: 1 }, clampMin: { min: 0 }, clampMax: { max: 1 },
     mseLoss: { reduction: 'sum' }, l1Loss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'sum', beta: 1 }, binaryCrossEntropy: { reduction: 'sum' },
-    binaryCrossEntropyWithLogits: { reduction: 'sum' }, nllLoss: { reduction: 'sum' },
+    binaryCrossEntropyWithLogits: { reduction: 'sum' }, nllLoss: { reduction: 'sum' }, crossEntropy: { reduction: 'sum' },
   };
   // binaryCrossEntropy takes probabilities: inputs in [0, 1].
-  const datas: Data[] = op === 'binaryCrossEntropy' ? [0.25, [0.25, 0.75]] : op === 'nllLoss' ? [VECTOR]
+  const datas: Data[] = op === 'binaryCrossEntropy' ? [0.25, [0.25, 0.75]] : op === 'nllLoss' || op === 'crossEntropy' ? [VECTOR]
     : op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
   // A loss takes (input, target): the probe passes x twice.
   const binary = (BINARY_OPS as readonly string[]).includes(op) || (COMPARISON_OPS as readonly string[]).includes(op)
     || (LOSS_OPS as readonly string[]).includes(op) || op === 'maximum' || op === 'minimum';
   // where needs a bool condition: the probe makes one with gt.
-  // nllLoss takes int64 class targets: the probe picks class 0 (a 0-d target for a vector).
-  const args = op === 'where' ? ['c', 'x', 0] : op === 'nllLoss' ? ['x', 'k'] : binary ? ['x', 'x'] : ['x'];
+  // nllLoss and crossEntropy take int64 class targets: the probe picks class 0 (a 0-d target for a vector).
+  const classTarget = op === 'nllLoss' || op === 'crossEntropy';
+  const args = op === 'where' ? ['c', 'x', 0] : classTarget ? ['x', 'k'] : binary ? ['x', 'x'] : ['x'];
   return datas.map((data, i) => validateProgram({
     id: `probe.op.${op}.${i}`, dtype,
     steps: [
       { let: 'x', tensor: data, requiresGrad: true },
       ...(op === 'where' ? [{ let: 'c', op: 'gt', args: ['x', 1] } as Step] : []),
-      ...(op === 'nllLoss' ? [{ let: 'k', tensor: 0, dtype: 'int64' } as Step] : []),
+      ...(classTarget ? [{ let: 'k', tensor: 0, dtype: 'int64' } as Step] : []),
       { let: 'y', op, args, ...(attrs[op] && Object.keys(attrs[op]!).length > 0 ? { attrs: attrs[op] } : {}) },
       { observe: 'y' },
     ],

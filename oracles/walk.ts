@@ -102,7 +102,7 @@ export function walkProgram<E>(
       } else if ('op' in step) {
         // max and min with a dim bind (values, indices): the values are modelled, the int64 indices
         // are not (they are not differentiable).
-        env.set(Array.isArray(step.let) ? step.let[0]! : step.let, step.op === 'nllLoss' ? nllLoss(step, env, classes, algebra) : applyOp(step, env, algebra));
+        env.set(Array.isArray(step.let) ? step.let[0]! : step.let, step.op === 'nllLoss' || step.op === 'crossEntropy' ? classLoss(step, env, classes, algebra) : applyOp(step, env, algebra));
       }
     }
   };
@@ -169,11 +169,17 @@ function lossTerm<E>(op: (typeof LOSS_OPS)[number], attrs: Attrs, algebra: Algeb
   return algebra.binary('add', quadratic, over);
 }
 
-/** nll_loss: -x[i, t_i] per target, -100 ignored, the mean over the targets that count. */
-function nllLoss<E>(step: OpStep, env: Map<string, Bound<E>>, classes: Map<string, number[]>, algebra: Algebra<E>): Bound<E> {
-  const x = argument(step.args[0]!, env, algebra);
+/**
+ * nll_loss: -x[i, t_i] per target, -100 ignored, the mean over the targets that count.
+ * cross_entropy is nll_loss of log_softmax along the class dim (1, or 0 for a [C] input).
+ */
+function classLoss<E>(step: OpStep, env: Map<string, Bound<E>>, classes: Map<string, number[]>, algebra: Algebra<E>): Bound<E> {
+  const input = argument(step.args[0]!, env, algebra);
+  const x = step.op === 'crossEntropy'
+    ? applyOp({ let: step.let, op: 'logSoftmax', args: [step.args[0]!], attrs: { dim: input.shape.length === 1 ? 0 : 1 } }, env, algebra)
+    : input;
   const targets = classes.get(String(step.args[1]));
-  if (!targets) throw new Error('nllLoss: the oracles model class targets that are int64 leaves only');
+  if (!targets) throw new Error(`${step.op}: the oracles model class targets that are int64 leaves only`);
   const c = x.shape[x.shape.length - 1]!;
   const terms = targets.map((t, i) => (t === -100 ? algebra.constant(0) : algebra.unary('neg', x.data[i * c + t]!)));
   const reduction = step.attrs?.reduction ?? 'mean';

@@ -430,7 +430,7 @@ const RELATIONS = fc.constantFrom<Relation>('free', 'free', 'equal', 'above', 'b
 /** Ids are lower-case slugs: the property and clause of `mseLoss` are `gradient.op.mse-loss` and `op.mse-loss`. */
 export const LOSS_SLUGS = {
   mseLoss: 'mse-loss', l1Loss: 'l1-loss', smoothL1Loss: 'smooth-l1-loss', binaryCrossEntropy: 'binary-cross-entropy',
-  binaryCrossEntropyWithLogits: 'binary-cross-entropy-with-logits', nllLoss: 'nll-loss',
+  binaryCrossEntropyWithLogits: 'binary-cross-entropy-with-logits', nllLoss: 'nll-loss', crossEntropy: 'cross-entropy',
 } as const satisfies Record<(typeof LOSS_OPS)[number], string>;
 
 /*
@@ -453,7 +453,9 @@ const targets = () => fc.oneof(
 /** Logits: the elementwise edges (up to ±1e3, the exp overflow bands) and ±100 and ±1e4, where a naive log(sigmoid) fails. */
 const logits = () => fc.oneof({ arbitrary: withEdges('any'), weight: 9 }, { arbitrary: fc.constantFrom(100, -100, 1e4, -1e4), weight: 1 });
 
-export function lossProperty(op: Exclude<(typeof LOSS_OPS)[number], 'nllLoss'>): AnyProperty {
+type ClassLoss = 'nllLoss' | 'crossEntropy';
+
+export function lossProperty(op: Exclude<(typeof LOSS_OPS)[number], ClassLoss>): AnyProperty {
   const bce = op === 'binaryCrossEntropy' || op === 'binaryCrossEntropyWithLogits';
   const betas = op === 'smoothL1Loss' ? fc.constantFrom<number | undefined>(undefined, 1, 0.5, 2, 0) : fc.constant(undefined);
   const arbitrary = fc.tuple(shapes(), pool(op === 'binaryCrossEntropy' ? probabilities() : op === 'binaryCrossEntropyWithLogits' ? logits() : withEdges('any')), pool(bce ? targets() : ordinary()), pool(RELATIONS), pool(weight()),
@@ -497,6 +499,32 @@ const nllProperty: AnyProperty = gradientProperty('gradient.op.nll-loss', ['op.n
       return { program: b.program(), out, inputs: ['x'], forward: result };
     }));
 
+/*
+ * cross_entropy: logits [N, C] (or [C] with a 0-d target), int64 class targets, one in ten the
+ * ignored -100. Logits past exp's float32 overflow (88 to 90, 100, ±1e4, 1e4 + 1), where only
+ * log_softmax's max shift keeps the value finite, and rows of equal logits (gradient 1/C - onehot).
+ */
+const logitRows = fc.oneof(
+  { arbitrary: ordinary(), weight: 6 },
+  { arbitrary: fc.constantFrom(0, 88, 89, 90, 100, -100, 1e4, -1e4, 1e4 + 1), weight: 3 },
+);
+const crossEntropyProperty: AnyProperty = gradientProperty('gradient.op.cross-entropy', ['op.cross-entropy'],
+  'crossEntropy: every reduction, class and ignored targets, large logits and equal rows, on [N, C] and [C] inputs, matches both oracles',
+  fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.boolean(), pool(logitRows), pool(fc.nat({ max: 9 })), pool(weight()),
+    fc.constantFrom(...REDUCTIONS, undefined), dtypes)
+    .map(([n, c, equal, xs, picks, ws, reduction, dtype]): GradientCase => {
+      const shape = n === 0 ? [c] : [n, c];
+      // Equal rows: every logit of a row takes the row's first draw.
+      const values = Array.from({ length: Math.max(n, 1) * c }, (_, i) => xs[equal ? i - (i % c) : i]!);
+      const targets = Array.from({ length: Math.max(n, 1) }, (_, i) => (picks[i] === 9 ? -100 : picks[i]! % c));
+      const b = new ProgramBuilder('property.op.cross-entropy', dtype);
+      const x = b.leaf(data(values, shape, dtype), true, 'x');
+      b.push({ let: 't', tensor: n === 0 ? targets[0]! : targets, dtype: 'int64' });
+      const result = b.op('crossEntropy', [x, 't'], reduction ? { reduction } : undefined);
+      const out = finish(b, result, (reduction ?? 'mean') === 'none' ? shape.slice(0, -1) : [], ws);
+      return { program: b.program(), out, inputs: ['x'], forward: result };
+    }));
+
 export const OP_PROPERTIES: AnyProperty[] = [
   ...UNARY_OPS.map((op) => unaryProperty(op)),
   ...(['add', 'sub', 'mul', 'div', 'pow'] as const).map((op) => binaryProperty(op)),
@@ -518,6 +546,7 @@ export const OP_PROPERTIES: AnyProperty[] = [
   argSelectProperty('argmin'),
   selectDimProperty('max'),
   selectDimProperty('min'),
-  ...LOSS_OPS.filter((op) => op !== 'nllLoss').map((op) => lossProperty(op as Exclude<(typeof LOSS_OPS)[number], 'nllLoss'>)),
+  ...LOSS_OPS.filter((op) => op !== 'nllLoss' && op !== 'crossEntropy').map((op) => lossProperty(op as Exclude<(typeof LOSS_OPS)[number], ClassLoss>)),
   nllProperty,
+  crossEntropyProperty,
 ];

@@ -51,7 +51,7 @@ const OP_CLAUSES = [
 /** The losses' clauses are slugs of the op names (lower case): `op.mse-loss` is about `mseLoss`. */
 const LOSS_CLAUSES = {
   'op.mse-loss': 'mseLoss', 'op.l1-loss': 'l1Loss', 'op.smooth-l1-loss': 'smoothL1Loss', 'op.binary-cross-entropy': 'binaryCrossEntropy',
-  'op.binary-cross-entropy-with-logits': 'binaryCrossEntropyWithLogits', 'op.nll-loss': 'nllLoss',
+  'op.binary-cross-entropy-with-logits': 'binaryCrossEntropyWithLogits', 'op.nll-loss': 'nllLoss', 'op.cross-entropy': 'crossEntropy',
 } as const;
 
 const one = (...atoms: string[]): Subject => [atoms];

@@ -153,6 +153,7 @@ export const CLAUSES = [
   'op.binary-cross-entropy',
   'op.binary-cross-entropy-with-logits',
   'op.nll-loss',
+  'op.cross-entropy',
   // the program format
   'program.schema',
   'program.pytorch-code',

@@ -66,7 +66,7 @@ export const COMPARISON_OPS = ['gt', 'ge', 'lt', 'le', 'eq', 'ne', 'where'] as c
  */
 export const SELECTION_OPS = ['max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax', 'argmax', 'argmin'] as const;
 /** The losses of torch.nn.functional, by the engine's names (`F.mseLoss` is `F.mse_loss`): (input, target). */
-export const LOSS_OPS = ['mseLoss', 'l1Loss', 'smoothL1Loss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits', 'nllLoss'] as const;
+export const LOSS_OPS = ['mseLoss', 'l1Loss', 'smoothL1Loss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits', 'nllLoss', 'crossEntropy'] as const;
 export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...SELECTION_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS, ...LOSS_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 

@@ -125,7 +125,7 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'cumsum': return ([a]) => np.cumsum(tensor(a), attrs.dim as number);
     case 'cumprod': return ([a]) => np.cumprod(tensor(a), attrs.dim as number);
     // jax-js, like JAX, has no losses (JAX users take them from optax); a composition would be the adapter's.
-    case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': throw notSupported(`${op} (jax-js has no losses)`);
+    case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': case 'crossEntropy': throw notSupported(`${op} (jax-js has no losses)`);
     case 'gt': return ([a, b]) => np.greater(a!, b!);
     case 'ge': return ([a, b]) => np.greaterEqual(a!, b!);
     case 'lt': return ([a, b]) => np.less(a!, b!);

@@ -48,7 +48,7 @@ OPS = (
     'add', 'sub', 'mul', 'div', 'pow', 'matmul', 'sum', 'mean',
     'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone', 'detach',
     'softplus', 'leakyRelu', 'elu', 'gelu', 'silu', 'softmax', 'logSoftmax', 'logsumexp',
-    'mseLoss', 'l1Loss', 'smoothL1Loss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits', 'nllLoss',
+    'mseLoss', 'l1Loss', 'smoothL1Loss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits', 'nllLoss', 'crossEntropy',
     'gt', 'ge', 'lt', 'le', 'eq', 'ne', 'where',
     'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm',
     'max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax',

@@ -104,6 +104,7 @@ class Printer {
 const LOSS_NAMES: Record<(typeof LOSS_OPS)[number], string> = {
   mseLoss: 'mse_loss', l1Loss: 'l1_loss', smoothL1Loss: 'smooth_l1_loss', binaryCrossEntropy: 'binary_cross_entropy',
   binaryCrossEntropyWithLogits: 'binary_cross_entropy_with_logits', nllLoss: 'nll_loss',
+  crossEntropy: 'cross_entropy',
 };
 
 function op(step: OpStep): string {
@@ -155,7 +156,7 @@ function op(step: OpStep): string {
     case 'elu': return functional('elu', x, [['alpha', attrs.alpha]]);
     case 'gelu': return `torch.nn.functional.gelu(${[x, attrs.approximate !== undefined && `approximate=${pyString(attrs.approximate)}`].filter(Boolean).join(', ')})`;
     case 'silu': return functional('silu', x, []);
-    case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': {
+    case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': case 'crossEntropy': {
       const kwargs = [attrs.reduction !== undefined && `reduction='${attrs.reduction}'`, attrs.beta !== undefined && `beta=${String(attrs.beta)}`];
       return `torch.nn.functional.${LOSS_NAMES[step.op]}(${[x, arg(b!), ...kwargs.filter(Boolean)].join(', ')})`;
     }

@@ -314,6 +314,7 @@ const OP_RULES: Record<string, OpRule> = {
   binaryCrossEntropy: { args: 2, attrs: ['reduction'], required: [] },
   binaryCrossEntropyWithLogits: { args: 2, attrs: ['reduction'], required: [] },
   nllLoss: { args: 2, attrs: ['reduction'], required: [] },
+  crossEntropy: { args: 2, attrs: ['reduction'], required: [] },
 };
 
 /** Names the printed PyTorch code could not use: Python keywords and the names it calls. */

@@ -95,7 +95,7 @@ FUNCTIONAL = {
 # The losses of torch.nn.functional, by the program format's names.
 LOSSES = {'mseLoss': 'mse_loss', 'l1Loss': 'l1_loss', 'smoothL1Loss': 'smooth_l1_loss',
           'binaryCrossEntropy': 'binary_cross_entropy', 'binaryCrossEntropyWithLogits': 'binary_cross_entropy_with_logits',
-          'nllLoss': 'nll_loss'}
+          'nllLoss': 'nll_loss', 'crossEntropy': 'cross_entropy'}
 INPLACE = {'add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'}
 
 

@@ -155,7 +155,7 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     case 'elu': return F.elu(t, attrs.alpha);
     case 'gelu': return F.gelu(t, { approximate: attrs.approximate });
     case 'silu': return F.silu(t);
-    case 'mseLoss': case 'l1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': return F[op](t, b as Tensor, { reduction: attrs.reduction });
+    case 'mseLoss': case 'l1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': case 'crossEntropy': return F[op](t, b as Tensor, { reduction: attrs.reduction });
     case 'smoothL1Loss': return F.smoothL1Loss(t, b as Tensor, { reduction: attrs.reduction, beta: attrs.beta });
     default: return t[op]();
   }

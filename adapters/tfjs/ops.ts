@@ -112,6 +112,9 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'binaryCrossEntropyWithLogits': return tf.losses.sigmoidCrossEntropy(b, a, undefined, 0, reduction(attrs));
     // tfjs has no nll loss (softmaxCrossEntropy takes one-hot labels and logits).
     case 'nllLoss': throw notSupported('nllLoss (tfjs has no nll loss)');
+    // softmaxCrossEntropy takes one-hot labels; the program's targets are int64 class indices, which
+    // tfjs cannot hold (no int64), so no faithful one-hot can be made from them.
+    case 'crossEntropy': throw notSupported('crossEntropy (tfjs softmaxCrossEntropy takes one-hot labels, not int64 class targets)');
     case 'binaryCrossEntropy': throw notSupported('binaryCrossEntropy (tfjs has logLoss, which adds 1e-7 inside the logs)');
     case 'gt': return tf.greater(a, b);
     case 'ge': return tf.greaterEqual(a, b);

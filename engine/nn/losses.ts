@@ -7,6 +7,7 @@ import { apply } from '../dispatch.ts';
 import { fail, guard, typeName } from '../errors.ts';
 import { expand } from '../functional.ts';
 import { OPS } from '../ops.ts';
+import { logSoftmax } from './activations.ts';
 import { broadcastShapes, sameShape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 
@@ -118,5 +119,25 @@ export function nllLoss(input: Tensor, target: Tensor, options?: LossOptions): T
     if (input.ndim === 1 && target.ndim !== 0) fail('invalid-argument', `0D or 1D target tensor expected, multi-target not supported`);
     if (target.dtype !== 'int64') fail('invalid-argument', `expected scalar type Long but found ${target.dtype === 'float64' ? 'Double' : target.dtype === 'bool' ? 'Bool' : 'Float'}`);
     return apply(OPS.nllLoss, [input], { reduction, target });
+  });
+}
+
+/**
+ * `F.cross_entropy(input, target)` with int64 class targets: PyTorch 1.13 composes it,
+ * nll_loss(log_softmax(input, 1), target) (dim 0 for a [C] input), so it records NllLossBackward0
+ * over LogSoftmaxBackward0. Class-probability targets (a float target of the input's shape) are
+ * outside the reference engine.
+ */
+export function crossEntropy(input: Tensor, target: Tensor, options?: LossOptions): Tensor {
+  return guard('crossEntropy', [input, target], () => {
+    const reduction = reductionOf(options);
+    for (const [t, what, position] of [[input, 'input', 1], [target, 'target', 2]] as const) {
+      if (!(t instanceof Tensor)) fail('invalid-argument', `cross_entropy_loss(): argument '${what}' (position ${position}) must be Tensor, not ${typeName(t)}`);
+    }
+    if (input.ndim < 1 || input.ndim > 2) fail('invalid-argument', `cross_entropy: inputs of ${input.ndim} dims are outside the reference engine (1 or 2 dims)`);
+    if (target.dtype !== 'int64' && sameShape(input.shape, target.shape)) {
+      fail('invalid-argument', 'cross_entropy: class-probability targets are outside the reference engine (int64 class targets only)');
+    }
+    return nllLoss(logSoftmax(input, input.ndim === 1 ? 0 : 1), target, { reduction });
   });
 }

@@ -127,6 +127,7 @@ const engine = defineEngine<T>({
     binaryCrossEntropy: ([a, b], { reduction }) => notSupported('binaryCrossEntropy'), // a in [0, 1]
     binaryCrossEntropyWithLogits: ([a, b], { reduction }) => notSupported('binaryCrossEntropyWithLogits'),
     nllLoss: ([a, b], { reduction }) => notSupported('nllLoss'), // b: int64 class indices
+    crossEntropy: ([a, b], { reduction }) => notSupported('crossEntropy'), // nllLoss of logSoftmax along dim 1 (0 for [C])
     // Comparisons give bool tensors (values as booleans, dtype 'bool'); where's condition is one.
     gt: ([a, b]) => notSupported('gt'),
     ge: ([a, b]) => notSupported('ge'),

@@ -302,6 +302,9 @@ class Adapter(kit.Engine):
 
     def op_nllLoss(self, a, b, reduction='mean'):
         raise NotSupported('nllLoss')  # TODO: -a[i, b[i]], b int64 class indices (-100 ignored)
+
+    def op_crossEntropy(self, a, b, reduction='mean'):
+        raise NotSupported('crossEntropy')  # TODO: nllLoss of log_softmax(a) along dim 1 (0 for a vector)
     # Comparisons give bool tensors (report their values as Python bools, dtype 'bool'); a or b
     # may be Python numbers. where's condition is a bool tensor; a and b may be numbers.
     def op_gt(self, a, b):
