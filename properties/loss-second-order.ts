@@ -22,6 +22,9 @@ import type { Property } from './property.ts';
 
 interface LossCase extends GradientCase { n: number; u: number[] }
 
+/** The differentiable inputs: crossEntropy's target is an int64 class index, the others' a tensor like the input. */
+const inputsOf = (op: (typeof LOSS_OPS)[number]): string[] => (op === 'crossEntropy' ? ['x'] : ['x', 'y']);
+
 const dtypes = fc.constantFrom<FloatDType>('float64', 'float32');
 const nonzero = () => fc.integer({ min: -192, max: 191 }).map((i) => (i >= 0 ? i + 1 : i) / 64);
 
@@ -30,7 +33,9 @@ function lossCases(op: (typeof LOSS_OPS)[number]): fc.Arbitrary<LossCase> {
   const xs = op === 'binaryCrossEntropy' ? fc.integer({ min: 1, max: 63 }).map((i) => i / 64) : ordinary();
   const ys = op === 'binaryCrossEntropy' || op === 'binaryCrossEntropyWithLogits' ? fc.integer({ min: 0, max: 64 }).map((i) => i / 64) : ordinary();
   const betas = op === 'smoothL1Loss' ? fc.constantFrom<number | undefined>(undefined, 0.5, 2) : fc.constant(undefined);
-  return fc.integer({ min: 1, max: 3 }).chain((n) => fc.tuple(
+  // crossEntropy: n logits of one sample (at least 2 classes) and a class index among them.
+  const classes = op === 'crossEntropy' ? fc.integer({ min: 2, max: 3 }) : fc.integer({ min: 1, max: 3 });
+  return classes.chain((n) => fc.tuple(
     fc.array(xs, { minLength: n, maxLength: n }), fc.array(ys, { minLength: n, maxLength: n }),
     fc.array(nonzero(), { minLength: n, maxLength: n }), fc.array(nonzero(), { minLength: n, maxLength: n }),
     fc.constantFrom(...REDUCTIONS, undefined), betas, dtypes,
@@ -38,12 +43,14 @@ function lossCases(op: (typeof LOSS_OPS)[number]): fc.Arbitrary<LossCase> {
     const b = new ProgramBuilder(`property.op.${LOSS_SLUGS[op]}.second-order`, dtype);
     const leaf = (v: number[]) => nest(v.map((e) => asLeafValue(e, dtype)) as number[], [n]);
     b.leaf(leaf(xv), true, 'x');
-    b.leaf(leaf(yv), true, 'y');
+    if (op === 'crossEntropy') b.push({ let: 'y', tensor: Math.abs(Math.round(yv[0]! * 64)) % n, dtype: 'int64' });
+    else b.leaf(leaf(yv), true, 'y');
     const attrs: Attrs = { ...(reduction ? { reduction } : {}), ...(beta !== undefined ? { beta } : {}) };
     let out = b.op(op, ['x', 'y'], Object.keys(attrs).length ? attrs : undefined);
-    if (reduction === 'none') out = b.op('sum', [b.op('mul', [out, b.leaf(leaf(ws), false, 'w')])]);
+    // crossEntropy of one sample is 0-d under every reduction.
+    if (reduction === 'none' && op !== 'crossEntropy') out = b.op('sum', [b.op('mul', [out, b.leaf(leaf(ws), false, 'w')])]);
     b.leaf(leaf(us), false, 'u');
-    return { program: b.program(), out, inputs: ['x', 'y'], n, u: us.map((v) => Number(asLeafValue(v, dtype))) };
+    return { program: b.program(), out, inputs: inputsOf(op), n, u: us.map((v) => Number(asLeafValue(v, dtype))) };
   }));
 }
 
@@ -52,7 +59,7 @@ export function lossSecondOrder(op: (typeof LOSS_OPS)[number]): Property<LossCas
   return {
     id: `gradient.op.${id}.second-order`,
     clauses: [`op.${id}`, 'backward.create-graph'],
-    title: `${op}: second derivatives through createGraph, for input and target, match mathjs`,
+    title: `${op}: second derivatives through createGraph, for ${op === 'crossEntropy' ? 'the logits' : 'input and target'}, match mathjs`,
     arbitrary: lossCases(op),
     precondition: judgeable,
     // Half the default runs: each sample differentiates twice per pair of elements.
@@ -65,9 +72,8 @@ export function lossSecondOrder(op: (typeof LOSS_OPS)[number]): Property<LossCas
           { let: ['g'], grad: { outputs: [c.out], inputs: ['x'], createGraph: true } },
           { let: 'gu', op: 'mul', args: ['g', 'u'] },
           { let: 's', op: 'sum', args: ['gu'] },
-          { let: ['h_x', 'h_y'], grad: { outputs: ['s'], inputs: ['x', 'y'], allowUnused: true } },
-          { observe: 'h_x' },
-          { observe: 'h_y' },
+          { let: c.inputs.map((v) => `h_${v}`), grad: { outputs: ['s'], inputs: c.inputs, allowUnused: true } },
+          ...c.inputs.map((v) => ({ observe: `h_${v}` })),
         ],
       };
       return [program];
@@ -78,7 +84,7 @@ export function lossSecondOrder(op: (typeof LOSS_OPS)[number]): Property<LossCas
       if (o!.error && o!.error.category !== 'no-grad-fn') return `unexpected error: ${errorOf(o!)}`;
       const expr = expandProgram(c.program).get(c.out)!.exprs[0]!;
       const scope = programScope(c.program);
-      for (const v of ['x', 'y']) {
+      for (const v of c.inputs) {
         const expected = Array.from({ length: c.n }, (_, j) =>
           c.u.reduce((acc, ui, i) => acc + ui * secondPartialAt(expr, `x_${i}`, `${v}_${j}`, scope), 0));
         const obs = find(o!, `h_${v}`);
@@ -94,5 +100,4 @@ export function lossSecondOrder(op: (typeof LOSS_OPS)[number]): Property<LossCas
 }
 
 // nllLoss's gradient is a constant times g: its zero second derivative is pinned by a fixture.
-// crossEntropy's is log_softmax's, which the softmax family's second-order property judges.
-export const LOSS_SECOND_ORDER = LOSS_OPS.filter((op) => op !== 'nllLoss' && op !== 'crossEntropy').map((op) => lossSecondOrder(op));
+export const LOSS_SECOND_ORDER = LOSS_OPS.filter((op) => op !== 'nllLoss').map((op) => lossSecondOrder(op));
