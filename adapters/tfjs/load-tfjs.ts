@@ -35,11 +35,12 @@ async function gradientBundle(): Promise<string> {
   const file = `${dir}tfjs-core-${tf.version_core}-gradients-chained.mjs`;
   if (existsSync(file)) return file;
   const { buildSync } = await import('esbuild');
+  // esbuild resolves nothing, absolute paths included, from a resolveDir that does not exist yet.
+  mkdirSync(dir, { recursive: true });
   const result = buildSync({
     stdin: { contents: entries.map((e) => `import ${JSON.stringify(e)};`).join('\n'), resolveDir: dir, loader: 'js' },
     bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'silent',
   });
-  mkdirSync(dir, { recursive: true });
   // Several test workers may build at once: write aside, then rename (atomic on one file system).
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, result.outputFiles[0]!.contents);
