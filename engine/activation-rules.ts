@@ -1,6 +1,6 @@
 import type { DType } from '../spec/program.ts';
 import { apply, type OpDef } from './dispatch.ts';
-import { alloc, kernels, type Result } from './kernels.ts';
+import { alloc, kernels, rounder, type Result } from './kernels.ts';
 import { broadcastStrides, forEachBroadcast, stridesOf, type Shape } from './shape.ts';
 import { Tensor } from './tensor.ts';
 import { zerosLike, constantLike, erf } from './op-helpers.ts';
@@ -17,8 +17,6 @@ export interface AlphaAttrs { alpha: number }
 export interface GeluAttrs { approximate: 'none' | 'tanh' }
 export interface LogsumexpAttrs { dims: number[]; keepdim: boolean }
 
-/** Rounding to the dtype after each step, as PyTorch's float32 kernels compute in float32. */
-export const rounder = (dtype: DType): ((v: number) => number) => (dtype === 'float32' ? Math.fround : (v) => v);
 
 /** A constant 0/1 mask from a tensor's data (outside the graph). */
 export const maskOf = (t: Tensor, keep: (v: number) => boolean): Tensor => constantLike(t, (v) => (keep(v) ? 1 : 0));

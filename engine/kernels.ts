@@ -6,6 +6,9 @@ import { broadcastShapes, broadcastStrides, checkElements, forEachBroadcast, num
  * is kept in a Float64Array, exact up to 2^53 (larger magnitudes are outside the spec), and bool
  * as 0 and 1 in a Float64Array.
  */
+
+/** Rounding to the dtype after each step, as PyTorch's float32 kernels compute in float32. */
+export const rounder = (dtype: DType): ((v: number) => number) => (dtype === 'float32' ? Math.fround : (v) => v);
 export type Buffer = Float32Array | Float64Array;
 
 /** Storage for n elements; a tensor over the engine's size limit is refused, not allocated. */
@@ -91,7 +94,7 @@ export const kernels = {
    * dtype after every factor: PyTorch 1.13's CPU prod accumulates float32 in float32.
    */
   prod(x: ArrayLike<number>, shape: Shape, dim: number | null, dtype: DType): Result {
-    const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+    const r = rounder(dtype);
     if (dim === null) {
       const out = alloc(dtype, 1);
       let acc = 1;
@@ -138,7 +141,7 @@ export const kernels = {
    */
   norm(x: ArrayLike<number>, shape: Shape, dims: readonly number[], p: number, dtype: DType): Result {
     const kept = shape.map((d, i) => (dims.includes(i) ? 1 : d));
-    const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+    const r = rounder(dtype);
     const acc = new Float64Array(numel(kept));
     forEachBroadcast(shape, stridesOf(shape), broadcastStrides(kept, shape), (o, _i, j) => {
       const a = Math.abs(x[o]!);

@@ -1,6 +1,6 @@
 import type { DType, Reduction } from '../spec/program.ts';
 import { fail } from './errors.ts';
-import { kernels, type Result } from './kernels.ts';
+import { kernels, rounder, type Result } from './kernels.ts';
 import { Tensor } from './tensor.ts';
 import { reduceForward } from './ops.ts';
 import { where, mask, constantLike } from './op-helpers.ts';
@@ -17,7 +17,7 @@ export interface NllAttrs { reduction: Reduction; target: Tensor }
  * themselves. In float32 the difference is rounded before f sees it, as PyTorch's kernels compute it.
  */
 export function lossForward(x: Tensor, y: Tensor, a: LossAttrs, dtype: DType, f: (d: number) => number): Result {
-  const round = dtype === 'float32' ? Math.fround : (v: number) => v;
+  const round = rounder(dtype);
   const r = kernels.zip(x.data, x.shape, y.data, y.shape, dtype, (p, q) => f(round(p - q)));
   if (a.reduction === 'none') return r;
   const all = r.shape.map((_, i) => i);
@@ -55,7 +55,7 @@ export const meanOf = (t: Tensor, x: Tensor, a: LossAttrs): Tensor => (a.reducti
  * step rounded to the dtype. Any x outside [0, 1] (nan included) fails, as 1.13's kernel checks.
  */
 export function bceForward(x: Tensor, y: Tensor, a: LossAttrs, dtype: DType): Result {
-  const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+  const r = rounder(dtype);
   for (const v of x.data) if (!(v >= 0 && v <= 1)) fail('invalid-argument', 'all elements of input should be between 0 and 1');
   const out = kernels.zip(x.data, x.shape, y.data, y.shape, dtype, (p, q) => {
     const log1m = Math.max(r(Math.log(r(1 - p))), -100);
@@ -72,7 +72,7 @@ export function bceForward(x: Tensor, y: Tensor, a: LossAttrs, dtype: DType): Re
  * (1 - y)·x + m + log(exp(-m) + exp(-x - m)) with m = max(-x, 0), every step rounded to the dtype.
  */
 export function bceWithLogitsForward(x: Tensor, y: Tensor, a: LossAttrs, dtype: DType): Result {
-  const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+  const r = rounder(dtype);
   const out = kernels.zip(x.data, x.shape, y.data, y.shape, dtype, (p, q) => {
     const m = -p < 0 ? 0 : -p; // clamp_min(-x, 0): nan stays nan
     const linear = r(r(r(1 - q) * p) + m);

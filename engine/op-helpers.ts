@@ -2,7 +2,7 @@ import type { DType } from '../spec/program.ts';
 import { numberDtype, resultDtype, type OpDef, type Rule } from './dispatch.ts';
 import { fail } from './errors.ts';
 import * as F from './functional.ts';
-import { kernels } from './kernels.ts';
+import { kernels, rounder } from './kernels.ts';
 import { Tensor } from './tensor.ts';
 
 /*
@@ -72,7 +72,7 @@ export function comparison(f: (x: number, y: number) => boolean): OpDef<None> {
     gradFn: 'none',
     dtype: () => 'bool',
     forward: ([a, b]) => {
-      const cast = resultDtype([a!, b!]) === 'float32' ? Math.fround : (v: number) => v;
+      const cast = rounder(resultDtype([a!, b!]));
       return kernels.zip(a!.data, a!.shape, b!.data, b!.shape, 'bool', (x, y) => (f(cast(x), cast(y)) ? 1 : 0));
     },
     grads: [{ saves: none, vjp: (g) => zerosLike(g) }, { saves: none, vjp: (g) => zerosLike(g) }],

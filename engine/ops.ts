@@ -1,12 +1,12 @@
 import type { DType } from '../spec/program.ts';
 import { apply, resultDtype, scalarTypeName, type OpDef, type Rule } from './dispatch.ts';
 import { fail } from './errors.ts';
-import { alloc, kernels, type Result } from './kernels.ts';
+import { alloc, kernels, rounder, type Result } from './kernels.ts';
 import { broadcastShapes, broadcastStrides, stridesOf, type Shape } from './shape.ts';
 import { Tensor } from './tensor.ts';
 import { type None, none, isFloat, floatResult, noBool, notForBool, SUB_BOOL, SUB_BOOLS, wrapped, intPow, unary, binary, comparison, where, mask, maskZip, nonzero, zerosLike, constantLike, constantZip, erf } from './op-helpers.ts';
 import { type SelectAttrs, type ArgAttrs, type IndexAttrs, indexMask, type ClampAttrs, selectForward, argSelectForward, keptResult, halfAtTies, clampValue, clampMask } from './selection-rules.ts';
-import { type SoftplusAttrs, type SlopeAttrs, type AlphaAttrs, type GeluAttrs, type LogsumexpAttrs, rounder, softplusForward, geluForward, softmaxForward, logsumexpForward, softplusBackward, leakyReluBackward, eluBackward, geluBackward } from './activation-rules.ts';
+import { type SoftplusAttrs, type SlopeAttrs, type AlphaAttrs, type GeluAttrs, type LogsumexpAttrs, softplusForward, geluForward, softmaxForward, logsumexpForward, softplusBackward, leakyReluBackward, eluBackward, geluBackward } from './activation-rules.ts';
 import { type LossAttrs, type NllAttrs, lossForward, lossNorm, smoothL1Grad, BCE_EPSILON, BCE_EPS, meanOf, bceForward, bceWithLogitsForward, nllPicks } from './loss-rules.ts';
 import { type ShiftAttrs, type NormAttrs, type ProdAttrs, moment, normBackward, reversedCumsum, othersProduct, cumprodWithZeros } from './statistic-rules.ts';
 
@@ -385,11 +385,11 @@ export const OPS = {
   // so ties give half to each side, a nan on either side passes g to both, and a masked place is
   // exactly 0 even where g is inf or nan.
   maximum: binary('MaximumBackward0', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : x < y ? y : x),
-    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(nonzero(constantZip(s.self, s.other, (x, y) => (x < y ? 0 : 1))), 0) },
-    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(nonzero(constantZip(s.self, s.other, (x, y) => (x > y ? 0 : 1))), 0) }),
+    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(maskZip(s.self, s.other, (x, y) => !(x < y)), 0) },
+    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(maskZip(s.self, s.other, (x, y) => !(x > y)), 0) }),
   minimum: binary('MinimumBackward0', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : x > y ? y : x),
-    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(nonzero(constantZip(s.self, s.other, (x, y) => (x > y ? 0 : 1))), 0) },
-    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(nonzero(constantZip(s.self, s.other, (x, y) => (x < y ? 0 : 1))), 0) }),
+    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(maskZip(s.self, s.other, (x, y) => !(x > y)), 0) },
+    { saves: ['self', 'other'], vjp: (g, s) => halfAtTies(g, s).where(maskZip(s.self, s.other, (x, y) => !(x < y)), 0) }),
 
   // argmax and argmin: int64 indices, constants (no graph node, no gradient).
   argSelect: {
@@ -429,7 +429,7 @@ export const OPS = {
     // The bounds take part in type promotion as Python numbers (an int64 tensor with 0.5 gives float32).
     dtype: (_x, a: ClampAttrs) => a.dtype,
     forward: ([x], a: ClampAttrs, dtype) => kernels.map(x!.data, x!.shape, dtype, clampValue(a, dtype)),
-    grads: [{ saves: ['self'], vjp: (g, s, a) => g.where(nonzero(clampMask(s.self, a)), 0) }],
+    grads: [{ saves: ['self'], vjp: (g, s, a) => g.where(clampMask(s.self, a), 0) }],
   } satisfies OpDef<ClampAttrs>,
 
   // ----- shape ops: views in PyTorch; here they copy, and share the version counter -----
@@ -575,7 +575,7 @@ export const OPS = {
   bceBackward: {
     gradFn: 'BinaryCrossEntropyBackwardBackward0',
     forward: ([g, x, y], a: LossAttrs, dtype) => {
-      const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+      const r = rounder(dtype);
       const d = kernels.zip(x!.data, x!.shape, y!.data, y!.shape, dtype, (p, q) => r(p - q));
       const top = kernels.zip(g!.data, g!.shape, d.data, d.shape, dtype, (p, q) => p * q); // g broadcasts
       const out = kernels.zip(top.data, top.shape, x!.data, x!.shape, dtype, (p, q) => p / r(Math.max(r(r(1 - q) * q), BCE_EPSILON)));

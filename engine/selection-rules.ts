@@ -4,7 +4,7 @@ import { alloc, kernels, type Result } from './kernels.ts';
 import { broadcastStrides, forEachBroadcast, stridesOf } from './shape.ts';
 import { Tensor } from './tensor.ts';
 import type { ReduceAttrs } from './ops.ts';
-import { constantLike, constantZip } from './op-helpers.ts';
+import { constantLike, constantZip, mask } from './op-helpers.ts';
 
 /*
  * The forwards and masks of the selecting ops (max, min, amax, amin, maximum, minimum, clamp, argmax): ties, nan, bounds.
@@ -88,8 +88,8 @@ export function clampValue(a: ClampAttrs, dtype: DType): (v: number) => number {
   };
 }
 
-/** 1 where the gradient passes: min <= x <= max, bounds included; 0 at nan and outside. */
+/** True where the gradient passes: min <= x <= max, bounds included; false at nan and outside. */
 export function clampMask(x: Tensor, a: ClampAttrs): Tensor {
   const [min, max] = [inDtype(a.min, x.dtype), inDtype(a.max, x.dtype)];
-  return constantLike(x, (v) => ((min === null || v >= min) && (max === null || v <= max) ? 1 : 0));
+  return mask(x, (v) => (min === null || v >= min) && (max === null || v <= max));
 }

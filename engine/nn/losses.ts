@@ -3,7 +3,7 @@
  * op-table rows or compositions of rows as PyTorch 1.13 records them.
  */
 import { REDUCTIONS, type Reduction } from '../../spec/program.ts';
-import { apply } from '../dispatch.ts';
+import { apply, scalarTypeName } from '../dispatch.ts';
 import { fail, guard, typeName } from '../errors.ts';
 import { expand } from '../functional.ts';
 import { OPS } from '../ops.ts';
@@ -20,15 +20,20 @@ function reductionOf(options: LossOptions | undefined): Reduction {
   return r as Reduction;
 }
 
+/** Input and target as tensors, or PyTorch's refusal naming the argument (`positions`: cross_entropy's form). */
+function tensors(op: string, input: unknown, target: unknown, positions = false): [Tensor, Tensor] {
+  for (const [t, what, at] of [[input, 'input', 1], [target, 'target', 2]] as const) {
+    if (!(t instanceof Tensor)) fail('invalid-argument', `${op}(): argument '${what}'${positions ? ` (position ${at})` : ''} must be Tensor, not ${typeName(t)}`);
+  }
+  return [input as Tensor, target as Tensor];
+}
+
 /**
  * The pair as F.mse_loss passes it on: torch.broadcast_tensors expands the operand whose shape
  * differs from the broadcast shape (ExpandBackward0) and leaves the other as it is.
  */
 function broadcastPair(op: string, input: unknown, target: unknown): [Tensor, Tensor] {
-  for (const [t, what] of [[input, 'input'], [target, 'target']] as const) {
-    if (!(t instanceof Tensor)) fail('invalid-argument', `${op}(): argument '${what}' must be Tensor, not ${typeName(t)}`);
-  }
-  const [x, y] = [input as Tensor, target as Tensor];
+  const [x, y] = tensors(op, input, target);
   if (sameShape(x.shape, y.shape)) return [x, y];
   const shape = broadcastShapes(x.shape, y.shape);
   return [sameShape(x.shape, shape) ? x : expand(x, shape), sameShape(y.shape, shape) ? y : expand(y, shape)];
@@ -75,9 +80,7 @@ const sizeText = (shape: readonly number[]) => `torch.Size([${shape.join(', ')}]
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: LossOptions): Tensor {
   return guard('binaryCrossEntropy', [input, target], () => {
     const reduction = reductionOf(options);
-    for (const [t, what] of [[input, 'input'], [target, 'target']] as const) {
-      if (!(t instanceof Tensor)) fail('invalid-argument', `binary_cross_entropy(): argument '${what}' must be Tensor, not ${typeName(t)}`);
-    }
+    tensors('binary_cross_entropy', input, target);
     if (!sameShape(input.shape, target.shape)) {
       fail('invalid-argument', `Using a target size (${sizeText(target.shape)}) that is different to the input size (${sizeText(input.shape)}) is deprecated. Please ensure they have the same size.`);
     }
@@ -92,9 +95,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: Loss
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options?: LossOptions): Tensor {
   return guard('binaryCrossEntropyWithLogits', [input, target], () => {
     const reduction = reductionOf(options);
-    for (const [t, what] of [[input, 'input'], [target, 'target']] as const) {
-      if (!(t instanceof Tensor)) fail('invalid-argument', `binary_cross_entropy_with_logits(): argument '${what}' must be Tensor, not ${typeName(t)}`);
-    }
+    tensors('binary_cross_entropy_with_logits', input, target);
     if (!sameShape(input.shape, target.shape)) {
       fail('invalid-argument', `Target size (${sizeText(target.shape)}) must be the same as input size (${sizeText(input.shape)})`);
     }
@@ -109,15 +110,13 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
 export function nllLoss(input: Tensor, target: Tensor, options?: LossOptions): Tensor {
   return guard('nllLoss', [input, target], () => {
     const reduction = reductionOf(options);
-    for (const [t, what] of [[input, 'input'], [target, 'target']] as const) {
-      if (!(t instanceof Tensor)) fail('invalid-argument', `nll_loss(): argument '${what}' must be Tensor, not ${typeName(t)}`);
-    }
+    tensors('nll_loss', input, target);
     if (input.ndim < 1 || input.ndim > 2) fail('invalid-argument', `nll_loss: inputs of ${input.ndim} dims are outside the reference engine (1 or 2 dims)`);
     if (input.ndim === 2 && (target.ndim !== 1 || target.shape[0] !== input.shape[0])) {
       fail('invalid-argument', `Expected input batch_size (${input.shape[0]}) to match target batch_size (${target.shape[0] ?? 1}).`);
     }
     if (input.ndim === 1 && target.ndim !== 0) fail('invalid-argument', `0D or 1D target tensor expected, multi-target not supported`);
-    if (target.dtype !== 'int64') fail('invalid-argument', `expected scalar type Long but found ${target.dtype === 'float64' ? 'Double' : target.dtype === 'bool' ? 'Bool' : 'Float'}`);
+    if (target.dtype !== 'int64') fail('invalid-argument', `expected scalar type Long but found ${scalarTypeName(target.dtype)}`);
     return apply(OPS.nllLoss, [input], { reduction, target });
   });
 }
@@ -131,9 +130,7 @@ export function nllLoss(input: Tensor, target: Tensor, options?: LossOptions): T
 export function crossEntropy(input: Tensor, target: Tensor, options?: LossOptions): Tensor {
   return guard('crossEntropy', [input, target], () => {
     const reduction = reductionOf(options);
-    for (const [t, what, position] of [[input, 'input', 1], [target, 'target', 2]] as const) {
-      if (!(t instanceof Tensor)) fail('invalid-argument', `cross_entropy_loss(): argument '${what}' (position ${position}) must be Tensor, not ${typeName(t)}`);
-    }
+    tensors('cross_entropy_loss', input, target, true);
     if (input.ndim < 1 || input.ndim > 2) fail('invalid-argument', `cross_entropy: inputs of ${input.ndim} dims are outside the reference engine (1 or 2 dims)`);
     if (target.dtype !== 'int64' && sameShape(input.shape, target.shape)) {
       fail('invalid-argument', 'cross_entropy: class-probability targets are outside the reference engine (int64 class targets only)');
