@@ -32,6 +32,11 @@ export abstract class GradNode {
     return this.nodeName();
   }
 
+  /** The class name Python shows (`type(t.grad_fn).__name__`, `grad_fn=<...>`); name() for all but CopySlices. */
+  className(): string {
+    return this.nodeName();
+  }
+
   /** PyTorch's `grad_fn.next_functions`: (node, output index) pairs. */
   get nextFunctions(): [GradNode | null, number][] {
     return this.next.map((n) => [n, 0]);
@@ -148,10 +153,9 @@ export class OpNode extends GradNode implements SavedValues {
     if (!t) throw new Error(`gradspec bug: ${this.gradFnName} did not save a value it reads`);
     if (t.version !== version) {
       const kind = t.dtype === 'float64' ? 'DoubleTensor' : 'FloatTensor';
-      // A saved output names the node that saved it; a saved input names its current grad_fn. A
-      // view whose input changed in place has, in PyTorch, a regenerated AsStridedBackward0 (inplace.views).
-      const stale = t.viewVersion !== null && t.viewVersion !== t.counter.value;
-      const producer = savedBy ?? (t.gradFn ? (stale ? 'AsStridedBackward0' : t.gradFn.name()) : null);
+      // A saved output names the node that saved it; a saved input names its current grad_fn,
+      // which for a view written since is a rebuilt AsStridedBackward0 (views.rebase).
+      const producer = savedBy ?? t.gradFn?.name() ?? null;
       const which = producer ? `, which is output 0 of ${producer},` : '';
       fail(
         'saved-modified',
