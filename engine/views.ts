@@ -1,12 +1,11 @@
 import { apply } from './dispatch.ts';
 import { fail, typeName } from './errors.ts';
 import { isContiguous, positionsWithin, viewStrides, type Geometry } from './geometry.ts';
-import { GradNode, OpNode, type Edge, type NodeOp } from './node.ts';
+import { CopySlices, type GradNode, OpNode, type NodeOp } from './node.ts';
 import { OPS } from './ops.ts';
 import { checkDims, inferShape, normalizeDim, shapeText } from './shape.ts';
 import { Tensor } from './tensor.ts';
 import { viewHooks } from './view-hooks.ts';
-import { zerosOfShape } from './view-rules.ts';
 
 /*
  * The view ops (views.alias) and what happens when a view's storage is written (views.rebase):
@@ -175,44 +174,6 @@ function regenerate(v: Tensor): GradNode {
 
 viewHooks.regenerate = regenerate;
 viewHooks.refuse = refuseView;
-
-/**
- * PyTorch's CopySlices: the base's new history after an in-place op on one of its views. The
- * base's gradient passes through unchanged outside the view; inside, the in-place op's node turns
- * it into the gradient of the view's old value. The op's other inputs get their gradients as usual.
- */
-export class CopySlices extends GradNode {
-  readonly next: readonly Edge[];
-
-  constructor(
-    baseEdge: Edge,
-    private readonly at: Float64Array,
-    private readonly viewShape: number[],
-    private readonly fn: GradNode,
-  ) {
-    super();
-    this.next = [baseEdge, ...fn.next.slice(1)];
-  }
-
-  nodeName(): string {
-    return 'torch::autograd::CopySlices';
-  }
-
-  override className(): string {
-    return 'CopySlices';
-  }
-
-  apply(grad: Tensor): (Tensor | null)[] {
-    const slice = grad.extractAt(this.at, this.viewShape);
-    const res = this.fn.apply(slice);
-    const viewGrad = res[0] ?? zerosOfShape(this.viewShape, grad.dtype);
-    return [this.next[0] === null ? null : grad.replaceAt(viewGrad, this.at), ...res.slice(1)];
-  }
-
-  override release(): void {
-    this.fn.release();
-  }
-}
 
 /** After an in-place op on view `v` recorded `node`: the base takes CopySlices; v's grad_fn is rebuilt when read. */
 export function rebaseOnView(v: Tensor, node: GradNode): void {
