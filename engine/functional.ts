@@ -441,9 +441,10 @@ export function fill(a: Tensor, value: number): Tensor {
   return apply(OPS.fill, [a], { value, name: 'FillBackward2' });
 }
 /** x.copy_(src)'s out-of-place value: src must be a tensor; it is broadcast and cast to x. */
-export function copy(a: Tensor, src: unknown): Tensor {
-  if (!(src instanceof Tensor)) fail('invalid-argument', `copy_(): argument 'src' (position 1) must be Tensor, not ${typeName(src)}`);
-  return apply(OPS.copy, [a, src], { dtype: a.dtype });
+export function copy(a: Tensor, src: Operand): Tensor {
+  const s = wrap(src, a);
+  broadcastShapes(a.shape, s.shape); // PyTorch names a size mismatch as broadcasting does
+  return apply(OPS.copy, [a, s], { dtype: a.dtype });
 }
 export const extractAt = (a: Tensor, at: Float64Array, shape: number[]) => apply(OPS.extractAt, [a], { at, shape, inputShape: [...a.shape] });
 export const embedAt = (g: Tensor, at: Float64Array, inputShape: number[]) => apply(OPS.embedAt, [g], { at, shape: [...g.shape], inputShape });

@@ -515,6 +515,13 @@ export const OPS = {
     forward: ([x, src], _a, dtype) => kernels.gather(src!.data, x!.shape, broadcastStrides(src!.shape, x!.shape), dtype),
     grads: [{ saves: none, vjp: (g) => zerosLike(g) }, { saves: none, vjp: (g) => g }],
   } satisfies OpDef<DtypeAttrs>,
+  /** fill_ with a 0-d tensor value (`x[...] = v` with a 0-d v): the value gets the sum of g. */
+  fillWith: {
+    gradFn: 'FillBackward3',
+    dtype: ([x]) => x!.dtype,
+    forward: ([x, v], _a, dtype) => kernels.map(x!.data, x!.shape, dtype, () => v!.data[0]!),
+    grads: [{ saves: none, vjp: (g) => zerosLike(g) }, { saves: none, vjp: (g) => g.sum() }],
+  } satisfies OpDef<None>,
   /** index_put_: values (broadcast to the indexed shape) written, or added, at flat positions `at`. */
   indexPut: {
     gradFn: 'IndexPutBackward0',
