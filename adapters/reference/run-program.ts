@@ -57,6 +57,7 @@ export function runProgram(program: Program): Observations {
       const [a] = (step.args ?? []).map(arg);
       if (step.inplace === 'zero_') t.zero_();
       else if (step.inplace === 'fill_') t.fill_(a as number);
+      else if (step.inplace === 'copy_' || step.inplace === 'indexPut_') throw new EngineError('invalid-argument', `${step.inplace}: not in the engine yet`);
       else t[step.inplace](a!);
     } else if ('requiresGrad_' in step) {
       ref(step.requiresGrad_).requiresGrad_(step.flag ?? true);
@@ -157,6 +158,8 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     case 'silu': return F.silu(t);
     case 'mseLoss': case 'l1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': case 'crossEntropy': return F[op](t, b as Tensor, { reduction: attrs.reduction });
     case 'smoothL1Loss': return F.smoothL1Loss(t, b as Tensor, { reduction: attrs.reduction, beta: attrs.beta });
+    case 'select': case 'narrow': case 'diagonal': case 'unbind': case 'split': case 'chunk': case 'index': case 'contiguous':
+      throw new EngineError('invalid-argument', `${op}: not in the engine yet`);
     default: return t[op]();
   }
 }
