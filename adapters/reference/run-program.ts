@@ -24,7 +24,9 @@ export function runProgram(program: Program): Observations {
     if ('tensor' in step) {
       env.set(step.let, tensor(decode(step.tensor) as number[], { dtype: step.dtype ?? dtype, requiresGrad: step.requiresGrad ?? false }));
     } else if ('op' in step) {
-      if (Array.isArray(step.let)) {
+      if (step.op === 'unbind' || step.op === 'split' || step.op === 'chunk') {
+        throw new EngineError('invalid-argument', `${step.op}: not in the engine yet`);
+      } else if (Array.isArray(step.let)) {
         // max and min with a dim: values, then indices.
         const x = ref(step.args[0] as string);
         const dim = step.attrs?.dim as number;
