@@ -246,7 +246,7 @@ export const ERROR_CATEGORIES = [
   'freed-graph',          // backward through a graph whose saved values were freed
   'implicit-non-scalar',  // implicit gradient for a non-scalar output
   'no-grad-fn',           // backward of a tensor that does not require grad
-  'leaf-inplace',         // in-place op on a leaf that requires grad
+  'leaf-inplace',         // in-place op autograd refuses: on a leaf that requires grad or a view of one, or on a view it cannot rebase (an output of unbind, split or chunk; a view made in no_grad mode)
   'saved-modified',       // a saved tensor was modified in place (version counter)
   'non-leaf-requires-grad', // requiresGrad_ on a non-leaf
   'input-no-grad',        // autograd.grad with respect to a tensor that does not require grad

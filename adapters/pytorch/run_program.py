@@ -54,10 +54,9 @@ ERROR_CATEGORIES = [
     (r"doesn't match the broadcast shape", 'shape-mismatch'),  # in-place op whose result grows
     (r"view size is not compatible with input tensor's size and stride", 'shape-mismatch'),  # view of a non-contiguous tensor
     (r'shape mismatch', 'shape-mismatch'),                 # index tensors or indexPut_ values that do not broadcast
-    (r'The shape of the mask', 'shape-mismatch'),          # a bool mask of the wrong shape
-    # In place on an output of unbind, split or chunk (or on a view made in no_grad mode, then
-    # modified with grad): an argument PyTorch refuses, not a leaf (the leaf case matched above).
-    (r'is a view and is being modified inplace', 'invalid-argument'),
+    # In place on a view autograd cannot rebase (an output of unbind, split or chunk, or a view
+    # made in no_grad mode): refused like in place on a leaf, by autograd's rules.
+    (r'is a view and (is being|its base or another view of its base has been) modified inplace', 'leaf-inplace'),
 ]
 
 
