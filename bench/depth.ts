@@ -41,6 +41,6 @@ export function viewChain(n: number) {
   total.backward();
   const t1 = performance.now();
   // Each element: 1 through the chain, 2 through the written base.
-  if (x.grad?.tolist().flat().some((g) => g !== 3)) throw new Error(`view chain gradient is wrong: ${JSON.stringify(x.grad?.tolist())}`);
+  if ((x.grad?.tolist() as number[][]).flat().some((g) => g !== 3)) throw new Error(`view chain gradient is wrong: ${JSON.stringify(x.grad?.tolist())}`);
   return { views: n, ms: t1 - t0 };
 }
