@@ -67,7 +67,12 @@ export const COMPARISON_OPS = ['gt', 'ge', 'lt', 'le', 'eq', 'ne', 'where'] as c
 export const SELECTION_OPS = ['max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax', 'argmax', 'argmin'] as const;
 /** The losses of torch.nn.functional, by the engine's names (`F.mseLoss` is `F.mse_loss`): (input, target). */
 export const LOSS_OPS = ['mseLoss', 'l1Loss', 'smoothL1Loss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits', 'nllLoss', 'crossEntropy'] as const;
-export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...SELECTION_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS, ...LOSS_OPS] as const;
+/**
+ * Joining and repeating: `torch.cat` and `torch.stack` of the tensors in `args` (at least one),
+ * and the tensor methods flip, roll and repeat. Every output element is one input element.
+ */
+export const JOIN_OPS = ['cat', 'stack', 'flip', 'roll', 'repeat'] as const;
+export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...SELECTION_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS, ...LOSS_OPS, ...JOIN_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
 export const INPLACE_OPS = ['add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'] as const;
@@ -82,7 +87,12 @@ export interface Attrs {
   /** norm: the order, 1, 2 (the default) or "inf". */
   p?: 1 | 2 | 'inf';
   shape?: number[];
+  /** permute's order; flip's dims; roll's dims (one per shift; none: the flattened tensor rolls). */
   dims?: number[];
+  /** roll: the shift of each of dims (one shift without dims). */
+  shifts?: number | number[];
+  /** repeat: how many times along each dim (more sizes than dims add leading dims). */
+  sizes?: number[];
   dim0?: number;
   dim1?: number;
   /** softplus; smoothL1Loss's threshold between its quadratic and linear parts (default 1, at least 0). */

@@ -160,6 +160,13 @@ function op(step: OpStep): string {
       const kwargs = [attrs.reduction !== undefined && `reduction='${attrs.reduction}'`, attrs.beta !== undefined && `beta=${String(attrs.beta)}`];
       return `torch.nn.functional.${LOSS_NAMES[step.op]}(${[x, arg(b!), ...kwargs.filter(Boolean)].join(', ')})`;
     }
+    case 'cat': case 'stack': return `torch.${step.op}([${step.args.map(arg).join(', ')}]${attrs.dim === undefined ? '' : `, dim=${String(attrs.dim)}`})`;
+    case 'flip': return `${x}.flip(${ints(attrs.dims ?? [])})`;
+    case 'roll': {
+      const shifts = typeof attrs.shifts === 'number' ? String(attrs.shifts) : ints(attrs.shifts ?? []);
+      return `${x}.roll(${[shifts, attrs.dims !== undefined && ints(attrs.dims)].filter(Boolean).join(', ')})`;
+    }
+    case 'repeat': return `${x}.repeat(${ints(attrs.sizes ?? [])})`;
     default: return `${x}.${step.op}()`; // unary ops, t, clone, detach
   }
 }
@@ -207,6 +214,7 @@ function float(n: number): string {
 const arg = (a: Arg): string => (typeof a === 'string' ? a : String(a));
 const list = (refs: (Ref | null)[]): string => `[${refs.map((r) => r ?? 'None').join(', ')}]`;
 const tuple = (ns: number[]): string => (ns.length === 1 ? `(${ns[0]},)` : `(${ns.join(', ')})`);
+const ints = (ns: number[]): string => `[${ns.join(', ')}]`;
 /** Sizes as positional arguments; an empty size is the empty tuple. */
 const sizes = (ns: number[]): string => (ns.length === 0 ? '()' : ns.join(', '));
 

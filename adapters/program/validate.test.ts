@@ -69,14 +69,18 @@ describe('valid programs', () => {
       amax: { dim: [0, 1], keepdim: true }, amin: { dim: -1 },
       clamp: { min: null, max: 1 }, clampMin: { min: 0 }, clampMax: { max: 1.5 },
       mseLoss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'none', beta: 0.5 },
+      cat: { dim: -1 }, stack: { dim: 2 }, flip: { dims: [0, -1] }, roll: { shifts: [1, -2], dims: [0, 1] }, repeat: { sizes: [2, 1, 3] },
     };
     const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'gt', 'ge', 'lt', 'le', 'eq', 'ne', 'maximum', 'minimum', ...LOSS_OPS]);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];
     for (const op of OP_NAMES) {
       const a = attrs[op];
-      steps.push({ let: `r_${op}`, op, args: op === 'where' ? ['x', 'x', 0] : binary.has(op) ? ['x', 'x'] : ['x'], ...(a ? { attrs: a } : {}) });
+      steps.push({ let: `r_${op}`, op, args: op === 'where' ? ['x', 'x', 0] : binary.has(op) ? ['x', 'x'] : op === 'cat' ? ['x', 'x', 'x'] : ['x'], ...(a ? { attrs: a } : {}) });
     }
-    steps.push({ let: 'sq', op: 'squeeze', args: ['x'] }, { let: 's', op: 'sum', args: ['x'] });
+    steps.push({ let: 'sq', op: 'squeeze', args: ['x'] }, { let: 's', op: 'sum', args: ['x'] }, { let: 'r1', op: 'roll', args: ['x'], attrs: { shifts: 3 } });
+    // cat and stack take at least one tensor, and tensors only.
+    expectProblem(program([steps[0]!, { let: 'c', op: 'cat', args: [] }]), '/steps/1/args', 'cat takes at least one tensor argument, got 0');
+    expectProblem(program([steps[0]!, { let: 'c', op: 'stack', args: ['x', 2] }]), '/steps/1/args/1', 'must be a tensor reference: stack joins tensors, not the number 2');
     expect(() => validateProgram(program(steps))).not.toThrow();
   });
 

@@ -233,7 +233,15 @@ class Execution:
             return BINARY[name](args[0], args[1])  # same dispatch as writing `a * b` or `3 - t`
         if name == 'where':
             return torch.where(args[0], args[1], args[2])
+        if name in ('cat', 'stack'):
+            return getattr(torch, name)(list(args), **({'dim': attrs['dim']} if 'dim' in attrs else {}))
         a = args[0]
+        if name == 'flip':
+            return a.flip(attrs['dims'])
+        if name == 'roll':
+            return a.roll(attrs['shifts'], attrs['dims']) if 'dims' in attrs else a.roll(attrs['shifts'])
+        if name == 'repeat':
+            return a.repeat(attrs['sizes'])
         if name == 'neg':
             return -a
         if name in ('maximum', 'minimum'):

@@ -150,6 +150,12 @@ const engine = defineEngine<T>({
     clampMax: ([a], { max }) => notSupported('clampMax'),
     argmax: ([a], { dim, keepdim }) => notSupported('argmax'), // TODO: int64 index of the first largest element (flattened without dim)
     argmin: ([a], { dim, keepdim }) => notSupported('argmin'),
+    // Joining and repeating: every output element is one input element.
+    cat: (tensors, { dim }) => notSupported('cat'), // TODO: torch.cat(tensors, dim); 1-d empty tensors are skipped
+    stack: (tensors, { dim }) => notSupported('stack'), // TODO: a new dim
+    flip: ([a], { dims }) => notSupported('flip'),
+    roll: ([a], { shifts, dims }) => notSupported('roll'), // TODO: without dims, one shift of the flattened tensor
+    repeat: ([a], { sizes }) => notSupported('repeat'), // TODO: more sizes than dims add leading dims
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

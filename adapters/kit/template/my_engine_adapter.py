@@ -370,6 +370,22 @@ class Adapter(kit.Engine):
     def op_argmin(self, a, dim=None, keepdim=False):
         raise NotSupported('argmin')  # TODO
 
+    # joining and repeating: every output element is one input element
+    def op_cat(self, *tensors, dim=0):
+        raise NotSupported('cat')  # TODO: torch.cat(tensors, dim); 1-d empty tensors are skipped
+
+    def op_stack(self, *tensors, dim=0):
+        raise NotSupported('stack')  # TODO: torch.stack(tensors, dim), a new dim
+
+    def op_flip(self, a, dims):
+        raise NotSupported('flip')  # TODO: reverse along each of dims
+
+    def op_roll(self, a, shifts, dims=None):
+        raise NotSupported('roll')  # TODO: without dims, one shift of the flattened tensor
+
+    def op_repeat(self, a, sizes):
+        raise NotSupported('repeat')  # TODO: tile; more sizes than dims add leading dims
+
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
     def clear_grad(self, t):
