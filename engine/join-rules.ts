@@ -99,7 +99,7 @@ export function rollForward(x: Tensor, a: RollAttrs, dtype: DType): Result {
 /** The input's shape padded with leading 1s to the repeats' length; the output is their product. */
 export function repeatForward(x: Tensor, a: RepeatAttrs, dtype: DType): Result {
   const padded = [...a.repeats.slice(0, a.repeats.length - x.ndim).map(() => 1), ...x.shape];
-  const out = padded.map((d, i) => d * a.repeats[i]!);
+  const out = padded.map((d, i) => d * a.repeats[i]! + 0); // + 0: a 0 dim repeated -1 times is 0, not -0
   const plan = mapPlan(out, padded, (at) => at.map((v, d) => v % padded[d]!));
   return gather([x], plan, dtype);
 }

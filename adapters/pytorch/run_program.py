@@ -52,6 +52,9 @@ ERROR_CATEGORIES = [
     (r'size mismatch', 'shape-mismatch'),                  # matmul (mv)
     (r'Expected size for first two dimensions of batch2 tensor', 'shape-mismatch'),  # matmul (bmm)
     (r"doesn't match the broadcast shape", 'shape-mismatch'),  # in-place op whose result grows
+    (r'Sizes of tensors must match except in dimension', 'shape-mismatch'),  # cat
+    (r'Tensors must have same number of dimensions', 'shape-mismatch'),      # cat
+    (r'stack expects each tensor to be equal size', 'shape-mismatch'),       # stack
 ]
 
 
