@@ -19,9 +19,11 @@ const MAX_OUT = 48; // output elements at most (so weights are one pool)
 const dtypes = fc.constantFrom<FloatDType>('float64', 'float32');
 const values = () => fc.array(withNonFinite(ordinary()), { minLength: MAX_OUT, maxLength: MAX_OUT });
 const weights = () => fc.array(fc.integer({ min: -192, max: 191 }).map((i) => (i >= 0 ? i + 1 : i) / 64), { minLength: MAX_OUT, maxLength: MAX_OUT });
-/** Sizes with 0 and 1 drawn often. */
-const size: fc.Arbitrary<number> = fc.constantFrom(0, 1, 1, 2, 3);
-const shapeOf = (maxRank: number, minRank = 0) => fc.array(size, { minLength: minRank, maxLength: maxRank });
+/** Sizes 0 to 3, 0 less often (its gradients are empty). */
+const size: fc.Arbitrary<number> = fc.constantFrom(2, 1, 3, 0, 2, 3, 1);
+/** A shape of minRank to maxRank dims, the rank drawn evenly (not as an array's length, which favours short ones). */
+const shapeOf = (maxRank: number, minRank = 0) =>
+  fc.tuple(fc.integer({ min: minRank, max: maxRank }), fc.array(size, { minLength: maxRank, maxLength: maxRank })).map(([rank, sizes]) => sizes.slice(0, rank));
 
 interface Draw { shapes: number[][]; attrs: Attrs; out: number[] }
 
