@@ -148,6 +148,11 @@ export const CLAUSES = [
   'op.squeeze',
   'op.expand',
   'op.clone',
+  'op.cat',
+  'op.stack',
+  'op.flip',
+  'op.roll',
+  'op.repeat',
   // the functional layer
   'op.softmax',
   'op.log-softmax',
