@@ -35,6 +35,10 @@ export interface ViewInfo {
   attrVersion: number;
 }
 
+/** Shared strides of the commonest contiguous tensors (0-d and 1-D): a deep graph holds millions. */
+const NO_STRIDES: readonly number[] = Object.freeze([]);
+const UNIT_STRIDE: readonly number[] = Object.freeze([1]);
+
 /**
  * A tensor: a geometry (shape, strides, offset) over a storage, and the autograd state PyTorch
  * keeps on it. The math lives in the op table (ops.ts); this class only holds state, and its
@@ -65,7 +69,7 @@ export class Tensor {
   ) {
     this.storage = data;
     this.shape = geometry ? geometry.shape : shape;
-    this.strides = geometry ? geometry.strides : stridesOf(shape);
+    this.strides = geometry ? geometry.strides : shape.length === 0 ? NO_STRIDES : shape.length === 1 ? UNIT_STRIDE : stridesOf(shape);
     this.offset = geometry ? geometry.offset : 0;
   }
 
