@@ -67,7 +67,12 @@ export const COMPARISON_OPS = ['gt', 'ge', 'lt', 'le', 'eq', 'ne', 'where'] as c
 export const SELECTION_OPS = ['max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax', 'argmax', 'argmin'] as const;
 /** The losses of torch.nn.functional, by the engine's names (`F.mseLoss` is `F.mse_loss`): (input, target). */
 export const LOSS_OPS = ['mseLoss', 'l1Loss', 'smoothL1Loss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits', 'nllLoss', 'crossEntropy'] as const;
-export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...SELECTION_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS, ...LOSS_OPS] as const;
+/**
+ * The gather family: an int64 index tensor picks elements (indexSelect, gather) or places to
+ * write or add to (scatter, scatterAdd, indexAdd); maskedFill writes a value where a bool mask is true.
+ */
+export const INDEX_OPS = ['indexSelect', 'gather', 'scatter', 'scatterAdd', 'indexAdd', 'maskedFill'] as const;
+export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...SELECTION_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS, ...LOSS_OPS, ...INDEX_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
 export const INPLACE_OPS = ['add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'] as const;
@@ -90,7 +95,7 @@ export interface Attrs {
   threshold?: number;
   /** leakyRelu (PyTorch's negative_slope) */
   negativeSlope?: number;
-  /** elu */
+  /** elu; indexAdd's multiplier of source (default 1). */
   alpha?: number;
   /** gelu */
   approximate?: 'none' | 'tanh';

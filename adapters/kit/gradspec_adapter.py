@@ -53,6 +53,7 @@ OPS = (
     'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm',
     'max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax',
     'argmax', 'argmin',
+    'indexSelect', 'gather', 'scatter', 'scatterAdd', 'indexAdd', 'maskedFill',
 )
 INPLACE_OPS = ('add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_')
 

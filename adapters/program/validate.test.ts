@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import { describe, expect, test } from 'vitest';
 import schema from '../../spec/program.schema.json' with { type: 'json' };
-import { LOSS_OPS, OP_NAMES, type Attrs, type OpName, type Program, type Step } from '../../spec/program.ts';
+import { LOSS_OPS, OP_NAMES, type Arg, type Attrs, type OpName, type Program, type Step } from '../../spec/program.ts';
 import {
   MAX_ELEMENTS, MAX_STEPS, ProgramError, validateFixture, validateProgram, type Fixture, type ProgramProblem,
 } from './validate.ts';
@@ -69,12 +69,17 @@ describe('valid programs', () => {
       amax: { dim: [0, 1], keepdim: true }, amin: { dim: -1 },
       clamp: { min: null, max: 1 }, clampMin: { min: 0 }, clampMax: { max: 1.5 },
       mseLoss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'none', beta: 0.5 },
+      indexSelect: { dim: 0 }, gather: { dim: 1 }, scatter: { dim: 0 }, scatterAdd: { dim: -1 }, indexAdd: { dim: 0, alpha: 2 },
+    };
+    // The gather family's arguments: an index (the tensor itself stands in) and a src, source, mask or value.
+    const index: Partial<Record<OpName, Arg[]>> = {
+      indexSelect: ['x', 'x'], gather: ['x', 'x'], scatter: ['x', 'x', 1.5], scatterAdd: ['x', 'x', 'x'], indexAdd: ['x', 'x', 'x'], maskedFill: ['x', 'x', 0],
     };
     const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'gt', 'ge', 'lt', 'le', 'eq', 'ne', 'maximum', 'minimum', ...LOSS_OPS]);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];
     for (const op of OP_NAMES) {
       const a = attrs[op];
-      steps.push({ let: `r_${op}`, op, args: op === 'where' ? ['x', 'x', 0] : binary.has(op) ? ['x', 'x'] : ['x'], ...(a ? { attrs: a } : {}) });
+      steps.push({ let: `r_${op}`, op, args: index[op] ?? (op === 'where' ? ['x', 'x', 0] : binary.has(op) ? ['x', 'x'] : ['x']), ...(a ? { attrs: a } : {}) });
     }
     steps.push({ let: 'sq', op: 'squeeze', args: ['x'] }, { let: 's', op: 'sum', args: ['x'] });
     expect(() => validateProgram(program(steps))).not.toThrow();

@@ -157,6 +157,12 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     case 'silu': return F.silu(t);
     case 'mseLoss': case 'l1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': case 'crossEntropy': return F[op](t, b as Tensor, { reduction: attrs.reduction });
     case 'smoothL1Loss': return F.smoothL1Loss(t, b as Tensor, { reduction: attrs.reduction, beta: attrs.beta });
+    case 'indexSelect': return t.indexSelect(attrs.dim as number, b as Tensor);
+    case 'gather': return t.gather(attrs.dim as number, b as Tensor);
+    case 'scatter': return t.scatter(attrs.dim as number, b as Tensor, args[2]!);
+    case 'scatterAdd': return t.scatterAdd(attrs.dim as number, b as Tensor, args[2] as Tensor);
+    case 'indexAdd': return t.indexAdd(attrs.dim as number, b as Tensor, args[2] as Tensor, { alpha: attrs.alpha });
+    case 'maskedFill': return t.maskedFill(b as Tensor, args[2]!);
     default: return t[op]();
   }
 }
