@@ -87,6 +87,7 @@ export function checkIndexAdd(x: Tensor, dim: number, index: Tensor, source: Ten
     if (source.ndim === 0) fail('invalid-argument', 'Dimension specified as 0 but tensor has no dimensions');
     fail('shape-mismatch', `index_add_(): Number of indices (${index.numel()}) should be equal to source.size(dim): (${count}), for dim: ${dim}`);
   }
+  if (x.ndim > 1 && source.ndim === 0) fail('invalid-argument', 'select() cannot be applied to a 0-dim tensor.');
   if (x.ndim <= 1) {
     if (source.ndim > 1) fail('invalid-argument', `source.dim() (${source.ndim}) must one or zero for given self.dim() (${x.ndim})`);
     return;

@@ -135,6 +135,16 @@ export const CLAUSES = [
   'op.squeeze',
   'op.expand',
   'op.clone',
+  // indexing
+  'op.index-select',
+  'op.index-select.duplicates',
+  'op.gather',
+  'op.gather.duplicates',
+  'op.scatter',
+  'op.scatter.duplicates',
+  'op.scatter-add',
+  'op.index-add',
+  'op.masked-fill',
   // the functional layer
   'op.softmax',
   'op.log-softmax',
