@@ -6,7 +6,7 @@ import { ordinary } from './arbitraries/numbers.ts';
 import { shapes } from './arbitraries/shapes.ts';
 import { nest, numel, ProgramBuilder } from './build.ts';
 import { gradientProperty, type GradientCase } from './gradient.ts';
-import { data, dtypes, finish, pool, weight } from './ops.ts';
+import { data, dtypes, finish, weight } from './ops.ts';
 import type { AnyProperty } from './property.ts';
 
 /*
@@ -18,6 +18,8 @@ import type { AnyProperty } from './property.ts';
  * scatter with a tensor src writes each place at most once (op.scatter.duplicates).
  */
 
+/** Enough values for any tensor here: an index of 4 along one dim of a [3, 3, 3] tensor, or a src one larger per dim. */
+const pool = <T>(value: fc.Arbitrary<T>) => fc.array(value, { minLength: 64, maxLength: 64 });
 const picked = fc.constantFrom(0, 0, 1, 1, 2, 3); // index 0 and repeats on purpose
 const indexPool = pool(picked);
 const keys = pool(fc.nat({ max: 99 }));
