@@ -109,7 +109,7 @@ export function traceProgram(program: Program, error: Observations['error'], jud
         }
         if (s.attrs && ('dim' in s.attrs || 'dims' in s.attrs || 'dim0' in s.attrs)) atoms.add('dim-arg');
         if (s.op === 'detach') atoms.add('detach');
-        if ((s.op as string) === 'index') {
+        if (s.op === 'index') {
           const items = (s.attrs as { items?: unknown[] } | undefined)?.items ?? [];
           const advanced = (i: unknown) => Array.isArray(i) || (typeof i === 'object' && i !== null && 'ref' in i);
           if (items.some((i) => !advanced(i))) atoms.add('index-basic');
@@ -159,7 +159,7 @@ export function traceProgram(program: Program, error: Observations['error'], jud
           atoms.add('inplace');
           if (!gradOn) atoms.add('inplace-no-grad');
           atoms.add(`inplace:${s.inplace}`);
-          if ((s.inplace as string) === 'indexPut_') atoms.add('index-put');
+          if (s.inplace === 'indexPut_') atoms.add('index-put');
           if (viewResults.has(s.target)) atoms.add('view-inplace');
           if (viewOutputs.has(s.target)) atoms.add('inplace-on-view');
         }
