@@ -1,4 +1,5 @@
 import { broadcastShapes, expandShape, matmulPlan, permuteIndex, reducePlan, reshapeShape, squeezeShape, transposePerm, unsqueezeShape } from '../oracles/shape.ts';
+import { joinMap } from '../oracles/join.ts';
 import { CLAUSE_SUBJECTS, type Subject } from '../spec/clause-subjects.ts';
 import { isClauseId } from '../spec/clauses.ts';
 import type { Data, Observations, Program, Step } from '../spec/program.ts';
@@ -54,6 +55,7 @@ function resultShape(step: Extract<Step, { op: string }>, shapes: ReadonlyMap<st
       case 't': return x.length < 2 ? x : [x[1]!, x[0]!];
       case 'unsqueeze': return unsqueezeShape(x, at.dim as number);
       case 'squeeze': return squeezeShape(x, at.dim as number | undefined);
+      case 'cat': case 'stack': case 'flip': case 'roll': case 'repeat': return args.some((a) => a === null) ? null : joinMap(step.op, args as number[][], at).shape;
       default: return x; // elementwise ops, clone, detach
     }
   } catch {

@@ -48,7 +48,7 @@ const OP_CLAUSES = [
   'add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs',
   'reciprocal', 'log1p', 'expm1', 'erf', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
   'sign', 'floor', 'ceil', 'round', 'trunc', 'matmul', 'sum', 'mean', 'max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone', 'select', 'narrow', 'diagonal', 'unbind',
-  'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm',
+  'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm', 'cat', 'stack', 'flip', 'roll', 'repeat',
 ] as const;
 
 /** The losses' clauses are slugs of the op names (lower case): `op.mse-loss` is about `mseLoss`. */

@@ -148,7 +148,12 @@ export const CLAUSES = [
   'op.squeeze',
   'op.expand',
   'op.clone',
-  // indexing
+  'op.cat',
+  'op.stack',
+  'op.flip',
+  'op.roll',
+  'op.repeat',
+  // the gather family
   'op.index-select',
   'op.index-select.duplicates',
   'op.gather',
