@@ -145,11 +145,11 @@ export function pow(a: Tensor, b: Operand): Tensor {
 export function maskedFill(a: Tensor, mask: Tensor, value: Operand): Tensor {
   checkTensor(mask, 'masked_fill');
   if (value instanceof Tensor) {
-    checkMaskedFill(mask, value);
+    checkMaskedFill(a, mask, value);
     return apply(OPS.maskedFillTensor, [mask, a, value], none);
   }
   checkNumber(value, 'masked_fill', 'value');
-  checkMaskedFill(mask, null);
+  checkMaskedFill(a, mask, null);
   return apply(OPS.maskedFill, [mask, a], { value });
 }
 

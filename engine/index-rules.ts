@@ -99,7 +99,9 @@ export function checkIndexAdd(x: Tensor, dim: number, index: Tensor, source: Ten
   if (!sameShape(shape, selfSlice)) fail('shape-mismatch', `output with shape ${shapeText(selfSlice)} doesn't match the broadcast shape ${shapeText(shape)}`);
 }
 
-export function checkMaskedFill(mask: Tensor, value: Tensor | null): void {
+export function checkMaskedFill(x: Tensor, mask: Tensor, value: Tensor | null): void {
+  // masked_fill broadcasts (mask, self) first: a mismatch names the mask as tensor a.
+  broadcastShapes(mask.shape, x.shape);
   // Not specified: PyTorch 1.13 takes int64 and float masks without a check (spec: op.masked-fill).
   if (mask.dtype !== 'bool') fail('invalid-argument', `masked_fill_ only supports boolean masks, but got mask with dtype ${scalarTypeName(mask.dtype)}`);
   if (value && value.ndim !== 0) {
