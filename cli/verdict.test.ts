@@ -9,6 +9,7 @@ import { checkProperty } from '../properties/property.ts';
 import { formatReport } from './report.ts';
 import { compareObservations } from '../oracles/observations.ts';
 import { traceProgram } from './exercise.ts';
+import { featuresOf } from './needs.ts';
 import { loadFixtures } from './fixtures.ts';
 import { exitCode, unmetRequirements } from './report.ts';
 import { runSuite } from './suite.ts';
@@ -109,6 +110,18 @@ describe('verdicts rest on what was exercised', () => {
     expect([...atoms]).toEqual(expect.arrayContaining(['op:add', 'broadcast', 'error:shape-mismatch']));
     expect(atoms.has('op:matmul')).toBe(false);
     expect(traceProgram(program, null).has('op:matmul')).toBe(true);
+  });
+
+  test('backward.accumulate a program that indexes with a .grad, or writes through a view, needs the feature that step reads', () => {
+    const steps = (items: unknown[]) => ({ id: 'p', steps: [
+      { let: 'x', tensor: [1, 2], requiresGrad: true }, { let: 'y', op: 'mul', args: ['x', 1] },
+      { let: 'v', op: 'index', args: ['y'], attrs: { items } },
+    ] } as Program);
+    expect(featuresOf(steps([{ ref: 'x.grad' }])).has('accumulate')).toBe(true);
+    expect(featuresOf(steps([{ ref: 'x' }, 0])).has('accumulate')).toBe(false);
+    const write = steps([0]);
+    write.steps.push({ inplace: 'indexPut_', target: 'v', args: [1], attrs: { items: [] } });
+    expect(featuresOf(write).has('inplace')).toBe(true);
   });
 
   test('inplace.views an in-place op through select or a basic index exercises view-inplace; through an advanced index (a copy) it does not', () => {
