@@ -10,7 +10,7 @@ import { runProgram as referenceRun } from '../adapters/reference/run-program.ts
 import { FEATURES, FIELDS, LAYOUT_FIELDS, type Adapter, type Capabilities, type Feature } from '../adapters/types.ts';
 import { unsupported } from '../properties/property.ts';
 import {
-  BINARY_OPS, COMPARISON_OPS, INPLACE_OPS, LOSS_OPS, MULTI_OUTPUT_OPS, OP_NAMES, SHAPE_OPS, VIEW_OPS, type Data, type DType, type ErrorCategory, type InplaceName,
+  BINARY_OPS, COMPARISON_OPS, INPLACE_OPS, JOIN_OPS, LOSS_OPS, MULTI_OUTPUT_OPS, OP_NAMES, SHAPE_OPS, VIEW_OPS, type Data, type DType, type ErrorCategory, type InplaceName,
   type Observations, type OpName, type Program, type Step,
 } from '../spec/program.ts';
 import { featuresOf } from './needs.ts';
@@ -312,19 +312,21 @@ function opVariants(op: OpName, dtype: DType): Program[] {
     binaryCrossEntropyWithLogits: { reduction: 'sum' }, nllLoss: { reduction: 'sum' }, crossEntropy: { reduction: 'sum' },
     select: { dim: 0, index: 1 }, narrow: { dim: 1, start: 1, length: 1 }, diagonal: {}, unbind: {}, split: { splitSize: 1 },
     chunk: { chunks: 2 }, index: { items: [{ start: 1 }, 0] }, contiguous: {},
+    cat: { dim: 0 }, stack: { dim: 0 }, flip: { dims: [0] }, roll: { shifts: 1 }, repeat: { sizes: [2, 1] },
   };
   // unbind, split and chunk of a 2x2 matrix along dim 0 give two tensors: two names.
   const multi = (MULTI_OUTPUT_OPS as readonly string[]).includes(op);
   // binaryCrossEntropy takes probabilities: inputs in [0, 1].
   const datas: Data[] = op === 'binaryCrossEntropy' ? [0.25, [0.25, 0.75]] : op === 'nllLoss' || op === 'crossEntropy' ? [VECTOR]
-    : op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) || (VIEW_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
+    : op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) || (VIEW_OPS as readonly string[]).includes(op) || (JOIN_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
   // A loss takes (input, target): the probe passes x twice.
   const binary = (BINARY_OPS as readonly string[]).includes(op) || (COMPARISON_OPS as readonly string[]).includes(op)
     || (LOSS_OPS as readonly string[]).includes(op) || op === 'maximum' || op === 'minimum';
   // where needs a bool condition: the probe makes one with gt.
   // nllLoss and crossEntropy take int64 class targets: the probe picks class 0 (a 0-d target for a vector).
   const classTarget = op === 'nllLoss' || op === 'crossEntropy';
-  const args = op === 'where' ? ['c', 'x', 0] : classTarget ? ['x', 'k'] : binary ? ['x', 'x'] : ['x'];
+  // cat and stack join x with itself.
+  const args = op === 'where' ? ['c', 'x', 0] : classTarget ? ['x', 'k'] : binary || op === 'cat' || op === 'stack' ? ['x', 'x'] : ['x'];
   return datas.map((data, i) => validateProgram({
     id: `probe.op.${op}.${i}`, dtype,
     steps: [

@@ -6,6 +6,7 @@ import { alloc } from './kernels.ts';
 import { OpNode } from './node.ts';
 import { OPS } from './ops.ts';
 import { broadcastShapes, checkDims, checkElements, checkSizeList, inferShape, normalizeDim, numel, sameShape, shapeText } from './shape.ts';
+import { catRules, skipped, stackRules } from './join-rules.ts';
 import { Tensor } from './tensor.ts';
 import { overlaps } from './geometry.ts';
 import { rebaseOnView, refuseView, reshape, squeeze, unsafeView, unsqueeze, view } from './views.ts';
@@ -255,8 +256,7 @@ export function scan(op: 'cumsum' | 'cumprod', a: Tensor, dim: number): Tensor {
   return apply(OPS[op], [a], { dim: normalizeDim(dim, a.ndim, op) });
 }
 
-/** flip along one dim, and the shifts of prod's backward (internal: not program ops). */
-export const flip = (a: Tensor, dim: number) => apply(OPS.flip, [a], { dim: normalizeDim(dim, a.ndim, 'flip') });
+/** The shifts of prod's backward (internal: not a program op). */
 export const shift = (a: Tensor, dim: number, by: 1 | -1, fill: number) => apply(OPS.shift, [a], { dim, by, fill });
 
 const EMPTY_ALL = (op: string) =>
@@ -441,11 +441,114 @@ export function fill(a: Tensor, value: number): Tensor {
   return apply(OPS.fill, [a], { value, name: 'FillBackward2' });
 }
 /** x.copy_(src)'s out-of-place value: src must be a tensor; it is broadcast and cast to x. */
-export function copy(a: Tensor, src: unknown): Tensor {
-  if (!(src instanceof Tensor)) fail('invalid-argument', `copy_(): argument 'src' (position 1) must be Tensor, not ${typeName(src)}`);
-  return apply(OPS.copy, [a, src], { dtype: a.dtype });
+export function copy(a: Tensor, src: Operand): Tensor {
+  const s = wrap(src, a);
+  broadcastShapes(a.shape, s.shape); // PyTorch names a size mismatch as broadcasting does
+  return apply(OPS.copy, [a, s], { dtype: a.dtype });
 }
 export const extractAt = (a: Tensor, at: Float64Array, shape: number[]) => apply(OPS.extractAt, [a], { at, shape, inputShape: [...a.shape] });
 export const embedAt = (g: Tensor, at: Float64Array, inputShape: number[]) => apply(OPS.embedAt, [g], { at, shape: [...g.shape], inputShape });
 export const replaceAt = (a: Tensor, src: Tensor, at: Float64Array) => apply(OPS.replaceAt, [a, src], { at, srcShape: [...src.shape] });
 export const zero = (a: Tensor) => apply(OPS.fill, [a], { value: 0, name: 'ZeroBackward0' });
+
+// ----- joining and repeating (op.cat, op.stack, op.flip, op.roll, op.repeat) -----
+
+function checkTensorList(tensors: unknown, op: string): asserts tensors is Tensor[] {
+  if (!Array.isArray(tensors)) fail('invalid-argument', `${op}(): argument 'tensors' must be a list of Tensors, not ${typeName(tensors)}`);
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) fail('invalid-argument', `expected Tensor as element ${i} in argument 0, but got ${typeName(t)}`);
+  });
+}
+
+function checkIntList(values: unknown, op: string, what: string): asserts values is number[] {
+  checkSizeList(values, op, what);
+  values.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isInteger(v)) fail('invalid-argument', `${op}(): argument '${what}' must be a list of integers, but found ${typeName(v)} at pos ${i}`);
+  });
+}
+
+/**
+ * torch.cat: the checks in 1.13's order (0-d inputs, the dim wrapped by the first input that is
+ * not a 1-d empty one, an empty list, then each input's rank and sizes against that first one).
+ */
+export function cat(tensors: Tensor[], dim = 0): Tensor {
+  checkTensorList(tensors, 'cat');
+  tensors.forEach((t, i) => {
+    if (t.ndim === 0) fail('invalid-argument', `zero-dimensional tensor (at position ${i}) cannot be concatenated`);
+  });
+  const first = tensors.find((t) => !skipped(t.shape));
+  const d = first ? normalizeDim(dim, first.ndim, 'cat') : dim;
+  if (tensors.length === 0) fail('invalid-argument', 'torch.cat(): expected a non-empty list of Tensors');
+  if (first) {
+    tensors.forEach((t, i) => {
+      if (skipped(t.shape)) return;
+      if (t.ndim !== first.ndim) fail('shape-mismatch', `Tensors must have same number of dimensions: got ${first.ndim} and ${t.ndim}`);
+      t.shape.forEach((size, j) => {
+        if (j !== d && size !== first.shape[j]) {
+          fail('shape-mismatch', `Sizes of tensors must match except in dimension ${d}. Expected size ${first.shape[j]} but got size ${size} for tensor number ${i} in the list.`);
+        }
+      });
+    });
+  }
+  const attrs = { dim: d, shapes: tensors.map((t) => [...t.shape]) };
+  return apply({ ...OPS.cat, grads: catRules(attrs) }, tensors, attrs);
+}
+
+/** torch.stack: a new dim at dim (wrapped over the first input's rank + 1); all shapes equal. */
+export function stack(tensors: Tensor[], dim = 0): Tensor {
+  checkTensorList(tensors, 'stack');
+  if (tensors.length === 0) fail('invalid-argument', 'stack expects a non-empty TensorList');
+  const d = normalizeDim(dim, tensors[0]!.ndim + 1, 'stack');
+  tensors.forEach((t, i) => {
+    if (!sameShape(t.shape, tensors[0]!.shape)) {
+      fail('shape-mismatch', `stack expects each tensor to be equal size, but got ${shapeText(tensors[0]!.shape)} at entry 0 and ${shapeText(t.shape)} at entry ${i}`);
+    }
+  });
+  checkDims(tensors[0]!.ndim + 1);
+  const attrs = { dim: d, count: tensors.length };
+  return apply({ ...OPS.stack, grads: stackRules(attrs) }, tensors, attrs);
+}
+
+/** flip over dims, each wrapped in order (a 0-d tensor takes 0 and -1); a dim given twice is refused. */
+export function flip(a: Tensor, dims: number[]): Tensor {
+  checkIntList(dims, 'flip', 'dims');
+  const seen: number[] = [];
+  for (const dim of dims) {
+    const d = normalizeDim(dim, a.ndim, 'flip');
+    if (seen.includes(d)) fail('invalid-argument', `dim ${d} appears multiple times in the list of dims`);
+    seen.push(d);
+  }
+  return apply(OPS.flip, [a], { dims: a.ndim === 0 ? [] : seen });
+}
+
+/**
+ * roll: without dims one shift of the flattened tensor; with dims one shift per dim, in order.
+ * An empty tensor is returned as it is, its dims unchecked (1.13 returns a clone first).
+ */
+export function roll(a: Tensor, shifts: number | number[], dims?: number | number[]): Tensor {
+  const s = typeof shifts === 'number' ? [shifts] : shifts;
+  const ds = dims === undefined ? [] : typeof dims === 'number' ? [dims] : dims;
+  checkIntList(s, 'roll', 'shifts');
+  checkIntList(ds, 'roll', 'dims');
+  if (s.length === 0) fail('invalid-argument', '`shifts` required');
+  if (!(ds.length === 0 && s.length === 1) && s.length !== ds.length) {
+    fail('invalid-argument', `shifts and dimensions must align. shifts: ${s.length}, dims:${ds.length}`);
+  }
+  const wrapped = a.numel() === 0 ? ds : ds.map((dim) => {
+    if (a.ndim === 0) fail('invalid-argument', `Dimension specified as ${dim} but tensor has no dimensions`);
+    return normalizeDim(dim, a.ndim, 'roll');
+  });
+  return apply(OPS.roll, [a], { shifts: [...s], dims: wrapped });
+}
+
+/** repeat: at least one size per dim; more sizes add leading dims; a negative output size is refused. */
+export function repeat(a: Tensor, sizes: number[]): Tensor {
+  checkIntList(sizes, 'repeat', 'repeats');
+  if (sizes.length < a.ndim) fail('invalid-argument', 'Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor');
+  const padded = [...sizes.slice(0, sizes.length - a.ndim).map(() => 1), ...a.shape];
+  const out = padded.map((d, i) => d * sizes[i]!);
+  const negative = out.find((d) => d < 0);
+  if (negative !== undefined) fail('invalid-argument', `Trying to create tensor with negative dimension ${negative}: ${shapeText(out)}`);
+  checkElements(numel(out));
+  return apply(OPS.repeat, [a], { repeats: [...sizes], inputShape: [...a.shape] });
+}

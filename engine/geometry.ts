@@ -162,7 +162,7 @@ export function sliceGeometry(g: Geometry, dim: number, start: number, stop: num
   const strides = [...g.strides];
   shape[dim] = Math.max(0, Math.ceil((stop - start) / step));
   strides[dim] = g.strides[dim]! * step;
-  return { shape, strides, offset: g.offset + (shape[dim] === 0 ? 0 : start * g.strides[dim]!) };
+  return { shape, strides, offset: g.offset + start * g.strides[dim]! };
 }
 
 /** The diagonal of dims (dim1, dim2), moved to the end; offset > 0 is above the main diagonal. */

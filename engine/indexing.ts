@@ -1,11 +1,11 @@
 import { apply } from './dispatch.ts';
 import { fail, typeName } from './errors.ts';
 import { OPS } from './ops.ts';
-import { broadcastShapes, broadcastStrides, forEachBroadcast, numel, shapeText, stridesOf } from './shape.ts';
+import { broadcastShapes, broadcastStrides, forEachBroadcast, numel, sameShape, shapeText, stridesOf } from './shape.ts';
 import { Tensor } from './tensor.ts';
-import { alias, select, slice, unsqueeze } from './views.ts';
-import { inplace } from './functional.ts';
-import { wrapped } from './op-helpers.ts';
+import { alias, select, slice, unsqueeze, view } from './views.ts';
+import { copy, expand, inplace } from './functional.ts';
+import { alloc, settle } from './kernels.ts';
 
 /*
  * Python's indexing, `x[...]` and `x[...] = v` (index.basic, index.advanced). Numbers, slices,
@@ -31,7 +31,7 @@ function indexTensor(item: Tensor | number[]): Tensor {
 
 /** How many dims of the indexed tensor an item uses up. */
 const consumed = (item: IndexItem): number =>
-  item === null || item === '...' ? 0 : item instanceof Tensor && item.dtype === 'bool' ? item.ndim : 1;
+  item === null || item === '...' ? 0 : item instanceof Tensor && item.dtype === 'bool' ? Math.max(item.ndim, 1) : 1;
 
 /** The basic items applied as views; the advanced ones left with the dim they index. */
 function applyBasic(a: Tensor, items: readonly IndexItem[]): { sliced: Tensor; advanced: { dim: number; index: Tensor }[] } {
@@ -50,8 +50,12 @@ function applyBasic(a: Tensor, items: readonly IndexItem[]): { sliced: Tensor; a
       t = unsqueeze(t, dim++);
     } else if (item === '...') {
       dim += a.ndim - used;
+    } else if (item instanceof Tensor && item.ndim === 0 && item.dtype === 'int64') {
+      // A 0-d integer tensor indexes as the number it holds (SelectBackward0), as in PyTorch.
+      t = select(t, dim, item.item(), true);
     } else if (item instanceof Tensor || Array.isArray(item)) {
       const index = indexTensor(item);
+      if (index.ndim === 0) fail('invalid-argument', 'a 0-d bool index (which adds a dim of size 1 or 0) is outside the reference engine');
       advanced.push({ dim, index });
       dim += index.dtype === 'bool' ? index.ndim : 1;
     } else if (isSlice(item)) {
@@ -144,20 +148,51 @@ export function index(a: Tensor, items: readonly IndexItem[]): Tensor {
   return apply(OPS.extractAt, [sliced], { at, shape, inputShape: [...sliced.shape], name: 'IndexBackward0' });
 }
 
+/** Leading dims of size 1 dropped: PyTorch views values so before writing them (slicePrefix1sSize). */
+function stripLeadingOnes(shape: readonly number[]): number[] {
+  const first = shape.findIndex((d) => d !== 1);
+  return first === -1 ? [] : shape.slice(first);
+}
+
 /**
- * `x[items] = values`: a copy into the view the basic items make (CopySlices when that is a view),
- * or index_put_ at the advanced positions (IndexPutBackward0); accumulate adds instead.
+ * PyTorch's copy_to, the write of `x[basic items] = v`: copy_ for the same shape, fill_ for a 0-d
+ * value, otherwise the value viewed without leading 1s, expanded to the target, then copy_.
+ */
+function copyTo(dst: Tensor, src: Tensor): Tensor {
+  if (sameShape(dst.shape, src.shape)) return inplace(dst, 'copy_', [dst, src], (o) => copy(o, src));
+  if (src.ndim === 0) return inplace(dst, 'fill_', [dst, src], (o) => apply(OPS.fillWith, [o, src], {}));
+  const viewed = view(src, stripLeadingOnes(src.shape));
+  const expanded = sameShape(viewed.shape, dst.shape) ? viewed : expand(viewed, [...dst.shape]);
+  return inplace(dst, 'copy_', [dst, expanded], (o) => copy(o, expanded));
+}
+
+/**
+ * `x[items] = values`: a copy into what the basic items select (CopySlices when that is a view),
+ * then, for advanced items, index_put_ at their positions (IndexPutBackward0); accumulate adds.
+ * A number value becomes a 0-d tensor of x's dtype, as PyTorch's setitem makes it.
  */
 export function indexPut(a: Tensor, items: readonly IndexItem[], values: Tensor | number, accumulate: boolean): Tensor {
-  const src = values instanceof Tensor ? values : wrapped(values);
+  if (typeof accumulate !== 'boolean') fail('invalid-argument', `indexPut_(): option 'accumulate' must be a boolean, not ${typeName(accumulate)}`);
+  const src = values instanceof Tensor ? values : scalarTensor(values, a.dtype);
   const { sliced, advanced } = applyBasic(a, items);
   if (advanced.length === 0) {
     if (accumulate) fail('invalid-argument', 'index_put_ with accumulate=True takes tensor indices only');
-    return inplace(sliced, 'copy_', [sliced, src], (o) => apply(OPS.copy, [o, src], { dtype: o.dtype }));
+    copyTo(sliced, src);
+    return a;
   }
   const { at, shape } = advancedPositions(sliced.shape, advanced);
   const fits = src.ndim <= shape.length && src.shape.every((d, i) => d === 1 || d === shape[shape.length - src.ndim + i]);
   if (!fits) fail('shape-mismatch', `shape mismatch: value tensor of shape ${shapeText(src.shape)} cannot be broadcast to indexing result of shape ${shapeText(shape)}`);
-  return inplace(sliced, 'index_put_', [sliced, src], (o) =>
-    apply(OPS.indexPut, [o, src], { at, shape, accumulate, dtype: o.dtype }));
+  const stripped = stripLeadingOnes(src.shape);
+  const v = stripped.length === src.ndim ? src : view(src, stripped);
+  inplace(sliced, 'index_put_', [sliced, v], (o) => apply(OPS.indexPut, [o, v], { at, shape, accumulate, dtype: o.dtype }));
+  return a;
+}
+
+function scalarTensor(value: unknown, dtype: Tensor['dtype']): Tensor {
+  if (typeof value !== 'number') fail('invalid-argument', `indexPut_(): values must be a Tensor or a number, not ${typeName(value)}`);
+  const t = new Tensor(alloc(dtype, 1), [], dtype);
+  t.data[0] = value;
+  settle(t.data, dtype);
+  return t;
 }

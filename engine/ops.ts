@@ -10,6 +10,7 @@ import { type None, none, isFloat, floatResult, noBool, notForBool, SUB_BOOL, SU
 import { type SelectAttrs, type ArgAttrs, type IndexAttrs, indexMask, type ClampAttrs, selectForward, argSelectForward, keptResult, halfAtTies, clampValue, clampMask } from './selection-rules.ts';
 import { type SoftplusAttrs, type SlopeAttrs, type AlphaAttrs, type GeluAttrs, type LogsumexpAttrs, softplusForward, geluForward, softmaxForward, logsumexpForward, softplusBackward, leakyReluBackward, eluBackward, geluBackward } from './activation-rules.ts';
 import { type LossAttrs, type NllAttrs, lossForward, lossNorm, smoothL1Grad, BCE_EPSILON, BCE_EPS, meanOf, bceForward, bceWithLogitsForward, nllPicks } from './loss-rules.ts';
+import { type CatAttrs, type StackAttrs, type FlipAttrs, type RollAttrs, type RepeatAttrs, catForward, stackForward, flipForward, rollForward, repeatForward, repeatBackward, part, unpart } from './join-rules.ts';
 import { type ShiftAttrs, type NormAttrs, type ProdAttrs, moment, normBackward, reversedCumsum, othersProduct, cumprodWithZeros } from './statistic-rules.ts';
 
 /*
@@ -324,12 +325,43 @@ export const OPS = {
       },
     }],
   } satisfies OpDef<DimAttrs>,
-  /** torch.flip along one dim: its own adjoint. */
+  // ----- joining and repeating: index maps (join-rules.ts), whose adjoints move g back -----
+  // cat_tensors_backward: each input's part of g, g.narrow(dim, offset, size); a skipped 1-d empty input gets zeros([0]).
+  cat: {
+    gradFn: 'CatBackward0',
+    forward: (xs, a: CatAttrs, dtype) => catForward(xs, a, dtype),
+    grads: [], // one rule per input, made per call by catRules: the row takes a list
+  } satisfies OpDef<CatAttrs>,
+  // unbind(grad, dim): input i's gradient is g.select(dim, i).
+  stack: {
+    gradFn: 'StackBackward0',
+    forward: (xs, a: StackAttrs, dtype) => stackForward(xs, a, dtype),
+    grads: [], // one rule per input, made per call by stackRules
+  } satisfies OpDef<StackAttrs>,
+  /** torch.flip over a list of dims: its own adjoint (flipDim of the backward rules is flip([dim])). */
   flip: {
     gradFn: 'FlipBackward0',
-    forward: ([x], a: DimAttrs, dtype) => kernels.flip(x!.data, x!.shape, a.dim, dtype),
-    grads: [{ saves: none, vjp: (g, _s, a) => g.flipDim(a.dim) }],
-  } satisfies OpDef<DimAttrs>,
+    forward: ([x], a: FlipAttrs, dtype) => flipForward(x!, a, dtype),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.flip(a.dims) }],
+  } satisfies OpDef<FlipAttrs>,
+  // grad.roll(-shifts reversed, dims reversed); without dims the flattened tensor rolls back.
+  roll: {
+    gradFn: 'RollBackward0',
+    forward: ([x], a: RollAttrs, dtype) => rollForward(x!, a, dtype),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.roll(a.shifts.map((v) => -v).reverse(), [...a.dims].reverse()) }],
+  } satisfies OpDef<RollAttrs>,
+  // repeat_backward; with a repeat of 0 the gradient is zeros of the input's shape, a constant.
+  repeat: {
+    gradFn: 'RepeatBackward0',
+    forward: ([x], a: RepeatAttrs, dtype) => repeatForward(x!, a, dtype),
+    grads: [{
+      saves: none,
+      vjp: (g, _s, a) => (a.repeats.includes(0) ? new Tensor(alloc(g.dtype, a.inputShape.reduce((n, d) => n * d, 1)), a.inputShape, g.dtype) : repeatBackward(g, a)),
+    }],
+  } satisfies OpDef<RepeatAttrs>,
+  // The parts of cat's and stack's backward (g.narrow, g.select) and their own backward, g put back in place.
+  part,
+  unpart,
   /**
    * cat([fill, x.narrow(dim, 0, n - 1)]) (by 1) or cat([x.narrow(dim, 1, n - 1), fill]) (by -1):
    * the exclusive running products of prod's backward. Its adjoint shifts back and fills 0.
@@ -515,6 +547,13 @@ export const OPS = {
     forward: ([x, src], _a, dtype) => kernels.gather(src!.data, x!.shape, broadcastStrides(src!.shape, x!.shape), dtype),
     grads: [{ saves: none, vjp: (g) => zerosLike(g) }, { saves: none, vjp: (g) => g }],
   } satisfies OpDef<DtypeAttrs>,
+  /** fill_ with a 0-d tensor value (`x[...] = v` with a 0-d v): the value gets the sum of g. */
+  fillWith: {
+    gradFn: 'FillBackward3',
+    dtype: ([x]) => x!.dtype,
+    forward: ([x, v], _a, dtype) => kernels.map(x!.data, x!.shape, dtype, () => v!.data[0]!),
+    grads: [{ saves: none, vjp: (g) => zerosLike(g) }, { saves: none, vjp: (g) => g.sum() }],
+  } satisfies OpDef<None>,
   /** index_put_: values (broadcast to the indexed shape) written, or added, at flat positions `at`. */
   indexPut: {
     gradFn: 'IndexPutBackward0',

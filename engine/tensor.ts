@@ -35,6 +35,10 @@ export interface ViewInfo {
   attrVersion: number;
 }
 
+/** Shared strides of the commonest contiguous tensors (0-d and 1-D): a deep graph holds millions. */
+const NO_STRIDES: readonly number[] = Object.freeze([]);
+const UNIT_STRIDE: readonly number[] = Object.freeze([1]);
+
 /**
  * A tensor: a geometry (shape, strides, offset) over a storage, and the autograd state PyTorch
  * keeps on it. The math lives in the op table (ops.ts); this class only holds state, and its
@@ -65,7 +69,7 @@ export class Tensor {
   ) {
     this.storage = data;
     this.shape = geometry ? geometry.shape : shape;
-    this.strides = geometry ? geometry.strides : stridesOf(shape);
+    this.strides = geometry ? geometry.strides : shape.length === 0 ? NO_STRIDES : shape.length === 1 ? UNIT_STRIDE : stridesOf(shape);
     this.offset = geometry ? geometry.offset : 0;
   }
 
@@ -357,7 +361,13 @@ export class Tensor {
   cumsum(dim: number): Tensor { return guard('cumsum', [this], () => F.scan('cumsum', this, dim)); }
   cumprod(dim: number): Tensor { return guard('cumprod', [this], () => F.scan('cumprod', this, dim)); }
   /** torch.flip(t, [dim]) and the shifts of prod's backward, used by the backward rules. */
-  flipDim(dim: number): Tensor { return guard('flip', [this], () => F.flip(this, dim)); }
+  flipDim(dim: number): Tensor { return guard('flip', [this], () => F.flip(this, [dim])); }
+  /** Reverses the order along each of dims. */
+  flip(dims: number[]): Tensor { return guard('flip', [this], () => F.flip(this, dims)); }
+  /** Shifts elements along dims (wrapping around); without dims, of the flattened tensor. */
+  roll(shifts: number | number[], dims?: number | number[]): Tensor { return guard('roll', [this], () => F.roll(this, shifts, dims)); }
+  /** Tiles the tensor sizes[i] times along each dim; extra leading sizes add dims. */
+  repeat(sizes: number[]): Tensor { return guard('repeat', [this], () => F.repeat(this, sizes)); }
   shiftDim(dim: number, by: 1 | -1, fill: number): Tensor { return guard('shift', [this], () => F.shift(this, dim, by, fill)); }
   /** The largest element (ties share the gradient evenly; nan if any element is nan). */
   max(): Tensor;

@@ -1,5 +1,6 @@
 import { UNARY_OPS, type Arg, type LOSS_OPS, type Attrs, type LeafStep, type OpStep, type Program, type Step } from '../spec/program.ts';
 import { flattenData } from './data.ts';
+import { joinMap } from './join.ts';
 import {
   broadcastIndex, broadcastShapes, expandShape, matmulPlan, numel, permuteIndex, reducePlan,
   reshapeShape, squeezeShape, transposePerm, unsqueezeShape,
@@ -371,6 +372,14 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
       return { shape: squeezeShape(x.shape, attrs.dim as number | undefined), data: x.data };
     case 'clone':
       return x;
+    case 'cat':
+    case 'stack':
+    case 'flip':
+    case 'roll':
+    case 'repeat': {
+      const m = joinMap(op, args.map((t) => t.shape), attrs);
+      return { shape: m.shape, data: m.from.map(([k, i]) => args[k]!.data[i]!) };
+    }
     case 'detach':
       return { shape: x.shape, data: x.data.map((e, i) => algebra.detach(step.let as string, i, e)) };
     case 'mseLoss':

@@ -75,7 +75,12 @@ export const LOSS_OPS = ['mseLoss', 'l1Loss', 'smoothL1Loss', 'binaryCrossEntrop
 export const VIEW_OPS = ['select', 'narrow', 'diagonal', 'unbind', 'split', 'chunk', 'index', 'contiguous'] as const;
 /** View ops that return a list of tensors: their step's `let` is a list with one name per tensor. */
 export const MULTI_OUTPUT_OPS = ['unbind', 'split', 'chunk'] as const;
-export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...SELECTION_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS, ...LOSS_OPS, ...VIEW_OPS] as const;
+/**
+ * Joining and repeating: `torch.cat` and `torch.stack` of the tensors in `args` (at least one),
+ * and the tensor methods flip, roll and repeat. Every output element is one input element.
+ */
+export const JOIN_OPS = ['cat', 'stack', 'flip', 'roll', 'repeat'] as const;
+export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...SELECTION_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS, ...LOSS_OPS, ...VIEW_OPS, ...JOIN_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
 /**
@@ -95,7 +100,12 @@ export interface Attrs {
   /** norm: the order, 1, 2 (the default) or "inf". */
   p?: 1 | 2 | 'inf';
   shape?: number[];
+  /** permute's order; flip's dims; roll's dims (one per shift; none: the flattened tensor rolls). */
   dims?: number[];
+  /** roll: the shift of each of dims (one shift without dims). */
+  shifts?: number | number[];
+  /** repeat: how many times along each dim (more sizes than dims add leading dims). */
+  sizes?: number[];
   dim0?: number;
   dim1?: number;
   /** softplus; smoothL1Loss's threshold between its quadratic and linear parts (default 1, at least 0). */

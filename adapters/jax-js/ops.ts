@@ -121,6 +121,13 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
           : (x: np.Array) => nn.logsumexp(x, attrs.dim, { keepdims: attrs.keepdim ?? false });
       return scalar ? ([a]) => np.reshape(f(np.reshape(tensor(a), [1])), []) : ([a]) => f(tensor(a));
     }
+    case 'cat': return (xs) => np.concatenate(xs as np.Array[], (attrs.dim as number | undefined) ?? 0);
+    case 'stack': return (xs) => np.stack(xs as np.Array[], (attrs.dim as number | undefined) ?? 0);
+    case 'flip': return ([a]) => np.flip(tensor(a), attrs.dims ?? []);
+    // numpy's roll: a shift per axis, or without axes one shift of the flattened array.
+    case 'roll': return ([a]) => np.roll(tensor(a), attrs.shifts ?? [], attrs.dims);
+    // numpy's tile is PyTorch's repeat (extra leading reps add leading dims).
+    case 'repeat': return ([a]) => np.tile(tensor(a), attrs.sizes ?? []);
     case 'prod': return ([a]) => np.prod(tensor(a), attrs.dim as number | undefined, { keepdims: attrs.keepdim ?? false });
     case 'cumsum': return ([a]) => np.cumsum(tensor(a), attrs.dim as number);
     case 'cumprod': return ([a]) => np.cumprod(tensor(a), attrs.dim as number);

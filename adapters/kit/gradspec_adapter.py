@@ -54,6 +54,7 @@ OPS = (
     'max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax',
     'argmax', 'argmin',
     'select', 'narrow', 'diagonal', 'unbind', 'split', 'chunk', 'index', 'contiguous',
+    'cat', 'stack', 'flip', 'roll', 'repeat',
 )
 INPLACE_OPS = ('add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_', 'copy_', 'indexPut_')
 

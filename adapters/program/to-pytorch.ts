@@ -185,6 +185,13 @@ function op(step: OpStep): string {
     }
     case 'chunk': return `${x}.chunk(${[String(attrs.chunks), attrs.dim !== undefined && `dim=${attrs.dim}`].filter(Boolean).join(', ')})`;
     case 'index': return `${x}${subscript(attrs.items ?? [])}`;
+    case 'cat': case 'stack': return `torch.${step.op}([${step.args.map(arg).join(', ')}]${attrs.dim === undefined ? '' : `, dim=${String(attrs.dim)}`})`;
+    case 'flip': return `${x}.flip(${ints(attrs.dims ?? [])})`;
+    case 'roll': {
+      const shifts = typeof attrs.shifts === 'number' ? String(attrs.shifts) : ints(attrs.shifts ?? []);
+      return `${x}.roll(${[shifts, attrs.dims !== undefined && ints(attrs.dims)].filter(Boolean).join(', ')})`;
+    }
+    case 'repeat': return `${x}.repeat(${ints(attrs.sizes ?? [])})`;
     default: return `${x}.${step.op}()`; // unary ops, t, clone, detach, contiguous
   }
 }
@@ -247,6 +254,7 @@ function indexItem(item: IndexItem): string {
 }
 const list = (refs: (Ref | null)[]): string => `[${refs.map((r) => r ?? 'None').join(', ')}]`;
 const tuple = (ns: (number | string)[]): string => (ns.length === 1 ? `(${ns[0]},)` : `(${ns.join(', ')})`);
+const ints = (ns: number[]): string => `[${ns.join(', ')}]`;
 /** Sizes as positional arguments; an empty size is the empty tuple. */
 const sizes = (ns: number[]): string => (ns.length === 0 ? '()' : ns.join(', '));
 

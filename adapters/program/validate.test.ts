@@ -71,6 +71,7 @@ describe('valid programs', () => {
       mseLoss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'none', beta: 0.5 },
       select: { dim: 0, index: -1 }, narrow: { dim: 1, start: 0, length: 1 }, diagonal: { offset: 1, dim1: 1, dim2: 0 },
       unbind: { dim: 1 }, split: { splitSize: [1, 1], dim: 0 }, chunk: { chunks: 2 }, index: { items: [0, null, '...', { start: -1 }] },
+      cat: { dim: -1 }, stack: { dim: 2 }, flip: { dims: [0, -1] }, roll: { shifts: [1, -2], dims: [0, 1] }, repeat: { sizes: [2, 1, 3] },
     };
     const multi = new Set<string>(MULTI_OUTPUT_OPS);
     const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'gt', 'ge', 'lt', 'le', 'eq', 'ne', 'maximum', 'minimum', ...LOSS_OPS]);
@@ -78,9 +79,12 @@ describe('valid programs', () => {
     for (const op of OP_NAMES) {
       const a = attrs[op];
       const name = `r_${op}`;
-      steps.push({ let: multi.has(op) ? [name, `${name}_1`] : name, op, args: op === 'where' ? ['x', 'x', 0] : binary.has(op) ? ['x', 'x'] : ['x'], ...(a ? { attrs: a } : {}) });
+      steps.push({ let: multi.has(op) ? [name, `${name}_1`] : name, op, args: op === 'where' ? ['x', 'x', 0] : binary.has(op) ? ['x', 'x'] : op === 'cat' ? ['x', 'x', 'x'] : ['x'], ...(a ? { attrs: a } : {}) });
     }
-    steps.push({ let: 'sq', op: 'squeeze', args: ['x'] }, { let: 's', op: 'sum', args: ['x'] });
+    steps.push({ let: 'sq', op: 'squeeze', args: ['x'] }, { let: 's', op: 'sum', args: ['x'] }, { let: 'r1', op: 'roll', args: ['x'], attrs: { shifts: 3 } });
+    // cat and stack take at least one tensor, and tensors only.
+    expectProblem(program([steps[0]!, { let: 'c', op: 'cat', args: [] }]), '/steps/1/args', 'cat takes at least one tensor argument, got 0');
+    expectProblem(program([steps[0]!, { let: 'c', op: 'stack', args: ['x', 2] }]), '/steps/1/args/1', 'must be a tensor reference: stack joins tensors, not the number 2');
     expect(() => validateProgram(program(steps))).not.toThrow();
   });
 

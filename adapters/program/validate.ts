@@ -263,7 +263,8 @@ function describe(e: ErrorObject, prefix: string): ProgramProblem | null {
 // ---------------------------------------------------------------------------------------------
 // Pass 2: semantics (the value has passed the schema)
 
-type OpRule = { args: 1 | 2 | 3; attrs: string[]; required: string[] };
+/** `args: 'list'`: one or more tensors (cat, stack). */
+type OpRule = { args: 1 | 2 | 3 | 'list'; attrs: string[]; required: string[] };
 const NO_ATTRS: OpRule = { args: 1, attrs: [], required: [] };
 const LOSS = new Set<string>(LOSS_OPS);
 const OP_RULES: Record<string, OpRule> = {
@@ -323,6 +324,11 @@ const OP_RULES: Record<string, OpRule> = {
   chunk: { args: 1, attrs: ['chunks', 'dim'], required: ['chunks'] },
   index: { args: 1, attrs: ['items'], required: ['items'] },
   contiguous: NO_ATTRS,
+  cat: { args: 'list', attrs: ['dim'], required: [] },
+  stack: { args: 'list', attrs: ['dim'], required: [] },
+  flip: { args: 1, attrs: ['dims'], required: ['dims'] },
+  roll: { args: 1, attrs: ['shifts', 'dims'], required: ['shifts'] },
+  repeat: { args: 1, attrs: ['sizes'], required: ['sizes'] },
 };
 const MULTI_OUTPUT = new Set<string>(MULTI_OUTPUT_OPS);
 
@@ -445,7 +451,12 @@ function semantics(program: Program, base: string): ProgramProblem[] {
 function opProblems(step: OpStep, p: string, problem: (path: string, message: string) => void): void {
   const rule = OP_RULES[step.op]!;
   const { args } = step;
-  if (args.length !== rule.args) {
+  if (rule.args === 'list') {
+    if (args.length === 0) problem(`${p}/args`, `${step.op} takes at least one tensor argument, got 0`);
+    args.forEach((a, i) => {
+      if (typeof a === 'number') problem(`${p}/args/${i}`, `must be a tensor reference: ${step.op} joins tensors, not the number ${a}`);
+    });
+  } else if (args.length !== rule.args) {
     problem(`${p}/args`, `${step.op} takes ${count(rule.args, rule.args === 1 ? 'tensor argument' : 'argument')}, got ${args.length}`);
   } else if (rule.args === 1 && typeof args[0] === 'number') {
     problem(`${p}/args/0`, `must be a tensor reference: ${step.op} applies to a tensor, not the number ${args[0]}`);
@@ -478,7 +489,7 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
     if (!tuple && Array.isArray(step.let)) problem(`${p}/let`, `must be one name: ${step.op}() without a dim returns one tensor`);
     if (!tuple && attrs.keepdim !== undefined) problem(`${p}/attrs/keepdim`, `needs attrs.dim: PyTorch's ${step.op}() takes keepdim only together with dim`);
   } else if (Array.isArray(step.let)) problem(`${p}/let`, `must be one name: only max and min with a dim, unbind, split and chunk return a tuple`);
-  if (['unsqueeze', 'squeeze', 'softmax', 'logSoftmax', 'prod', 'cumsum', 'cumprod', 'argmax', 'argmin', 'max', 'min', 'select', 'narrow', 'unbind', 'split', 'chunk'].includes(step.op) && Array.isArray(attrs.dim)) {
+  if (['unsqueeze', 'squeeze', 'softmax', 'logSoftmax', 'prod', 'cumsum', 'cumprod', 'argmax', 'argmin', 'max', 'min', 'select', 'narrow', 'unbind', 'split', 'chunk', 'cat', 'stack'].includes(step.op) && Array.isArray(attrs.dim)) {
     problem(`${p}/attrs/dim`, `must be a single integer for ${step.op} (got a list)`);
   }
   // softplus takes any beta; smooth L1's beta is a distance (PyTorch refuses a negative one).

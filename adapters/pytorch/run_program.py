@@ -57,6 +57,9 @@ ERROR_CATEGORIES = [
     # In place on a view autograd cannot rebase (an output of unbind, split or chunk, or a view
     # made in no_grad mode): refused like in place on a leaf, by autograd's rules.
     (r'is a view and (is being|its base or another view of its base has been) modified inplace', 'leaf-inplace'),
+    (r'Sizes of tensors must match except in dimension', 'shape-mismatch'),  # cat
+    (r'Tensors must have same number of dimensions', 'shape-mismatch'),      # cat
+    (r'stack expects each tensor to be equal size', 'shape-mismatch'),       # stack
 ]
 
 
@@ -283,7 +286,15 @@ class Execution:
             return BINARY[name](args[0], args[1])  # same dispatch as writing `a * b` or `3 - t`
         if name == 'where':
             return torch.where(args[0], args[1], args[2])
+        if name in ('cat', 'stack'):
+            return getattr(torch, name)(list(args), **({'dim': attrs['dim']} if 'dim' in attrs else {}))
         a = args[0]
+        if name == 'flip':
+            return a.flip(attrs['dims'])
+        if name == 'roll':
+            return a.roll(attrs['shifts'], attrs['dims']) if 'dims' in attrs else a.roll(attrs['shifts'])
+        if name == 'repeat':
+            return a.repeat(attrs['sizes'])
         if name == 'neg':
             return -a
         if name in ('maximum', 'minimum'):

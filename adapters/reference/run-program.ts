@@ -1,4 +1,4 @@
-import { autograd, EngineError, enableGrad, F, noGrad, setGradEnabled, Tensor, tensor, where } from '../../engine/index.ts';
+import { autograd, cat, EngineError, enableGrad, F, noGrad, setGradEnabled, stack, Tensor, tensor, where } from '../../engine/index.ts';
 import type { IndexItem as EngineIndexItem } from '../../engine/indexing.ts';
 import type { Arg, Attrs, Data, IndexItem, Observation, Observations, OpName, Program, Step } from '../../spec/program.ts';
 import { decode, encode } from '../program/data.ts';
@@ -145,6 +145,7 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     if (!(a instanceof Tensor)) throw new EngineError('invalid-argument', 'where: the condition must be a tensor');
     return where(a, b!, args[2]!);
   }
+  if (op === 'cat' || op === 'stack') return (op === 'cat' ? cat : stack)(args as Tensor[], (attrs.dim as number | undefined) ?? 0);
   if (typeof a === 'number') {
     if (!(b instanceof Tensor)) throw new EngineError('invalid-argument', `${op}: at least one operand must be a tensor`);
     switch (op) {
@@ -177,6 +178,9 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     case 'clampMin': return t.clampMin(attrs.min as number);
     case 'clampMax': return t.clampMax(attrs.max as number);
     case 'permute': return t.permute(attrs.dims ?? []);
+    case 'flip': return t.flip(attrs.dims ?? []);
+    case 'roll': return t.roll(attrs.shifts ?? [], attrs.dims);
+    case 'repeat': return t.repeat(attrs.sizes ?? []);
     case 'unsqueeze': return t.unsqueeze(attrs.dim as number);
     case 'squeeze': return t.squeeze(attrs.dim as number | undefined);
     case 't': case 'clone': case 'detach': return t[op]();

@@ -96,6 +96,16 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'softmax': return scalarAsVector(a, attrs, (v, dim) => tf.softmax(v, dim as number));
     case 'logSoftmax': return scalarAsVector(a, attrs, (v, dim) => tf.logSoftmax(v, dim as number));
     case 'logsumexp': return scalarAsVector(a, attrs, (v, dim) => tf.logSumExp(v, dim, attrs.keepdim ?? false));
+    case 'cat': return tf.concat(args as tf.Tensor[], (attrs.dim as number | undefined) ?? 0);
+    case 'stack': return tf.stack(args as tf.Tensor[], (attrs.dim as number | undefined) ?? 0);
+    case 'flip': return tf.reverse(a, attrs.dims ?? []);
+    case 'roll': throw notSupported('roll (tfjs has no roll op)');
+    // tf.tile takes one size per dim; PyTorch's extra leading sizes tile leading dims of 1.
+    case 'repeat': {
+      const sizes = attrs.sizes ?? [];
+      const lead = sizes.length - a.rank;
+      return tf.tile(lead > 0 ? tf.reshape(a, [...sizes.slice(0, lead).map(() => 1), ...a.shape]) : a, sizes);
+    }
     case 'prod': return tf.prod(a, attrs.dim as number | undefined, attrs.keepdim ?? false);
     case 'cumsum': return tf.cumsum(a, attrs.dim as number);
     case 'cumprod': return tf.cumprod(a, attrs.dim as number);

@@ -166,6 +166,12 @@ const engine = defineEngine<T>({
     // items: numbers, null (new dim), '...', slices { start?, stop?, step? }, number lists (int64 indices) and your tensors
     index: ([a], { items }) => notSupported('index'),
     contiguous: ([a]) => notSupported('contiguous'), // TODO: a itself if contiguous, else a copy
+    // Joining and repeating: every output element is one input element.
+    cat: (tensors, { dim }) => notSupported('cat'), // TODO: torch.cat(tensors, dim); 1-d empty tensors are skipped
+    stack: (tensors, { dim }) => notSupported('stack'), // TODO: a new dim
+    flip: ([a], { dims }) => notSupported('flip'),
+    roll: ([a], { shifts, dims }) => notSupported('roll'), // TODO: without dims, one shift of the flattened tensor
+    repeat: ([a], { sizes }) => notSupported('repeat'), // TODO: more sizes than dims add leading dims
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

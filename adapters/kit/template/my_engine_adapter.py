@@ -414,6 +414,21 @@ class Adapter(kit.Engine):
 
     def op_contiguous(self, a):
         raise NotSupported('contiguous')  # TODO: a itself if contiguous, else a contiguous copy
+    # joining and repeating: every output element is one input element
+    def op_cat(self, *tensors, dim=0):
+        raise NotSupported('cat')  # TODO: torch.cat(tensors, dim); 1-d empty tensors are skipped
+
+    def op_stack(self, *tensors, dim=0):
+        raise NotSupported('stack')  # TODO: torch.stack(tensors, dim), a new dim
+
+    def op_flip(self, a, dims):
+        raise NotSupported('flip')  # TODO: reverse along each of dims
+
+    def op_roll(self, a, shifts, dims=None):
+        raise NotSupported('roll')  # TODO: without dims, one shift of the flattened tensor
+
+    def op_repeat(self, a, sizes):
+        raise NotSupported('repeat')  # TODO: tile; more sizes than dims add leading dims
 
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
