@@ -124,7 +124,7 @@ describe('verdicts rest on what was exercised', () => {
     expect(featuresOf(write).has('inplace')).toBe(true);
   });
 
-  test('inplace.views an in-place op through select or a basic index exercises view-inplace; through an advanced index (a copy) it does not', () => {
+  test('views.alias an in-place op through select or a basic index exercises view-inplace; through an advanced index (a copy) it does not', () => {
     const run = (op: 'select' | 'index', attrs: object) => traceProgram({
       id: 'p', steps: [
         { let: 'x', tensor: [1, 2], requiresGrad: true }, { let: 'i', tensor: [0], dtype: 'int64' }, { let: 'y', op: 'mul', args: ['x', 1] },
