@@ -1,6 +1,7 @@
 import { UNARY_OPS, type Arg, type LOSS_OPS, type Attrs, type LeafStep, type OpStep, type Program, type Step } from '../spec/program.ts';
 import { flattenData } from './data.ts';
 import { joinMap } from './join.ts';
+import { multiViewMaps, viewMap } from './views.ts';
 import {
   broadcastIndex, broadcastShapes, expandShape, matmulPlan, numel, permuteIndex, reducePlan,
   reshapeShape, squeezeShape, transposePerm, unsqueezeShape,
@@ -77,6 +78,7 @@ const UNARY = new Set<string>(UNARY_OPS);
 const ACTIVATIONS = new Set<string>(['softplus', 'leakyRelu', 'elu', 'gelu', 'silu']);
 const BINARY = new Set<string>(['add', 'sub', 'mul', 'div', 'pow']);
 const COMPARE = new Set<string>(['gt', 'ge', 'lt', 'le', 'eq', 'ne']);
+const VIEW_MAPPED = new Set<string>(['select', 'narrow', 'diagonal', 'index', 'contiguous']);
 
 /** Walks `steps` (nested blocks included) in order; `leafValues` overrides leaf data by name. */
 export function walkProgram<E>(
@@ -87,6 +89,8 @@ export function walkProgram<E>(
   const env = new Map<string, Bound<E>>();
   // Class targets (nllLoss) index by value: their leaves' numbers, kept as written.
   const classes = new Map<string, number[]>();
+  // Index tensors (index.advanced) pick elements by value: the int64 and bool leaves' numbers.
+  const refs = new Map<string, { shape: number[]; values: number[]; isBool: boolean }>();
   const visit = (steps: Step[]): void => {
     for (const step of steps) {
       if ('noGrad' in step) visit(step.noGrad);
@@ -99,7 +103,18 @@ export function walkProgram<E>(
         }
         const source = override ?? values;
         if (step.dtype === 'int64') classes.set(step.let, Array.from(values));
+        if (step.dtype === 'int64' || step.dtype === 'bool') refs.set(step.let, { shape, values: Array.from(values), isBool: step.dtype === 'bool' });
         env.set(step.let, { shape, data: Array.from(values, (_, i) => algebra.leaf(step.let, i, source[i]!)) });
+      } else if ('op' in step && (step.op === 'unbind' || step.op === 'split' || step.op === 'chunk')) {
+        const x = argument(step.args[0]!, env, algebra);
+        const maps = multiViewMaps(step.op, x.shape, step.attrs ?? {});
+        const names = Array.isArray(step.let) ? step.let : [step.let];
+        if (names.length !== maps.length) throw new Error(`${step.op} gives ${maps.length} tensors, the step binds ${names.length} names`);
+        maps.forEach((m, k) => env.set(names[k]!, { shape: m.shape, data: m.from.map((i) => x.data[i]!) }));
+      } else if ('op' in step && VIEW_MAPPED.has(step.op)) {
+        const x = argument(step.args[0]!, env, algebra);
+        const m = viewMap(step.op, x.shape, step.attrs ?? {}, refs);
+        env.set(step.let as string, { shape: m.shape, data: m.from.map((i) => x.data[i]!) });
       } else if ('op' in step) {
         // max and min with a dim bind (values, indices): the values are modelled, the int64 indices
         // are not (they are not differentiable).
