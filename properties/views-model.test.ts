@@ -2,9 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { validateProgram } from '../adapters/program/validate.ts';
 import { simulate, viewsModel } from './views-model.ts';
+import { VIEWS_INPLACE } from './views-inplace.ts';
 import { describeProperties } from './vitest.ts';
 
-describeProperties('the views model', [viewsModel]);
+describeProperties('views written in place', [viewsModel, VIEWS_INPLACE]);
 
 describe('the views model', () => {
   test('views.alias the model builds programs that pass the validator', () => {

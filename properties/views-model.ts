@@ -25,9 +25,9 @@ const LEAVES: number[][][] = [[[1, 2, 3], [4, 5, 6]], [[-1, 0, 2], [3, -2, 1]]];
 type Form = Map<string, number>;
 interface Slot { value: number; form: Form }
 interface Storage { slots: Slot[]; version: number }
-interface View { name: string; storage: number; shape: number[]; slots: number[] }
+export interface View { name: string; storage: number; shape: number[]; slots: number[] }
 
-type ViewOp =
+export type ViewOp =
   | { op: 'transpose'; dim0: number; dim1: number }
   | { op: 'select'; dim: number; index: number }
   | { op: 'slice'; dim: number; start: number; stop: number; step: number }
@@ -70,7 +70,7 @@ function mapView(parent: View, shape: number[], source: (o: number[]) => number[
 const wrap = (d: number, rank: number) => ((d % rank) + rank) % rank;
 
 /** The view op as the model applies it (null when it does not apply to this shape) and as a program step. */
-function applyView(p: View, v: ViewOp, name: string): { view: View; step: Step } | null {
+export function applyView(p: View, v: ViewOp, name: string): { view: View; step: Step } | null {
   const r = p.shape.length;
   const at = (shape: number[], source: (o: number[]) => number[]): View => ({ name, storage: p.storage, shape, slots: mapView(p, shape, source) });
   const step = (op: string, attrs: Record<string, unknown>): Step => ({ let: name, op, args: [p.name], attrs } as Step);
@@ -243,7 +243,7 @@ export function simulate(commands: readonly Command[]): Simulation {
 // ----- commands -----
 
 const small = fc.integer({ min: -2, max: 3 });
-const viewOp: fc.Arbitrary<ViewOp> = fc.oneof(
+export const viewOp: fc.Arbitrary<ViewOp> = fc.oneof(
   fc.record({ op: fc.constant('transpose' as const), dim0: fc.nat(3), dim1: fc.nat(3) }),
   fc.record({ op: fc.constant('select' as const), dim: fc.nat(3), index: fc.nat(3) }),
   fc.record({ op: fc.constant('slice' as const), dim: fc.nat(3), start: fc.nat(2), stop: fc.integer({ min: 1, max: 4 }), step: fc.integer({ min: 1, max: 2 }) }),
