@@ -86,9 +86,11 @@ export function accumulateInto(t: Tensor, g: Tensor): void {
   } else if (isGradEnabled()) {
     t.grad = current.add(g);
   } else {
+    // Through the layout: a .grad set by the caller may be a view of another tensor's storage.
     const data = current.data;
     const add = g.values();
-    for (let i = 0; i < data.length; i++) data[i] = data[i]! + add[i]!;
+    const sum = Float64Array.from(data, (v, i) => v + add[i]!);
+    current.write(sum);
     current.counter.value++;
   }
 }

@@ -57,6 +57,7 @@ ERROR_CATEGORIES = [
     # In place on a view autograd cannot rebase (an output of unbind, split or chunk, or a view
     # made in no_grad mode): refused like in place on a leaf, by autograd's rules.
     (r'is a view and (is being|its base or another view of its base has been) modified inplace', 'leaf-inplace'),
+    (r'A view was created in (no_grad|inference) mode and', 'leaf-inplace'),      # in place on a view made in no_grad mode
     (r'Sizes of tensors must match except in dimension', 'shape-mismatch'),  # cat
     (r'Tensors must have same number of dimensions', 'shape-mismatch'),      # cat
     (r'stack expects each tensor to be equal size', 'shape-mismatch'),       # stack
