@@ -7,10 +7,10 @@ import { packagePath } from '../adapters/package-root.ts';
 import { AdapterError } from '../adapters/process.ts';
 import { observationsProblem, validateProgram } from '../adapters/program/validate.ts';
 import { runProgram as referenceRun } from '../adapters/reference/run-program.ts';
-import { FEATURES, FIELDS, type Adapter, type Capabilities, type Feature } from '../adapters/types.ts';
+import { FEATURES, FIELDS, LAYOUT_FIELDS, type Adapter, type Capabilities, type Feature } from '../adapters/types.ts';
 import { unsupported } from '../properties/property.ts';
 import {
-  BINARY_OPS, COMPARISON_OPS, INPLACE_OPS, JOIN_OPS, LOSS_OPS, OP_NAMES, SHAPE_OPS, type Data, type DType, type ErrorCategory, type InplaceName,
+  BINARY_OPS, COMPARISON_OPS, INPLACE_OPS, JOIN_OPS, LOSS_OPS, MULTI_OUTPUT_OPS, OP_NAMES, SHAPE_OPS, VIEW_OPS, type Data, type DType, type ErrorCategory, type InplaceName,
   type Observations, type OpName, type Program, type Step,
 } from '../spec/program.ts';
 import { featuresOf } from './needs.ts';
@@ -168,10 +168,14 @@ export function answerProblem(program: Program, answer: unknown, capabilities: C
   if (o.error && !stepExists(program.steps, o.error.step, unsupported([o]) !== null)) {
     return `error.step '${o.error.step}' is not the path of a step of the program ("4", "4.1" inside a block, "4.17.0" in iteration 17 of a repeat)`;
   }
-  const items = new Set(flatSteps(program.steps).flatMap((s) => ('observe' in s && s.item ? [s.label ?? s.observe] : [])));
+  const observes = flatSteps(program.steps).flatMap((s) => ('observe' in s ? [s] : []));
+  const items = new Set(observes.flatMap((s) => (s.item ? [s.label ?? s.observe] : [])));
+  // Layout fields and sharesStorage are due only where every observe step of that label asks for them.
+  const asks = (label: string, field: string) => observes.filter((s) => (s.label ?? s.observe) === label)
+    .every((s) => ((LAYOUT_FIELDS as readonly string[]).includes(field) ? s.layout === true : field === 'sharesStorage' ? s.sameStorage !== undefined : true));
   for (const obs of o.observations) {
     if (obs.none || items.has(obs.label)) continue;
-    const missing = capabilities.fields.filter((f) => !(f in obs) && !(f === 'nextFunctions' && !obs.gradFn));
+    const missing = capabilities.fields.filter((f) => !(f in obs) && !(f === 'nextFunctions' && !obs.gradFn) && asks(obs.label, f));
     if (missing.length > 0) return `observation '${obs.label}' lacks ${missing.map((f) => `'${f}'`).join(', ')}, though the engine declares ${missing.length === 1 ? 'that field' : 'those fields'}`;
   }
   return null;
@@ -306,11 +310,15 @@ function opVariants(op: OpName, dtype: DType): Program[] {
     amax: { dim: 0 }, amin: { dim: 0 }, clamp: { min: 0, max: 1 }, clampMin: { min: 0 }, clampMax: { max: 1 },
     mseLoss: { reduction: 'sum' }, l1Loss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'sum', beta: 1 }, binaryCrossEntropy: { reduction: 'sum' },
     binaryCrossEntropyWithLogits: { reduction: 'sum' }, nllLoss: { reduction: 'sum' }, crossEntropy: { reduction: 'sum' },
+    select: { dim: 0, index: 1 }, narrow: { dim: 1, start: 1, length: 1 }, diagonal: {}, unbind: {}, split: { splitSize: 1 },
+    chunk: { chunks: 2 }, index: { items: [{ start: 1 }, 0] }, contiguous: {},
     cat: { dim: 0 }, stack: { dim: 0 }, flip: { dims: [0] }, roll: { shifts: 1 }, repeat: { sizes: [2, 1] },
   };
+  // unbind, split and chunk of a 2x2 matrix along dim 0 give two tensors: two names.
+  const multi = (MULTI_OUTPUT_OPS as readonly string[]).includes(op);
   // binaryCrossEntropy takes probabilities: inputs in [0, 1].
   const datas: Data[] = op === 'binaryCrossEntropy' ? [0.25, [0.25, 0.75]] : op === 'nllLoss' || op === 'crossEntropy' ? [VECTOR]
-    : op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) || (JOIN_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
+    : op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) || (VIEW_OPS as readonly string[]).includes(op) || (JOIN_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
   // A loss takes (input, target): the probe passes x twice.
   const binary = (BINARY_OPS as readonly string[]).includes(op) || (COMPARISON_OPS as readonly string[]).includes(op)
     || (LOSS_OPS as readonly string[]).includes(op) || op === 'maximum' || op === 'minimum';
@@ -325,7 +333,7 @@ function opVariants(op: OpName, dtype: DType): Program[] {
       { let: 'x', tensor: data, requiresGrad: true },
       ...(op === 'where' ? [{ let: 'c', op: 'gt', args: ['x', 1] } as Step] : []),
       ...(classTarget ? [{ let: 'k', tensor: 0, dtype: 'int64' } as Step] : []),
-      { let: 'y', op, args, ...(attrs[op] && Object.keys(attrs[op]!).length > 0 ? { attrs: attrs[op] } : {}) },
+      { let: multi ? ['y', 'y1'] : 'y', op, args, ...(attrs[op] && Object.keys(attrs[op]!).length > 0 ? { attrs: attrs[op] } : {}) },
       { observe: 'y' },
     ],
   }));
@@ -411,7 +419,8 @@ export async function probeAdapter(adapter: Adapter): Promise<ProbeResult> {
   const x: Step = { let: 'x', tensor: data, requiresGrad: true };
   const a: Step = { let: 'a', tensor: data };
   const prog = (id: string, steps: Step[]) => validateProgram({ id: `probe.${id}`, dtype, steps });
-  const inplaceArg = (op: InplaceName) => (op === 'zero_' ? {} : { args: [2] });
+  // indexPut_ writes everywhere (`a[...] = 2`), which also works on a 0-d tensor.
+  const inplaceArg = (op: InplaceName) => (op === 'zero_' ? {} : op === 'indexPut_' ? { args: [2], attrs: { items: ['...' as const] } } : { args: [2] });
   const featureProbes: Record<Feature, Record<string, Program[]>> = {
     accumulate: {
       'two backward passes into .grad': [prog('accumulate.twice', [x, apply('y1', 'x'), backward('y1'), apply('y2', 'x'), backward('y2'), { observe: 'x.grad' }])],
@@ -460,7 +469,10 @@ export async function probeAdapter(adapter: Adapter): Promise<ProbeResult> {
     'observe item': prog('step.item', [{ let: 'x', tensor: 1.5 }, { observe: 'x', item: true }]),
   };
   const fieldProgram = prog('fields', [x, apply('y', 'x'), { observe: 'x' }, { observe: 'y' }]);
-  const all: Program[] = [...Object.values(featureProbes).flatMap((g) => Object.values(g).flat()), ...Object.values(stepProbes), fieldProgram];
+  // Layout fields are read only where asked for: a program of their own, so an engine that
+  // refuses them keeps the other fields.
+  const layoutProgram = prog('fields.layout', [x, apply('y', 'x'), { observe: 'y', layout: true, sameStorage: 'x' }]);
+  const all: Program[] = [...Object.values(featureProbes).flatMap((g) => Object.values(g).flat()), ...Object.values(stepProbes), fieldProgram, layoutProgram];
   const answers = await run(all);
   const answerOf = new Map(all.map((p, i) => [p.id, answers[i]!]));
   // A feature is there when one of its steps works as in PyTorch and none answers unlike PyTorch.
@@ -481,8 +493,12 @@ export async function probeAdapter(adapter: Adapter): Promise<ProbeResult> {
     return { feature, supported: wrong.length === 0 && verdicts.some((v) => v.verdict === 'agrees'), missing, wrong };
   });
   const fieldAnswer = answerOf.get(fieldProgram.id)!;
+  const layoutAnswer = answerOf.get(layoutProgram.id)!;
   const seen = clean(fieldAnswer) ? fieldAnswer.observations.flatMap((o) => Object.keys(o)) : [];
-  const fields = FIELDS.filter((field) => field === 'value' || (clean(fieldAnswer) && fieldAnswer.observations.every((o) => field in o || (field === 'nextFunctions' && !o.gradFn)) && seen.includes(field)));
+  const layoutSeen = clean(layoutAnswer) ? layoutAnswer.observations.flatMap((o) => Object.keys(o)) : [];
+  const asked = new Set<string>([...LAYOUT_FIELDS, 'sharesStorage']);
+  const fields = FIELDS.filter((field) => field === 'value' || (asked.has(field) ? layoutSeen.includes(field)
+    : clean(fieldAnswer) && fieldAnswer.observations.every((o) => field in o || (field === 'nextFunctions' && !o.gradFn)) && seen.includes(field)));
   const capabilities: Record<string, unknown> = {
     dtypes: dtypes.length > 0 ? dtypes : adapter.capabilities.dtypes,
     fields,

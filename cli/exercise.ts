@@ -15,7 +15,7 @@ import { scalarValue } from '../spec/program.ts';
 const BINARY = new Set(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum']);
 /** Ops that broadcast their two operands as op.broadcast says: the arithmetic ones and the comparisons. */
 const BROADCASTING = new Set([...BINARY, 'gt', 'ge', 'lt', 'le', 'eq', 'ne']);
-const VIEWS = new Set(['view', 'reshape', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand']);
+const VIEWS = new Set(['view', 'reshape', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'select', 'narrow', 'diagonal', 'unbind', 'split', 'chunk', 'index']);
 
 const pathLess = (a: readonly number[], b: readonly number[]): boolean => {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
@@ -72,6 +72,7 @@ export function traceProgram(program: Program, error: Observations['error'], jud
   const shapes = new Map<string, number[] | null>();
   const boundByOp = new Set<string>();
   const viewResults = new Set<string>();
+  const viewOutputs = new Set<string>(); // results of view ops only (not their inputs)
   const uses = new Map<string, number>();
   const dtypes = new Set<string>();
   let passes = 0;
@@ -110,6 +111,12 @@ export function traceProgram(program: Program, error: Observations['error'], jud
         }
         if (s.attrs && ('dim' in s.attrs || 'dims' in s.attrs || 'dim0' in s.attrs)) atoms.add('dim-arg');
         if (s.op === 'detach') atoms.add('detach');
+        if (s.op === 'index') {
+          const items = (s.attrs as { items?: unknown[] } | undefined)?.items ?? [];
+          const advanced = (i: unknown) => Array.isArray(i) || (typeof i === 'object' && i !== null && 'ref' in i);
+          if (items.some((i) => !advanced(i))) atoms.add('index-basic');
+          if (items.some(advanced)) atoms.add('index-advanced');
+        }
         if (Array.isArray(s.let)) atoms.add('tuple-result');
         for (const a of s.args) if (typeof a === 'string') use(a);
         // A tuple result (max and min with a dim) binds values and indices, of the same shape.
@@ -119,8 +126,12 @@ export function traceProgram(program: Program, error: Observations['error'], jud
           else boundByOp.add(name);
           if (VIEWS.has(s.op)) {
             viewResults.add(name);
+            viewOutputs.add(name);
             if (typeof s.args[0] === 'string') viewResults.add(s.args[0]); // the input shares the view's storage
-          } else viewResults.delete(name);
+          } else {
+            viewResults.delete(name);
+            viewOutputs.delete(name);
+          }
         }
         return;
       }
@@ -149,7 +160,10 @@ export function traceProgram(program: Program, error: Observations['error'], jud
         else {
           atoms.add('inplace');
           if (!gradOn) atoms.add('inplace-no-grad');
+          atoms.add(`inplace:${s.inplace}`);
+          if (s.inplace === 'indexPut_') atoms.add('index-put');
           if (viewResults.has(s.target)) atoms.add('view-inplace');
+          if (viewOutputs.has(s.target)) atoms.add('inplace-on-view');
         }
         return;
       }

@@ -8,6 +8,8 @@ import { OPS } from './ops.ts';
 import { broadcastShapes, checkDims, checkElements, checkSizeList, inferShape, normalizeDim, numel, sameShape, shapeText } from './shape.ts';
 import { catRules, skipped, stackRules } from './join-rules.ts';
 import { Tensor } from './tensor.ts';
+import { overlaps } from './geometry.ts';
+import { rebaseOnView, refuseView, reshape, squeeze, unsafeView, unsqueeze, view } from './views.ts';
 export { backwardFrom } from './backward.ts';
 
 /*
@@ -280,31 +282,7 @@ export function selectDims(a: Tensor, mode: 'max' | 'min', dim?: number | number
   return apply(OPS.selectDims, [a], { dims, keepdim, inputShape: [...a.shape], mode });
 }
 
-// The row is looked up per call, so this module loads whichever engine module is imported first.
-const reshapeWith = (row: 'reshape' | 'view' | 'unsafeView', name: string) => (a: Tensor, shape: number[]) =>
-  apply(OPS[row], [a], { shape: inferShape(shape, a.numel(), name), inputShape: [...a.shape] });
-/** reshape records ReshapeAliasBackward0: reference tensors are always contiguous (op.reshape). */
-export const reshape = reshapeWith('reshape', 'reshape');
-export const view = reshapeWith('view', 'view');
-const unsafeView = reshapeWith('unsafeView', 'matmul');
-
-const reshapeNamed = (a: Tensor, shape: number[], name: string) =>
-  apply({ ...OPS.view, gradFn: name }, [a], { shape, inputShape: [...a.shape] });
-
-export function unsqueeze(a: Tensor, dim: number): Tensor {
-  checkDims(a.ndim + 1);
-  const d = normalizeDim(dim, a.ndim + 1, 'unsqueeze');
-  const shape = [...a.shape];
-  shape.splice(d, 0, 1);
-  return reshapeNamed(a, shape, 'UnsqueezeBackward0');
-}
-
-/** squeeze() drops every size-1 dim (SqueezeBackward0); squeeze(d) only dim d, if it has size 1. */
-export function squeeze(a: Tensor, dim?: number, name?: string): Tensor {
-  if (dim === undefined) return reshapeNamed(a, a.shape.filter((s) => s !== 1), name ?? 'SqueezeBackward0');
-  const d = normalizeDim(dim, a.ndim, 'squeeze');
-  return reshapeNamed(a, a.shape.filter((s, i) => i !== d || s !== 1), name ?? 'SqueezeBackward1');
-}
+export { reshape, view, unsqueeze, squeeze };
 
 export function permute(a: Tensor, dims: number[], name = 'PermuteBackward0'): Tensor {
   checkSizeList(dims, 'permute', 'dims');
@@ -353,6 +331,8 @@ export function expand(a: Tensor, sizes: number[]): Tensor {
     }
     return s;
   });
+  // A view allocates nothing, but reading it would: the engine's size limit holds for views too.
+  checkElements(numel(shape));
   return apply(OPS.expand, [a], { shape });
 }
 
@@ -372,7 +352,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (ra === 1 && rb === 2) {
     // PyTorch squeezes the product in place (squeeze_), so the result is at version 1.
     const product = apply(OPS.mm, [unsqueeze(a, 0), b], none);
-    const out = apply({ ...OPS.view, gradFn: 'SqueezeBackward3', view: false }, [product], { shape: [b.shape[1]!], inputShape: [...product.shape] });
+    const out = unsafeView(product, [b.shape[1]!], 'SqueezeBackward3');
     out.counter.value++;
     return out;
   }
@@ -404,26 +384,31 @@ export function product(op: 'mm' | 'mv' | 'bmm', a: Tensor, b: Tensor): Tensor {
   return apply(OPS[op], [a, b], none);
 }
 
-/** A new leaf sharing data and version counter with `a`, outside the graph (graph.detach). */
+/** A new leaf sharing storage and version counter with `a`, outside the graph and no view (graph.detach). */
 export function detach(a: Tensor): Tensor {
-  return new Tensor(a.data, a.shape, a.dtype, a.counter);
+  return Tensor.alias(a, a.geometry);
 }
 
 /**
  * In-place ops: compute out of place, write the data back, bump the version counter, and move
  * the tensor's history onto the new node (inplace.history).
  */
-export function inplace(target: Tensor, op: string, compute: (original: Tensor) => Tensor): Tensor {
-  if (target.viewVersion !== null) {
-    // PyTorch refuses this first (inplace.views); the reference refuses every other in-place op on a view.
-    const base = target.viewBase!;
-    if (isGradEnabled() && base.isLeaf && base.requiresGrad) {
-      fail('leaf-inplace', 'a view of a leaf Variable that requires grad is being used in an in-place operation.');
+export function inplace(target: Tensor, op: string, operands: readonly unknown[], compute: (original: Tensor) => Tensor): Tensor {
+  // PyTorch's check_inplace: only when the op will be recorded (grad mode, an input requiring grad).
+  if (isGradEnabled() && operands.some((t) => t instanceof Tensor && t.requiresGrad)) {
+    const view = target.viewInfo;
+    if (view !== null) {
+      if (view.creation !== 'default') refuseView(target, false);
+      if (target.requiresGrad && view.base.isLeaf) {
+        fail('leaf-inplace', 'a view of a leaf Variable that requires grad is being used in an in-place operation.');
+      }
     }
-    fail('invalid-argument', `${op}: in-place operations on views are outside the reference engine (spec: inplace.views)`);
+    if (target.requiresGrad && target.isLeaf) {
+      fail('leaf-inplace', 'a leaf Variable that requires grad is being used in an in-place operation.');
+    }
   }
-  if (isGradEnabled() && target.isLeaf && target.requiresGrad) {
-    fail('leaf-inplace', 'a leaf Variable that requires grad is being used in an in-place operation.');
+  if (overlaps(target.geometry)) {
+    fail('invalid-argument', 'unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation.');
   }
   // The op sees a snapshot of the old value with the old history, so what it saves as `self` is
   // the original, as PyTorch's in-place formulas do; the target itself gets the new history.
@@ -435,9 +420,13 @@ export function inplace(target: Tensor, op: string, compute: (original: Tensor) 
   if (!sameShape(result.shape, target.shape)) {
     fail('shape-mismatch', `output with shape ${shapeText(target.shape)} doesn't match the broadcast shape ${shapeText(result.shape)}`);
   }
-  target.data.set(result.data);
+  // Written through the geometry: the base and every other view of the storage see it (views.rebase).
+  target.write(result.data);
   target.counter.value++;
-  if (result.gradFn) target.adoptHistory(result);
+  if (result.gradFn) {
+    if (target.viewInfo !== null) rebaseOnView(target, result.gradFn);
+    else target.adoptHistory(result);
+  }
   return target;
 }
 
@@ -451,6 +440,15 @@ export function fill(a: Tensor, value: number): Tensor {
   checkNumber(value, 'fill_', 'value');
   return apply(OPS.fill, [a], { value, name: 'FillBackward2' });
 }
+/** x.copy_(src)'s out-of-place value: src must be a tensor; it is broadcast and cast to x. */
+export function copy(a: Tensor, src: Operand): Tensor {
+  const s = wrap(src, a);
+  broadcastShapes(a.shape, s.shape); // PyTorch names a size mismatch as broadcasting does
+  return apply(OPS.copy, [a, s], { dtype: a.dtype });
+}
+export const extractAt = (a: Tensor, at: Float64Array, shape: number[]) => apply(OPS.extractAt, [a], { at, shape, inputShape: [...a.shape] });
+export const embedAt = (g: Tensor, at: Float64Array, inputShape: number[]) => apply(OPS.embedAt, [g], { at, shape: [...g.shape], inputShape });
+export const replaceAt = (a: Tensor, src: Tensor, at: Float64Array) => apply(OPS.replaceAt, [a, src], { at, srcShape: [...src.shape] });
 export const zero = (a: Tensor) => apply(OPS.fill, [a], { value: 0, name: 'ZeroBackward0' });
 
 // ----- joining and repeating (op.cat, op.stack, op.flip, op.roll, op.repeat) -----

@@ -2,6 +2,8 @@ import type { DType } from '../spec/program.ts';
 import { apply, resultDtype, scalarTypeName, type OpDef, type Rule } from './dispatch.ts';
 import { fail } from './errors.ts';
 import { alloc, kernels, rounder, type Result } from './kernels.ts';
+import { contiguousGeometry, diagonalGeometry, dropDims, expandGeometry, permuteGeometry, positions, selectGeometry, sliceGeometry, unsqueezeGeometry, viewGeometry, type Geometry } from './geometry.ts';
+import { extractAt, embedAt, replaceAt, putAt, zerosOfShape } from './view-rules.ts';
 import { broadcastShapes, broadcastStrides, stridesOf, type Shape } from './shape.ts';
 import { Tensor } from './tensor.ts';
 import { type None, none, isFloat, floatResult, noBool, notForBool, SUB_BOOL, SUB_BOOLS, wrapped, intPow, unary, binary, comparison, where, mask, maskZip, nonzero, zerosLike, constantLike, constantZip, erf } from './op-helpers.ts';
@@ -28,6 +30,15 @@ export interface PowAttrs { exponent: number }
 export interface ScalarAttrs { value: number }
 export interface DtypeAttrs { dtype: DType }
 export interface DimAttrs { dim: number }
+export interface SqueezeAttrs { dims: number[]; name: string; inputShape: number[] }
+export interface SelectViewAttrs { dim: number; index: number; name: string; inputShape: number[] }
+export interface SliceAttrs { dim: number; start: number; stop: number; step: number; name: string; inputShape: number[] }
+export interface DiagonalAttrs { offset: number; dim1: number; dim2: number; inputShape: number[] }
+/** Flat positions in a contiguous tensor of `inputShape`, read into a tensor of `shape`. */
+export interface AtAttrs { at: Float64Array; shape: number[]; inputShape: number[]; name?: string }
+export interface PutAttrs { at: Float64Array; shape: number[]; accumulate: boolean; dtype: DType }
+export interface EmbedAttrs { at: Float64Array; shape: number[]; inputShape: number[] }
+export interface ReplaceAttrs { at: Float64Array; srcShape: number[] }
 
 export function reduceForward(x: Tensor, a: ReduceAttrs, dtype: DType, mean: boolean): Result {
   const r = kernels.sum(x.data, x.shape, a.dims, dtype);
@@ -464,26 +475,95 @@ export const OPS = {
     grads: [{ saves: ['self'], vjp: (g, s, a) => g.where(clampMask(s.self, a), 0) }],
   } satisfies OpDef<ClampAttrs>,
 
-  // ----- shape ops: views in PyTorch; here they copy, and share the version counter -----
-  reshape: viewLike('ReshapeAliasBackward0'),
-  view: viewLike('ViewBackward0'),
-  unsafeView: viewLike('UnsafeViewBackward0'),
+  // ----- views: the result aliases its input's storage (views.alias); geometry.ts has the layouts -----
+  view: reshapeView('ViewBackward0'),
+  reshape: reshapeView('ReshapeAliasBackward0'),
+  /** reshape's other path, and matmul's: a copy in the new shape, not a view. */
+  unsafeView: {
+    gradFn: (_x, a: ShapeAttrs & { inputShape: number[]; name?: string }) => a.name ?? 'UnsafeViewBackward0',
+    forward: ([x], a, dtype) => copyAs(x!, a.shape, dtype),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.reshape(a.inputShape) }],
+  } satisfies OpDef<ShapeAttrs & { inputShape: number[]; name?: string }>,
+  unsqueeze: {
+    gradFn: 'UnsqueezeBackward0',
+    view: (g, a: DimAttrs) => unsqueezeGeometry(g, a.dim),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.squeeze(a.dim) }],
+  } satisfies OpDef<DimAttrs>,
+  /** squeeze() (SqueezeBackward0) and squeeze(dim) (SqueezeBackward1): `dims` are the dropped ones. */
+  squeeze: {
+    gradFn: (_x, a: SqueezeAttrs) => a.name,
+    view: (g, a: SqueezeAttrs) => dropDims(g, (_s, d) => a.dims.includes(d)),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.reshape(a.inputShape) }],
+  } satisfies OpDef<SqueezeAttrs>,
   permute: {
     gradFn: (_x, a: PermuteAttrs) => a.name,
-    view: true,
-    forward: ([x], a: PermuteAttrs, dtype) => {
-      const own = stridesOf(x!.shape);
-      return kernels.gather(x!.data, a.dims.map((d) => x!.shape[d]!), a.dims.map((d) => own[d]!), dtype);
-    },
+    view: (g, a: PermuteAttrs) => permuteGeometry(g, a.dims),
     grads: [{ saves: none, vjp: (g, _s, a) => g.permuteAs(inversePermutation(a.dims), a.name) }],
   } satisfies OpDef<PermuteAttrs>,
   expand: {
     gradFn: 'ExpandBackward0',
-    view: true,
-    forward: ([x], a: ShapeAttrs, dtype) => kernels.gather(x!.data, a.shape, broadcastStrides(x!.shape, a.shape), dtype),
+    view: (g, a: ShapeAttrs) => expandGeometry(g, a.shape),
     // The reduction back to the input's shape is the generic one in dispatch.ts.
     grads: [{ saves: none, vjp: (g) => g }],
   } satisfies OpDef<ShapeAttrs>,
+  // The views below take a part of their input: the gradient is zero outside it (an embedding).
+  /** select and `x[i]`; unbind's outputs under their own name. */
+  select: embeddingView<SelectViewAttrs>((a) => a.name, (g, a) => selectGeometry(g, a.dim, a.index)),
+  /** narrow and basic-index slices; split's and chunk's outputs under their own names. */
+  slice: embeddingView<SliceAttrs>((a) => a.name, (g, a) => sliceGeometry(g, a.dim, a.start, a.stop, a.step)),
+  diagonal: embeddingView<DiagonalAttrs>('DiagonalBackward0', (g, a) => diagonalGeometry(g, a.offset, a.dim1, a.dim2)),
+  /** `x[...]` and `x[()]`: the whole tensor, as a view. */
+  alias: embeddingView<{ inputShape: number[] }>('AliasBackward0', (g) => g),
+  /** A view's grad_fn after its storage was written: the base's gradient, zero outside the view (views.rebase). */
+  asStrided: {
+    gradFn: 'AsStridedBackward0',
+    grads: [{ saves: none, vjp: (g, _s, a) => g.embedAt(a.at, a.inputShape) }],
+  } satisfies OpDef<AtAttrs>,
+  /** The elements at flat positions `at`, in a new tensor of `shape`: the backward of embedAt. */
+  extractAt: {
+    gradFn: (_x, a: AtAttrs) => a.name ?? 'AsStridedBackward0',
+    forward: ([x], a: AtAttrs, dtype) => extractAt(x!, a.at, a.shape, dtype),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.embedAt(a.at, a.inputShape) }],
+  } satisfies OpDef<AtAttrs>,
+  /** Zeros of `inputShape` with the elements added at flat positions `at`: the backward of every part-taking view. */
+  embedAt: {
+    gradFn: 'AsStridedScatterBackward0',
+    forward: ([g], a: EmbedAttrs, dtype) => embedAt(g!, a.at, a.inputShape, dtype),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.extractAt(a.at, a.shape) }],
+  } satisfies OpDef<EmbedAttrs>,
+  /** `self` with the elements at `at` replaced by `src`'s: CopySlices puts an in-place op's gradient back into its base's. */
+  replaceAt: {
+    gradFn: 'CopySlicesBackward0',
+    forward: ([x, src], a: ReplaceAttrs, dtype) => replaceAt(x!, src!, a.at, dtype),
+    grads: [
+      { saves: none, vjp: (g, _s, a) => g.replaceAt(zerosOfShape(a.srcShape, g.dtype), a.at) },
+      { saves: none, vjp: (g, _s, a) => g.extractAt(a.at, a.srcShape) },
+    ],
+  } satisfies OpDef<ReplaceAttrs>,
+  /** x.copy_(src): src broadcast to x's shape in x's dtype; x's old value gets no gradient. */
+  copy: {
+    gradFn: 'CopyBackwards',
+    dtype: (_x, a: DtypeAttrs) => a.dtype,
+    forward: ([x, src], _a, dtype) => kernels.gather(src!.data, x!.shape, broadcastStrides(src!.shape, x!.shape), dtype),
+    grads: [{ saves: none, vjp: (g) => zerosLike(g) }, { saves: none, vjp: (g) => g }],
+  } satisfies OpDef<DtypeAttrs>,
+  /** fill_ with a 0-d tensor value (`x[...] = v` with a 0-d v): the value gets the sum of g. */
+  fillWith: {
+    gradFn: 'FillBackward3',
+    dtype: ([x]) => x!.dtype,
+    forward: ([x, v], _a, dtype) => kernels.map(x!.data, x!.shape, dtype, () => v!.data[0]!),
+    grads: [{ saves: none, vjp: (g) => zerosLike(g) }, { saves: none, vjp: (g) => g.sum() }],
+  } satisfies OpDef<None>,
+  /** index_put_: values (broadcast to the indexed shape) written, or added, at flat positions `at`. */
+  indexPut: {
+    gradFn: 'IndexPutBackward0',
+    dtype: (_x, a: PutAttrs) => a.dtype,
+    forward: ([x, v], a: PutAttrs, dtype) => putAt(x!, v!, a.at, a.shape, a.accumulate, dtype),
+    grads: [
+      { saves: none, vjp: (g, _s, a) => (a.accumulate ? g : g.replaceAt(zerosOfShape(a.shape, g.dtype), a.at)) },
+      { saves: none, vjp: (g, _s, a) => g.extractAt(a.at, a.shape) },
+    ],
+  } satisfies OpDef<PutAttrs>,
   clone: {
     gradFn: 'CloneBackward0',
     forward: ([x], _a, dtype) => copyAs(x!, [...x!.shape], dtype),
@@ -784,12 +864,24 @@ function reduction(gradFn: string, mean: boolean, saves: Rule<ReduceAttrs>['save
   };
 }
 
-function viewLike(gradFn: string): OpDef<ShapeAttrs & { inputShape: number[] }> {
+/** view and reshape when the layout allows: the same elements in another shape. */
+function reshapeView(gradFn: string): OpDef<ShapeAttrs & { inputShape: number[] }> {
   return {
     gradFn,
-    view: gradFn !== 'UnsafeViewBackward0',
-    forward: ([x], a, dtype) => copyAs(x!, a.shape, dtype),
+    view: (g, a) => viewGeometry(g, a.shape),
     grads: [{ saves: none, vjp: (g, _s, a) => g.reshape(a.inputShape) }],
+  };
+}
+
+/**
+ * A view of a part of its input. Its gradient is zero outside the part: the view's geometry,
+ * applied to a contiguous tensor of the input's shape, says where the gradient goes.
+ */
+function embeddingView<A extends { inputShape: number[] }>(gradFn: string | ((a: A) => string), geometry: (g: Geometry, a: A) => Geometry): OpDef<A> {
+  return {
+    gradFn: typeof gradFn === 'string' ? gradFn : (_x, a) => gradFn(a),
+    view: geometry,
+    grads: [{ saves: none, vjp: (g, _s, a) => g.embedAt(positions(geometry(contiguousGeometry(a.inputShape), a)), a.inputShape) }],
   };
 }
 

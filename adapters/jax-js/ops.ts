@@ -133,6 +133,9 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'cumprod': return ([a]) => np.cumprod(tensor(a), attrs.dim as number);
     // jax-js, like JAX, has no losses (JAX users take them from optax); a composition would be the adapter's.
     case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': case 'crossEntropy': throw notSupported(`${op} (jax-js has no losses)`);
+    // jax-js arrays are immutable, without views; slicing ops that copy are not mapped to these yet.
+    case 'select': case 'narrow': case 'diagonal': case 'unbind': case 'split': case 'chunk': case 'index': case 'contiguous':
+      throw notSupported(`${op} (not mapped to jax-js)`);
     case 'gt': return ([a, b]) => np.greater(a!, b!);
     case 'ge': return ([a, b]) => np.greaterEqual(a!, b!);
     case 'lt': return ([a, b]) => np.less(a!, b!);

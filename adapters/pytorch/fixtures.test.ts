@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { expectationsFor, loadFixtures } from '../../cli/fixtures.ts';
 import { compareObservations } from '../../oracles/observations.ts';
+import { FIELDS } from '../types.ts';
 import type { Observations } from '../../spec/program.ts';
 
 const PYTHON = '/usr/bin/python3';
@@ -14,7 +15,7 @@ const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { timeout: 60_000 }).
 describe.skipIf(!hasTorch)('every fixture holds on real PyTorch 1.13', () => {
   const fixtures = loadFixtures();
   let observed: Observations[] = [];
-  const ALL_FIELDS = ['value', 'shape', 'dtype', 'requiresGrad', 'isLeaf', 'gradFn', 'nextFunctions', 'repr', 'version'];
+  const ALL_FIELDS = [...FIELDS];
 
   test('program.observations one PyTorch process runs the whole corpus', () => {
     const r = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify(fixtures.map((f) => f.fixture.program)), encoding: 'utf8', timeout: 120_000 });

@@ -52,6 +52,11 @@ ERROR_CATEGORIES = [
     (r'size mismatch', 'shape-mismatch'),                  # matmul (mv)
     (r'Expected size for first two dimensions of batch2 tensor', 'shape-mismatch'),  # matmul (bmm)
     (r"doesn't match the broadcast shape", 'shape-mismatch'),  # in-place op whose result grows
+    (r"view size is not compatible with input tensor's size and stride", 'shape-mismatch'),  # view of a non-contiguous tensor
+    (r'shape mismatch', 'shape-mismatch'),                 # index tensors or indexPut_ values that do not broadcast
+    # In place on a view autograd cannot rebase (an output of unbind, split or chunk, or a view
+    # made in no_grad mode): refused like in place on a leaf, by autograd's rules.
+    (r'is a view and (is being|its base or another view of its base has been) modified inplace', 'leaf-inplace'),
     (r'Sizes of tensors must match except in dimension', 'shape-mismatch'),  # cat
     (r'Tensors must have same number of dimensions', 'shape-mismatch'),      # cat
     (r'stack expects each tensor to be equal size', 'shape-mismatch'),       # stack
@@ -99,7 +104,9 @@ FUNCTIONAL = {
 LOSSES = {'mseLoss': 'mse_loss', 'l1Loss': 'l1_loss', 'smoothL1Loss': 'smooth_l1_loss',
           'binaryCrossEntropy': 'binary_cross_entropy', 'binaryCrossEntropyWithLogits': 'binary_cross_entropy_with_logits',
           'nllLoss': 'nll_loss', 'crossEntropy': 'cross_entropy'}
-INPLACE = {'add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'}
+INPLACE = {'add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_', 'copy_', 'indexPut_'}
+# View ops called as methods with the program's attributes as positional arguments.
+POSITIONAL_VIEWS = {'select': ('dim', 'index'), 'narrow': ('dim', 'start', 'length')}
 
 
 def scalar(value):
@@ -148,6 +155,30 @@ class Execution:
     def refs(self, refs):
         return [None if r is None else self.resolve(r) for r in refs]
 
+    def index(self, items):
+        """The program's index items as what goes between Python's brackets: a tuple."""
+        def item(i):
+            if i == '...':
+                return Ellipsis
+            if isinstance(i, list):  # an int64 index written in place
+                return torch.tensor(i, dtype=torch.int64)
+            if isinstance(i, dict):
+                if 'ref' in i:
+                    return self.resolve(i['ref'])
+                return slice(i.get('start'), i.get('stop'), i.get('step'))
+            return i  # an int, or None (a new dim)
+        return tuple(item(i) for i in items)
+
+    def bind(self, names, result):
+        """`a, b = result`, with Python's own message when the counts differ."""
+        values = tuple(result)
+        if len(values) > len(names):
+            raise ValueError(f'too many values to unpack (expected {len(names)})')
+        if len(values) < len(names):
+            raise ValueError(f'not enough values to unpack (expected {len(names)}, got {len(values)})')
+        for name, value in zip(names, values):
+            self.env[name] = value
+
     def run_steps(self, steps, prefix):
         for i, step in enumerate(steps):
             path = f'{prefix}{i}'
@@ -164,11 +195,14 @@ class Execution:
             self.env[step['let']] = torch.tensor(
                 to_torch_data(step['tensor']), dtype=dtype, requires_grad=step.get('requiresGrad', False))
         elif 'op' in step:
-            result = self.op(step['op'], [self.arg(a) for a in step['args']], step.get('attrs', {}))
+            attrs = step.get('attrs', {})
+            if step['op'] == 'index':
+                result = self.arg(step['args'][0])[self.index(attrs['items'])]
+            else:
+                result = self.op(step['op'], [self.arg(a) for a in step['args']], attrs)
             if isinstance(step['let'], list):
-                # `v, i = x.max(dim=0)`: a tuple result binds one name per element.
-                for name, value in zip(step['let'], result):
-                    self.env[name] = value
+                # `v, i = x.max(dim=0)`, `a, b = y.unbind(0)`: one name per element.
+                self.bind(step['let'], result)
             else:
                 self.env[step['let']] = result
         elif 'grad' in step:
@@ -211,7 +245,15 @@ class Execution:
             if step['inplace'] not in INPLACE:
                 raise MalformedProgram(f"unknown in-place op {step['inplace']!r}")
             target = self.resolve(step['target'])
-            getattr(target, step['inplace'])(*[self.arg(a) for a in step.get('args', [])])
+            args = [self.arg(a) for a in step.get('args', [])]
+            if step['inplace'] == 'indexPut_':
+                attrs = step['attrs']
+                if attrs.get('accumulate', False):
+                    target.index_put_(self.index(attrs['items']), args[0], accumulate=True)
+                else:
+                    target[self.index(attrs['items'])] = args[0]  # x[items] = v, as users write it
+            else:
+                getattr(target, step['inplace'])(*args)
         elif 'requiresGrad_' in step:
             self.resolve(step['requiresGrad_']).requires_grad_(step.get('flag', True))
         elif 'retainGrad' in step:
@@ -226,7 +268,15 @@ class Execution:
             if step.get('item', False):
                 self.observations.append({'label': label, 'value': to_json_data(t.item())})
             else:
-                self.observations.append(observe(t, label))
+                obs = observe(t, label)
+                if t is not None and step.get('layout', False):
+                    obs.update(layout(t))
+                if t is not None and 'sameStorage' in step:
+                    other = self.resolve(step['sameStorage'])
+                    if other is None:
+                        raise ValueError(f"'{step['sameStorage']}' is None")
+                    obs['sharesStorage'] = t.storage().data_ptr() == other.storage().data_ptr()
+                self.observations.append(obs)
         else:
             raise MalformedProgram(f'step {path} has no known step kind: {sorted(step)}')
 
@@ -271,6 +321,17 @@ class Execution:
             if 'keepdim' in attrs:
                 kwargs['keepdim'] = attrs['keepdim']
             return getattr(a, name)(**kwargs)
+        if name in POSITIONAL_VIEWS:
+            return getattr(a, name)(*[attrs[k] for k in POSITIONAL_VIEWS[name]])
+        if name == 'diagonal':
+            return a.diagonal(**{k: attrs[k] for k in ('offset', 'dim1', 'dim2') if k in attrs})
+        if name == 'unbind':
+            return a.unbind(attrs.get('dim', 0))
+        if name in ('split', 'chunk'):
+            size = attrs['splitSize'] if name == 'split' else attrs['chunks']
+            return getattr(a, name)(size, **({'dim': attrs['dim']} if 'dim' in attrs else {}))
+        if name == 'contiguous':
+            return a.contiguous()
         if name in ('reshape', 'view', 'expand'):
             return getattr(a, name)(tuple(attrs.get('shape', [])))  # a.reshape((2, 3)) == a.reshape(2, 3)
         if name == 'permute':
@@ -328,6 +389,12 @@ def observe(t, label):
     obs['repr'] = str(t)
     obs['version'] = t._version
     return obs
+
+
+def layout(t):
+    """How a tensor lies in its storage (an observe step with layout)."""
+    return {'stride': list(t.stride()), 'storageOffset': t.storage_offset(),
+            'isContiguous': t.is_contiguous(), 'isView': t._is_view()}
 
 
 def run_program(program):

@@ -126,6 +126,9 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     // tfjs cannot hold (no int64), so no faithful one-hot can be made from them.
     case 'crossEntropy': throw notSupported('crossEntropy (tfjs softmaxCrossEntropy takes one-hot labels, not int64 class targets)');
     case 'binaryCrossEntropy': throw notSupported('binaryCrossEntropy (tfjs has logLoss, which adds 1e-7 inside the logs)');
+    // tfjs has no views; slicing ops that copy are not mapped to these yet.
+    case 'select': case 'narrow': case 'diagonal': case 'unbind': case 'split': case 'chunk': case 'index': case 'contiguous':
+      throw notSupported(`${op} (not mapped to tfjs)`);
     case 'gt': return tf.greater(a, b);
     case 'ge': return tf.greaterEqual(a, b);
     case 'lt': return tf.less(a, b);

@@ -87,6 +87,23 @@ class Adapter(kit.Engine):
     def version_counter(self, t):
         raise NotSupported('field version')  # TODO: t._version
 
+    # Read only for observe steps with `layout` (stride ... is_view) or `sameStorage` (shares_storage).
+
+    def stride(self, t):
+        raise NotSupported('field stride')  # TODO: t.stride() as a list
+
+    def storage_offset(self, t):
+        raise NotSupported('field storageOffset')  # TODO: t.storage_offset()
+
+    def is_contiguous(self, t):
+        raise NotSupported('field isContiguous')  # TODO: t.is_contiguous()
+
+    def is_view(self, t):
+        raise NotSupported('field isView')  # TODO: t._is_view()
+
+    def shares_storage(self, t, other):
+        raise NotSupported('field sharesStorage')  # TODO: whether t and other use one storage
+
     # ---------------------------------------------------------------- backward and autograd.grad (no feature needed)
 
     def backward(self, t, gradient, retain_graph, create_graph):
@@ -370,6 +387,33 @@ class Adapter(kit.Engine):
     def op_argmin(self, a, dim=None, keepdim=False):
         raise NotSupported('argmin')  # TODO
 
+    # Views: results share a's storage (in place through them writes into a), as in PyTorch.
+
+    def op_select(self, a, dim, index):
+        raise NotSupported('select')  # TODO: a.select(dim, index)
+
+    def op_narrow(self, a, dim, start, length):
+        raise NotSupported('narrow')  # TODO: a.narrow(dim, start, length)
+
+    def op_diagonal(self, a, offset=0, dim1=0, dim2=1):
+        raise NotSupported('diagonal')  # TODO: a.diagonal(offset, dim1, dim2)
+
+    def op_unbind(self, a, dim=0):
+        raise NotSupported('unbind')  # TODO: a list of tensors, a.unbind(dim)
+
+    def op_split(self, a, splitSize, dim=0):
+        raise NotSupported('split')  # TODO: a list, a.split(splitSize, dim); splitSize an int or a list of sizes
+
+    def op_chunk(self, a, chunks, dim=0):
+        raise NotSupported('chunk')  # TODO: a list, a.chunk(chunks, dim)
+
+    def op_index(self, a, items):
+        # items: ints, None, Ellipsis, slice objects, lists of ints (int64 indices) and your tensors
+        # (int64 indices or bool masks): a[tuple(items)] in PyTorch.
+        raise NotSupported('index')  # TODO
+
+    def op_contiguous(self, a):
+        raise NotSupported('contiguous')  # TODO: a itself if contiguous, else a contiguous copy
     # joining and repeating: every output element is one input element
     def op_cat(self, *tensors, dim=0):
         raise NotSupported('cat')  # TODO: torch.cat(tensors, dim); 1-d empty tensors are skipped
@@ -429,6 +473,13 @@ class Adapter(kit.Engine):
 
     def inplace_fill_(self, t, b):
         raise NotSupported('fill_')  # TODO: t.fill_(b)
+
+    def inplace_copy_(self, t, src):
+        raise NotSupported('copy_')  # TODO: t.copy_(src), src broadcast to t's shape
+
+    def inplace_indexPut_(self, t, values, items, accumulate):
+        # t[tuple(items)] = values; with accumulate, t.index_put_(items, values, accumulate=True).
+        raise NotSupported('indexPut_')  # TODO
 
     # ---------------------------------------------------------------- requires_grad_ (no feature needed)
 
