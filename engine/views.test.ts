@@ -89,6 +89,9 @@ describe('views', () => {
   test('op.split split and chunk, by size and by sections', () => {
     const x = tensor([[0, 1, 2], [3, 4, 5]], { requiresGrad: true });
     expect(x.chunk(4, 1).map((t) => t.shape)).toEqual([[2, 1], [2, 1], [2, 1]]);
+    const empty = tensor([[], []], { requiresGrad: true });
+    expect(empty.chunk(3, 1).map((t) => [t.shape, t.gradFn?.name()])).toEqual(Array(3).fill([[2, 0], 'SplitWithSizesBackward0']));
+    expect(empty.split(0, 1).map((t) => t.gradFn?.name())).toEqual(['SplitBackward0']);
     expect(x.chunk(2, 1).map((t) => [t.shape, t.gradFn?.name()])).toEqual([[[2, 2], 'SplitBackward0'], [[2, 1], 'SplitBackward0']]);
     const [p, q] = x.split([1, 2], 1);
     expect([p!.gradFn?.name(), q!.tolist()]).toEqual(['SplitWithSizesBackward0', [[1, 2], [4, 5]]]);

@@ -137,6 +137,8 @@ export function chunk(a: Tensor, chunks: number, dim = 0): Tensor[] {
   if (a.ndim === 0) fail('invalid-argument', 'chunk expects at least a 1-dimensional tensor');
   if (chunks <= 0) fail('invalid-argument', `chunk expects \`chunks\` to be greater than 0, got: ${chunks}`);
   const d = normalizeDim(dim, a.ndim, 'chunk');
+  // An empty dim gives `chunks` empty pieces (split_with_sizes): a size of 0 would give one.
+  if (a.shape[d] === 0) return split(a, new Array<number>(chunks).fill(0), d);
   return split(a, Math.ceil(a.shape[d]! / chunks), d);
 }
 

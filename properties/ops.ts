@@ -10,6 +10,7 @@ import { errorOf, find, flat } from './observed.ts';
 import { gradientProperty, type GradientCase } from './gradient.ts';
 import type { AnyProperty } from './property.ts';
 import { JOIN_PROPERTIES } from './joining.ts';
+import { VIEW_PROPERTIES } from './views.ts';
 import { STATISTIC_PROPERTIES } from './statistics.ts';
 
 /*
@@ -551,4 +552,5 @@ export const OP_PROPERTIES: AnyProperty[] = [
   nllProperty,
   crossEntropyProperty,
   ...JOIN_PROPERTIES,
+  ...VIEW_PROPERTIES,
 ];

@@ -2,9 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { validateProgram } from '../adapters/program/validate.ts';
 import { simulate, viewsModel } from './views-model.ts';
+import { VIEWS_INPLACE } from './views-inplace.ts';
 import { describeProperties } from './vitest.ts';
 
-describeProperties('the views model', [viewsModel]);
+describeProperties('views written in place', [viewsModel, VIEWS_INPLACE]);
 
 describe('the views model', () => {
   test('views.alias the model builds programs that pass the validator', () => {
@@ -22,6 +23,6 @@ describe('the views model', () => {
     ]);
     // b0 = [[1, 2, 3], [4, 5, 6]]; b0.t()[1] is column 1: [2, 5] becomes [6, 15].
     expect(sim.expect[0]).toMatchObject({ value: [1, 6, 3, 4, 15, 6], version: 1, sharesStorage: true });
-    expect(sim.grads[0]).toEqual([0, 3, 0, 0, 3, 0]);
+    expect(sim.grads![0]).toEqual([0, 3, 0, 0, 3, 0]);
   });
 });
