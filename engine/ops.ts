@@ -11,7 +11,7 @@ import { type SelectAttrs, type ArgAttrs, type IndexAttrs, indexMask, type Clamp
 import { type IndexSelectAttrs, type GatherAttrs, type ScatterAttrs, type ScatterValueAttrs, type IndexAddAttrs, checkSrcGradient, indexSelectForward, gatherForward, scatterForward, indexAddForward } from './index-rules.ts';
 import { type SoftplusAttrs, type SlopeAttrs, type AlphaAttrs, type GeluAttrs, type LogsumexpAttrs, softplusForward, geluForward, softmaxForward, logsumexpForward, softplusBackward, leakyReluBackward, eluBackward, geluBackward } from './activation-rules.ts';
 import { type LossAttrs, type NllAttrs, lossForward, lossNorm, smoothL1Grad, BCE_EPSILON, BCE_EPS, meanOf, bceForward, bceWithLogitsForward, nllPicks } from './loss-rules.ts';
-import { type CatAttrs, type StackAttrs, type FlipAttrs, type RollAttrs, type RepeatAttrs, catForward, stackForward, flipForward, rollForward, repeatForward, repeatBackward, part, unpart } from './join-rules.ts';
+import { type CatAttrs, type StackAttrs, type FlipAttrs, type RollAttrs, type RepeatAttrs, catForward, stackForward, flipForward, rollForward, repeatForward, repeatBackward } from './join-rules.ts';
 import { type ShiftAttrs, type NormAttrs, type ProdAttrs, moment, normBackward, reversedCumsum, othersProduct, cumprodWithZeros } from './statistic-rules.ts';
 
 /*
@@ -441,9 +441,6 @@ export const OPS = {
       vjp: (g, _s, a) => (a.repeats.includes(0) ? new Tensor(alloc(g.dtype, a.inputShape.reduce((n, d) => n * d, 1)), a.inputShape, g.dtype) : repeatBackward(g, a)),
     }],
   } satisfies OpDef<RepeatAttrs>,
-  // The parts of cat's and stack's backward (g.narrow, g.select) and their own backward, g put back in place.
-  part,
-  unpart,
   /**
    * cat([fill, x.narrow(dim, 0, n - 1)]) (by 1) or cat([x.narrow(dim, 1, n - 1), fill]) (by -1):
    * the exclusive running products of prod's backward. Its adjoint shifts back and fills 0.
