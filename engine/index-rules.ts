@@ -177,7 +177,7 @@ export function gatherForward(x: Tensor, dim: number, index: Tensor, dtype: DTyp
 /**
  * scatter (src a tensor or a number) and scatter_add: a copy of x where each index element
  * points at the place it writes src's element to (or adds it to, rounding after each addition).
- * Which of several writes to one place wins is not specified (op.scatter.duplicates).
+ * Which of several writes to one place wins is not specified (op.scatter).
  */
 export function scatterForward(x: Tensor, dim: number, index: Tensor, src: Tensor | number, add: boolean, dtype: DType): Result {
   const out = alloc(dtype, x.numel());

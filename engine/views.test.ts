@@ -65,6 +65,7 @@ describe('views', () => {
     n.sum().backward();
     expect(x.grad?.tolist()).toEqual([[0, 1, 1], [0, 1, 1]]);
     expect(message(() => x.narrow(1, 2, 2))).toEqual(['invalid-argument', 'start (2) + length (2) exceeds dimension size (3).']);
+    expect([x.narrow(1, 3, 0).shape, x.narrow(1, 3, 0).storageOffset()]).toEqual([[2, 0], 3]); // start = size is kept
     expect(message(() => x.narrow(1, 4, 0))).toEqual(['invalid-argument', 'Dimension out of range (expected to be in range of [-3, 2], but got 4)']);
   });
 

@@ -68,8 +68,8 @@ export function narrow(a: Tensor, dim: number, start: number, length: number): T
   if (a.ndim === 0) fail('invalid-argument', 'narrow() cannot be applied to a 0-dim tensor.');
   const d = normalizeDim(dim, a.ndim, 'narrow');
   const size = a.shape[d]!;
-  // PyTorch wraps start like a dim: [-size, size - 1] for size > 0, [-1, 0] for an empty dim.
-  const from = normalizeDim(start, size, 'narrow');
+  // PyTorch wraps start like a dim ([-size, size - 1]), except that start = size is kept as it is.
+  const from = start === size ? start : normalizeDim(start, size, 'narrow');
   if (from + length > size || length < 0) fail('invalid-argument', `start (${from}) + length (${length}) exceeds dimension size (${size}).`);
   return slice(a, d, from, from + length, 1);
 }

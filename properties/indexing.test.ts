@@ -5,7 +5,7 @@ import { describeProperties } from './vitest.ts';
 
 describeProperties('gather family properties', INDEX_PROPERTIES);
 
-test('op.scatter.duplicates the scatter generator writes each place at most once per line', () => {
+test('op.scatter the scatter generator writes each place at most once per line', () => {
   fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }), fc.nat({ max: 2 }), fc.array(fc.nat({ max: 99 }), { minLength: 27, maxLength: 27 }), (shape, k, keys) => {
     const dim = k % shape.length;
     const ishape = shape.map((s, d) => (d === dim ? Math.min(s, 1 + (k % s)) : s));

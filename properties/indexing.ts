@@ -15,7 +15,7 @@ import type { AnyProperty } from './property.ts';
  * up) and size-1 dims are common. The gradients do not depend on the values, so the values take
  * the edges and nan and ±inf ('linear' samples); the ops that add (scatterAdd, indexAdd) take
  * ordinary values: the order of float32 additions of huge and tiny terms is the kernel's own.
- * scatter with a tensor src writes each place at most once (op.scatter.duplicates).
+ * scatter with a tensor src writes each place at most once (op.scatter: repeated writes are not specified).
  */
 
 /** Enough values for any tensor here: an index of 4 along one dim of a [3, 3, 3] tensor, or a src one larger per dim. */
@@ -85,7 +85,7 @@ const gather = indexProperty('gather', ['op.gather', 'op.gather.duplicates', 'op
 
 /**
  * Distinct places along dim in every line of the index: each line takes the first entries of a
- * permutation of 0..n-1 (sorted by drawn keys), so no place is written twice (op.scatter.duplicates).
+ * permutation of 0..n-1 (sorted by drawn keys), so no place is written twice (op.scatter: repeated writes are not specified).
  */
 export function distinctAlong(ishape: readonly number[], dim: number, n: number, keys: readonly number[]): number[] {
   const shape = ishape.length === 0 ? [1] : ishape;

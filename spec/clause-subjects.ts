@@ -141,7 +141,6 @@ export const CLAUSE_SUBJECTS: Readonly<Record<ClauseId, Subject | null>> = {
   'op.gather.duplicates': one('op:gather', 'backward'),
   'op.scatter': one('op:scatter'),
   // Not specified for engines: what it promises is that gradspec's generators stay away from it.
-  'op.scatter.duplicates': null,
   'op.scatter-add': one('op:scatterAdd'),
   'op.index-add': one('op:indexAdd'),
   'op.masked-fill': one('op:maskedFill'),

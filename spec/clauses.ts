@@ -159,7 +159,6 @@ export const CLAUSES = [
   'op.gather',
   'op.gather.duplicates',
   'op.scatter',
-  'op.scatter.duplicates',
   'op.scatter-add',
   'op.index-add',
   'op.masked-fill',
