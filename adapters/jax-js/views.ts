@@ -86,6 +86,8 @@ function indexFunction(items: readonly IndexItem[], rank: number): OpFunction {
   const isSlice = (i: IndexItem): i is { start?: number; stop?: number; step?: number } => i !== null && typeof i === 'object' && !Array.isArray(i) && !('ref' in i);
   const consuming = items.filter((i) => typeof i === 'number' || Array.isArray(i) || isSlice(i)).length;
   const lists = items.filter((i) => Array.isArray(i)).length;
+  // '...' is spelled as whole-axis items, which says nothing about a second one (PyTorch refuses it).
+  if (items.filter((i) => i === '...').length > 1) throw notSupported('several ... in one index (jax-js slices have no ellipsis)');
   if (lists > 1 || (lists === 1 && items.some((i) => typeof i === 'number'))) throw notSupported('integer lists with other lists or numbers in one index (numpy and PyTorch place the gathered dims differently)');
   // An integer list is kept as `{ list }`: slice bounds are arrays too.
   const parts: (SliceItem | { list: number[] })[] = [];

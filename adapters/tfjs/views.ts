@@ -76,7 +76,8 @@ function index(a: tf.Tensor, items: readonly IndexItem[]): tf.Tensor {
   if (lists.length > 1) throw notSupported('several integer lists in one index (tfjs gathers along one axis)');
   const consuming = items.filter((i) => typeof i === 'number' || Array.isArray(i) || isSlice(i)).length;
   const ellipsis = items.filter((i) => i === '...').length;
-  if (ellipsis > 1 || consuming > a.rank) return tf.stridedSlice(a, [], [], []); // let tfjs refuse
+  // PyTorch refuses these; the dims of the adapter's slice would not say why.
+  if (ellipsis > 1 || consuming > a.rank) throw notSupported(`${ellipsis > 1 ? 'several ...' : 'more indices than dims'} (tfjs has no indexing syntax)`);
   // Each item with the input dim it reads (none for null) and the output dims it makes.
   const begin: number[] = []; const size: number[] = []; const strides: number[] = []; const out: number[] = [];
   let dim = 0; let gatherAt = -1; let gatherIdx: number[] = [];
