@@ -313,26 +313,33 @@ function opVariants(op: OpName, dtype: DType): Program[] {
     select: { dim: 0, index: 1 }, narrow: { dim: 1, start: 1, length: 1 }, diagonal: {}, unbind: {}, split: { splitSize: 1 },
     chunk: { chunks: 2 }, index: { items: [{ start: 1 }, 0] }, contiguous: {},
     cat: { dim: 0 }, stack: { dim: 0 }, flip: { dims: [0] }, roll: { shifts: 1 }, repeat: { sizes: [2, 1] },
+    indexSelect: { dim: 0 }, gather: { dim: 1 }, scatter: { dim: 1 }, scatterAdd: { dim: 1 }, indexAdd: { dim: 0, alpha: 2 },
+  };
+  // The gather family indexes the matrix with an int64 leaf k (a repeated index where the gradient adds up).
+  const index: Partial<Record<OpName, Data>> = {
+    indexSelect: [1, 1], gather: [[0, 0], [1, 0]], scatter: [[1, 0], [0, 1]], scatterAdd: [[1, 1], [0, 0]], indexAdd: [1, 1],
   };
   // unbind, split and chunk of a 2x2 matrix along dim 0 give two tensors: two names.
   const multi = (MULTI_OUTPUT_OPS as readonly string[]).includes(op);
   // binaryCrossEntropy takes probabilities: inputs in [0, 1].
   const datas: Data[] = op === 'binaryCrossEntropy' ? [0.25, [0.25, 0.75]] : op === 'nllLoss' || op === 'crossEntropy' ? [VECTOR]
-    : op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) || (VIEW_OPS as readonly string[]).includes(op) || (JOIN_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
+    : op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) || (VIEW_OPS as readonly string[]).includes(op) || (JOIN_OPS as readonly string[]).includes(op) || index[op] ? [MATRIX] : [1.5, VECTOR, MATRIX];
   // A loss takes (input, target): the probe passes x twice.
   const binary = (BINARY_OPS as readonly string[]).includes(op) || (COMPARISON_OPS as readonly string[]).includes(op)
     || (LOSS_OPS as readonly string[]).includes(op) || op === 'maximum' || op === 'minimum';
   // where needs a bool condition: the probe makes one with gt.
   // nllLoss and crossEntropy take int64 class targets: the probe picks class 0 (a 0-d target for a vector).
   const classTarget = op === 'nllLoss' || op === 'crossEntropy';
-  // cat and stack join x with itself.
-  const args = op === 'where' ? ['c', 'x', 0] : classTarget ? ['x', 'k'] : binary || op === 'cat' || op === 'stack' ? ['x', 'x'] : ['x'];
+  // cat and stack join x with itself. indexSelect and gather take (x, k); scatter, scatterAdd and indexAdd (x, k, x); maskedFill (x, c, 0).
+  const args = op === 'where' ? ['c', 'x', 0] : op === 'maskedFill' ? ['x', 'c', 0] : classTarget ? ['x', 'k']
+    : index[op] ? (op === 'indexSelect' || op === 'gather' ? ['x', 'k'] : ['x', 'k', 'x']) : binary || op === 'cat' || op === 'stack' ? ['x', 'x'] : ['x'];
   return datas.map((data, i) => validateProgram({
     id: `probe.op.${op}.${i}`, dtype,
     steps: [
       { let: 'x', tensor: data, requiresGrad: true },
-      ...(op === 'where' ? [{ let: 'c', op: 'gt', args: ['x', 1] } as Step] : []),
+      ...(op === 'where' || op === 'maskedFill' ? [{ let: 'c', op: 'gt', args: ['x', 1] } as Step] : []),
       ...(classTarget ? [{ let: 'k', tensor: 0, dtype: 'int64' } as Step] : []),
+      ...(index[op] ? [{ let: 'k', tensor: index[op], dtype: 'int64' } as Step] : []),
       { let: multi ? ['y', 'y1'] : 'y', op, args, ...(attrs[op] && Object.keys(attrs[op]!).length > 0 ? { attrs: attrs[op] } : {}) },
       { observe: 'y' },
     ],

@@ -15,7 +15,10 @@ import { scalarValue } from '../spec/program.ts';
 const BINARY = new Set(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum']);
 /** Ops that broadcast their two operands as op.broadcast says: the arithmetic ones and the comparisons. */
 const BROADCASTING = new Set([...BINARY, 'gt', 'ge', 'lt', 'le', 'eq', 'ne']);
-const VIEWS = new Set(['view', 'reshape', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'select', 'narrow', 'diagonal', 'unbind', 'split', 'chunk', 'index']);
+const VIEWS = new Set(['view', 'reshape', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'select', 'narrow', 'diagonal', 'unbind', 'split', 'chunk']);
+/** Basic indexing (numbers, slices, None, "...") is a view; an index tensor or list makes a copy. */
+const isView = (s: Extract<Step, { op: string }>): boolean =>
+  VIEWS.has(s.op) || (s.op === 'index' && (s.attrs?.items ?? []).every((i) => i === null || typeof i === 'number' || i === '...' || (typeof i === 'object' && !Array.isArray(i) && !('ref' in i))));
 
 const pathLess = (a: readonly number[], b: readonly number[]): boolean => {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
@@ -56,7 +59,8 @@ function resultShape(step: Extract<Step, { op: string }>, shapes: ReadonlyMap<st
       case 'unsqueeze': return unsqueezeShape(x, at.dim as number);
       case 'squeeze': return squeezeShape(x, at.dim as number | undefined);
       case 'cat': case 'stack': case 'flip': case 'roll': case 'repeat': return args.some((a) => a === null) ? null : joinMap(step.op, args as number[][], at).shape;
-      default: return x; // elementwise ops, clone, detach
+      case 'select': case 'narrow': case 'diagonal': case 'unbind': case 'split': case 'chunk': case 'index': return null; // not traced
+      default: return x; // elementwise ops, clone, detach, contiguous
     }
   } catch {
     return null;
@@ -119,12 +123,13 @@ export function traceProgram(program: Program, error: Observations['error'], jud
         }
         if (Array.isArray(s.let)) atoms.add('tuple-result');
         for (const a of s.args) if (typeof a === 'string') use(a);
+        for (const item of s.attrs?.items ?? []) if (item !== null && typeof item === 'object' && 'ref' in item) use(item.ref);
         // A tuple result (max and min with a dim) binds values and indices, of the same shape.
         for (const name of Array.isArray(s.let) ? s.let : [s.let]) {
           shapes.set(name, resultShape(s, shapes));
           if (s.op === 'detach') boundByOp.delete(name);
           else boundByOp.add(name);
-          if (VIEWS.has(s.op)) {
+          if (isView(s)) {
             viewResults.add(name);
             viewOutputs.add(name);
             if (typeof s.args[0] === 'string') viewResults.add(s.args[0]); // the input shares the view's storage

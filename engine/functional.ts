@@ -5,6 +5,7 @@ import { isGradEnabled } from './grad-mode.ts';
 import { alloc } from './kernels.ts';
 import { OpNode } from './node.ts';
 import { OPS } from './ops.ts';
+import { checkGather, checkIndexAdd, checkIndexSelect, checkMaskedFill, checkScatter } from './index-rules.ts';
 import { broadcastShapes, checkDims, checkElements, checkSizeList, inferShape, normalizeDim, numel, sameShape, shapeText } from './shape.ts';
 import { catRules, skipped, stackRules } from './join-rules.ts';
 import { Tensor } from './tensor.ts';
@@ -137,10 +138,67 @@ export function pow(a: Tensor, b: Operand): Tensor {
   return apply(OPS.pow, [a, b], none);
 }
 
-/** `a.masked_fill(mask, value)`: value where the constant mask is nonzero. */
-export function maskedFill(a: Tensor, mask: Tensor, value: number): Tensor {
+/**
+ * `a.masked_fill(mask, value)`: value where the bool mask (broadcast with a) is true. A number is
+ * MaskedFillBackward0; a 0-d tensor value is MaskedFillBackward1, and gets the masked gradient's sum.
+ */
+export function maskedFill(a: Tensor, mask: Tensor, value: Operand): Tensor {
   checkTensor(mask, 'masked_fill');
-  return apply(OPS.maskedFill, [a, mask], { value });
+  if (value instanceof Tensor) {
+    checkMaskedFill(a, mask, value);
+    return apply(OPS.maskedFillTensor, [mask, a, value], none);
+  }
+  checkNumber(value, 'masked_fill', 'value');
+  checkMaskedFill(a, mask, null);
+  return apply(OPS.maskedFill, [mask, a], { value });
+}
+
+/** `a.index_select(dim, index)`: the slices along dim at a 0-d or 1-d int64 index. */
+export function indexSelect(a: Tensor, dim: number, index: Tensor): Tensor {
+  checkTensor(index, 'index_select');
+  const d = normalizeDim(dim, a.ndim, 'index_select');
+  checkIndexSelect(a, index);
+  return apply(OPS.indexSelect, [index, a], { dim: d, inputShape: [...a.shape] });
+}
+
+/** `a.gather(dim, index)` (sparse_grad=False): out[p] = a[p with index[p] along dim]. */
+export function gather(a: Tensor, dim: number, index: Tensor): Tensor {
+  checkTensor(index, 'gather');
+  const d = normalizeDim(dim, a.ndim, 'gather');
+  checkGather(a, d, index);
+  return apply(OPS.gather, [index, a], { dim: d });
+}
+
+/** `a.scatter(dim, index, src)` with a tensor src (ScatterBackward0) or a number (ScatterBackward1). */
+export function scatter(a: Tensor, dim: number, index: Tensor, src: Operand): Tensor {
+  checkTensor(index, 'scatter');
+  const d = normalizeDim(dim, a.ndim, 'scatter');
+  if (src instanceof Tensor) {
+    checkScatter(a, d, index, src);
+    return apply(OPS.scatter, [index, a, src], { dim: d, srcShape: [...src.shape], gradFn: 'ScatterBackward0' });
+  }
+  checkNumber(src, 'scatter', 'value');
+  checkScatter(a, d, index, null);
+  return apply(OPS.scatterValue, [index, a], { dim: d, value: src });
+}
+
+/** `a.scatter_add(dim, index, src)`: src's elements added at the places index points at. */
+export function scatterAdd(a: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  checkTensor(index, 'scatter_add');
+  if (!(src instanceof Tensor)) fail('invalid-argument', `scatter_add(): argument 'src' (position 3) must be Tensor, not ${typeName(src)}`);
+  const d = normalizeDim(dim, a.ndim, 'scatter_add');
+  checkScatter(a, d, index, src);
+  return apply(OPS.scatterAdd, [index, a, src], { dim: d, srcShape: [...src.shape], gradFn: 'ScatterAddBackward0' });
+}
+
+/** `a.index_add(dim, index, source, alpha=alpha)`: alpha·source's slices added at the indices along dim. */
+export function indexAdd(a: Tensor, dim: number, index: Tensor, source: Tensor, alpha = 1): Tensor {
+  checkTensor(index, 'index_add');
+  checkTensor(source, 'index_add');
+  checkNumber(alpha, 'index_add', 'alpha');
+  const d = normalizeDim(dim, a.ndim, 'index_add');
+  checkIndexAdd(a, d, index, source);
+  return apply(OPS.indexAdd, [index, a, source], { dim: d, alpha });
 }
 
 /**

@@ -98,7 +98,15 @@ function advancedPositions(shape: readonly number[], advanced: readonly { dim: n
       indices.push(index);
     }
   }
-  const broadcast = indices.reduce<number[]>((s, t) => broadcastShapes(s, t.shape), []);
+  // PyTorch names every index shape when they do not broadcast together.
+  const together = (): number[] => {
+    try {
+      return indices.reduce<number[]>((s, t) => broadcastShapes(s, t.shape), []);
+    } catch {
+      return fail('shape-mismatch', `shape mismatch: indexing tensors could not be broadcast together with shapes ${indices.map((t) => shapeText(t.shape)).join(', ')}`);
+    }
+  };
+  const broadcast = together();
   const values = indices.map((t, k) => {
     const size = shape[dims[k]!]!;
     const out = new Float64Array(numel(broadcast));

@@ -1,8 +1,9 @@
 import type { DType } from '../spec/program.ts';
-import { apply, type OpDef, type Rule } from './dispatch.ts';
+import type { Rule } from './dispatch.ts';
 import { alloc, type Result } from './kernels.ts';
 import { numel, stridesOf, type Shape } from './shape.ts';
 import { Tensor } from './tensor.ts';
+import { slice } from './views.ts';
 
 /*
  * Joining and repeating (cat, stack, flip, roll, repeat): every output element is one input
@@ -15,8 +16,6 @@ export interface FlipAttrs { dims: number[] }
 /** Normalized: dims empty means the flattened tensor rolled by shifts[0]. */
 export interface RollAttrs { shifts: number[]; dims: number[] }
 export interface RepeatAttrs { repeats: number[]; inputShape: number[] }
-/** A part of a gradient along one dim: `length` elements from `start` (SliceBackward0), or one, the dim removed (SelectBackward0). */
-export interface PartAttrs { dim: number; start: number; length: number; select: boolean; size: number }
 
 /** Where each output element comes from: input `source[o]`, its flat element `index[o]`. */
 interface Plan { shape: number[]; source: Int32Array; index: Int32Array }
@@ -122,47 +121,6 @@ export function repeatBackward(g: Tensor, a: RepeatAttrs): Tensor {
   return dims.length > 0 ? r.reshape(sizes).sum(dims) : r;
 }
 
-/** The part of x along a dim: `length` elements from `start`, or (select) the one at start, the dim removed. */
-function partForward(x: Tensor, a: PartAttrs, dtype: DType): Result {
-  const shape = [...x.shape];
-  shape[a.dim] = a.length;
-  const plan = mapPlan(shape, x.shape, (at) => at.map((v, d) => (d === a.dim ? v + a.start : v)));
-  if (a.select) shape.splice(a.dim, 1);
-  return gather([x], { ...plan, shape }, dtype);
-}
-
-/** The backward of a part: the gradient in its place along the dim of `size`, zeros elsewhere. */
-function unpartForward(g: Tensor, a: PartAttrs, dtype: DType): Result {
-  const inner = [...g.shape];
-  if (a.select) inner.splice(a.dim, 0, 1);
-  const shape = [...inner];
-  shape[a.dim] = a.size;
-  const data = alloc(dtype, numel(shape));
-  const strides = stridesOf(shape);
-  const at = inner.map(() => 0);
-  for (let i = 0; i < g.numel(); i++) {
-    data[at.reduce((s, v, d) => s + (d === a.dim ? v + a.start : v) * strides[d]!, 0)] = g.data[i]!;
-    for (let d = at.length - 1; d >= 0; d--) {
-      if (++at[d]! < inner[d]!) break;
-      at[d] = 0;
-    }
-  }
-  return { shape, data };
-}
-
-/** g.narrow(dim, start, length) (SliceBackward0) or g.select(dim, start) (SelectBackward0), as rows. */
-export const part: OpDef<PartAttrs> = {
-  gradFn: (_x, a) => (a.select ? 'SelectBackward0' : 'SliceBackward0'),
-  forward: ([x], a, dtype) => partForward(x!, a, dtype),
-  grads: [{ saves: [], vjp: (g, _s, a) => apply(unpart, [g], a) }],
-};
-/** slice_backward and select_backward: the gradient in its place, zeros elsewhere. */
-export const unpart: OpDef<PartAttrs> = {
-  gradFn: (_x, a) => (a.select ? 'SelectBackwardBackward0' : 'SliceBackwardBackward0'),
-  forward: ([g], a, dtype) => unpartForward(g!, a, dtype),
-  grads: [{ saves: [], vjp: (g, _s, a) => apply(part, [g], a) }],
-};
-
 /** cat's rules, one per input: its part of g along dim; a skipped input's gradient is zeros([0]). */
 export function catRules(a: CatAttrs): Rule<CatAttrs>[] {
   let offset = 0;
@@ -170,7 +128,8 @@ export function catRules(a: CatAttrs): Rule<CatAttrs>[] {
     if (skipped(s)) return { saves: [], vjp: (g) => new Tensor(alloc(g.dtype, 0), [0], g.dtype) };
     const [start, length] = [offset, s[a.dim]!];
     offset += length;
-    return { saves: [], vjp: (g) => apply(part, [g], { dim: a.dim, start, length, select: false, size: g.shape[a.dim]! }) };
+    // at::slice, which g.narrow calls: a part of size 0 may start at the end (narrow's start = size).
+    return { saves: [], vjp: (g) => slice(g, a.dim, start, start + length, 1) };
   });
 }
 
@@ -178,5 +137,5 @@ export function catRules(a: CatAttrs): Rule<CatAttrs>[] {
 export const stackRules = (a: StackAttrs): Rule<StackAttrs>[] =>
   Array.from({ length: a.count }, (_, i): Rule<StackAttrs> => ({
     saves: [],
-    vjp: (g) => apply(part, [g], { dim: a.dim, start: i, length: 1, select: true, size: a.count }),
+    vjp: (g) => g.select(a.dim, i),
   }));

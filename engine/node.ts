@@ -86,9 +86,11 @@ export function accumulateInto(t: Tensor, g: Tensor): void {
   } else if (isGradEnabled()) {
     t.grad = current.add(g);
   } else {
+    // Through the layout: a .grad set by the caller may be a view of another tensor's storage.
     const data = current.data;
     const add = g.values();
-    for (let i = 0; i < data.length; i++) data[i] = data[i]! + add[i]!;
+    const sum = Float64Array.from(data, (v, i) => v + add[i]!);
+    current.write(sum);
     current.counter.value++;
   }
 }
@@ -191,7 +193,8 @@ export class OpNode extends GradNode implements SavedValues {
     if (this.freed) fail('freed-graph', FREED_MESSAGE);
     if (!t) throw new Error(`gradspec bug: ${this.gradFnName} did not save a value it reads`);
     if (t.version !== version) {
-      const kind = t.dtype === 'float64' ? 'DoubleTensor' : 'FloatTensor';
+      // PyTorch's legacy type name: torch.FloatTensor, DoubleTensor, LongTensor (an int64 index), BoolTensor.
+      const kind = `${({ float32: 'Float', float64: 'Double', int64: 'Long', bool: 'Bool' } as const)[t.dtype]}Tensor`;
       // A saved output names the node that saved it; a saved input names its current grad_fn,
       // which for a view written since is a rebuilt AsStridedBackward0 (views.rebase).
       const producer = savedBy ?? t.gradFn?.name() ?? null;

@@ -8,9 +8,10 @@ import { broadcastShapes, broadcastStrides, stridesOf, type Shape } from './shap
 import { Tensor } from './tensor.ts';
 import { type None, none, isFloat, floatResult, noBool, notForBool, SUB_BOOL, SUB_BOOLS, wrapped, intPow, unary, binary, comparison, where, mask, maskZip, nonzero, zerosLike, constantLike, constantZip, erf } from './op-helpers.ts';
 import { type SelectAttrs, type ArgAttrs, type IndexAttrs, indexMask, type ClampAttrs, selectForward, argSelectForward, keptResult, halfAtTies, clampValue, clampMask } from './selection-rules.ts';
+import { type IndexSelectAttrs, type GatherAttrs, type ScatterAttrs, type ScatterValueAttrs, type IndexAddAttrs, checkSrcGradient, indexSelectForward, gatherForward, scatterForward, indexAddForward } from './index-rules.ts';
 import { type SoftplusAttrs, type SlopeAttrs, type AlphaAttrs, type GeluAttrs, type LogsumexpAttrs, softplusForward, geluForward, softmaxForward, logsumexpForward, softplusBackward, leakyReluBackward, eluBackward, geluBackward } from './activation-rules.ts';
 import { type LossAttrs, type NllAttrs, lossForward, lossNorm, smoothL1Grad, BCE_EPSILON, BCE_EPS, meanOf, bceForward, bceWithLogitsForward, nllPicks } from './loss-rules.ts';
-import { type CatAttrs, type StackAttrs, type FlipAttrs, type RollAttrs, type RepeatAttrs, catForward, stackForward, flipForward, rollForward, repeatForward, repeatBackward, part, unpart } from './join-rules.ts';
+import { type CatAttrs, type StackAttrs, type FlipAttrs, type RollAttrs, type RepeatAttrs, catForward, stackForward, flipForward, rollForward, repeatForward, repeatBackward } from './join-rules.ts';
 import { type ShiftAttrs, type NormAttrs, type ProdAttrs, moment, normBackward, reversedCumsum, othersProduct, cumprodWithZeros } from './statistic-rules.ts';
 
 /*
@@ -55,6 +56,9 @@ function unreduce(g: Tensor, inputShape: Shape, a: ReduceAttrs): Tensor {
   if (!a.keepdim) for (const d of [...a.dims].sort((p, q) => p - q)) r = r.unsqueeze(d);
   return r.expand([...inputShape]);
 }
+
+/** A constant tensor of zeros (outside the graph): the start of the gather family's backward sums. */
+const zerosOf = (shape: readonly number[], dtype: DType): Tensor => new Tensor(alloc(dtype, shape.reduce((n, d) => n * d, 1)), [...shape], dtype);
 
 const copyAs = (x: Tensor, shape: number[], dtype: DType): Result => ({
   shape,
@@ -226,16 +230,94 @@ export const OPS = {
       { saves: ['self'], vjp: (g, s) => where(s.self, 0, g) },
     ],
   } satisfies OpDef<None>,
-  /** masked_fill: `value` where the constant mask is nonzero, as backward formulas mask (MaskedFillBackward0). */
+  /**
+   * masked_fill: `value` where the constant bool mask (input 0, broadcast with self) is true. The
+   * gradient of self is g with the masked places set to 0, exactly 0 even where g is inf or nan.
+   */
   maskedFill: {
     gradFn: 'MaskedFillBackward0',
-    dtype: ([x]) => x!.dtype,
-    forward: ([x, m], a: ScalarAttrs, dtype) => kernels.zip(x!.data, x!.shape, m!.data, m!.shape, dtype, (v, k) => (k !== 0 ? a.value : v)),
-    grads: [
-      { saves: ['other'], vjp: (g, s) => g.maskedFill(s.other, 0) },
-      { saves: none, vjp: (g) => zerosLike(g) },
-    ],
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([m, x], a: ScalarAttrs, dtype) => kernels.zip(x!.data, x!.shape, m!.data, m!.shape, dtype, (v, k) => (k !== 0 ? a.value : v)),
+    grads: [{ saves: ['self'], vjp: (g, s) => g.maskedFill(s.self, 0) }],
   } satisfies OpDef<ScalarAttrs>,
+  /** masked_fill with a 0-d tensor value (MaskedFillBackward1): the value's gradient is the sum of g over the masked places. */
+  maskedFillTensor: {
+    gradFn: 'MaskedFillBackward1',
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([m, x, v], _a, dtype) => kernels.zip(x!.data, x!.shape, m!.data, m!.shape, dtype, (e, k) => (k !== 0 ? v!.data[0]! : e)),
+    grads: [
+      { saves: ['self'], vjp: (g, s) => g.maskedFill(s.self, 0) },
+      { saves: ['self'], vjp: (g, s) => where(s.self, g, 0).sum() },
+    ],
+  } satisfies OpDef<None>,
+
+  // ----- the gather family (engine/index-rules.ts): the int64 index is input 0, a constant that
+  // the rules read as `self`; the tensor the op indexes is `other`, a src or source `third` -----
+  // index_select's backward is zeros(self's shape).index_add_(dim, index, g): duplicates add up.
+  indexSelect: {
+    gradFn: 'IndexSelectBackward0',
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([i, x], a: IndexSelectAttrs, dtype) => indexSelectForward(x!, a.dim, i!, dtype),
+    grads: [{ saves: ['self'], vjp: (g, s, a) => zerosOf(a.inputShape, g.dtype).indexAdd(a.dim, s.self, g) }],
+  } satisfies OpDef<IndexSelectAttrs>,
+  // gather_backward: zeros_like(self).scatter_add(dim, index, g); PyTorch saves self for its shape.
+  gather: {
+    gradFn: 'GatherBackward0',
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([i, x], a: GatherAttrs, dtype) => gatherForward(x!, a.dim, i!, dtype),
+    grads: [{ saves: ['self', 'other'], vjp: (g, s, a) => zerosOf(s.other.shape, g.dtype).scatterAdd(a.dim, s.self, g) }],
+  } satisfies OpDef<GatherAttrs>,
+  // self: g.scatter(dim, index, 0); src: g.gather(dim, index), which every src element that an
+  // index points at receives, also one whose write another write to its place overwrote.
+  scatter: {
+    gradFn: 'ScatterBackward0',
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([i, x, src], a: ScatterAttrs, dtype) => scatterForward(x!, a.dim, i!, src!, false, dtype),
+    grads: [
+      { saves: ['self'], vjp: (g, s, a) => g.scatter(a.dim, s.self, 0) },
+      { saves: ['self'], vjp: (g, s, a) => checkSrcGradient(g.gather(a.dim, s.self), a) },
+    ],
+  } satisfies OpDef<ScatterAttrs>,
+  scatterValue: {
+    gradFn: 'ScatterBackward1',
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([i, x], a: ScatterValueAttrs, dtype) => scatterForward(x!, a.dim, i!, a.value, false, dtype),
+    grads: [{ saves: ['self'], vjp: (g, s, a) => g.scatter(a.dim, s.self, 0) }],
+  } satisfies OpDef<ScatterValueAttrs>,
+  scatterAdd: {
+    gradFn: 'ScatterAddBackward0',
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([i, x, src], a: ScatterAttrs, dtype) => scatterForward(x!, a.dim, i!, src!, true, dtype),
+    grads: [
+      { saves: none, vjp: (g) => g },
+      { saves: ['self'], vjp: (g, s, a) => checkSrcGradient(g.gather(a.dim, s.self), a) },
+    ],
+  } satisfies OpDef<ScatterAttrs>,
+  // source: g.index_select(dim, index) expanded as source (index.squeeze(0) for a 0-d source),
+  // times alpha unless alpha is 1 (maybe_multiply); PyTorch saves source for its shape.
+  indexAdd: {
+    gradFn: 'IndexAddBackward0',
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([i, x, source], a: IndexAddAttrs, dtype) => indexAddForward(x!, a.dim, i!, source!, a.alpha, dtype),
+    grads: [
+      { saves: none, vjp: (g) => g },
+      {
+        saves: ['self', 'third'],
+        vjp: (g, s, a) => {
+          const picked = s.third.ndim > 0 ? g.indexSelect(a.dim, s.self).expand([...s.third.shape]) : g.indexSelect(a.dim, s.self.squeeze(0));
+          return a.alpha === 1 ? picked : picked.mulScalar(a.alpha);
+        },
+      },
+    ],
+  } satisfies OpDef<IndexAddAttrs>,
   // ----- comparisons: bool results, constants of the graph (never recorded) -----
   gt: comparison((x, y) => x > y),
   ge: comparison((x, y) => x >= y),
@@ -359,9 +441,6 @@ export const OPS = {
       vjp: (g, _s, a) => (a.repeats.includes(0) ? new Tensor(alloc(g.dtype, a.inputShape.reduce((n, d) => n * d, 1)), a.inputShape, g.dtype) : repeatBackward(g, a)),
     }],
   } satisfies OpDef<RepeatAttrs>,
-  // The parts of cat's and stack's backward (g.narrow, g.select) and their own backward, g put back in place.
-  part,
-  unpart,
   /**
    * cat([fill, x.narrow(dim, 0, n - 1)]) (by 1) or cat([x.narrow(dim, 1, n - 1), fill]) (by -1):
    * the exclusive running products of prod's backward. Its adjoint shifts back and fills 0.

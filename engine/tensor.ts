@@ -427,8 +427,20 @@ export class Tensor {
   extractAt(at: Float64Array, shape: number[]): Tensor { return F.extractAt(this, at, shape); }
   embedAt(at: Float64Array, shape: number[]): Tensor { return F.embedAt(this, at, shape); }
   replaceAt(src: Tensor, at: Float64Array): Tensor { return F.replaceAt(this, src, at); }
-  /** PyTorch's masked_fill: `value` where the constant mask is nonzero (backward formulas use it). */
-  maskedFill(mask: Tensor, value: number): Tensor { return guard('masked_fill', [this, mask], () => F.maskedFill(this, mask, value)); }
+  /** PyTorch's masked_fill: `value` (a number or a 0-d tensor) where the bool mask is true. */
+  maskedFill(mask: Tensor, value: F.Operand): Tensor { return guard('masked_fill', [this, mask, value], () => F.maskedFill(this, mask, value)); }
+  /** The slices along dim at the int64 indices (0-d or 1-d); repeated indices repeat slices. */
+  indexSelect(dim: number, index: Tensor): Tensor { return guard('index_select', [this, index], () => F.indexSelect(this, dim, index)); }
+  /** out[p] = this[p with index[p] along dim]; the int64 index has this tensor's rank. */
+  gather(dim: number, index: Tensor): Tensor { return guard('gather', [this, index], () => F.gather(this, dim, index)); }
+  /** A copy with src's elements (or the number) written where index points along dim. */
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return guard('scatter', [this, index, src], () => F.scatter(this, dim, index, src)); }
+  /** A copy with src's elements added where index points along dim. */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return guard('scatter_add', [this, index, src], () => F.scatterAdd(this, dim, index, src)); }
+  /** A copy with alpha times source's slices added at the indices along dim. */
+  indexAdd(dim: number, index: Tensor, source: Tensor, options: { alpha?: number } = {}): Tensor {
+    return guard('index_add', [this, index, source], () => F.indexAdd(this, dim, index, source, options.alpha ?? 1));
+  }
   /** PyTorch's `x.where(condition, y)`: `torch.where(condition, x, y)`. */
   where(condition: Tensor, other: F.Operand): Tensor { return guard('where', [condition, this, other], () => F.where(condition, this, other)); }
   gt(other: F.Operand): Tensor { return guard('gt', [this, other], () => F.compare('gt', this, other)); }

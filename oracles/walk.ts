@@ -1,5 +1,6 @@
-import { UNARY_OPS, type Arg, type LOSS_OPS, type Attrs, type LeafStep, type OpStep, type Program, type Step } from '../spec/program.ts';
+import { INDEX_OPS, UNARY_OPS, type Arg, type LOSS_OPS, type Attrs, type LeafStep, type OpStep, type Program, type Step } from '../spec/program.ts';
 import { flattenData } from './data.ts';
+import { indexing, type IntLeaf } from './indexing.ts';
 import { joinMap } from './join.ts';
 import { multiViewMaps, viewMap } from './views.ts';
 import {
@@ -79,6 +80,7 @@ const ACTIVATIONS = new Set<string>(['softplus', 'leakyRelu', 'elu', 'gelu', 'si
 const BINARY = new Set<string>(['add', 'sub', 'mul', 'div', 'pow']);
 const COMPARE = new Set<string>(['gt', 'ge', 'lt', 'le', 'eq', 'ne']);
 const VIEW_MAPPED = new Set<string>(['select', 'narrow', 'diagonal', 'index', 'contiguous']);
+const INDEXING = new Set<string>(INDEX_OPS);
 
 /** Walks `steps` (nested blocks included) in order; `leafValues` overrides leaf data by name. */
 export function walkProgram<E>(
@@ -87,9 +89,8 @@ export function walkProgram<E>(
   leafValues?: ReadonlyMap<string, ArrayLike<number>>,
 ): Map<string, Bound<E>> {
   const env = new Map<string, Bound<E>>();
-  // Class targets (nllLoss) index by value: their leaves' numbers, kept as written.
-  const classes = new Map<string, number[]>();
-  // Index tensors (index.advanced) pick elements by value: the int64 and bool leaves' numbers.
+  // Class targets (nllLoss), index tensors (index.advanced) and the gather family's indices
+  // index by value: the int64 and bool leaves' numbers, kept as written.
   const refs = new Map<string, { shape: number[]; values: number[]; isBool: boolean }>();
   const visit = (steps: Step[]): void => {
     for (const step of steps) {
@@ -102,7 +103,6 @@ export function walkProgram<E>(
           throw new Error(`leaf ${step.let} has ${values.length} elements, the override ${override.length}`);
         }
         const source = override ?? values;
-        if (step.dtype === 'int64') classes.set(step.let, Array.from(values));
         if (step.dtype === 'int64' || step.dtype === 'bool') refs.set(step.let, { shape, values: Array.from(values), isBool: step.dtype === 'bool' });
         env.set(step.let, { shape, data: Array.from(values, (_, i) => algebra.leaf(step.let, i, source[i]!)) });
       } else if ('op' in step && (step.op === 'unbind' || step.op === 'split' || step.op === 'chunk')) {
@@ -118,7 +118,8 @@ export function walkProgram<E>(
       } else if ('op' in step) {
         // max and min with a dim bind (values, indices): the values are modelled, the int64 indices
         // are not (they are not differentiable).
-        env.set(Array.isArray(step.let) ? step.let[0]! : step.let, step.op === 'nllLoss' || step.op === 'crossEntropy' ? classLoss(step, env, classes, algebra) : applyOp(step, env, algebra));
+        env.set(Array.isArray(step.let) ? step.let[0]! : step.let, step.op === 'nllLoss' || step.op === 'crossEntropy' ? classLoss(step, env, refs, algebra)
+          : INDEXING.has(step.op) ? indexing(step, step.args.map((a) => argument(a, env, algebra)), refs, algebra) : applyOp(step, env, algebra));
       }
     }
   };
@@ -189,12 +190,12 @@ function lossTerm<E>(op: (typeof LOSS_OPS)[number], attrs: Attrs, algebra: Algeb
  * nll_loss: -x[i, t_i] per target, -100 ignored, the mean over the targets that count.
  * cross_entropy is nll_loss of log_softmax along the class dim (1, or 0 for a [C] input).
  */
-function classLoss<E>(step: OpStep, env: Map<string, Bound<E>>, classes: Map<string, number[]>, algebra: Algebra<E>): Bound<E> {
+function classLoss<E>(step: OpStep, env: Map<string, Bound<E>>, ints: ReadonlyMap<string, IntLeaf>, algebra: Algebra<E>): Bound<E> {
   const input = argument(step.args[0]!, env, algebra);
   const x = step.op === 'crossEntropy'
     ? applyOp({ let: step.let, op: 'logSoftmax', args: [step.args[0]!], attrs: { dim: input.shape.length === 1 ? 0 : 1 } }, env, algebra)
     : input;
-  const targets = classes.get(String(step.args[1]));
+  const targets = ints.get(String(step.args[1]))?.values;
   if (!targets) throw new Error(`${step.op}: the oracles model class targets that are int64 leaves only`);
   const c = x.shape[x.shape.length - 1]!;
   const terms = targets.map((t, i) => (t === -100 ? algebra.constant(0) : algebra.unary('neg', x.data[i * c + t]!)));

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { ClauseId } from '../spec/clauses.ts';
 import type { Attrs, FloatDType } from '../spec/program.ts';
-import { withNonFinite } from './arbitraries/edges.ts';
+import { asLeafValue, withNonFinite } from './arbitraries/edges.ts';
 import { ordinary } from './arbitraries/numbers.ts';
 import { nest, numel, ProgramBuilder } from './build.ts';
 import { gradientProperty, type GradientCase } from './gradient.ts';
@@ -31,9 +31,10 @@ interface Draw { shapes: number[][]; attrs: Attrs; out: number[] }
  * A tensor of the shape: a leaf, or where nested lists cannot carry the shape (a 0 before the
  * last dim: [0, 3] would read as [0]) an empty leaf reshaped to it. Returns the leaf and the tensor.
  */
-function tensorOf(b: ProgramBuilder, xs: number[], shape: number[], requiresGrad: boolean, name: string): [string, string] {
+function tensorOf(b: ProgramBuilder, xs: number[], shape: number[], dtype: FloatDType, requiresGrad: boolean, name: string): [string, string] {
   if (!shape.slice(0, -1).includes(0)) {
-    const leaf = b.leaf(nest(xs.slice(0, numel(shape)), shape), requiresGrad, name);
+    // nan, ±inf and -0 spelled as the format wants them ("inf"), float32 values rounded.
+    const leaf = b.leaf(nest(xs.slice(0, numel(shape)).map((v) => asLeafValue(v, dtype)) as unknown as number[], shape), requiresGrad, name);
     return [leaf, leaf];
   }
   const leaf = b.leaf([], requiresGrad, name);
@@ -45,12 +46,12 @@ function joinCase(op: 'cat' | 'stack' | 'flip' | 'roll' | 'repeat', d: Draw, xs:
   const b = new ProgramBuilder(`property.op.${op}`, dtype);
   let at = 0;
   const made = d.shapes.map((s, k) => {
-    const t = tensorOf(b, xs.slice(at), s, true, 'abcd'[k]!);
+    const t = tensorOf(b, xs.slice(at), s, dtype, true, 'abcd'[k]!);
     at += numel(s);
     return t;
   });
   const result = b.op(op, made.map(([, t]) => t), d.attrs);
-  const [, w] = tensorOf(b, ws, d.out, false, 'w');
+  const [, w] = tensorOf(b, ws, d.out, dtype, false, 'w');
   const out = b.op('sum', [b.op('mul', [result, w])]);
   return { program: b.program(), out, inputs: made.map(([leaf]) => leaf), forward: result, nonFinite: { kind: 'linear' } };
 }
@@ -64,7 +65,8 @@ const catDraws = fc.tuple(shapeOf(3, 1), fc.array(size, { minLength: 1, maxLengt
     const dim = dimOf(k, base.length, negative);
     const d = (dim + base.length) % base.length;
     const shapes = along.map((n) => base.map((s, i) => (i === d ? n : s)));
-    if (base.length > 1 && empty < shapes.length) shapes[empty] = [0]; // skipped, whatever the others' rank
+    // A skipped 1-d empty input, whatever the others' rank (one of two or more, so one is not skipped).
+    if (base.length > 1 && shapes.length > 1 && empty < shapes.length) shapes[empty] = [0];
     const out = [...base];
     out[d] = shapes.filter((s) => !(s.length === 1 && s[0] === 0 && base.length > 1)).reduce((n, s) => n + s[d]!, 0);
     return { shapes, attrs: { dim }, out };

@@ -23,6 +23,6 @@ describe('the views model', () => {
     ]);
     // b0 = [[1, 2, 3], [4, 5, 6]]; b0.t()[1] is column 1: [2, 5] becomes [6, 15].
     expect(sim.expect[0]).toMatchObject({ value: [1, 6, 3, 4, 15, 6], version: 1, sharesStorage: true });
-    expect(sim.grads[0]).toEqual([0, 3, 0, 0, 3, 0]);
+    expect(sim.grads![0]).toEqual([0, 3, 0, 0, 3, 0]);
   });
 });

@@ -43,6 +43,8 @@ export type Command =
   | { kind: 'copy'; target: number; src: number }
   | { kind: 'put'; target: number; at: number; value: number; advanced: boolean }
   | { kind: 'clone'; of: number; gather: boolean }
+  /** view (fails where the layout does not allow it) or reshape (a view where it can be, else a copy) to another shape. */
+  | { kind: 'reshape'; of: number; pick: number; asView: boolean }
   | { kind: 'observe'; of: number; other: number };
 
 const numel = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);
@@ -131,6 +133,36 @@ export function applyView(p: View, v: ViewOp, name: string): { view: View; step:
   }
 }
 
+/** The shapes of 1 to 3 dims holding n elements (dims of 1 included). */
+function shapesOf(n: number): number[][] {
+  const out: number[][] = [[n]];
+  for (let a = 1; a <= n; a++) {
+    if (n % a !== 0) continue;
+    out.push([a, n / a]);
+    for (let b = 1; b <= n / a; b++) if ((n / a) % b === 0) out.push([a, b, n / a / b]);
+  }
+  return out;
+}
+
+/**
+ * Whether elements at these storage slots, read in row-major order of `shape`, can be one
+ * tensor's geometry: slot = offset + sum of index × stride, for some strides. This is the
+ * definition of a view, checked directly from the slots, not with PyTorch's algorithm.
+ */
+function viewable(slots: readonly number[], shape: readonly number[]): boolean {
+  if (slots.length === 0) return true;
+  const strides = shape.map((size, d) => {
+    if (size < 2) return 0;
+    const step = numel(shape.slice(d + 1));
+    return slots[step]! - slots[0]!;
+  });
+  let ok = true;
+  eachIndex(shape, (index, flat) => {
+    if (slots[flat] !== slots[0]! + index.reduce((sum, i, d) => sum + i * strides[d]!, 0)) ok = false;
+  });
+  return ok;
+}
+
 const addForm = (a: Form, b: Form, k = 1): Form => {
   const out = new Map(a);
   for (const [key, c] of b) out.set(key, (out.get(key) ?? 0) + k * c);
@@ -144,7 +176,10 @@ export interface Simulation {
   commands: string[];
   /** For each observation: its label, the command that made it, and what it must show. */
   expect: { label: string; command: number; value: number[]; version: number; sharesStorage: boolean }[];
-  grads: number[][];
+  /** The leaves' gradients at the end; null when the program must stop at `error`. */
+  grads: number[][] | null;
+  /** A view the layout cannot give: the step must fail with shape-mismatch. */
+  error: { step: string; command: number } | null;
 }
 
 export function simulate(commands: readonly Command[]): Simulation {
@@ -168,12 +203,13 @@ export function simulate(commands: readonly Command[]): Simulation {
   };
   for (const c of commands) {
     if (c.kind === 'view') {
-      const made = applyView(pick(c.of), c.view, `v${names}`);
+      const parent = pick(c.of);
+      const made = applyView(parent, c.view, `v${names}`);
       if (!made) continue;
       names++;
       views.push(made.view);
       steps.push(made.step);
-      ran.push(`${made.view.name} = ${pick(c.of).name}.${c.view.op}(${JSON.stringify(made.step).match(/"attrs":(\{.*\})/)?.[1] ?? ''})`);
+      ran.push(`${made.view.name} = ${parent.name}.${(made.step as { op: string }).op}(${JSON.stringify((made.step as { attrs?: unknown }).attrs ?? {})})`);
     } else if (c.kind === 'write') {
       const t = pick(c.target);
       const args = c.op === 'zero_' ? [] : [c.k];
@@ -204,6 +240,26 @@ export function simulate(commands: readonly Command[]): Simulation {
       steps.push({ inplace: 'indexPut_', target: t.name, args: [c.value], attrs: { items: [c.advanced ? rows : rows[0]!] } });
       write({ ...t, slots: t.slots.filter((_, k) => hit.has(k)) }, true, () => ({ value: c.value, form: new Map() }));
       ran.push(`${t.name}[${c.advanced ? JSON.stringify(rows) : rows[0]}] = ${c.value}`);
+    } else if (c.kind === 'reshape') {
+      // The newest views most often: they are the ones whose layout a chain has bent.
+      const p = views[views.length - 1 - (c.of % views.length)]!;
+      // Views of the bases only: copies of non-contiguous tensors keep their layout in PyTorch (views.layout).
+      const shapes = shapesOf(numel(p.shape)).filter((sh) => sh.join() !== p.shape.join());
+      if (p.storage >= LEAVES.length || shapes.length === 0 || numel(p.shape) === 0) continue;
+      const shape = shapes[c.pick % shapes.length]!;
+      const name = `v${names++}`;
+      steps.push({ let: name, op: c.asView ? 'view' : 'reshape', args: [p.name], attrs: { shape } });
+      ran.push(`${name} = ${p.name}.${c.asView ? 'view' : 'reshape'}(${JSON.stringify(shape)})`);
+      if (viewable(p.slots, shape)) {
+        views.push({ name, storage: p.storage, shape, slots: [...p.slots] });
+      } else if (c.asView) {
+        // view refuses; the program ends here (op.view).
+        return { program: { id: 'views.model', dtype: 'float64', steps }, commands: ran, expect, grads: null, error: { step: String(steps.length - 1), command: ran.length - 1 } };
+      } else {
+        const from = storages[p.storage]!;
+        storages.push({ version: 0, slots: p.slots.map((slot) => ({ ...from.slots[slot]! })) });
+        views.push({ name, storage: storages.length - 1, shape, slots: p.slots.map((_, i) => i) });
+      }
     } else if (c.kind === 'clone') {
       // A copy has its own storage: later writes to either do not reach the other.
       const p = pick(c.of);
@@ -237,7 +293,7 @@ export function simulate(commands: readonly Command[]): Simulation {
   steps.push({ let: 's', op: 'sum', args: [last.name] }, { backward: 's' }, { observe: 'x0.grad', label: 'x0.grad' }, { observe: 'x1.grad', label: 'x1.grad' });
   ran.push(`${last.name}.sum().backward()`);
   const grads = LEAVES.map((_, l) => Array.from({ length: 6 }, (_, i) => total.get(`${l}:${i}`) ?? 0));
-  return { program: { id: 'views.model', dtype: 'float64', steps }, commands: ran, expect, grads };
+  return { program: { id: 'views.model', dtype: 'float64', steps }, commands: ran, expect, grads, error: null };
 }
 
 // ----- commands -----
@@ -261,6 +317,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ kind: fc.constant('put' as const), target: index, at: fc.nat(3), value: small, advanced: fc.boolean() }),
   fc.record({ kind: fc.constant('clone' as const), of: index, gather: fc.boolean() }),
   { arbitrary: fc.record({ kind: fc.constant('observe' as const), of: index, other: index }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('reshape' as const), of: fc.nat(3), pick: fc.nat(8), asView: fc.boolean() }), weight: 2 },
 );
 
 const simulations = new WeakMap<readonly Command[], Simulation>();
@@ -275,7 +332,12 @@ const show = (v: readonly number[]) => `[${v.join(', ')}]`;
 export function judgeViewsModel(sample: readonly Command[], [o]: Observations[], _engine: Adapter): string | null {
   const sim = simulated(sample);
   const listing = (at: number) => sim.commands.map((c, i) => `${i === at ? '>' : ' '} ${i}: ${c}`).join('\n').replace(/^/gm, '    ');
-  if (o!.error) return `expected no error, got ${errorOf(o!)}\n  commands:\n${listing(-1)}`;
+  if (sim.error) {
+    const got = o!.error;
+    if (!got || got.step !== sim.error.step || got.category !== 'shape-mismatch') {
+      return `command ${sim.error.command} (${sim.commands[sim.error.command]}): the layout allows no such view, so it must fail with shape-mismatch at step ${sim.error.step}; got ${errorOf(o!)}\n  commands:\n${listing(sim.error.command)}`;
+    }
+  } else if (o!.error) return `expected no error, got ${errorOf(o!)}\n  commands:\n${listing(-1)}`;
   for (const e of sim.expect) {
     const got = o!.observations.find((x) => x.label === e.label);
     if (!got) return `observation ${e.label} is missing`;
@@ -286,7 +348,7 @@ export function judgeViewsModel(sample: readonly Command[], [o]: Observations[],
     if (got.sharesStorage !== undefined && got.sharesStorage !== e.sharesStorage) problems.push(`sharesStorage: expected ${e.sharesStorage}, got ${got.sharesStorage}`);
     if (problems.length > 0) return `command ${e.command} (${sim.commands[e.command]}): ${problems.join('; ')}\n  commands:\n${listing(e.command)}`;
   }
-  for (const [l, want] of sim.grads.entries()) {
+  for (const [l, want] of (sim.grads ?? []).entries()) {
     const got = o!.observations.find((x) => x.label === `x${l}.grad`);
     const value = got?.none ? [0, 0, 0, 0, 0, 0] : flat(got?.value);
     if (value.join() !== want.join()) return `x${l}.grad after the final backward: expected ${show(want)}, got ${show(value)}\n  commands:\n${listing(sim.commands.length - 1)}`;
@@ -296,8 +358,9 @@ export function judgeViewsModel(sample: readonly Command[], [o]: Observations[],
 
 export const viewsModel: Property<readonly Command[]> = {
   id: 'model.views',
-  clauses: ['views.alias', 'views.rebase', 'inplace.version-counter', 'index.basic', 'index.advanced', 'index.put', 'op.copy', 'op.select', 'op.narrow', 'op.diagonal'],
-  title: 'random views of two bases, writes through them (grad mode on and off), copies, gathers and index writes keep values, versions, storage sharing and the leaves\' gradients as a model of storages predicts',
+  clauses: ['views.alias', 'views.rebase', 'inplace.version-counter', 'index.basic', 'index.advanced', 'index.put', 'op.copy', 'op.select', 'op.narrow', 'op.diagonal', 'op.view', 'op.reshape'],
+  title: 'random views of two bases, writes through them (grad mode on and off), copies, gathers, index writes, and view and reshape to other shapes keep values, versions, storage sharing, view\'s refusals and the leaves\' gradients as a model of storages predicts',
+  needs: ['errors'],
   fields: ['version', 'sharesStorage'],
   arbitrary: fc.array(command, { minLength: 1, maxLength: 14, size: 'max' }),
   programs: (sample) => [simulated(sample).program],

@@ -153,6 +153,16 @@ export const CLAUSES = [
   'op.flip',
   'op.roll',
   'op.repeat',
+  // the gather family
+  'op.index-select',
+  'op.index-select.duplicates',
+  'op.gather',
+  'op.gather.duplicates',
+  'op.scatter',
+  'op.scatter.duplicates',
+  'op.scatter-add',
+  'op.index-add',
+  'op.masked-fill',
   // the functional layer
   'op.softmax',
   'op.log-softmax',

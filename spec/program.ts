@@ -80,7 +80,12 @@ export const MULTI_OUTPUT_OPS = ['unbind', 'split', 'chunk'] as const;
  * and the tensor methods flip, roll and repeat. Every output element is one input element.
  */
 export const JOIN_OPS = ['cat', 'stack', 'flip', 'roll', 'repeat'] as const;
-export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...SELECTION_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS, ...LOSS_OPS, ...VIEW_OPS, ...JOIN_OPS] as const;
+/**
+ * The gather family: an int64 index tensor picks elements (indexSelect, gather) or places to
+ * write or add to (scatter, scatterAdd, indexAdd); maskedFill writes a value where a bool mask is true.
+ */
+export const INDEX_OPS = ['indexSelect', 'gather', 'scatter', 'scatterAdd', 'indexAdd', 'maskedFill'] as const;
+export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...SELECTION_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS, ...LOSS_OPS, ...VIEW_OPS, ...JOIN_OPS, ...INDEX_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
 /**
@@ -113,7 +118,7 @@ export interface Attrs {
   threshold?: number;
   /** leakyRelu (PyTorch's negative_slope) */
   negativeSlope?: number;
-  /** elu */
+  /** elu; indexAdd's multiplier of source (default 1). */
   alpha?: number;
   /** gelu */
   approximate?: 'none' | 'tanh';

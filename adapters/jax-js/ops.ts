@@ -144,6 +144,11 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'eq': return ([a, b]) => np.equal(a!, b!);
     case 'ne': return ([a, b]) => np.notEqual(a!, b!);
     case 'where': return ([c, a, b]) => np.where(c!, a!, b!);
+    // The int64 index of the gather family cannot reach jax-js (int32 integers only: no int64 leaves).
+    case 'indexSelect': case 'gather': case 'scatter': case 'scatterAdd': case 'indexAdd':
+      throw notSupported(`${op} (its index is an int64 tensor; jax-js integers are int32)`);
+    // masked_fill(mask, value) is where(mask, value, x).
+    case 'maskedFill': return ([a, m, v]) => np.where(m!, v!, a!);
     // PyTorch's x.norm(p, dim) is a vector norm over the dims, jax's linalg.vectorNorm.
     case 'norm': {
       const axis = Array.isArray(attrs.dim) && attrs.dim.length === 0 ? undefined : attrs.dim;

@@ -55,6 +55,7 @@ OPS = (
     'argmax', 'argmin',
     'select', 'narrow', 'diagonal', 'unbind', 'split', 'chunk', 'index', 'contiguous',
     'cat', 'stack', 'flip', 'roll', 'repeat',
+    'indexSelect', 'gather', 'scatter', 'scatterAdd', 'indexAdd', 'maskedFill',
 )
 INPLACE_OPS = ('add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_', 'copy_', 'indexPut_')
 

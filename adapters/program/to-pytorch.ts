@@ -172,6 +172,13 @@ function op(step: OpStep): string {
       const kwargs = [attrs.reduction !== undefined && `reduction='${attrs.reduction}'`, attrs.beta !== undefined && `beta=${String(attrs.beta)}`];
       return `torch.nn.functional.${LOSS_NAMES[step.op]}(${[x, arg(b!), ...kwargs.filter(Boolean)].join(', ')})`;
     }
+    // The gather family: dim first, as PyTorch's methods take it; a number src or value prints as itself.
+    case 'indexSelect': return `${x}.index_select(${String(attrs.dim)}, ${arg(b!)})`;
+    case 'gather': return `${x}.gather(${String(attrs.dim)}, ${arg(b!)})`;
+    case 'scatter': return `${x}.scatter(${String(attrs.dim)}, ${arg(b!)}, ${arg(step.args[2]!)})`;
+    case 'scatterAdd': return `${x}.scatter_add(${String(attrs.dim)}, ${arg(b!)}, ${arg(step.args[2]!)})`;
+    case 'indexAdd': return `${x}.index_add(${[String(attrs.dim), arg(b!), arg(step.args[2]!), attrs.alpha !== undefined && `alpha=${arg(attrs.alpha)}`].filter(Boolean).join(', ')})`;
+    case 'maskedFill': return `${x}.masked_fill(${arg(b!)}, ${arg(step.args[2]!)})`;
     case 'select': return `${x}.select(${attrs.dim}, ${attrs.index})`;
     case 'narrow': return `${x}.narrow(${attrs.dim}, ${attrs.start}, ${attrs.length})`;
     case 'diagonal': {

@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import { describe, expect, test } from 'vitest';
 import schema from '../../spec/program.schema.json' with { type: 'json' };
-import { LOSS_OPS, MULTI_OUTPUT_OPS, OP_NAMES, type Attrs, type OpName, type Program, type Step } from '../../spec/program.ts';
+import { LOSS_OPS, MULTI_OUTPUT_OPS, OP_NAMES, type Arg, type Attrs, type OpName, type Program, type Step } from '../../spec/program.ts';
 import {
   MAX_ELEMENTS, MAX_STEPS, ProgramError, validateFixture, validateProgram, type Fixture, type ProgramProblem,
 } from './validate.ts';
@@ -72,6 +72,11 @@ describe('valid programs', () => {
       select: { dim: 0, index: -1 }, narrow: { dim: 1, start: 0, length: 1 }, diagonal: { offset: 1, dim1: 1, dim2: 0 },
       unbind: { dim: 1 }, split: { splitSize: [1, 1], dim: 0 }, chunk: { chunks: 2 }, index: { items: [0, null, '...', { start: -1 }] },
       cat: { dim: -1 }, stack: { dim: 2 }, flip: { dims: [0, -1] }, roll: { shifts: [1, -2], dims: [0, 1] }, repeat: { sizes: [2, 1, 3] },
+      indexSelect: { dim: 0 }, gather: { dim: 1 }, scatter: { dim: 0 }, scatterAdd: { dim: -1 }, indexAdd: { dim: 0, alpha: 2 },
+    };
+    // The gather family's arguments: an index (the tensor itself stands in) and a src, source, mask or value.
+    const index: Partial<Record<OpName, Arg[]>> = {
+      indexSelect: ['x', 'x'], gather: ['x', 'x'], scatter: ['x', 'x', 1.5], scatterAdd: ['x', 'x', 'x'], indexAdd: ['x', 'x', 'x'], maskedFill: ['x', 'x', 0],
     };
     const multi = new Set<string>(MULTI_OUTPUT_OPS);
     const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'gt', 'ge', 'lt', 'le', 'eq', 'ne', 'maximum', 'minimum', ...LOSS_OPS]);
@@ -79,7 +84,7 @@ describe('valid programs', () => {
     for (const op of OP_NAMES) {
       const a = attrs[op];
       const name = `r_${op}`;
-      steps.push({ let: multi.has(op) ? [name, `${name}_1`] : name, op, args: op === 'where' ? ['x', 'x', 0] : binary.has(op) ? ['x', 'x'] : op === 'cat' ? ['x', 'x', 'x'] : ['x'], ...(a ? { attrs: a } : {}) });
+      steps.push({ let: multi.has(op) ? [name, `${name}_1`] : name, op, args: index[op] ?? (op === 'where' ? ['x', 'x', 0] : binary.has(op) ? ['x', 'x'] : op === 'cat' ? ['x', 'x', 'x'] : ['x']), ...(a ? { attrs: a } : {}) });
     }
     steps.push({ let: 'sq', op: 'squeeze', args: ['x'] }, { let: 's', op: 'sum', args: ['x'] }, { let: 'r1', op: 'roll', args: ['x'], attrs: { shifts: 3 } });
     // cat and stack take at least one tensor, and tensors only.

@@ -329,8 +329,17 @@ const OP_RULES: Record<string, OpRule> = {
   flip: { args: 1, attrs: ['dims'], required: ['dims'] },
   roll: { args: 1, attrs: ['shifts', 'dims'], required: ['shifts'] },
   repeat: { args: 1, attrs: ['sizes'], required: ['sizes'] },
+  indexSelect: { args: 2, attrs: ['dim'], required: ['dim'] },
+  gather: { args: 2, attrs: ['dim'], required: ['dim'] },
+  scatter: { args: 3, attrs: ['dim'], required: ['dim'] },
+  scatterAdd: { args: 3, attrs: ['dim'], required: ['dim'] },
+  indexAdd: { args: 3, attrs: ['dim', 'alpha'], required: ['dim'] },
+  maskedFill: { args: 3, attrs: [], required: [] },
 };
 const MULTI_OUTPUT = new Set<string>(MULTI_OUTPUT_OPS);
+
+/** The gather family: how many leading arguments must be tensor references (the rest may be numbers). */
+const INDEX_TENSORS: Record<string, number> = { indexSelect: 2, gather: 2, scatter: 2, scatterAdd: 3, indexAdd: 3, maskedFill: 2 };
 
 /** Names the printed PyTorch code could not use: Python keywords and the names it calls. */
 const RESERVED = new Set([
@@ -464,6 +473,10 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
     args.forEach((a, i) => {
       if (typeof a === 'number') problem(`${p}/args/${i}`, `must be a tensor reference: ${step.op} takes no plain numbers (got ${a})`);
     });
+  } else if (step.op in INDEX_TENSORS) {
+    args.slice(0, INDEX_TENSORS[step.op]).forEach((a, i) => {
+      if (typeof a === 'number') problem(`${p}/args/${i}`, `must be a tensor reference: argument ${i} of ${step.op} is a tensor, not the number ${a}`);
+    });
   } else if (step.op === 'where' && typeof args[0] === 'number') {
     problem(`${p}/args/0`, `must be a tensor reference: where's condition is a bool tensor, not the number ${args[0]}`);
   } else if (rule.args === 2 && args.every((a) => typeof a === 'number')) {
@@ -489,7 +502,7 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
     if (!tuple && Array.isArray(step.let)) problem(`${p}/let`, `must be one name: ${step.op}() without a dim returns one tensor`);
     if (!tuple && attrs.keepdim !== undefined) problem(`${p}/attrs/keepdim`, `needs attrs.dim: PyTorch's ${step.op}() takes keepdim only together with dim`);
   } else if (Array.isArray(step.let)) problem(`${p}/let`, `must be one name: only max and min with a dim, unbind, split and chunk return a tuple`);
-  if (['unsqueeze', 'squeeze', 'softmax', 'logSoftmax', 'prod', 'cumsum', 'cumprod', 'argmax', 'argmin', 'max', 'min', 'select', 'narrow', 'unbind', 'split', 'chunk', 'cat', 'stack'].includes(step.op) && Array.isArray(attrs.dim)) {
+  if (['unsqueeze', 'squeeze', 'softmax', 'logSoftmax', 'prod', 'cumsum', 'cumprod', 'argmax', 'argmin', 'max', 'min', 'select', 'narrow', 'unbind', 'split', 'chunk', 'cat', 'stack', ...Object.keys(INDEX_TENSORS)].includes(step.op) && Array.isArray(attrs.dim)) {
     problem(`${p}/attrs/dim`, `must be a single integer for ${step.op} (got a list)`);
   }
   // softplus takes any beta; smooth L1's beta is a distance (PyTorch refuses a negative one).

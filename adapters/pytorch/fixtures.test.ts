@@ -18,12 +18,13 @@ describe.skipIf(!hasTorch)('every fixture holds on real PyTorch 1.13', () => {
   const ALL_FIELDS = [...FIELDS];
 
   test('program.observations one PyTorch process runs the whole corpus', () => {
-    const r = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify(fixtures.map((f) => f.fixture.program)), encoding: 'utf8', timeout: 120_000 });
+    // The corpus's observations are more than spawnSync's default 1 MB of stdout.
+    const r = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify(fixtures.map((f) => f.fixture.program)), encoding: 'utf8', timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     observed = JSON.parse(r.stdout) as Observations[];
     expect(observed).toHaveLength(fixtures.length);
-  });
+  }, 120_000); // as long as the spawn may take: the corpus takes over 30 s on a busy machine
 
   test.each(fixtures.map((f, i) => [f.fixture.clauses[0]!, f.fixture.id, i] as const))('%s %s matches PyTorch', (_c, _id, i) => {
     const { fixture } = fixtures[i]!;

@@ -94,7 +94,107 @@ describe.skipIf(!hasTorch)('program.observations run_program.py: views, indexing
       ...['s', 'n', 'd', 'q', 'c1', 'g', 'k', 'y'].map((r) => ({ observe: r, layout: true })),
     ] },
   ];
-  const results = hasTorch ? run(programs) : [];
+  // More programs for the agreement check below: strides of slices with steps and negative dims,
+  // chunk giving fewer pieces, masks, views of views, a saved tensor written through a view,
+  // copy_ broadcasting, an empty index list, index_put_ accumulating repeated indices.
+  const more: Program[] = [
+    { id: 'strided-views', steps: [
+      { let: 'm', tensor: [[1, 2, 3], [4, 5, 6]], requiresGrad: true },
+      { let: 'y', op: 'mul', args: ['m', 1] },
+      { let: 's', op: 'index', args: ['y'], attrs: { items: [{ step: 2 }, -1] } },
+      { let: 'd', op: 'diagonal', args: ['y'], attrs: { offset: -1 } },
+      { let: ['u0', 'u1', 'u2'], op: 'unbind', args: ['y'], attrs: { dim: -1 } },
+      { let: 'n', op: 'narrow', args: ['y'], attrs: { dim: -1, start: -2, length: 2 } },
+      { let: 'e', op: 'index', args: ['y'], attrs: { items: ['...', null] } },
+      { let: 'z', op: 'index', args: ['u0'], attrs: { items: [1] } },
+      { let: 'tc', op: 'contiguous', args: ['y'] },
+      { let: 'tt', op: 't', args: ['y'] },
+      { let: 'tk', op: 'contiguous', args: ['tt'] },
+      { observe: 's', layout: true, sameStorage: 'm' },
+      { observe: 'd', layout: true, sameStorage: 'y' },
+      { observe: 'u2', layout: true },
+      { observe: 'n', layout: true },
+      { observe: 'e', layout: true },
+      { observe: 'z', layout: true, sameStorage: 'y' },
+      { observe: 'tc', layout: true, sameStorage: 'y' },
+      { observe: 'tk', layout: true, sameStorage: 'y' },
+      { observe: 'tt', layout: true },
+    ] },
+    { id: 'chunk-fewer', steps: [
+      { let: 'm', tensor: [1, 2, 3], requiresGrad: true },
+      { let: 'y', op: 'mul', args: ['m', 1] },
+      { let: ['a', 'b', 'c'], op: 'chunk', args: ['y'], attrs: { chunks: 4 } },
+      { observe: 'c' },
+    ] },
+    { id: 'mask-put', steps: [
+      { let: 'm', tensor: [[1, 2], [3, 4]], requiresGrad: true },
+      { let: 'k', tensor: [[true, false], [false, true]], dtype: 'bool' },
+      { let: 'y', op: 'mul', args: ['m', 2] },
+      { let: 'v', op: 'index', args: ['y'], attrs: { items: [{ ref: 'k' }] } },
+      { inplace: 'indexPut_', target: 'y', args: [0], attrs: { items: [{ ref: 'k' }] } },
+      { let: 's', op: 'sum', args: ['y'] },
+      { let: 's2', op: 'sum', args: ['v'] },
+      { let: 't', op: 'add', args: ['s', 's2'] },
+      { backward: 't' },
+      { observe: 'm.grad' },
+      { observe: 'y' },
+      { observe: 'v', layout: true },
+    ] },
+    { id: 'view-of-view', steps: [
+      { let: 'm', tensor: [[1, 2], [3, 4]], requiresGrad: true },
+      { let: 'y', op: 'mul', args: ['m', 2] },
+      { let: 'v', op: 'select', args: ['y'], attrs: { dim: 0, index: 1 } },
+      { let: 'w', op: 'index', args: ['v'], attrs: { items: [0] } },
+      { inplace: 'mul_', target: 'w', args: [3] },
+      { observe: 'y' },
+      { observe: 'v' },
+      { observe: 'w', layout: true, sameStorage: 'y' },
+      { let: 's', op: 'sum', args: ['v'] },
+      { backward: 's' },
+      { observe: 'm.grad' },
+    ] },
+    { id: 'saved-through-view', steps: [
+      { let: 'm', tensor: [1, 2, 3], requiresGrad: true },
+      { let: 'y', op: 'exp', args: ['m'] },
+      { let: 'v', op: 'narrow', args: ['y'], attrs: { dim: 0, start: 0, length: 2 } },
+      { inplace: 'mul_', target: 'v', args: [2] },
+      { let: 's', op: 'sum', args: ['y'] },
+      { backward: 's' },
+    ] },
+    { id: 'copy-broadcast', steps: [
+      { let: 'm', tensor: [[1, 2], [3, 4]], requiresGrad: true },
+      { let: 'y', op: 'mul', args: ['m', 2] },
+      { let: 'src', tensor: [10, 20] },
+      { let: 'v', op: 'index', args: ['y'], attrs: { items: [{}, 0] } },
+      { inplace: 'copy_', target: 'v', args: ['src'] },
+      { inplace: 'copy_', target: 'y', args: ['src'] },
+      { observe: 'y' },
+      { observe: 'v' },
+      { let: 's', op: 'sum', args: ['y'] },
+      { backward: 's' },
+      { observe: 'm.grad' },
+    ] },
+    { id: 'empty-index-list', steps: [
+      { let: 'm', tensor: [[1, 2], [3, 4]], requiresGrad: true },
+      { let: 'y', op: 'mul', args: ['m', 1] },
+      { let: 'v', op: 'index', args: ['y'], attrs: { items: [[]] } },
+      { observe: 'v', layout: true },
+    ] },
+    { id: 'accumulate-repeats', steps: [
+      { let: 'm', tensor: [[1, 2], [3, 4]], requiresGrad: true },
+      { let: 'y', op: 'mul', args: ['m', 1] },
+      { let: 'i', tensor: [1, 0], dtype: 'int64' },
+      { let: 'w', tensor: [1.5, 2.5], requiresGrad: true },
+      { inplace: 'indexPut_', target: 'y', args: ['w'], attrs: { items: [{ ref: 'i' }, { ref: 'i' }], accumulate: true } },
+      { let: 's', op: 'mul', args: ['y', 'y'] },
+      { let: 't', op: 'sum', args: ['s'] },
+      { backward: 't' },
+      { observe: 'y' },
+      { observe: 'm.grad' },
+      { observe: 'w.grad' },
+    ] },
+  ];
+  const results = hasTorch ? run([...programs, ...more]) : [];
 
   test('program.observations writes through a view into its base: x.grad [1, 2, 2], CopySlices on the base, AsStridedBackward0 on the view', () => {
     const [grad, y, v] = results[0]!.observations;
@@ -131,6 +231,6 @@ describe.skipIf(!hasTorch)('program.observations run_program.py: views, indexing
   });
 
   test('program.observations the reference engine, through its program runner, observes what PyTorch does on these programs', () => {
-    programs.forEach((p, i) => expect(compareObservations(results[i]!, runReference(p), FIELDS), p.id).toEqual([]));
+    [...programs, ...more].forEach((p, i) => expect(compareObservations(results[i]!, runReference(p), FIELDS), p.id).toEqual([]));
   });
 });

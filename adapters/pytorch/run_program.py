@@ -57,9 +57,15 @@ ERROR_CATEGORIES = [
     # In place on a view autograd cannot rebase (an output of unbind, split or chunk, or a view
     # made in no_grad mode): refused like in place on a leaf, by autograd's rules.
     (r'is a view and (is being|its base or another view of its base has been) modified inplace', 'leaf-inplace'),
+    (r'A view was created in (no_grad|inference) mode and', 'leaf-inplace'),      # in place on a view made in no_grad mode
     (r'Sizes of tensors must match except in dimension', 'shape-mismatch'),  # cat
     (r'Tensors must have same number of dimensions', 'shape-mismatch'),      # cat
     (r'stack expects each tensor to be equal size', 'shape-mismatch'),       # stack
+    (r'Size does not match at dimension', 'shape-mismatch'),  # gather: index larger than self
+    (r'to be smaller than self', 'shape-mismatch'),            # scatter, scatter_add: index larger than self or src
+    (r'Index tensor must have the same number of dimensions', 'shape-mismatch'),  # gather, scatter
+    (r'should be equal to source.size', 'shape-mismatch'),     # index_add: index and source disagree
+    (r'returned an invalid gradient at index', 'shape-mismatch'),  # a gradient the engine cannot fit to its input
 ]
 
 
@@ -104,6 +110,9 @@ FUNCTIONAL = {
 LOSSES = {'mseLoss': 'mse_loss', 'l1Loss': 'l1_loss', 'smoothL1Loss': 'smooth_l1_loss',
           'binaryCrossEntropy': 'binary_cross_entropy', 'binaryCrossEntropyWithLogits': 'binary_cross_entropy_with_logits',
           'nllLoss': 'nll_loss', 'crossEntropy': 'cross_entropy'}
+# The gather family, by the program format's names.
+INDEXING = {'indexSelect': 'index_select', 'gather': 'gather', 'scatter': 'scatter', 'scatterAdd': 'scatter_add',
+            'indexAdd': 'index_add', 'maskedFill': 'masked_fill'}
 INPLACE = {'add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_', 'copy_', 'indexPut_'}
 # View ops called as methods with the program's attributes as positional arguments.
 POSITIONAL_VIEWS = {'select': ('dim', 'index'), 'narrow': ('dim', 'start', 'length')}
@@ -350,6 +359,12 @@ class Execution:
         if name in FUNCTIONAL:
             fn, keywords = FUNCTIONAL[name]
             return getattr(torch.nn.functional, fn)(a, **{py: attrs[js] for js, py in keywords if js in attrs})
+        if name in INDEXING:
+            # x.index_select(dim, i), x.gather(dim, i), x.scatter(dim, i, src or number), ...
+            extra = {'alpha': attrs['alpha']} if 'alpha' in attrs else {}
+            if name == 'maskedFill':
+                return a.masked_fill(args[1], args[2])
+            return getattr(a, INDEXING[name])(attrs['dim'], *args[1:], **extra)
         if name in LOSSES:
             kwargs = {k: attrs[k] for k in ('reduction', 'beta') if k in attrs}
             with warnings.catch_warnings():  # different sizes broadcast, with a warning on stderr

@@ -198,6 +198,12 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     case 'narrow': return t.narrow(attrs.dim as number, attrs.start!, attrs.length!);
     case 'diagonal': return t.diagonal(attrs.offset ?? 0, attrs.dim1 ?? 0, attrs.dim2 ?? 1);
     case 'unbind': case 'split': case 'chunk': case 'index': throw new Error(`${op} is run by the step, not applyOp`);
+    case 'indexSelect': return t.indexSelect(attrs.dim as number, b as Tensor);
+    case 'gather': return t.gather(attrs.dim as number, b as Tensor);
+    case 'scatter': return t.scatter(attrs.dim as number, b as Tensor, args[2]!);
+    case 'scatterAdd': return t.scatterAdd(attrs.dim as number, b as Tensor, args[2] as Tensor);
+    case 'indexAdd': return t.indexAdd(attrs.dim as number, b as Tensor, args[2] as Tensor, { alpha: attrs.alpha });
+    case 'maskedFill': return t.maskedFill(b as Tensor, args[2]!);
     default: return t[op]();
   }
 }

@@ -136,6 +136,15 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'le': return tf.lessEqual(a, b);
     case 'eq': return tf.equal(a, b);
     case 'ne': return tf.notEqual(a, b);
+    // The int64 index of the gather family cannot reach tfjs (int32 only: int64 leaves are refused),
+    // though tf.gather has index_select's meaning and tf.scatterND, tf.gatherND exist.
+    case 'indexSelect': case 'gather': case 'scatter': case 'scatterAdd': case 'indexAdd':
+      throw notSupported(`${op} (its index is an int64 tensor; tfjs has int32 only)`);
+    // masked_fill(mask, value) is where(mask, value, x), broadcast as masked_fill broadcasts.
+    case 'maskedFill': {
+      const v = args[2];
+      return tf.where(b, typeof v === 'number' ? tf.scalar(v) : v!, a);
+    }
     // tf.where broadcasts its three operands, as torch.where does.
     case 'where': {
       const c = args[2];

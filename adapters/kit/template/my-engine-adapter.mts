@@ -172,6 +172,13 @@ const engine = defineEngine<T>({
     flip: ([a], { dims }) => notSupported('flip'),
     roll: ([a], { shifts, dims }) => notSupported('roll'), // TODO: without dims, one shift of the flattened tensor
     repeat: ([a], { sizes }) => notSupported('repeat'), // TODO: more sizes than dims add leading dims
+    // The gather family: index is an int64 tensor (a constant); dim is required.
+    indexSelect: ([a, index], { dim }) => notSupported('indexSelect'), // TODO: repeated indices add up in the gradient
+    gather: ([a, index], { dim }) => notSupported('gather'),
+    scatter: ([a, index, src], { dim }) => notSupported('scatter'), // src a tensor or a number
+    scatterAdd: ([a, index, src], { dim }) => notSupported('scatterAdd'),
+    indexAdd: ([a, index, source], { dim, alpha }) => notSupported('indexAdd'), // alpha undefined means 1
+    maskedFill: ([a, mask, value]) => notSupported('maskedFill'), // mask bool; value a number or a 0-d tensor
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')

@@ -430,6 +430,25 @@ class Adapter(kit.Engine):
     def op_repeat(self, a, sizes):
         raise NotSupported('repeat')  # TODO: tile; more sizes than dims add leading dims
 
+    # The gather family: index is an int64 tensor (a constant); dim is required.
+    def op_indexSelect(self, a, index, dim):
+        raise NotSupported('indexSelect')  # TODO: a.index_select(dim, index); repeated indices add up in the gradient
+
+    def op_gather(self, a, index, dim):
+        raise NotSupported('gather')  # TODO: a.gather(dim, index); repeated indices add up in the gradient
+
+    def op_scatter(self, a, index, src, dim):
+        raise NotSupported('scatter')  # TODO: a.scatter(dim, index, src); src a tensor or a Python number
+
+    def op_scatterAdd(self, a, index, src, dim):
+        raise NotSupported('scatterAdd')  # TODO: a.scatter_add(dim, index, src)
+
+    def op_indexAdd(self, a, index, source, dim, alpha=1):
+        raise NotSupported('indexAdd')  # TODO: a.index_add(dim, index, source, alpha=alpha)
+
+    def op_maskedFill(self, a, mask, value):
+        raise NotSupported('maskedFill')  # TODO: a.masked_fill(mask, value); mask bool, value a number or a 0-d tensor
+
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
     def clear_grad(self, t):
