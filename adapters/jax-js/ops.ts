@@ -1,6 +1,7 @@
 import { lax, nn, numpy as np } from '@jax-js/jax';
 import type { Attrs, OpName } from '../../spec/program.ts';
 import { notSupported } from './errors.ts';
+import { viewFunction } from './views.ts';
 
 /** An op operand: an array (consumed by the op, as jax-js's move semantics want) or a Python number. */
 export type Operand = np.Array | number;
@@ -133,9 +134,9 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'cumprod': return ([a]) => np.cumprod(tensor(a), attrs.dim as number);
     // jax-js, like JAX, has no losses (JAX users take them from optax); a composition would be the adapter's.
     case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': case 'crossEntropy': throw notSupported(`${op} (jax-js has no losses)`);
-    // jax-js arrays are immutable, without views; slicing ops that copy are not mapped to these yet.
-    case 'select': case 'narrow': case 'diagonal': case 'unbind': case 'split': case 'chunk': case 'index': case 'contiguous':
-      throw notSupported(`${op} (not mapped to jax-js)`);
+    case 'select': case 'narrow': case 'diagonal': case 'index': case 'contiguous': return viewFunction(op, attrs, shape);
+    // Ops of several outputs: one function per piece (views.ts pieceFunction), bound by run-program.ts.
+    case 'unbind': case 'split': case 'chunk': throw new Error(`${op} returns several arrays`);
     case 'gt': return ([a, b]) => np.greater(a!, b!);
     case 'ge': return ([a, b]) => np.greaterEqual(a!, b!);
     case 'lt': return ([a, b]) => np.less(a!, b!);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Attrs, OpName } from '../../spec/program.ts';
 import { notSupported } from './errors.ts';
+import { applyView } from './views.ts';
 
 /**
  * The program's ops as tfjs ops. Arguments are translated only where PyTorch and tfjs spell the
@@ -126,9 +127,9 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     // tfjs cannot hold (no int64), so no faithful one-hot can be made from them.
     case 'crossEntropy': throw notSupported('crossEntropy (tfjs softmaxCrossEntropy takes one-hot labels, not int64 class targets)');
     case 'binaryCrossEntropy': throw notSupported('binaryCrossEntropy (tfjs has logLoss, which adds 1e-7 inside the logs)');
-    // tfjs has no views; slicing ops that copy are not mapped to these yet.
-    case 'select': case 'narrow': case 'diagonal': case 'unbind': case 'split': case 'chunk': case 'index': case 'contiguous':
-      throw notSupported(`${op} (not mapped to tfjs)`);
+    case 'select': case 'narrow': case 'diagonal': case 'index': case 'contiguous': return applyView(op, a, attrs);
+    // Ops of several outputs run through applyPieces (run-program.ts binds one name per piece).
+    case 'unbind': case 'split': case 'chunk': throw new Error(`${op} returns several tensors`);
     case 'gt': return tf.greater(a, b);
     case 'ge': return tf.greaterEqual(a, b);
     case 'lt': return tf.less(a, b);
