@@ -1,5 +1,5 @@
 import type { Attrs, IndexItem } from '../spec/program.ts';
-import { numel } from './shape.ts';
+import { numel, ravel, unravel } from './shape.ts';
 
 /*
  * Views and indexing as the oracles see them: each output element is one input element (index.*,
@@ -20,22 +20,10 @@ const wrap = (dim: number, rank: number): number => {
   return dim < 0 ? dim + r : dim;
 };
 
-function* indices(shape: readonly number[]): Generator<number[]> {
-  for (let flat = 0; flat < numel(shape); flat++) {
-    const at = new Array<number>(shape.length);
-    let rest = flat;
-    for (let d = shape.length - 1; d >= 0; d--) {
-      at[d] = rest % shape[d]!;
-      rest = Math.floor(rest / shape[d]!);
-    }
-    yield at;
-  }
-}
-
-const flatOf = (at: readonly number[], shape: readonly number[]): number => at.reduce((s, v, d) => s * shape[d]! + v, 0);
+const flatOf = ravel;
 
 const map = (input: readonly number[], shape: number[], source: (at: number[]) => number[]): ViewMap =>
-  ({ shape, from: Array.from(indices(shape), (at) => flatOf(source(at), input)) });
+  ({ shape, from: Array.from({ length: numel(shape) }, (_, flat) => flatOf(source(unravel(flat, shape)), input)) });
 
 /** Elements start, start + step, ... of one dim (Python's clamping of start and stop). */
 function sliceMap(x: readonly number[], dim: number, start: number, stop: number, step: number): ViewMap {

@@ -15,14 +15,14 @@ import type { AnyProperty } from './property.ts';
  * nan or ±inf: the gradients do not depend on the values. Errors are pinned by fixtures.
  */
 
-const MAX_OUT = 48; // output elements at most (so weights are one pool)
-const dtypes = fc.constantFrom<FloatDType>('float64', 'float32');
-const values = () => fc.array(withNonFinite(ordinary()), { minLength: MAX_OUT, maxLength: MAX_OUT });
-const weights = () => fc.array(fc.integer({ min: -192, max: 191 }).map((i) => (i >= 0 ? i + 1 : i) / 64), { minLength: MAX_OUT, maxLength: MAX_OUT });
+export const MAX_OUT = 48; // output elements at most (so weights are one pool)
+export const dtypes = fc.constantFrom<FloatDType>('float64', 'float32');
+export const values = () => fc.array(withNonFinite(ordinary()), { minLength: MAX_OUT, maxLength: MAX_OUT });
+export const weights = () => fc.array(fc.integer({ min: -192, max: 191 }).map((i) => (i >= 0 ? i + 1 : i) / 64), { minLength: MAX_OUT, maxLength: MAX_OUT });
 /** Sizes 0 to 3, 0 less often (its gradients are empty). */
-const size: fc.Arbitrary<number> = fc.constantFrom(2, 1, 3, 0, 2, 3, 1);
+export const size: fc.Arbitrary<number> = fc.constantFrom(2, 1, 3, 0, 2, 3, 1);
 /** A shape of minRank to maxRank dims, the rank drawn evenly (not as an array's length, which favours short ones). */
-const shapeOf = (maxRank: number, minRank = 0) =>
+export const shapeOf = (maxRank: number, minRank = 0) =>
   fc.tuple(fc.integer({ min: minRank, max: maxRank }), fc.array(size, { minLength: maxRank, maxLength: maxRank })).map(([rank, sizes]) => sizes.slice(0, rank));
 
 interface Draw { shapes: number[][]; attrs: Attrs; out: number[] }
@@ -31,7 +31,7 @@ interface Draw { shapes: number[][]; attrs: Attrs; out: number[] }
  * A tensor of the shape: a leaf, or where nested lists cannot carry the shape (a 0 before the
  * last dim: [0, 3] would read as [0]) an empty leaf reshaped to it. Returns the leaf and the tensor.
  */
-function tensorOf(b: ProgramBuilder, xs: number[], shape: number[], dtype: FloatDType, requiresGrad: boolean, name: string): [string, string] {
+export function tensorOf(b: ProgramBuilder, xs: number[], shape: number[], dtype: FloatDType, requiresGrad: boolean, name: string): [string, string] {
   if (!shape.slice(0, -1).includes(0)) {
     // nan, ±inf and -0 spelled as the format wants them ("inf"), float32 values rounded.
     const leaf = b.leaf(nest(xs.slice(0, numel(shape)).map((v) => asLeafValue(v, dtype)) as unknown as number[], shape), requiresGrad, name);
@@ -57,7 +57,7 @@ function joinCase(op: 'cat' | 'stack' | 'flip' | 'roll' | 'repeat', d: Draw, xs:
 }
 
 /** A dim of a tensor of `rank` dims, negative one time in two. */
-const dimOf = (k: number, rank: number, negative: boolean) => (k % rank) - (negative ? rank : 0);
+export const dimOf = (k: number, rank: number, negative: boolean) => (k % rank) - (negative ? rank : 0);
 
 /** cat: 1 to 4 inputs agreeing except along dim; a 1-d empty input now and then (PyTorch skips it). */
 const catDraws = fc.tuple(shapeOf(3, 1), fc.array(size, { minLength: 1, maxLength: 4 }), fc.nat(), fc.boolean(), fc.nat({ max: 4 }))

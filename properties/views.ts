@@ -1,11 +1,10 @@
 import fc from 'fast-check';
 import type { ClauseId } from '../spec/clauses.ts';
 import type { Attrs, FloatDType, IndexItem, OpName, Step } from '../spec/program.ts';
-import { withNonFinite } from './arbitraries/edges.ts';
-import { ordinary } from './arbitraries/numbers.ts';
 import { nest, numel, ProgramBuilder } from './build.ts';
 import { gradientProperty, type GradientCase } from './gradient.ts';
 import type { AnyProperty } from './property.ts';
+import { dimOf, dtypes, shapeOf, tensorOf, values, weights } from './joining.ts';
 
 /*
  * The view ops and indexing, one gradient property each: values move and gradients move back
@@ -16,37 +15,20 @@ import type { AnyProperty } from './property.ts';
  * gradient.views.inplace; errors are pinned by engine tests and fixtures.
  */
 
-const MAX = 36; // elements at most of the input and of every output (weights are one pool)
-const dtypes = fc.constantFrom<FloatDType>('float64', 'float32');
-const values = () => fc.array(withNonFinite(ordinary()), { minLength: MAX, maxLength: MAX });
-const weights = () => fc.array(fc.integer({ min: -192, max: 191 }).map((i) => (i >= 0 ? i + 1 : i) / 64), { minLength: MAX, maxLength: MAX });
-const size: fc.Arbitrary<number> = fc.constantFrom(2, 1, 3, 0, 2, 3, 1);
-const shapeOf = (maxRank: number, minRank = 0) =>
-  fc.tuple(fc.integer({ min: minRank, max: maxRank }), fc.array(size, { minLength: maxRank, maxLength: maxRank })).map(([rank, sizes]) => sizes.slice(0, rank));
-const dimOf = (k: number, rank: number, negative: boolean) => (k % rank) - (negative ? rank : 0);
+const MAX = 36; // elements at most of the input and of every output (weights come from one pool of 48)
 
 /** An op step with its outputs' shapes; extra steps (int64 and bool leaves) come before it. */
 interface Draw { shape: number[]; op: OpName; attrs: Attrs; outs: number[][]; leaves?: Step[] }
 
-/** A tensor of the shape: a leaf, or an empty leaf reshaped where nested lists cannot carry the shape. */
-function tensorOf(b: ProgramBuilder, xs: number[], shape: number[], requiresGrad: boolean, name: string): [string, string] {
-  if (!shape.slice(0, -1).includes(0)) {
-    const leaf = b.leaf(nest(xs.slice(0, numel(shape)), shape), requiresGrad, name);
-    return [leaf, leaf];
-  }
-  const leaf = b.leaf([], requiresGrad, name);
-  return [leaf, b.op('reshape', [leaf], { shape })];
-}
-
 /** x of the shape, the op, and out = the sum over the outputs of sum(output * w). */
 function viewCase(d: Draw, xs: number[], ws: number[], dtype: FloatDType): GradientCase {
   const b = new ProgramBuilder(`property.op.${d.op}`, dtype);
-  const [leaf, x] = tensorOf(b, xs, d.shape, true, 'x');
+  const [leaf, x] = tensorOf(b, xs, d.shape, dtype, true, 'x');
   b.push(...(d.leaves ?? []));
   const names = d.outs.map((_, k) => `p${k}`);
   b.push({ let: d.outs.length === 1 && !['unbind', 'split', 'chunk'].includes(d.op) ? names[0]! : names, op: d.op, args: [x], attrs: d.attrs });
   const terms = d.outs.map((shape, k) => {
-    const [, w] = tensorOf(b, ws.slice(k), shape, false, `w${k}`);
+    const [, w] = tensorOf(b, ws.slice(k), shape, dtype, false, `w${k}`);
     return b.op('sum', [b.op('mul', [names[k]!, w])]);
   });
   const out = terms.slice(1).reduce((s, t) => b.op('add', [s, t]), terms[0] ?? b.op('sum', [x]));
@@ -112,12 +94,12 @@ const splitDraws = (op: 'split' | 'chunk') => fc.tuple(shapeOf(3, 1), fc.nat(), 
 /** contiguous of a transposed (or already contiguous) input: the values in their new order. */
 const contiguousCase = (shape: number[], transposed: boolean, xs: number[], ws: number[], dtype: FloatDType): GradientCase => {
   const b = new ProgramBuilder('property.op.contiguous', dtype);
-  const [leaf, x] = tensorOf(b, xs, shape, true, 'x');
+  const [leaf, x] = tensorOf(b, xs, shape, dtype, true, 'x');
   const moved = transposed ? b.op('transpose', [x], { dim0: 0, dim1: -1 }) : x;
   const out = [...shape];
   if (transposed) [out[0], out[out.length - 1]] = [shape[shape.length - 1]!, shape[0]!];
   const c = b.op('contiguous', [moved]);
-  const [, w] = tensorOf(b, ws, out, false, 'w');
+  const [, w] = tensorOf(b, ws, out, dtype, false, 'w');
   const total = b.op('sum', [b.op('mul', [c, w])]);
   return { program: b.program(), out: total, inputs: [leaf], forward: c, nonFinite: { kind: 'linear' } };
 };
