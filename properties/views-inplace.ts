@@ -15,7 +15,9 @@ import { applyView, viewOp, type View, type ViewOp } from './views-model.ts';
  * other writes changed their storage, with a rebuilt grad_fn).
  */
 
-const SHAPE = [2, 3];
+/** 3 x 4: a step of 2 leaves two elements along either dim, where strided write-backs go wrong. */
+const SHAPE = [3, 4];
+const SIZE = 12;
 const OPS = ['mul_', 'div_', 'add_', 'sub_', 'copy_'] as const;
 type Write = { chain: ViewOp[]; op: (typeof OPS)[number]; ws: number[] };
 
@@ -23,9 +25,9 @@ export interface Sample { xs: number[]; writes: Write[]; upfront: boolean; cs: n
 
 /** Values on a 1/8 grid away from 0 (divisors), exact in both dtypes. */
 const value = fc.integer({ min: 1, max: 24 }).chain((i) => fc.constantFrom(i / 8, -i / 8));
-const six = fc.array(value, { minLength: 6, maxLength: 6 });
-const write = fc.record({ chain: fc.array(viewOp, { minLength: 1, maxLength: 3 }), op: fc.constantFrom(...OPS), ws: six });
-const sample: fc.Arbitrary<Sample> = fc.record({ xs: six, writes: fc.array(write, { minLength: 1, maxLength: 3 }), upfront: fc.boolean(), cs: six });
+const all = fc.array(value, { minLength: SIZE, maxLength: SIZE });
+const write = fc.record({ chain: fc.array(viewOp, { minLength: 1, maxLength: 3 }), op: fc.constantFrom(...OPS), ws: all });
+const sample: fc.Arbitrary<Sample> = fc.record({ xs: all, writes: fc.array(write, { minLength: 1, maxLength: 3 }), upfront: fc.boolean(), cs: all });
 
 /** The view a chain makes of `base` (ops that do not apply to the shape reached are skipped), and its steps. */
 function chainOf(base: View, chain: readonly ViewOp[], fresh: () => string): { view: View; steps: Step[] } {
@@ -43,7 +45,7 @@ function chainOf(base: View, chain: readonly ViewOp[], fresh: () => string): { v
 export function restate(s: Sample): GradientCase {
   const leaves: Step[] = [{ let: 'x', tensor: nest(s.xs, SHAPE), requiresGrad: true }];
   const c: Step = { let: 'c', tensor: nest(s.cs, SHAPE) };
-  const base: View = { name: 'b', storage: 0, shape: SHAPE, slots: [0, 1, 2, 3, 4, 5] };
+  const base: View = { name: 'b', storage: 0, shape: SHAPE, slots: Array.from({ length: SIZE }, (_, i) => i) };
   let n = 0;
   const fresh = () => `v${n++}`;
   // The program with writes (run by the engine).
@@ -76,8 +78,8 @@ export function restate(s: Sample): GradientCase {
       ? { let: result, op: 'mul', args: [`w${k}`, 1] }
       : { let: result, op: ({ mul_: 'mul', div_: 'div', add_: 'add', sub_: 'sub' } as const)[w.op], args: [view.name, `w${k}`] });
     // Put the result back: element j of the base takes the view's element inv[j] where the view covers it.
-    const inv = new Array<number>(6).fill(0);
-    const covered = new Array<boolean>(6).fill(false);
+    const inv = new Array<number>(SIZE).fill(0);
+    const covered = new Array<boolean>(SIZE).fill(false);
     view.slots.forEach((slot, i) => { inv[slot] = i; covered[slot] = true; });
     pure.push(
       { let: `f${k}`, op: 'reshape', args: [result], attrs: { shape: [-1] } },

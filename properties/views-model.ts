@@ -302,7 +302,12 @@ const small = fc.integer({ min: -2, max: 3 });
 export const viewOp: fc.Arbitrary<ViewOp> = fc.oneof(
   fc.record({ op: fc.constant('transpose' as const), dim0: fc.nat(3), dim1: fc.nat(3) }),
   fc.record({ op: fc.constant('select' as const), dim: fc.nat(3), index: fc.nat(3) }),
-  fc.record({ op: fc.constant('slice' as const), dim: fc.nat(3), start: fc.nat(2), stop: fc.integer({ min: 1, max: 4 }), step: fc.integer({ min: 1, max: 2 }) }),
+  // Slices with a step that still leave two or more elements come often: writes through strided
+  // views are where an engine's index arithmetic breaks (a step-2 write-back to the wrong slots).
+  fc.oneof(
+    fc.record({ op: fc.constant('slice' as const), dim: fc.nat(3), start: fc.nat(2), stop: fc.integer({ min: 1, max: 4 }), step: fc.integer({ min: 1, max: 2 }) }),
+    fc.record({ op: fc.constant('slice' as const), dim: fc.nat(3), start: fc.constantFrom(0, 1), stop: fc.constant(4), step: fc.constant(2) }),
+  ),
   fc.record({ op: fc.constant('narrow' as const), dim: fc.nat(3), start: fc.nat(2), length: fc.nat(2) }),
   fc.record({ op: fc.constant('unsqueeze' as const), dim: fc.nat(3) }),
   fc.record({ op: fc.constant('squeeze' as const), dim: fc.nat(3) }),
