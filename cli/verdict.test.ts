@@ -196,3 +196,19 @@ describe('verdicts rest on what was exercised', () => {
     expect(formatReport(report)).toMatch(/^Root cause: \S+ \(or [^)]*: the failures cannot tell them apart\)/m);
   });
 });
+
+describe('a wrong grad_fn name', () => {
+  test('op.reshape a reshape that records ViewBackward0 fails op.reshape, whose clause names ReshapeAliasBackward0, not only graph.grad-fn', async () => {
+    const misnaming = {
+      ...referenceAdapter,
+      name: 'misnamed-reshape',
+      run: async (programs: Program[]) => (await referenceAdapter.run(programs)).map((o) => ({
+        ...o,
+        observations: o.observations.map((x) => (x.gradFn === 'ReshapeAliasBackward0' ? { ...x, gradFn: 'ViewBackward0', repr: x.repr?.replace('ReshapeAliasBackward0', 'ViewBackward0') } : x)),
+      })),
+    };
+    const report = await runSuite(misnaming, fixtures.filter((f) => f.fixture.clauses.includes('op.reshape')));
+    expect(clause(report, 'op.reshape').status).toBe('fail');
+    expect(clause(report, 'graph.grad-fn').status).toBe('fail');
+  });
+});
