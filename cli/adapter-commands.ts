@@ -284,7 +284,9 @@ export async function testAdapter(engine: string, timeoutMs = 20_000): Promise<{
     .filter((f) => !caps.features.includes(f as Feature));
   const declaredNotRun = caps.features.filter((f) => rows.some((r) => r.needs.split(', ').includes(f)) && rows.filter((r) => r.needs.split(', ').includes(f)).every((r) => r.outcome === 'not supported'));
   if (runsUndeclared.length > 0) out.push('', `note: the engine runs steps of ${runsUndeclared.join(', ')} without declaring ${runsUndeclared.length === 1 ? 'it' : 'them'}; check treats those as n/a until they are declared (gradspec adapter probe)`);
-  if (declaredNotRun.length > 0) out.push('', `note: the engine declares ${declaredNotRun.join(', ')} but answers "not supported" to every program needing ${declaredNotRun.length === 1 ? 'it' : 'them'}`);
+  // Name the step kinds: a feature may be needed by several (detach by the op and by detach_).
+  const kindsNeeding = (f: string) => rows.filter((r) => r.needs.split(', ').includes(f)).map((r) => r.kind).join(', ');
+  for (const f of declaredNotRun) out.push('', `note: the engine declares ${f} but answers "not supported" to the step kinds that need it (${kindsNeeding(f)})`);
   if (problems.length > 0) {
     return { output: `MALFORMED: ${problems[0]}\n${problems.slice(1).map((p) => `also: ${p}\n`).join('')}\n${out.join('\n')}\n`, code: 1 };
   }

@@ -221,6 +221,27 @@ print(json.dumps(calls))
     expect(calls).toEqual([['index', ['slice(1, None, None)', 'None', 'Ellipsis', 'T([0.0])', '[0, 2]']], ['indexPut_', '2.0', ['T([0.0])'], true]]);
   });
 
+  test('errors.class the Python kit reports an engine\'s crash (a KeyError) with its type and place, and a deliberate refusal as the engine wrote it', () => {
+    const script = `import sys, json
+sys.path.insert(0, sys.argv[1])
+import gradspec_adapter as k
+
+class E(k.Engine):
+    def tensor(self, data, dtype, requires_grad): return data
+    def value(self, t): return t
+    def op_neg(self, a): return {}['missing']
+    def op_exp(self, a): raise IndexError('index 5 is out of bounds for dimension 0 with size 2')
+
+for op in ['neg', 'exp']:
+    print(json.dumps(k.run_program(E(), {'id': 'p', 'steps': [{'let': 'x', 'tensor': [1.0]}, {'let': 'y', 'op': op, 'args': ['x']}]})['error']))
+`;
+    const r = spawnSync('python3', ['-c', script, join(ROOT, 'adapters', 'kit')], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const [crash, refusal] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { message: string });
+    expect(crash!.message).toMatch(/^KeyError: 'missing' \(a crash in op_neg, <string>:\d+\)$/);
+    expect(refusal!.message).toBe('index 5 is out of bounds for dimension 0 with size 2');
+  });
+
   test('program.observations the TypeScript kit resolves index refs to tensors, reads layout fields only where asked, and unpacks with Python\'s message', () => {
     type T = { v: Nested };
     const calls: unknown[] = [];

@@ -30,7 +30,9 @@ subclass of `Engine` with one method per op and feature; this module does everyt
 """
 import json
 import math
+import os
 import re
+import traceback
 import struct
 import sys
 
@@ -249,6 +251,11 @@ for _op in OPS:
 for _op in INPLACE_OPS:
     setattr(Engine, f'inplace_{_op}', _not_supported(_op))
 del _op
+
+
+# Exceptions that are an engine's bugs, never its refusals (PyTorch raises IndexError, TypeError
+# and ValueError on purpose, so those are taken as refusals).
+_PROGRAMMING_ERRORS = (AttributeError, KeyError, NameError, AssertionError, RecursionError, ZeroDivisionError)
 
 
 def categorize(engine, message):
@@ -486,6 +493,12 @@ def run_program(engine, program):
             error = {'category': e.category, 'message': e.message}
         elif isinstance(e, NotSupported):
             error = {'category': 'invalid-argument', 'message': f'not supported by {engine.name}: {e}'}
+        elif isinstance(e, _PROGRAMMING_ERRORS):
+            # Not a refusal an engine means to make: a bug. Say what and where, so that the
+            # report shows a crash as a crash (the category alone may match what was expected).
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            message = f'{type(e).__name__}: {e} (a crash in {where.name}, {os.path.basename(where.filename)}:{where.lineno})'
+            error = {'category': categorize(engine, message), 'message': message}
         else:
             message = str(e) or type(e).__name__
             error = {'category': categorize(engine, message), 'message': message}

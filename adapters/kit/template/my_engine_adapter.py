@@ -64,7 +64,9 @@ class Adapter(kit.Engine):
         raise NotSupported('.grad')  # TODO
 
     # ---------------------------------------------------------------- observation fields
-    # Declare a field in `fields` once its method works. shape() is read from value() already.
+    # Declare a field in `fields` once its method works. shape() is read from value() by default,
+    # which nested lists cannot do for a size-0 dim before the last ([1, 0, 3] reads as [1, 0]):
+    # define shape() too if your tensors can have such shapes.
 
     def dtype(self, t):
         raise NotSupported('field dtype')  # TODO: 'float32', 'float64', 'int64' or 'bool'
