@@ -103,6 +103,7 @@ export { DEFAULT_SEED };
 const FIELD_CLAUSE: Record<string, string> = {
   gradFn: 'graph.grad-fn', nextFunctions: 'graph.next-functions', repr: 'tensor.repr', version: 'inplace.version-counter',
   requiresGrad: 'graph.requires-grad', isLeaf: 'graph.is-leaf', dtype: 'tensor.dtype',
+  sharesStorage: 'views.alias', stride: 'views.layout', storageOffset: 'views.layout', isContiguous: 'views.layout', isView: 'views.alias',
 };
 
 /**
@@ -127,11 +128,12 @@ function attribute(mismatches: readonly Mismatch[], cited: readonly string[], er
     }
     const own = FIELD_CLAUSE[field];
     if (own) out.add(own);
-    // A wrong grad_fn name also breaks the clause of the op that made the tensor, which names it (op.reshape's ReshapeAliasBackward0).
-    const producer = field === 'gradFn' ? producers.get(m.label) : undefined;
-    if (producer && cited.includes(producer)) out.add(producer);
     // A field the engine declares but left out is that field's failure alone.
     const missing = m.detail?.startsWith('not reported') ?? false;
+    // A wrong grad_fn name (one given, another expected) also breaks the clause of the op that
+    // made the tensor, which names it (op.reshape's ReshapeAliasBackward0).
+    const producer = field === 'gradFn' && !missing && typeof m.expected === 'string' && typeof m.actual === 'string' ? producers.get(m.label) : undefined;
+    if (producer && cited.includes(producer)) out.add(producer);
     const named = missing || (field === 'gradFn' ? m.expected !== null && m.actual !== null && m.actual !== undefined : OWN_ONLY.has(field));
     if (!own || !named) for (const c of cited) out.add(c);
   }
@@ -172,7 +174,7 @@ function errorCategory(expected: Observations, actual: Observations): string | n
 }
 
 /** Fields whose content is their clause's business alone: a wrong one says nothing about the ops or modes. */
-const OWN_ONLY = new Set(['nextFunctions', 'repr', 'version', 'dtype']);
+const OWN_ONLY = new Set(['nextFunctions', 'repr', 'version', 'dtype', 'sharesStorage', 'stride', 'storageOffset', 'isContiguous', 'isView']);
 
 /**
  * The clauses a failure is blamed on: those of `blamed` the check exercised. A failure is never
