@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { gradspec } from './spawn-gradspec.ts';
 import { MUTANTS, mutantAdapter } from '../adapters/mutants.ts';
 import { PROPERTIES } from '../properties/index.ts';
+import { shareOracles } from '../properties/gradient.ts';
 import { loadFixtures } from './fixtures.ts';
 import { runSuite, type Report } from './suite.ts';
 import { OPS } from '../engine/ops.ts';
@@ -45,6 +46,10 @@ function suiteOf(name: string): Promise<Report> {
 }
 
 describe('deliberately broken engines are caught', () => {
+  // Every run below draws the same samples; their oracles (which never see the engine) are computed once.
+  beforeAll(() => shareOracles(true));
+  afterAll(() => shareOracles(false));
+
   test.each(cases)('%s mutant %s (%s) fails its clause', async (clause, name) => {
     const report = await suiteOf(name);
     const failing = report.clauses.filter((c) => c.status === 'fail').map((c) => c.id);
