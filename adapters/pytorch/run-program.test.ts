@@ -3,12 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import type { Observations, Program } from '../../spec/program.ts';
 import { ONE_STEP } from '../program/one-step.example.ts';
+import { hasTorch, PYTHON } from '../testing/has-torch.ts';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./run_program.py', import.meta.url));
-
-// torch is optional on developer machines; CI installs it.
-const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
 
 function run(programs: Program[]): Observations[] {
   const result = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify(programs), encoding: 'utf8', timeout: 60_000 });
