@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { gradspec } from './spawn-gradspec.ts';
+import { gradspecAsync } from './spawn-gradspec.ts';
 import { MUTANTS, mutantAdapter } from '../adapters/mutants.ts';
 import { PROPERTIES } from '../properties/index.ts';
 import { shareOracles } from '../properties/gradient.ts';
@@ -24,22 +24,24 @@ const cases = Object.entries(MUTANTS).map(([name, m]) => [m.breaks, name, m.desc
 /**
  * A whole-suite run costs seconds, so each mutant's suite runs once and the tests below ask
  * several things of that one run. The pow mutant's run is the gradspec command's: its --json file
- * is the same report, and its output is what the command test checks.
+ * is the same report, and its output is what the command test checks. The command starts with the
+ * file and runs beside the in-process suites, so no test waits for all of it alone.
  */
 const runs = new Map<string, Promise<Report>>();
-let command: { status: number | null; stdout: string; report: Report } | undefined;
+let command: Promise<{ status: number | null; stdout: string; report: Report }> | undefined;
 function throughCommand(): NonNullable<typeof command> {
   if (!command) {
     const json = join(mkdtempSync(join(tmpdir(), 'gradspec-mutation-')), 'report.json');
-    const r = gradspec('check', '--engine', 'mutant:pow-exponent-2', '--runs', '20', '--json', json);
-    command = { status: r.status, stdout: r.stdout, report: JSON.parse(readFileSync(json, 'utf8')) as Report };
+    command = gradspecAsync('check', '--engine', 'mutant:pow-exponent-2', '--runs', '20', '--json', json)
+      .then((r) => ({ status: r.status, stdout: r.stdout, report: JSON.parse(readFileSync(json, 'utf8')) as Report }));
+    command.catch(() => undefined); // a failure is reported by the tests that await it
   }
   return command;
 }
 function suiteOf(name: string): Promise<Report> {
   let run = runs.get(name);
   if (!run) {
-    run = name === 'pow-exponent-2' ? Promise.resolve(throughCommand().report) : runSuite(mutantAdapter(name)!, fixtures, { runs: 20, properties: PROPERTIES });
+    run = name === 'pow-exponent-2' ? throughCommand().then((c) => c.report) : runSuite(mutantAdapter(name)!, fixtures, { runs: 20, properties: PROPERTIES });
     runs.set(name, run);
   }
   return run;
@@ -47,7 +49,10 @@ function suiteOf(name: string): Promise<Report> {
 
 describe('deliberately broken engines are caught', () => {
   // Every run below draws the same samples; their oracles (which never see the engine) are computed once.
-  beforeAll(() => shareOracles(true));
+  beforeAll(() => {
+    shareOracles(true);
+    void throughCommand();
+  });
   afterAll(() => shareOracles(false));
 
   test.each(cases)('%s mutant %s (%s) fails its clause', async (clause, name) => {
@@ -90,8 +95,8 @@ describe('deliberately broken engines are caught', () => {
     }
   });
 
-  test('op.pow gradspec check exits 1 on the pow mutant and prints the shrunk program as PyTorch code', () => {
-    const r = throughCommand();
+  test('op.pow gradspec check exits 1 on the pow mutant and prints the shrunk program as PyTorch code', async () => {
+    const r = await throughCommand();
     expect(r.status).toBe(1);
     expect(r.stdout.split('\n')[2]).toMatch(/^Root cause: op\.pow \(property gradient\.op\.pow\): .*\| .*\*\* /);
     expect(r.stdout).toMatch(/^ {2}replay: GRADSPEC_SEED=\d+ GRADSPEC_PATH=[\d:]+ npx gradspec check --engine mutant:pow-exponent-2 --only gradient\.op\.pow$/m);
