@@ -7,8 +7,16 @@ import type { DType, Observations, Program } from '../spec/program.ts';
 export const FEATURES = ['accumulate', 'retain-graph', 'create-graph', 'no-grad', 'detach', 'inplace', 'errors'] as const;
 export type Feature = (typeof FEATURES)[number];
 
-/** Observation fields an engine may report (spec/program.ts Observation), `label` and `none` aside. */
-export const FIELDS = ['value', 'shape', 'dtype', 'requiresGrad', 'isLeaf', 'gradFn', 'nextFunctions', 'repr', 'version'] as const;
+/**
+ * Observation fields an engine may report (spec/program.ts Observation), `label` and `none` aside.
+ * The layout fields and sharesStorage are reported only where an observe step asks for them.
+ */
+export const FIELDS = [
+  'value', 'shape', 'dtype', 'requiresGrad', 'isLeaf', 'gradFn', 'nextFunctions', 'repr', 'version',
+  'stride', 'storageOffset', 'isContiguous', 'isView', 'sharesStorage',
+] as const;
+/** The fields an observe step with `layout` asks for. */
+export const LAYOUT_FIELDS = ['stride', 'storageOffset', 'isContiguous', 'isView'] as const;
 export type Field = (typeof FIELDS)[number];
 
 /** The languages failures are reproduced in: PyTorch code, or the program's JSON. */

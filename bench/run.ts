@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { cheapGradientMlp, cheapGradientScalar } from './cheap-gradient.ts';
-import { chain } from './depth.ts';
+import { chain, viewChain } from './depth.ts';
 import { cacheStats, checkSeconds, pytorchCases, referenceCases } from './harness.ts';
 import { hasGc } from './measure.ts';
 import { pytorchMatmul, pytorchPerOp, referenceMatmul, referencePerOp, tfjsMatmul, tfjsPerOp } from './per-op.ts';
@@ -36,6 +36,12 @@ for (const d of depths) {
 const [, d5, d6] = depths;
 const growth = (d6!.forwardMs + d6!.backwardMs) / (d5!.forwardMs + d5!.backwardMs);
 add(`depth: t(${d6!.nodes}) / t(${d5!.nodes})`, f(growth), `<= ${f((d6!.nodes / d5!.nodes) * 1.2, 0)}`, growth <= (d6!.nodes / d5!.nodes) * 1.2);
+
+const [v4, v5] = [S(10_000, 400), S(100_000, 4_000)].map(viewChain);
+results.viewChain = [v4, v5];
+add(`views: chain of ${v5!.views} views, one write through it, backward`, `${f(v5!.ms, 0)} ms, ${f((v5!.ms * 1e3) / v5!.views, 2)} us/view`, 'completes', true);
+const viewGrowth = v5!.ms / v4!.ms;
+add(`views: t(${v5!.views}) / t(${v4!.views})`, f(viewGrowth), `<= ${f((v5!.views / v4!.views) * 1.2, 0)}`, viewGrowth <= (v5!.views / v4!.views) * 1.2);
 
 const refOp = referencePerOp(S(20, 2));
 const tfOp = await tfjsPerOp(S(20, 2)).catch(() => null);

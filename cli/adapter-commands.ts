@@ -7,10 +7,10 @@ import { packagePath } from '../adapters/package-root.ts';
 import { AdapterError } from '../adapters/process.ts';
 import { observationsProblem, validateProgram } from '../adapters/program/validate.ts';
 import { runProgram as referenceRun } from '../adapters/reference/run-program.ts';
-import { FEATURES, FIELDS, type Adapter, type Capabilities, type Feature } from '../adapters/types.ts';
+import { FEATURES, FIELDS, LAYOUT_FIELDS, type Adapter, type Capabilities, type Feature } from '../adapters/types.ts';
 import { unsupported } from '../properties/property.ts';
 import {
-  BINARY_OPS, COMPARISON_OPS, INPLACE_OPS, LOSS_OPS, OP_NAMES, SHAPE_OPS, type Data, type DType, type ErrorCategory, type InplaceName,
+  BINARY_OPS, COMPARISON_OPS, INPLACE_OPS, JOIN_OPS, LOSS_OPS, MULTI_OUTPUT_OPS, OP_NAMES, SHAPE_OPS, VIEW_OPS, type Data, type DType, type ErrorCategory, type InplaceName,
   type Observations, type OpName, type Program, type Step,
 } from '../spec/program.ts';
 import { featuresOf } from './needs.ts';
@@ -168,10 +168,14 @@ export function answerProblem(program: Program, answer: unknown, capabilities: C
   if (o.error && !stepExists(program.steps, o.error.step, unsupported([o]) !== null)) {
     return `error.step '${o.error.step}' is not the path of a step of the program ("4", "4.1" inside a block, "4.17.0" in iteration 17 of a repeat)`;
   }
-  const items = new Set(flatSteps(program.steps).flatMap((s) => ('observe' in s && s.item ? [s.label ?? s.observe] : [])));
+  const observes = flatSteps(program.steps).flatMap((s) => ('observe' in s ? [s] : []));
+  const items = new Set(observes.flatMap((s) => (s.item ? [s.label ?? s.observe] : [])));
+  // Layout fields and sharesStorage are due only where every observe step of that label asks for them.
+  const asks = (label: string, field: string) => observes.filter((s) => (s.label ?? s.observe) === label)
+    .every((s) => ((LAYOUT_FIELDS as readonly string[]).includes(field) ? s.layout === true : field === 'sharesStorage' ? s.sameStorage !== undefined : true));
   for (const obs of o.observations) {
     if (obs.none || items.has(obs.label)) continue;
-    const missing = capabilities.fields.filter((f) => !(f in obs) && !(f === 'nextFunctions' && !obs.gradFn));
+    const missing = capabilities.fields.filter((f) => !(f in obs) && !(f === 'nextFunctions' && !obs.gradFn) && asks(obs.label, f));
     if (missing.length > 0) return `observation '${obs.label}' lacks ${missing.map((f) => `'${f}'`).join(', ')}, though the engine declares ${missing.length === 1 ? 'that field' : 'those fields'}`;
   }
   return null;
@@ -280,7 +284,9 @@ export async function testAdapter(engine: string, timeoutMs = 20_000): Promise<{
     .filter((f) => !caps.features.includes(f as Feature));
   const declaredNotRun = caps.features.filter((f) => rows.some((r) => r.needs.split(', ').includes(f)) && rows.filter((r) => r.needs.split(', ').includes(f)).every((r) => r.outcome === 'not supported'));
   if (runsUndeclared.length > 0) out.push('', `note: the engine runs steps of ${runsUndeclared.join(', ')} without declaring ${runsUndeclared.length === 1 ? 'it' : 'them'}; check treats those as n/a until they are declared (gradspec adapter probe)`);
-  if (declaredNotRun.length > 0) out.push('', `note: the engine declares ${declaredNotRun.join(', ')} but answers "not supported" to every program needing ${declaredNotRun.length === 1 ? 'it' : 'them'}`);
+  // Name the step kinds: a feature may be needed by several (detach by the op and by detach_).
+  const kindsNeeding = (f: string) => rows.filter((r) => r.needs.split(', ').includes(f)).map((r) => r.kind).join(', ');
+  for (const f of declaredNotRun) out.push('', `note: the engine declares ${f} but answers "not supported" to the step kinds that need it (${kindsNeeding(f)})`);
   if (problems.length > 0) {
     return { output: `MALFORMED: ${problems[0]}\n${problems.slice(1).map((p) => `also: ${p}\n`).join('')}\n${out.join('\n')}\n`, code: 1 };
   }
@@ -306,24 +312,37 @@ function opVariants(op: OpName, dtype: DType): Program[] {
     amax: { dim: 0 }, amin: { dim: 0 }, clamp: { min: 0, max: 1 }, clampMin: { min: 0 }, clampMax: { max: 1 },
     mseLoss: { reduction: 'sum' }, l1Loss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'sum', beta: 1 }, binaryCrossEntropy: { reduction: 'sum' },
     binaryCrossEntropyWithLogits: { reduction: 'sum' }, nllLoss: { reduction: 'sum' }, crossEntropy: { reduction: 'sum' },
+    select: { dim: 0, index: 1 }, narrow: { dim: 1, start: 1, length: 1 }, diagonal: {}, unbind: {}, split: { splitSize: 1 },
+    chunk: { chunks: 2 }, index: { items: [{ start: 1 }, 0] }, contiguous: {},
+    cat: { dim: 0 }, stack: { dim: 0 }, flip: { dims: [0] }, roll: { shifts: 1 }, repeat: { sizes: [2, 1] },
+    indexSelect: { dim: 0 }, gather: { dim: 1 }, scatter: { dim: 1 }, scatterAdd: { dim: 1 }, indexAdd: { dim: 0, alpha: 2 },
   };
+  // The gather family indexes the matrix with an int64 leaf k (a repeated index where the gradient adds up).
+  const index: Partial<Record<OpName, Data>> = {
+    indexSelect: [1, 1], gather: [[0, 0], [1, 0]], scatter: [[1, 0], [0, 1]], scatterAdd: [[1, 1], [0, 0]], indexAdd: [1, 1],
+  };
+  // unbind, split and chunk of a 2x2 matrix along dim 0 give two tensors: two names.
+  const multi = (MULTI_OUTPUT_OPS as readonly string[]).includes(op);
   // binaryCrossEntropy takes probabilities: inputs in [0, 1].
   const datas: Data[] = op === 'binaryCrossEntropy' ? [0.25, [0.25, 0.75]] : op === 'nllLoss' || op === 'crossEntropy' ? [VECTOR]
-    : op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) ? [MATRIX] : [1.5, VECTOR, MATRIX];
+    : op === 'matmul' || (SHAPE_OPS as readonly string[]).includes(op) || (VIEW_OPS as readonly string[]).includes(op) || (JOIN_OPS as readonly string[]).includes(op) || index[op] ? [MATRIX] : [1.5, VECTOR, MATRIX];
   // A loss takes (input, target): the probe passes x twice.
   const binary = (BINARY_OPS as readonly string[]).includes(op) || (COMPARISON_OPS as readonly string[]).includes(op)
     || (LOSS_OPS as readonly string[]).includes(op) || op === 'maximum' || op === 'minimum';
   // where needs a bool condition: the probe makes one with gt.
   // nllLoss and crossEntropy take int64 class targets: the probe picks class 0 (a 0-d target for a vector).
   const classTarget = op === 'nllLoss' || op === 'crossEntropy';
-  const args = op === 'where' ? ['c', 'x', 0] : classTarget ? ['x', 'k'] : binary ? ['x', 'x'] : ['x'];
+  // cat and stack join x with itself. indexSelect and gather take (x, k); scatter, scatterAdd and indexAdd (x, k, x); maskedFill (x, c, 0).
+  const args = op === 'where' ? ['c', 'x', 0] : op === 'maskedFill' ? ['x', 'c', 0] : classTarget ? ['x', 'k']
+    : index[op] ? (op === 'indexSelect' || op === 'gather' ? ['x', 'k'] : ['x', 'k', 'x']) : binary || op === 'cat' || op === 'stack' ? ['x', 'x'] : ['x'];
   return datas.map((data, i) => validateProgram({
     id: `probe.op.${op}.${i}`, dtype,
     steps: [
       { let: 'x', tensor: data, requiresGrad: true },
-      ...(op === 'where' ? [{ let: 'c', op: 'gt', args: ['x', 1] } as Step] : []),
+      ...(op === 'where' || op === 'maskedFill' ? [{ let: 'c', op: 'gt', args: ['x', 1] } as Step] : []),
       ...(classTarget ? [{ let: 'k', tensor: 0, dtype: 'int64' } as Step] : []),
-      { let: 'y', op, args, ...(attrs[op] && Object.keys(attrs[op]!).length > 0 ? { attrs: attrs[op] } : {}) },
+      ...(index[op] ? [{ let: 'k', tensor: index[op], dtype: 'int64' } as Step] : []),
+      { let: multi ? ['y', 'y1'] : 'y', op, args, ...(attrs[op] && Object.keys(attrs[op]!).length > 0 ? { attrs: attrs[op] } : {}) },
       { observe: 'y' },
     ],
   }));
@@ -409,7 +428,8 @@ export async function probeAdapter(adapter: Adapter): Promise<ProbeResult> {
   const x: Step = { let: 'x', tensor: data, requiresGrad: true };
   const a: Step = { let: 'a', tensor: data };
   const prog = (id: string, steps: Step[]) => validateProgram({ id: `probe.${id}`, dtype, steps });
-  const inplaceArg = (op: InplaceName) => (op === 'zero_' ? {} : { args: [2] });
+  // indexPut_ writes everywhere (`a[...] = 2`), which also works on a 0-d tensor.
+  const inplaceArg = (op: InplaceName) => (op === 'zero_' ? {} : op === 'indexPut_' ? { args: [2], attrs: { items: ['...' as const] } } : { args: [2] });
   const featureProbes: Record<Feature, Record<string, Program[]>> = {
     accumulate: {
       'two backward passes into .grad': [prog('accumulate.twice', [x, apply('y1', 'x'), backward('y1'), apply('y2', 'x'), backward('y2'), { observe: 'x.grad' }])],
@@ -458,7 +478,10 @@ export async function probeAdapter(adapter: Adapter): Promise<ProbeResult> {
     'observe item': prog('step.item', [{ let: 'x', tensor: 1.5 }, { observe: 'x', item: true }]),
   };
   const fieldProgram = prog('fields', [x, apply('y', 'x'), { observe: 'x' }, { observe: 'y' }]);
-  const all: Program[] = [...Object.values(featureProbes).flatMap((g) => Object.values(g).flat()), ...Object.values(stepProbes), fieldProgram];
+  // Layout fields are read only where asked for: a program of their own, so an engine that
+  // refuses them keeps the other fields.
+  const layoutProgram = prog('fields.layout', [x, apply('y', 'x'), { observe: 'y', layout: true, sameStorage: 'x' }]);
+  const all: Program[] = [...Object.values(featureProbes).flatMap((g) => Object.values(g).flat()), ...Object.values(stepProbes), fieldProgram, layoutProgram];
   const answers = await run(all);
   const answerOf = new Map(all.map((p, i) => [p.id, answers[i]!]));
   // A feature is there when one of its steps works as in PyTorch and none answers unlike PyTorch.
@@ -479,8 +502,12 @@ export async function probeAdapter(adapter: Adapter): Promise<ProbeResult> {
     return { feature, supported: wrong.length === 0 && verdicts.some((v) => v.verdict === 'agrees'), missing, wrong };
   });
   const fieldAnswer = answerOf.get(fieldProgram.id)!;
+  const layoutAnswer = answerOf.get(layoutProgram.id)!;
   const seen = clean(fieldAnswer) ? fieldAnswer.observations.flatMap((o) => Object.keys(o)) : [];
-  const fields = FIELDS.filter((field) => field === 'value' || (clean(fieldAnswer) && fieldAnswer.observations.every((o) => field in o || (field === 'nextFunctions' && !o.gradFn)) && seen.includes(field)));
+  const layoutSeen = clean(layoutAnswer) ? layoutAnswer.observations.flatMap((o) => Object.keys(o)) : [];
+  const asked = new Set<string>([...LAYOUT_FIELDS, 'sharesStorage']);
+  const fields = FIELDS.filter((field) => field === 'value' || (asked.has(field) ? layoutSeen.includes(field)
+    : clean(fieldAnswer) && fieldAnswer.observations.every((o) => field in o || (field === 'nextFunctions' && !o.gradFn)) && seen.includes(field)));
   const capabilities: Record<string, unknown> = {
     dtypes: dtypes.length > 0 ? dtypes : adapter.capabilities.dtypes,
     fields,

@@ -13,6 +13,7 @@ import { referenceAdapter } from '../adapters/reference/index.ts';
 import type { Adapter } from '../adapters/types.ts';
 import { initAdapter, probeAdapter, testAdapter } from './adapter-commands.ts';
 import { hasTorch, PYTHON } from '../adapters/testing/has-torch.ts';
+import { defineEngine, runProgram as runKitProgram, type Nested } from '../adapters/kit/index.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLI = join(ROOT, 'bin', 'gradspec.js');
@@ -165,5 +166,101 @@ describe('gradspec adapter probe', () => {
   test('program.observations the kit reports a bool tensor\'s elements as JSON booleans, not numbers', () => {
     const r = spawnSync('python3', ['-c', 'import sys, json; sys.path.insert(0, sys.argv[1]); import gradspec_adapter as k; print(json.dumps(k.encode([[True, False], [False, True]])), json.dumps(k.encode([1, -0.0])))', stub], { encoding: 'utf8' });
     expect(r.stdout.trim()).toBe('[[true, false], [false, true]] [1, "-0"]');
+  });
+});
+
+describe('the kits on views and indexing', () => {
+  // A toy engine that records what the kit hands it: index items, indexPut_ arguments, layout readers.
+  const steps: Program['steps'] = [
+    { let: 'x', tensor: [1, 2, 3] },
+    { let: 'i', tensor: [0], dtype: 'int64' },
+    { let: 'v', op: 'index', args: ['x'], attrs: { items: [{ start: 1 }, null, '...', { ref: 'i' }, [0, 2]] } },
+    { inplace: 'indexPut_', target: 'x', args: [2], attrs: { items: [{ ref: 'i' }], accumulate: true } },
+    { observe: 'v', layout: true, sameStorage: 'x' },
+    { observe: 'x' },
+    { let: ['a', 'b'], op: 'unbind', args: ['x'] },
+  ];
+
+  test('program.observations the Python kit passes index items as Python\'s brackets hold them, reads layout fields only where asked, and unpacks with Python\'s message', () => {
+    const script = `import sys, json
+sys.path.insert(0, sys.argv[1])
+import gradspec_adapter as k
+
+class T:
+    def __init__(self, v): self.v = v
+    def __repr__(self): return f'T({self.v})'
+
+calls = []
+class E(k.Engine):
+    fields = ['value', 'stride']
+    def tensor(self, data, dtype, requires_grad): return T(data)
+    def value(self, t): return t.v
+    def op_index(self, a, items):
+        calls.append(['index', [repr(i) for i in items]]); return T(a.v)
+    def op_unbind(self, a, dim=0): return [T(x) for x in a.v]
+    def inplace_indexPut_(self, t, values, items, accumulate):
+        calls.append(['indexPut_', repr(values), [repr(i) for i in items], accumulate])
+    def stride(self, t): return (1,)
+    def is_view(self, t): return True
+    def shares_storage(self, t, other): return t is other
+
+print(json.dumps(k.run_program(E(), json.loads(sys.argv[2]))))
+print(json.dumps(calls))
+`;
+    const r = spawnSync('python3', ['-c', script, join(ROOT, 'adapters', 'kit'), JSON.stringify({ id: 'p', steps })], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const [observed, calls] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    expect(observed).toEqual({
+      observations: [
+        { label: 'v', value: [1, 2, 3], shape: [3], stride: [1], isView: true, sharesStorage: false },
+        { label: 'x', value: [1, 2, 3], shape: [3] },
+      ],
+      error: { step: '6', category: 'invalid-argument', message: 'too many values to unpack (expected 2)' },
+    });
+    expect(calls).toEqual([['index', ['slice(1, None, None)', 'None', 'Ellipsis', 'T([0.0])', '[0, 2]']], ['indexPut_', '2.0', ['T([0.0])'], true]]);
+  });
+
+  test('errors.class the Python kit reports an engine\'s crash (a KeyError) with its type and place, and a deliberate refusal as the engine wrote it', () => {
+    const script = `import sys, json
+sys.path.insert(0, sys.argv[1])
+import gradspec_adapter as k
+
+class E(k.Engine):
+    def tensor(self, data, dtype, requires_grad): return data
+    def value(self, t): return t
+    def op_neg(self, a): return {}['missing']
+    def op_exp(self, a): raise IndexError('index 5 is out of bounds for dimension 0 with size 2')
+
+for op in ['neg', 'exp']:
+    print(json.dumps(k.run_program(E(), {'id': 'p', 'steps': [{'let': 'x', 'tensor': [1.0]}, {'let': 'y', 'op': op, 'args': ['x']}]})['error']))
+`;
+    const r = spawnSync('python3', ['-c', script, join(ROOT, 'adapters', 'kit')], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const [crash, refusal] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { message: string });
+    expect(crash!.message).toMatch(/^KeyError: 'missing' \(a crash in op_neg, <string>:\d+\)$/);
+    expect(refusal!.message).toBe('index 5 is out of bounds for dimension 0 with size 2');
+  });
+
+  test('program.observations the TypeScript kit resolves index refs to tensors, reads layout fields only where asked, and unpacks with Python\'s message', () => {
+    type T = { v: Nested };
+    const calls: unknown[] = [];
+    const engine = defineEngine<T>({
+      name: 'toy', version: '0', capabilities: { dtypes: ['float32'], fields: ['value', 'stride'], profile: 'toy' },
+      tensor: (data) => ({ v: data }), value: (t) => t.v,
+      ops: {
+        index: ([a], { items }) => { calls.push(['index', items]); return a; },
+        unbind: ([a]) => ((a as T).v as Nested[]).map((v) => ({ v })),
+      },
+      inplace: { indexPut_: (t, values, items, accumulate) => { calls.push(['indexPut_', values, items, accumulate]); } },
+      stride: () => [1], isView: () => true, sharesStorage: (t, other) => t === other,
+    });
+    expect(runKitProgram(engine, { id: 'p', steps })).toEqual({
+      observations: [
+        { label: 'v', value: [1, 2, 3], shape: [3], stride: [1], isView: true, sharesStorage: true },
+        { label: 'x', value: [1, 2, 3], shape: [3] },
+      ],
+      error: { step: '6', category: 'invalid-argument', message: 'too many values to unpack (expected 2)' },
+    });
+    expect(calls).toEqual([['index', [{ start: 1 }, null, '...', { v: [0] }, [0, 2]]], ['indexPut_', 2, [{ v: [0] }], true]]);
   });
 });

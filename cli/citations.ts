@@ -18,7 +18,7 @@ const ID = /^([a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+)(?: |$)/;
 function testFiles(dir = ROOT): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
-    if (SKIP.has(name)) continue;
+    if (SKIP.has(name) || name.startsWith('.')) continue; // hidden folders: tool sandboxes, not the project
     const path = join(dir, name);
     if (statSync(path).isDirectory()) out.push(...testFiles(path));
     else if (name.endsWith('.test.ts')) out.push(path);

@@ -1,4 +1,5 @@
 import { broadcastShapes, expandShape, matmulPlan, permuteIndex, reducePlan, reshapeShape, squeezeShape, transposePerm, unsqueezeShape } from '../oracles/shape.ts';
+import { joinMap } from '../oracles/join.ts';
 import { CLAUSE_SUBJECTS, type Subject } from '../spec/clause-subjects.ts';
 import { isClauseId } from '../spec/clauses.ts';
 import type { Data, Observations, Program, Step } from '../spec/program.ts';
@@ -14,7 +15,10 @@ import { scalarValue } from '../spec/program.ts';
 const BINARY = new Set(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum']);
 /** Ops that broadcast their two operands as op.broadcast says: the arithmetic ones and the comparisons. */
 const BROADCASTING = new Set([...BINARY, 'gt', 'ge', 'lt', 'le', 'eq', 'ne']);
-const VIEWS = new Set(['view', 'reshape', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand']);
+const VIEWS = new Set(['view', 'reshape', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'select', 'narrow', 'diagonal', 'unbind', 'split', 'chunk']);
+/** Basic indexing (numbers, slices, None, "...") is a view; an index tensor or list makes a copy. */
+const isView = (s: Extract<Step, { op: string }>): boolean =>
+  VIEWS.has(s.op) || (s.op === 'index' && (s.attrs?.items ?? []).every((i) => i === null || typeof i === 'number' || i === '...' || (typeof i === 'object' && !Array.isArray(i) && !('ref' in i))));
 
 const pathLess = (a: readonly number[], b: readonly number[]): boolean => {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
@@ -54,7 +58,9 @@ function resultShape(step: Extract<Step, { op: string }>, shapes: ReadonlyMap<st
       case 't': return x.length < 2 ? x : [x[1]!, x[0]!];
       case 'unsqueeze': return unsqueezeShape(x, at.dim as number);
       case 'squeeze': return squeezeShape(x, at.dim as number | undefined);
-      default: return x; // elementwise ops, clone, detach
+      case 'cat': case 'stack': case 'flip': case 'roll': case 'repeat': return args.some((a) => a === null) ? null : joinMap(step.op, args as number[][], at).shape;
+      case 'select': case 'narrow': case 'diagonal': case 'unbind': case 'split': case 'chunk': case 'index': return null; // not traced
+      default: return x; // elementwise ops, clone, detach, contiguous
     }
   } catch {
     return null;
@@ -70,6 +76,7 @@ export function traceProgram(program: Program, error: Observations['error'], jud
   const shapes = new Map<string, number[] | null>();
   const boundByOp = new Set<string>();
   const viewResults = new Set<string>();
+  const viewOutputs = new Set<string>(); // results of view ops only (not their inputs)
   const uses = new Map<string, number>();
   const dtypes = new Set<string>();
   let passes = 0;
@@ -108,17 +115,28 @@ export function traceProgram(program: Program, error: Observations['error'], jud
         }
         if (s.attrs && ('dim' in s.attrs || 'dims' in s.attrs || 'dim0' in s.attrs)) atoms.add('dim-arg');
         if (s.op === 'detach') atoms.add('detach');
+        if (s.op === 'index') {
+          const items = (s.attrs as { items?: unknown[] } | undefined)?.items ?? [];
+          const advanced = (i: unknown) => Array.isArray(i) || (typeof i === 'object' && i !== null && 'ref' in i);
+          if (items.some((i) => !advanced(i))) atoms.add('index-basic');
+          if (items.some(advanced)) atoms.add('index-advanced');
+        }
         if (Array.isArray(s.let)) atoms.add('tuple-result');
         for (const a of s.args) if (typeof a === 'string') use(a);
+        for (const item of s.attrs?.items ?? []) if (item !== null && typeof item === 'object' && 'ref' in item) use(item.ref);
         // A tuple result (max and min with a dim) binds values and indices, of the same shape.
         for (const name of Array.isArray(s.let) ? s.let : [s.let]) {
           shapes.set(name, resultShape(s, shapes));
           if (s.op === 'detach') boundByOp.delete(name);
           else boundByOp.add(name);
-          if (VIEWS.has(s.op)) {
+          if (isView(s)) {
             viewResults.add(name);
+            viewOutputs.add(name);
             if (typeof s.args[0] === 'string') viewResults.add(s.args[0]); // the input shares the view's storage
-          } else viewResults.delete(name);
+          } else {
+            viewResults.delete(name);
+            viewOutputs.delete(name);
+          }
         }
         return;
       }
@@ -147,7 +165,10 @@ export function traceProgram(program: Program, error: Observations['error'], jud
         else {
           atoms.add('inplace');
           if (!gradOn) atoms.add('inplace-no-grad');
+          atoms.add(`inplace:${s.inplace}`);
+          if (s.inplace === 'indexPut_') atoms.add('index-put');
           if (viewResults.has(s.target)) atoms.add('view-inplace');
+          if (viewOutputs.has(s.target)) atoms.add('inplace-on-view');
         }
         return;
       }

@@ -33,6 +33,8 @@ export function featuresOf(program: Program, expected?: Observations): Set<Featu
         if (s.grad.createGraph) needs.add('create-graph');
       }
       if ('args' in s && s.args?.some((a) => typeof a === 'string' && a.endsWith('.grad'))) needs.add('accumulate');
+      // An index tensor read from a .grad is such an argument too.
+      if ('attrs' in s && s.attrs?.items?.some((i) => i !== null && typeof i === 'object' && 'ref' in i && i.ref.endsWith('.grad'))) needs.add('accumulate');
     }
   };
   walk(program.steps);

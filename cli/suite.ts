@@ -1,7 +1,7 @@
 import { EngineFault, runGuarded } from '../adapters/guard.ts';
 import { referenceAdapter } from '../adapters/reference/index.ts';
 import type { Adapter, Feature } from '../adapters/types.ts';
-import type { Observations, Program } from '../spec/program.ts';
+import type { Observations, Program, Step } from '../spec/program.ts';
 import type { Deviation } from './deviations.ts';
 import { clauseFeature, featuresOf, propertyFeatures } from './needs.ts';
 import { comparedFields, exercises, gradientLabels, isEngineClause, missingFor, traceProgram } from './exercise.ts';
@@ -112,7 +112,7 @@ const FIELD_CLAUSE: Record<string, string> = {
  * result that should (not) require grad, have a grad_fn or be a leaf, breaks what the program
  * did: every cited clause (and the field's clause, if it has one).
  */
-function attribute(mismatches: readonly Mismatch[], cited: readonly string[], errorAbout: string | null = null): string[] {
+function attribute(mismatches: readonly Mismatch[], cited: readonly string[], errorAbout: string | null = null, producers: ReadonlyMap<string, string> = new Map()): string[] {
   const out = new Set<string>();
   // A missing, unexpected or different error (and observations past the step that should have
   // failed) breaks the clause about that error, when the check cites one.
@@ -127,12 +127,42 @@ function attribute(mismatches: readonly Mismatch[], cited: readonly string[], er
     }
     const own = FIELD_CLAUSE[field];
     if (own) out.add(own);
+    // A wrong grad_fn name also breaks the clause of the op that made the tensor, which names it (op.reshape's ReshapeAliasBackward0).
+    const producer = field === 'gradFn' ? producers.get(m.label) : undefined;
+    if (producer && cited.includes(producer)) out.add(producer);
     // A field the engine declares but left out is that field's failure alone.
     const missing = m.detail?.startsWith('not reported') ?? false;
     const named = missing || (field === 'gradFn' ? m.expected !== null && m.actual !== null && m.actual !== undefined : OWN_ONLY.has(field));
     if (!own || !named) for (const c of cited) out.add(c);
   }
   return [...out];
+}
+
+/** For each observation label, the clause of the op step that last bound the observed name (`op.reshape`), if it has one. */
+function producerClauses(program: Program): Map<string, string> {
+  const made = new Map<string, string>();
+  const out = new Map<string, string>();
+  const walk = (steps: readonly Step[]) => {
+    for (const s of steps) {
+      if ('noGrad' in s) walk(s.noGrad);
+      else if ('enableGrad' in s) walk(s.enableGrad);
+      else if ('repeat' in s) walk(s.steps);
+      else if ('op' in s) {
+        const clause = `op.${s.op.replace(/[A-Z]/g, (c: string) => `-${c.toLowerCase()}`)}`;
+        for (const name of Array.isArray(s.let) ? s.let : [s.let]) {
+          if (isClauseId(clause)) made.set(name, clause);
+          else made.delete(name);
+        }
+      } else if ('let' in s && !Array.isArray(s.let)) made.delete(s.let);
+      else if ('inplace' in s) made.delete(s.target); // its grad_fn is now the in-place op's
+      else if ('observe' in s) {
+        const clause = made.get(s.observe);
+        if (clause) out.set(s.label ?? s.observe, clause);
+      }
+    }
+  };
+  walk(program.steps);
+  return out;
 }
 
 /** The error category a check is about when its errors differ: the expected one, else the engine's. */
@@ -206,7 +236,7 @@ export async function runSuite(adapter: Adapter, allFixtures: { file: string; fi
     return {
       ...base, clauses, notes, status: mismatches.length ? 'fail' : 'pass', mismatches, exercised, atoms: [...atoms].sort(),
       ...(mismatches.length ? {
-        failing: narrow(attribute(mismatches, fixture.clauses, errorCategory(expected, got)), exercised),
+        failing: narrow(attribute(mismatches, fixture.clauses, errorCategory(expected, got), producerClauses(fixture.program)), exercised),
         replay,
       } : {}),
     };

@@ -9,11 +9,13 @@ import { checkProperty } from '../properties/property.ts';
 import { formatReport } from './report.ts';
 import { compareObservations } from '../oracles/observations.ts';
 import { traceProgram } from './exercise.ts';
+import { featuresOf } from './needs.ts';
 import { loadFixtures } from './fixtures.ts';
 import { exitCode, unmetRequirements } from './report.ts';
 import { runSuite } from './suite.ts';
 import { rankRootCauses } from './root-cause.ts';
 import type { CheckResult, ClauseResult } from './suite.ts';
+import type { Program } from '../spec/program.ts';
 
 /*
  * A clause passes only when a check exercised it on the engine: engines that honestly lack a
@@ -110,6 +112,31 @@ describe('verdicts rest on what was exercised', () => {
     expect(traceProgram(program, null).has('op:matmul')).toBe(true);
   });
 
+  test('backward.accumulate a program that indexes with a .grad, or writes through a view, needs the feature that step reads', () => {
+    const steps = (items: unknown[]) => ({ id: 'p', steps: [
+      { let: 'x', tensor: [1, 2], requiresGrad: true }, { let: 'y', op: 'mul', args: ['x', 1] },
+      { let: 'v', op: 'index', args: ['y'], attrs: { items } },
+    ] } as Program);
+    expect(featuresOf(steps([{ ref: 'x.grad' }])).has('accumulate')).toBe(true);
+    expect(featuresOf(steps([{ ref: 'x' }, 0])).has('accumulate')).toBe(false);
+    const write = steps([0]);
+    write.steps.push({ inplace: 'indexPut_', target: 'v', args: [1], attrs: { items: [] } });
+    expect(featuresOf(write).has('inplace')).toBe(true);
+  });
+
+  test('views.alias an in-place op through select or a basic index exercises view-inplace; through an advanced index (a copy) it does not', () => {
+    const run = (op: 'select' | 'index', attrs: object) => traceProgram({
+      id: 'p', steps: [
+        { let: 'x', tensor: [1, 2], requiresGrad: true }, { let: 'i', tensor: [0], dtype: 'int64' }, { let: 'y', op: 'mul', args: ['x', 1] },
+        { let: 'v', op, args: ['y'], attrs }, { inplace: 'mul_', target: 'v', args: [2] },
+      ],
+    } as Program, null).has('view-inplace');
+    expect(run('select', { dim: 0, index: 1 })).toBe(true);
+    expect(run('index', { items: [{ start: 1 }, '...', null] })).toBe(true);
+    expect(run('index', { items: [{ ref: 'i' }] })).toBe(false);
+    expect(run('index', { items: [[0, 1]] })).toBe(false);
+  });
+
   test('graph.grad-fn an engine that declares gradFn but leaves it out fails graph.grad-fn, and the report says the field is declared but not reported', async () => {
     const report = await runSuite(dropsDeclared('mute', ['gradFn']), fixtures);
     expect(clause(report, 'graph.grad-fn').status).toBe('fail');
@@ -167,5 +194,21 @@ describe('verdicts rest on what was exercised', () => {
     expect([cause!.clause, ...(cause!.or ?? [])]).toEqual(expect.arrayContaining(['op.pow']));
     expect(cause!.or?.length).toBeGreaterThan(0);
     expect(formatReport(report)).toMatch(/^Root cause: \S+ \(or [^)]*: the failures cannot tell them apart\)/m);
+  });
+});
+
+describe('a wrong grad_fn name', () => {
+  test('op.reshape a reshape that records ViewBackward0 fails op.reshape, whose clause names ReshapeAliasBackward0, not only graph.grad-fn', async () => {
+    const misnaming = {
+      ...referenceAdapter,
+      name: 'misnamed-reshape',
+      run: async (programs: Program[]) => (await referenceAdapter.run(programs)).map((o) => ({
+        ...o,
+        observations: o.observations.map((x) => (x.gradFn === 'ReshapeAliasBackward0' ? { ...x, gradFn: 'ViewBackward0', repr: x.repr?.replace('ReshapeAliasBackward0', 'ViewBackward0') } : x)),
+      })),
+    };
+    const report = await runSuite(misnaming, fixtures.filter((f) => f.fixture.clauses.includes('op.reshape')));
+    expect(clause(report, 'op.reshape').status).toBe('fail');
+    expect(clause(report, 'graph.grad-fn').status).toBe('fail');
   });
 });

@@ -1,7 +1,9 @@
 import type { DType } from '../spec/program.ts';
 import { settle, type Result } from './kernels.ts';
+import type { Geometry } from './geometry.ts';
+import { isGradEnabled } from './grad-mode.ts';
 import { OpNode, type NodeOp, type SavedName, type SavedValues } from './node.ts';
-import { Tensor } from './tensor.ts';
+import { Tensor, type ViewCreation } from './tensor.ts';
 
 /** The saved values a vector-Jacobian rule may read; each read is checked (freed graph, versions). */
 export type { SavedValues } from './node.ts';
@@ -17,7 +19,8 @@ export interface Rule<A> {
 export interface OpDef<A> {
   /** PyTorch 1.13's grad_fn class name for this call. */
   gradFn: string | ((inputs: readonly Tensor[], attrs: A) => string);
-  forward: (inputs: readonly Tensor[], attrs: A, dtype: DType) => Result;
+  /** Computes the result's elements; view ops have `view` instead. */
+  forward?: (inputs: readonly Tensor[], attrs: A, dtype: DType) => Result;
   /** One rule per tensor input, in input order. */
   grads: readonly Rule<A>[];
   /**
@@ -26,8 +29,11 @@ export interface OpDef<A> {
    * PyTorch's message (bool negation). Results in int64 or bool never require grad.
    */
   dtype?: (inputs: readonly Tensor[], attrs: A) => DType;
-  /** The result views its input (PyTorch view ops): it shares the version counter. */
-  view?: boolean;
+  /**
+   * A view op: the result's geometry over the input's storage. The result aliases its input
+   * (views.alias): it shares storage and version counter, and is a view of the input's base.
+   */
+  view?: (input: Geometry, attrs: A) => Geometry;
   /**
    * How many leading inputs are constants of the op (where's condition): saved like inputs
    * ('self' is inputs[0]), but not differentiable and not among the next functions, as PyTorch's
@@ -76,22 +82,23 @@ export function resultDtype(inputs: readonly Tensor[]): DType {
  * Runs one op: forward on the data, then, when grad mode is on and an input requires grad,
  * a graph node that saves what the rules need and reduces each input's gradient to its shape.
  */
-export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor {
-  for (const t of inputs) t.values(); // refuses stale views before any work
+export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A, output?: { multiple: boolean; nr: number }): Tensor {
   const dtype = op.dtype ? op.dtype(inputs, attrs) : resultDtype(inputs);
-  const { shape, data } = op.forward(inputs, attrs, dtype);
-  settle(data, dtype);
-  const out = new Tensor(data, shape, dtype, op.view ? inputs[0]!.counter : undefined);
+  let out: Tensor;
   if (op.view) {
-    out.viewVersion = out.counter.value;
-    out.viewBase = inputs[0]!.viewBase ?? inputs[0]!;
+    out = Tensor.alias(inputs[0]!, op.view(inputs[0]!.geometry, attrs));
+    markView(out, inputs[0]!, output?.multiple ?? false, output?.nr ?? 0);
+  } else {
+    const { shape, data } = op.forward!(inputs, attrs, dtype);
+    settle(data, dtype);
+    out = new Tensor(data, shape, dtype);
   }
   // Only floating results are differentiable: a comparison or a float->int64 cast is a constant.
   if (!Tensor.recording(inputs) || !floating(dtype)) return out;
 
   const name = typeof op.gradFn === 'string' ? op.gradFn : op.gradFn(inputs, attrs);
   const differentiable = op.constants ? inputs.slice(op.constants) : inputs;
-  const next = differentiable.map((t) => t.gradFn ?? (t.requiresGrad ? t.gradAccumulator() : null));
+  const next = differentiable.map((t) => t.gradientEdge());
   const node = new OpNode(name, next, op as NodeOp, attrs, differentiable.map((t) => t.shape), differentiable.map((t) => t.dtype));
   for (const [i, rule] of op.grads.entries()) {
     if (next[i] === null) continue;
@@ -99,4 +106,17 @@ export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Ten
   }
   out.attachGradFn(node);
   return out;
+}
+
+/**
+ * Records what a view keeps of its base (PyTorch's as_view): the base is the start of the chain,
+ * and how the view was made decides whether it may be written in place (views.inplace-refusals).
+ * A view of a view made in no-grad mode or by a multi-output op inherits that, unless it is
+ * itself such a view.
+ */
+function markView(out: Tensor, input: Tensor, multiple: boolean, nr: number): void {
+  const parent = input.viewInfo;
+  let creation: ViewCreation = !isGradEnabled() ? 'no-grad' : multiple ? 'multi-output' : 'default';
+  if (parent !== null && creation === 'default') creation = parent.creation;
+  out.viewInfo = { base: parent?.base ?? input, creation, outputNr: nr, attrVersion: out.counter.value };
 }

@@ -5,8 +5,12 @@ import { isGradEnabled } from './grad-mode.ts';
 import { alloc } from './kernels.ts';
 import { OpNode } from './node.ts';
 import { OPS } from './ops.ts';
-import { broadcastShapes, checkDims, checkSizeList, inferShape, normalizeDim, numel, sameShape, shapeText } from './shape.ts';
+import { checkGather, checkIndexAdd, checkIndexSelect, checkMaskedFill, checkScatter } from './index-rules.ts';
+import { broadcastShapes, checkDims, checkElements, checkSizeList, inferShape, normalizeDim, numel, sameShape, shapeText } from './shape.ts';
+import { catRules, skipped, stackRules } from './join-rules.ts';
 import { Tensor } from './tensor.ts';
+import { overlaps } from './geometry.ts';
+import { rebaseOnView, refuseView, reshape, squeeze, unsafeView, unsqueeze, view } from './views.ts';
 export { backwardFrom } from './backward.ts';
 
 /*
@@ -134,10 +138,67 @@ export function pow(a: Tensor, b: Operand): Tensor {
   return apply(OPS.pow, [a, b], none);
 }
 
-/** `a.masked_fill(mask, value)`: value where the constant mask is nonzero. */
-export function maskedFill(a: Tensor, mask: Tensor, value: number): Tensor {
+/**
+ * `a.masked_fill(mask, value)`: value where the bool mask (broadcast with a) is true. A number is
+ * MaskedFillBackward0; a 0-d tensor value is MaskedFillBackward1, and gets the masked gradient's sum.
+ */
+export function maskedFill(a: Tensor, mask: Tensor, value: Operand): Tensor {
   checkTensor(mask, 'masked_fill');
-  return apply(OPS.maskedFill, [a, mask], { value });
+  if (value instanceof Tensor) {
+    checkMaskedFill(a, mask, value);
+    return apply(OPS.maskedFillTensor, [mask, a, value], none);
+  }
+  checkNumber(value, 'masked_fill', 'value');
+  checkMaskedFill(a, mask, null);
+  return apply(OPS.maskedFill, [mask, a], { value });
+}
+
+/** `a.index_select(dim, index)`: the slices along dim at a 0-d or 1-d int64 index. */
+export function indexSelect(a: Tensor, dim: number, index: Tensor): Tensor {
+  checkTensor(index, 'index_select');
+  const d = normalizeDim(dim, a.ndim, 'index_select');
+  checkIndexSelect(a, index);
+  return apply(OPS.indexSelect, [index, a], { dim: d, inputShape: [...a.shape] });
+}
+
+/** `a.gather(dim, index)` (sparse_grad=False): out[p] = a[p with index[p] along dim]. */
+export function gather(a: Tensor, dim: number, index: Tensor): Tensor {
+  checkTensor(index, 'gather');
+  const d = normalizeDim(dim, a.ndim, 'gather');
+  checkGather(a, d, index);
+  return apply(OPS.gather, [index, a], { dim: d });
+}
+
+/** `a.scatter(dim, index, src)` with a tensor src (ScatterBackward0) or a number (ScatterBackward1). */
+export function scatter(a: Tensor, dim: number, index: Tensor, src: Operand): Tensor {
+  checkTensor(index, 'scatter');
+  const d = normalizeDim(dim, a.ndim, 'scatter');
+  if (src instanceof Tensor) {
+    checkScatter(a, d, index, src);
+    return apply(OPS.scatter, [index, a, src], { dim: d, srcShape: [...src.shape], gradFn: 'ScatterBackward0' });
+  }
+  checkNumber(src, 'scatter', 'value');
+  checkScatter(a, d, index, null);
+  return apply(OPS.scatterValue, [index, a], { dim: d, value: src });
+}
+
+/** `a.scatter_add(dim, index, src)`: src's elements added at the places index points at. */
+export function scatterAdd(a: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  checkTensor(index, 'scatter_add');
+  if (!(src instanceof Tensor)) fail('invalid-argument', `scatter_add(): argument 'src' (position 3) must be Tensor, not ${typeName(src)}`);
+  const d = normalizeDim(dim, a.ndim, 'scatter_add');
+  checkScatter(a, d, index, src);
+  return apply(OPS.scatterAdd, [index, a, src], { dim: d, srcShape: [...src.shape], gradFn: 'ScatterAddBackward0' });
+}
+
+/** `a.index_add(dim, index, source, alpha=alpha)`: alpha·source's slices added at the indices along dim. */
+export function indexAdd(a: Tensor, dim: number, index: Tensor, source: Tensor, alpha = 1): Tensor {
+  checkTensor(index, 'index_add');
+  checkTensor(source, 'index_add');
+  checkNumber(alpha, 'index_add', 'alpha');
+  const d = normalizeDim(dim, a.ndim, 'index_add');
+  checkIndexAdd(a, d, index, source);
+  return apply(OPS.indexAdd, [index, a, source], { dim: d, alpha });
 }
 
 /**
@@ -253,8 +314,7 @@ export function scan(op: 'cumsum' | 'cumprod', a: Tensor, dim: number): Tensor {
   return apply(OPS[op], [a], { dim: normalizeDim(dim, a.ndim, op) });
 }
 
-/** flip along one dim, and the shifts of prod's backward (internal: not program ops). */
-export const flip = (a: Tensor, dim: number) => apply(OPS.flip, [a], { dim: normalizeDim(dim, a.ndim, 'flip') });
+/** The shifts of prod's backward (internal: not a program op). */
 export const shift = (a: Tensor, dim: number, by: 1 | -1, fill: number) => apply(OPS.shift, [a], { dim, by, fill });
 
 const EMPTY_ALL = (op: string) =>
@@ -280,31 +340,7 @@ export function selectDims(a: Tensor, mode: 'max' | 'min', dim?: number | number
   return apply(OPS.selectDims, [a], { dims, keepdim, inputShape: [...a.shape], mode });
 }
 
-// The row is looked up per call, so this module loads whichever engine module is imported first.
-const reshapeWith = (row: 'reshape' | 'view' | 'unsafeView', name: string) => (a: Tensor, shape: number[]) =>
-  apply(OPS[row], [a], { shape: inferShape(shape, a.numel(), name), inputShape: [...a.shape] });
-/** reshape records ReshapeAliasBackward0: reference tensors are always contiguous (op.reshape). */
-export const reshape = reshapeWith('reshape', 'reshape');
-export const view = reshapeWith('view', 'view');
-const unsafeView = reshapeWith('unsafeView', 'matmul');
-
-const reshapeNamed = (a: Tensor, shape: number[], name: string) =>
-  apply({ ...OPS.view, gradFn: name }, [a], { shape, inputShape: [...a.shape] });
-
-export function unsqueeze(a: Tensor, dim: number): Tensor {
-  checkDims(a.ndim + 1);
-  const d = normalizeDim(dim, a.ndim + 1, 'unsqueeze');
-  const shape = [...a.shape];
-  shape.splice(d, 0, 1);
-  return reshapeNamed(a, shape, 'UnsqueezeBackward0');
-}
-
-/** squeeze() drops every size-1 dim (SqueezeBackward0); squeeze(d) only dim d, if it has size 1. */
-export function squeeze(a: Tensor, dim?: number, name?: string): Tensor {
-  if (dim === undefined) return reshapeNamed(a, a.shape.filter((s) => s !== 1), name ?? 'SqueezeBackward0');
-  const d = normalizeDim(dim, a.ndim, 'squeeze');
-  return reshapeNamed(a, a.shape.filter((s, i) => i !== d || s !== 1), name ?? 'SqueezeBackward1');
-}
+export { reshape, view, unsqueeze, squeeze };
 
 export function permute(a: Tensor, dims: number[], name = 'PermuteBackward0'): Tensor {
   checkSizeList(dims, 'permute', 'dims');
@@ -353,6 +389,8 @@ export function expand(a: Tensor, sizes: number[]): Tensor {
     }
     return s;
   });
+  // A view allocates nothing, but reading it would: the engine's size limit holds for views too.
+  checkElements(numel(shape));
   return apply(OPS.expand, [a], { shape });
 }
 
@@ -372,7 +410,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (ra === 1 && rb === 2) {
     // PyTorch squeezes the product in place (squeeze_), so the result is at version 1.
     const product = apply(OPS.mm, [unsqueeze(a, 0), b], none);
-    const out = apply({ ...OPS.view, gradFn: 'SqueezeBackward3', view: false }, [product], { shape: [b.shape[1]!], inputShape: [...product.shape] });
+    const out = unsafeView(product, [b.shape[1]!], 'SqueezeBackward3');
     out.counter.value++;
     return out;
   }
@@ -404,26 +442,31 @@ export function product(op: 'mm' | 'mv' | 'bmm', a: Tensor, b: Tensor): Tensor {
   return apply(OPS[op], [a, b], none);
 }
 
-/** A new leaf sharing data and version counter with `a`, outside the graph (graph.detach). */
+/** A new leaf sharing storage and version counter with `a`, outside the graph and no view (graph.detach). */
 export function detach(a: Tensor): Tensor {
-  return new Tensor(a.data, a.shape, a.dtype, a.counter);
+  return Tensor.alias(a, a.geometry);
 }
 
 /**
  * In-place ops: compute out of place, write the data back, bump the version counter, and move
  * the tensor's history onto the new node (inplace.history).
  */
-export function inplace(target: Tensor, op: string, compute: (original: Tensor) => Tensor): Tensor {
-  if (target.viewVersion !== null) {
-    // PyTorch refuses this first (inplace.views); the reference refuses every other in-place op on a view.
-    const base = target.viewBase!;
-    if (isGradEnabled() && base.isLeaf && base.requiresGrad) {
-      fail('leaf-inplace', 'a view of a leaf Variable that requires grad is being used in an in-place operation.');
+export function inplace(target: Tensor, op: string, operands: readonly unknown[], compute: (original: Tensor) => Tensor): Tensor {
+  // PyTorch's check_inplace: only when the op will be recorded (grad mode, an input requiring grad).
+  if (isGradEnabled() && operands.some((t) => t instanceof Tensor && t.requiresGrad)) {
+    const view = target.viewInfo;
+    if (view !== null) {
+      if (view.creation !== 'default') refuseView(target, false);
+      if (target.requiresGrad && view.base.isLeaf) {
+        fail('leaf-inplace', 'a view of a leaf Variable that requires grad is being used in an in-place operation.');
+      }
     }
-    fail('invalid-argument', `${op}: in-place operations on views are outside the reference engine (spec: inplace.views)`);
+    if (target.requiresGrad && target.isLeaf) {
+      fail('leaf-inplace', 'a leaf Variable that requires grad is being used in an in-place operation.');
+    }
   }
-  if (isGradEnabled() && target.isLeaf && target.requiresGrad) {
-    fail('leaf-inplace', 'a leaf Variable that requires grad is being used in an in-place operation.');
+  if (overlaps(target.geometry)) {
+    fail('invalid-argument', 'unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation.');
   }
   // The op sees a snapshot of the old value with the old history, so what it saves as `self` is
   // the original, as PyTorch's in-place formulas do; the target itself gets the new history.
@@ -435,9 +478,13 @@ export function inplace(target: Tensor, op: string, compute: (original: Tensor) 
   if (!sameShape(result.shape, target.shape)) {
     fail('shape-mismatch', `output with shape ${shapeText(target.shape)} doesn't match the broadcast shape ${shapeText(result.shape)}`);
   }
-  target.data.set(result.data);
+  // Written through the geometry: the base and every other view of the storage see it (views.rebase).
+  target.write(result.data);
   target.counter.value++;
-  if (result.gradFn) target.adoptHistory(result);
+  if (result.gradFn) {
+    if (target.viewInfo !== null) rebaseOnView(target, result.gradFn);
+    else target.adoptHistory(result);
+  }
   return target;
 }
 
@@ -451,4 +498,115 @@ export function fill(a: Tensor, value: number): Tensor {
   checkNumber(value, 'fill_', 'value');
   return apply(OPS.fill, [a], { value, name: 'FillBackward2' });
 }
+/** x.copy_(src)'s out-of-place value: src must be a tensor; it is broadcast and cast to x. */
+export function copy(a: Tensor, src: Operand): Tensor {
+  const s = wrap(src, a);
+  broadcastShapes(a.shape, s.shape); // PyTorch names a size mismatch as broadcasting does
+  return apply(OPS.copy, [a, s], { dtype: a.dtype });
+}
+export const extractAt = (a: Tensor, at: Float64Array, shape: number[]) => apply(OPS.extractAt, [a], { at, shape, inputShape: [...a.shape] });
+export const embedAt = (g: Tensor, at: Float64Array, inputShape: number[]) => apply(OPS.embedAt, [g], { at, shape: [...g.shape], inputShape });
+export const replaceAt = (a: Tensor, src: Tensor, at: Float64Array) => apply(OPS.replaceAt, [a, src], { at, srcShape: [...src.shape] });
 export const zero = (a: Tensor) => apply(OPS.fill, [a], { value: 0, name: 'ZeroBackward0' });
+
+// ----- joining and repeating (op.cat, op.stack, op.flip, op.roll, op.repeat) -----
+
+function checkTensorList(tensors: unknown, op: string): asserts tensors is Tensor[] {
+  if (!Array.isArray(tensors)) fail('invalid-argument', `${op}(): argument 'tensors' must be a list of Tensors, not ${typeName(tensors)}`);
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) fail('invalid-argument', `expected Tensor as element ${i} in argument 0, but got ${typeName(t)}`);
+  });
+}
+
+function checkIntList(values: unknown, op: string, what: string): asserts values is number[] {
+  checkSizeList(values, op, what);
+  values.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isInteger(v)) fail('invalid-argument', `${op}(): argument '${what}' must be a list of integers, but found ${typeName(v)} at pos ${i}`);
+  });
+}
+
+/**
+ * torch.cat: the checks in 1.13's order (0-d inputs, the dim wrapped by the first input that is
+ * not a 1-d empty one, an empty list, then each input's rank and sizes against that first one).
+ */
+export function cat(tensors: Tensor[], dim = 0): Tensor {
+  checkTensorList(tensors, 'cat');
+  tensors.forEach((t, i) => {
+    if (t.ndim === 0) fail('invalid-argument', `zero-dimensional tensor (at position ${i}) cannot be concatenated`);
+  });
+  const first = tensors.find((t) => !skipped(t.shape));
+  const d = first ? normalizeDim(dim, first.ndim, 'cat') : dim;
+  if (tensors.length === 0) fail('invalid-argument', 'torch.cat(): expected a non-empty list of Tensors');
+  if (first) {
+    tensors.forEach((t, i) => {
+      if (skipped(t.shape)) return;
+      if (t.ndim !== first.ndim) fail('shape-mismatch', `Tensors must have same number of dimensions: got ${first.ndim} and ${t.ndim}`);
+      t.shape.forEach((size, j) => {
+        if (j !== d && size !== first.shape[j]) {
+          fail('shape-mismatch', `Sizes of tensors must match except in dimension ${d}. Expected size ${first.shape[j]} but got size ${size} for tensor number ${i} in the list.`);
+        }
+      });
+    });
+  }
+  const attrs = { dim: d, shapes: tensors.map((t) => [...t.shape]) };
+  return apply({ ...OPS.cat, grads: catRules(attrs) }, tensors, attrs);
+}
+
+/** torch.stack: a new dim at dim (wrapped over the first input's rank + 1); all shapes equal. */
+export function stack(tensors: Tensor[], dim = 0): Tensor {
+  checkTensorList(tensors, 'stack');
+  if (tensors.length === 0) fail('invalid-argument', 'stack expects a non-empty TensorList');
+  const d = normalizeDim(dim, tensors[0]!.ndim + 1, 'stack');
+  tensors.forEach((t, i) => {
+    if (!sameShape(t.shape, tensors[0]!.shape)) {
+      fail('shape-mismatch', `stack expects each tensor to be equal size, but got ${shapeText(tensors[0]!.shape)} at entry 0 and ${shapeText(t.shape)} at entry ${i}`);
+    }
+  });
+  checkDims(tensors[0]!.ndim + 1);
+  const attrs = { dim: d, count: tensors.length };
+  return apply({ ...OPS.stack, grads: stackRules(attrs) }, tensors, attrs);
+}
+
+/** flip over dims, each wrapped in order (a 0-d tensor takes 0 and -1); a dim given twice is refused. */
+export function flip(a: Tensor, dims: number[]): Tensor {
+  checkIntList(dims, 'flip', 'dims');
+  const seen: number[] = [];
+  for (const dim of dims) {
+    const d = normalizeDim(dim, a.ndim, 'flip');
+    if (seen.includes(d)) fail('invalid-argument', `dim ${d} appears multiple times in the list of dims`);
+    seen.push(d);
+  }
+  return apply(OPS.flip, [a], { dims: a.ndim === 0 ? [] : seen });
+}
+
+/**
+ * roll: without dims one shift of the flattened tensor; with dims one shift per dim, in order.
+ * An empty tensor is returned as it is, its dims unchecked (1.13 returns a clone first).
+ */
+export function roll(a: Tensor, shifts: number | number[], dims?: number | number[]): Tensor {
+  const s = typeof shifts === 'number' ? [shifts] : shifts;
+  const ds = dims === undefined ? [] : typeof dims === 'number' ? [dims] : dims;
+  checkIntList(s, 'roll', 'shifts');
+  checkIntList(ds, 'roll', 'dims');
+  if (s.length === 0) fail('invalid-argument', '`shifts` required');
+  if (!(ds.length === 0 && s.length === 1) && s.length !== ds.length) {
+    fail('invalid-argument', `shifts and dimensions must align. shifts: ${s.length}, dims:${ds.length}`);
+  }
+  const wrapped = a.numel() === 0 ? ds : ds.map((dim) => {
+    if (a.ndim === 0) fail('invalid-argument', `Dimension specified as ${dim} but tensor has no dimensions`);
+    return normalizeDim(dim, a.ndim, 'roll');
+  });
+  return apply(OPS.roll, [a], { shifts: [...s], dims: wrapped });
+}
+
+/** repeat: at least one size per dim; more sizes add leading dims; a negative output size is refused. */
+export function repeat(a: Tensor, sizes: number[]): Tensor {
+  checkIntList(sizes, 'repeat', 'repeats');
+  if (sizes.length < a.ndim) fail('invalid-argument', 'Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor');
+  const padded = [...sizes.slice(0, sizes.length - a.ndim).map(() => 1), ...a.shape];
+  const out = padded.map((d, i) => d * sizes[i]!);
+  const negative = out.find((d) => d < 0);
+  if (negative !== undefined) fail('invalid-argument', `Trying to create tensor with negative dimension ${negative}: ${shapeText(out)}`);
+  checkElements(numel(out));
+  return apply(OPS.repeat, [a], { repeats: [...sizes], inputShape: [...a.shape] });
+}

@@ -291,7 +291,7 @@ interface Tally {
 
 /** What a failed call must not change: its tensor operands' data, version and autograd state. */
 const stateOf = (ts: readonly Tensor[]) =>
-  ts.map((t) => ({ data: Array.from(t.data, (v) => (Object.is(v, -0) ? '-0' : String(v))).join(','), version: t.version, requiresGrad: t.requiresGrad, gradFn: t.gradFn }));
+  ts.map((t) => ({ data: Array.from(t.data, (v) => (Object.is(v, -0) ? '-0' : String(v))).join(','), version: t.version, requiresGrad: t.requiresGrad, gradFn: t.ownGradFn }));
 
 function check(call: Call, tally: Tally, inNoGrad: boolean): unknown {
   const before = isGradEnabled();

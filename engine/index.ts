@@ -9,4 +9,5 @@ export { GradNode } from './node.ts';
 export { tensor, type TensorOptions } from './create.ts';
 export { Tensor } from './tensor.ts';
 export { where } from './where.ts';
+export { cat, stack } from './join.ts';
 export { F } from './nn/index.ts';

@@ -152,15 +152,6 @@ export const kernels = {
     return { shape: kept, data: out };
   },
 
-  /** Reverses the order along `dim`. */
-  flip(x: ArrayLike<number>, shape: Shape, dim: number, dtype: DType): Result {
-    const out = alloc(dtype, x.length);
-    forEachLine(shape, dim, (start, n, step) => {
-      for (let i = 0; i < n; i++) out[start + i * step] = x[start + (n - 1 - i) * step]!;
-    });
-    return { shape: [...shape], data: out };
-  },
-
   /** Moves every element `by` places along `dim` (+1 or -1); the place left empty gets `fill`. */
   shift(x: ArrayLike<number>, shape: Shape, dim: number, by: 1 | -1, fill: number, dtype: DType): Result {
     const out = alloc(dtype, x.length);

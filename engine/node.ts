@@ -1,7 +1,8 @@
 import type { DType } from '../spec/program.ts';
 import { fail } from './errors.ts';
 import { isGradEnabled } from './grad-mode.ts';
-import { sameShape, type Shape } from './shape.ts';
+import { alloc } from './kernels.ts';
+import { numel, sameShape, type Shape } from './shape.ts';
 import { Tensor } from './tensor.ts';
 
 /** The first, second and third inputs (`third`: binary_cross_entropy's backward row only) and the output. */
@@ -29,6 +30,11 @@ export abstract class GradNode {
 
   /** PyTorch's `grad_fn.name()`. */
   name(): string {
+    return this.nodeName();
+  }
+
+  /** The class name Python shows (`type(t.grad_fn).__name__`, `grad_fn=<...>`); name() for all but CopySlices. */
+  className(): string {
     return this.nodeName();
   }
 
@@ -80,10 +86,50 @@ export function accumulateInto(t: Tensor, g: Tensor): void {
   } else if (isGradEnabled()) {
     t.grad = current.add(g);
   } else {
+    // Through the layout: a .grad set by the caller may be a view of another tensor's storage.
     const data = current.data;
     const add = g.values();
-    for (let i = 0; i < data.length; i++) data[i] = data[i]! + add[i]!;
+    const sum = Float64Array.from(data, (v, i) => v + add[i]!);
+    current.write(sum);
     current.counter.value++;
+  }
+}
+
+/**
+ * PyTorch's CopySlices: the base's new history after an in-place op on one of its views. The
+ * base's gradient passes through unchanged outside the view; inside, the in-place op's node turns
+ * it into the gradient of the view's old value. The op's other inputs get their gradients as usual.
+ */
+export class CopySlices extends GradNode {
+  readonly next: readonly Edge[];
+
+  constructor(
+    baseEdge: Edge,
+    private readonly at: Float64Array,
+    private readonly viewShape: number[],
+    private readonly fn: GradNode,
+  ) {
+    super();
+    this.next = [baseEdge, ...fn.next.slice(1)];
+  }
+
+  nodeName(): string {
+    return 'torch::autograd::CopySlices';
+  }
+
+  override className(): string {
+    return 'CopySlices';
+  }
+
+  apply(grad: Tensor): (Tensor | null)[] {
+    const slice = grad.extractAt(this.at, this.viewShape);
+    const res = this.fn.apply(slice);
+    const viewGrad = res[0] ?? new Tensor(alloc(grad.dtype, numel(this.viewShape)), this.viewShape, grad.dtype);
+    return [this.next[0] === null ? null : grad.replaceAt(viewGrad, this.at), ...res.slice(1)];
+  }
+
+  override release(): void {
+    this.fn.release();
   }
 }
 
@@ -147,11 +193,11 @@ export class OpNode extends GradNode implements SavedValues {
     if (this.freed) fail('freed-graph', FREED_MESSAGE);
     if (!t) throw new Error(`gradspec bug: ${this.gradFnName} did not save a value it reads`);
     if (t.version !== version) {
-      const kind = t.dtype === 'float64' ? 'DoubleTensor' : 'FloatTensor';
-      // A saved output names the node that saved it; a saved input names its current grad_fn. A
-      // view whose input changed in place has, in PyTorch, a regenerated AsStridedBackward0 (inplace.views).
-      const stale = t.viewVersion !== null && t.viewVersion !== t.counter.value;
-      const producer = savedBy ?? (t.gradFn ? (stale ? 'AsStridedBackward0' : t.gradFn.name()) : null);
+      // PyTorch's legacy type name: torch.FloatTensor, DoubleTensor, LongTensor (an int64 index), BoolTensor.
+      const kind = `${({ float32: 'Float', float64: 'Double', int64: 'Long', bool: 'Bool' } as const)[t.dtype]}Tensor`;
+      // A saved output names the node that saved it; a saved input names its current grad_fn,
+      // which for a view written since is a rebuilt AsStridedBackward0 (views.rebase).
+      const producer = savedBy ?? t.gradFn?.name() ?? null;
       const which = producer ? `, which is output 0 of ${producer},` : '';
       fail(
         'saved-modified',

@@ -2,12 +2,16 @@ import type { DType } from '../spec/program.ts';
 import { apply, resultDtype, scalarTypeName, type OpDef, type Rule } from './dispatch.ts';
 import { fail } from './errors.ts';
 import { alloc, kernels, rounder, type Result } from './kernels.ts';
+import { contiguousGeometry, diagonalGeometry, dropDims, expandGeometry, permuteGeometry, positions, selectGeometry, sliceGeometry, unsqueezeGeometry, viewGeometry, type Geometry } from './geometry.ts';
+import { extractAt, embedAt, replaceAt, putAt, zerosOfShape } from './view-rules.ts';
 import { broadcastShapes, broadcastStrides, stridesOf, type Shape } from './shape.ts';
 import { Tensor } from './tensor.ts';
 import { type None, none, isFloat, floatResult, noBool, notForBool, SUB_BOOL, SUB_BOOLS, wrapped, intPow, unary, binary, comparison, where, mask, maskZip, nonzero, zerosLike, constantLike, constantZip, erf } from './op-helpers.ts';
 import { type SelectAttrs, type ArgAttrs, type IndexAttrs, indexMask, type ClampAttrs, selectForward, argSelectForward, keptResult, halfAtTies, clampValue, clampMask } from './selection-rules.ts';
+import { type IndexSelectAttrs, type GatherAttrs, type ScatterAttrs, type ScatterValueAttrs, type IndexAddAttrs, checkSrcGradient, indexSelectForward, gatherForward, scatterForward, indexAddForward } from './index-rules.ts';
 import { type SoftplusAttrs, type SlopeAttrs, type AlphaAttrs, type GeluAttrs, type LogsumexpAttrs, softplusForward, geluForward, softmaxForward, logsumexpForward, softplusBackward, leakyReluBackward, eluBackward, geluBackward } from './activation-rules.ts';
 import { type LossAttrs, type NllAttrs, lossForward, lossNorm, smoothL1Grad, BCE_EPSILON, BCE_EPS, meanOf, bceForward, bceWithLogitsForward, nllPicks } from './loss-rules.ts';
+import { type CatAttrs, type StackAttrs, type FlipAttrs, type RollAttrs, type RepeatAttrs, catForward, stackForward, flipForward, rollForward, repeatForward, repeatBackward } from './join-rules.ts';
 import { type ShiftAttrs, type NormAttrs, type ProdAttrs, moment, normBackward, reversedCumsum, othersProduct, cumprodWithZeros } from './statistic-rules.ts';
 
 /*
@@ -27,6 +31,15 @@ export interface PowAttrs { exponent: number }
 export interface ScalarAttrs { value: number }
 export interface DtypeAttrs { dtype: DType }
 export interface DimAttrs { dim: number }
+export interface SqueezeAttrs { dims: number[]; name: string; inputShape: number[] }
+export interface SelectViewAttrs { dim: number; index: number; name: string; inputShape: number[] }
+export interface SliceAttrs { dim: number; start: number; stop: number; step: number; name: string; inputShape: number[] }
+export interface DiagonalAttrs { offset: number; dim1: number; dim2: number; inputShape: number[] }
+/** Flat positions in a contiguous tensor of `inputShape`, read into a tensor of `shape`. */
+export interface AtAttrs { at: Float64Array; shape: number[]; inputShape: number[]; name?: string }
+export interface PutAttrs { at: Float64Array; shape: number[]; accumulate: boolean; dtype: DType }
+export interface EmbedAttrs { at: Float64Array; shape: number[]; inputShape: number[] }
+export interface ReplaceAttrs { at: Float64Array; srcShape: number[] }
 
 export function reduceForward(x: Tensor, a: ReduceAttrs, dtype: DType, mean: boolean): Result {
   const r = kernels.sum(x.data, x.shape, a.dims, dtype);
@@ -43,6 +56,9 @@ function unreduce(g: Tensor, inputShape: Shape, a: ReduceAttrs): Tensor {
   if (!a.keepdim) for (const d of [...a.dims].sort((p, q) => p - q)) r = r.unsqueeze(d);
   return r.expand([...inputShape]);
 }
+
+/** A constant tensor of zeros (outside the graph): the start of the gather family's backward sums. */
+const zerosOf = (shape: readonly number[], dtype: DType): Tensor => new Tensor(alloc(dtype, shape.reduce((n, d) => n * d, 1)), [...shape], dtype);
 
 const copyAs = (x: Tensor, shape: number[], dtype: DType): Result => ({
   shape,
@@ -214,16 +230,94 @@ export const OPS = {
       { saves: ['self'], vjp: (g, s) => where(s.self, 0, g) },
     ],
   } satisfies OpDef<None>,
-  /** masked_fill: `value` where the constant mask is nonzero, as backward formulas mask (MaskedFillBackward0). */
+  /**
+   * masked_fill: `value` where the constant bool mask (input 0, broadcast with self) is true. The
+   * gradient of self is g with the masked places set to 0, exactly 0 even where g is inf or nan.
+   */
   maskedFill: {
     gradFn: 'MaskedFillBackward0',
-    dtype: ([x]) => x!.dtype,
-    forward: ([x, m], a: ScalarAttrs, dtype) => kernels.zip(x!.data, x!.shape, m!.data, m!.shape, dtype, (v, k) => (k !== 0 ? a.value : v)),
-    grads: [
-      { saves: ['other'], vjp: (g, s) => g.maskedFill(s.other, 0) },
-      { saves: none, vjp: (g) => zerosLike(g) },
-    ],
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([m, x], a: ScalarAttrs, dtype) => kernels.zip(x!.data, x!.shape, m!.data, m!.shape, dtype, (v, k) => (k !== 0 ? a.value : v)),
+    grads: [{ saves: ['self'], vjp: (g, s) => g.maskedFill(s.self, 0) }],
   } satisfies OpDef<ScalarAttrs>,
+  /** masked_fill with a 0-d tensor value (MaskedFillBackward1): the value's gradient is the sum of g over the masked places. */
+  maskedFillTensor: {
+    gradFn: 'MaskedFillBackward1',
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([m, x, v], _a, dtype) => kernels.zip(x!.data, x!.shape, m!.data, m!.shape, dtype, (e, k) => (k !== 0 ? v!.data[0]! : e)),
+    grads: [
+      { saves: ['self'], vjp: (g, s) => g.maskedFill(s.self, 0) },
+      { saves: ['self'], vjp: (g, s) => where(s.self, g, 0).sum() },
+    ],
+  } satisfies OpDef<None>,
+
+  // ----- the gather family (engine/index-rules.ts): the int64 index is input 0, a constant that
+  // the rules read as `self`; the tensor the op indexes is `other`, a src or source `third` -----
+  // index_select's backward is zeros(self's shape).index_add_(dim, index, g): duplicates add up.
+  indexSelect: {
+    gradFn: 'IndexSelectBackward0',
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([i, x], a: IndexSelectAttrs, dtype) => indexSelectForward(x!, a.dim, i!, dtype),
+    grads: [{ saves: ['self'], vjp: (g, s, a) => zerosOf(a.inputShape, g.dtype).indexAdd(a.dim, s.self, g) }],
+  } satisfies OpDef<IndexSelectAttrs>,
+  // gather_backward: zeros_like(self).scatter_add(dim, index, g); PyTorch saves self for its shape.
+  gather: {
+    gradFn: 'GatherBackward0',
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([i, x], a: GatherAttrs, dtype) => gatherForward(x!, a.dim, i!, dtype),
+    grads: [{ saves: ['self', 'other'], vjp: (g, s, a) => zerosOf(s.other.shape, g.dtype).scatterAdd(a.dim, s.self, g) }],
+  } satisfies OpDef<GatherAttrs>,
+  // self: g.scatter(dim, index, 0); src: g.gather(dim, index), which every src element that an
+  // index points at receives, also one whose write another write to its place overwrote.
+  scatter: {
+    gradFn: 'ScatterBackward0',
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([i, x, src], a: ScatterAttrs, dtype) => scatterForward(x!, a.dim, i!, src!, false, dtype),
+    grads: [
+      { saves: ['self'], vjp: (g, s, a) => g.scatter(a.dim, s.self, 0) },
+      { saves: ['self'], vjp: (g, s, a) => checkSrcGradient(g.gather(a.dim, s.self), a) },
+    ],
+  } satisfies OpDef<ScatterAttrs>,
+  scatterValue: {
+    gradFn: 'ScatterBackward1',
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([i, x], a: ScatterValueAttrs, dtype) => scatterForward(x!, a.dim, i!, a.value, false, dtype),
+    grads: [{ saves: ['self'], vjp: (g, s, a) => g.scatter(a.dim, s.self, 0) }],
+  } satisfies OpDef<ScatterValueAttrs>,
+  scatterAdd: {
+    gradFn: 'ScatterAddBackward0',
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([i, x, src], a: ScatterAttrs, dtype) => scatterForward(x!, a.dim, i!, src!, true, dtype),
+    grads: [
+      { saves: none, vjp: (g) => g },
+      { saves: ['self'], vjp: (g, s, a) => checkSrcGradient(g.gather(a.dim, s.self), a) },
+    ],
+  } satisfies OpDef<ScatterAttrs>,
+  // source: g.index_select(dim, index) expanded as source (index.squeeze(0) for a 0-d source),
+  // times alpha unless alpha is 1 (maybe_multiply); PyTorch saves source for its shape.
+  indexAdd: {
+    gradFn: 'IndexAddBackward0',
+    constants: 1,
+    dtype: ([, x]) => x!.dtype,
+    forward: ([i, x, source], a: IndexAddAttrs, dtype) => indexAddForward(x!, a.dim, i!, source!, a.alpha, dtype),
+    grads: [
+      { saves: none, vjp: (g) => g },
+      {
+        saves: ['self', 'third'],
+        vjp: (g, s, a) => {
+          const picked = s.third.ndim > 0 ? g.indexSelect(a.dim, s.self).expand([...s.third.shape]) : g.indexSelect(a.dim, s.self.squeeze(0));
+          return a.alpha === 1 ? picked : picked.mulScalar(a.alpha);
+        },
+      },
+    ],
+  } satisfies OpDef<IndexAddAttrs>,
   // ----- comparisons: bool results, constants of the graph (never recorded) -----
   gt: comparison((x, y) => x > y),
   ge: comparison((x, y) => x >= y),
@@ -313,12 +407,40 @@ export const OPS = {
       },
     }],
   } satisfies OpDef<DimAttrs>,
-  /** torch.flip along one dim: its own adjoint. */
+  // ----- joining and repeating: index maps (join-rules.ts), whose adjoints move g back -----
+  // cat_tensors_backward: each input's part of g, g.narrow(dim, offset, size); a skipped 1-d empty input gets zeros([0]).
+  cat: {
+    gradFn: 'CatBackward0',
+    forward: (xs, a: CatAttrs, dtype) => catForward(xs, a, dtype),
+    grads: [], // one rule per input, made per call by catRules: the row takes a list
+  } satisfies OpDef<CatAttrs>,
+  // unbind(grad, dim): input i's gradient is g.select(dim, i).
+  stack: {
+    gradFn: 'StackBackward0',
+    forward: (xs, a: StackAttrs, dtype) => stackForward(xs, a, dtype),
+    grads: [], // one rule per input, made per call by stackRules
+  } satisfies OpDef<StackAttrs>,
+  /** torch.flip over a list of dims: its own adjoint (flipDim of the backward rules is flip([dim])). */
   flip: {
     gradFn: 'FlipBackward0',
-    forward: ([x], a: DimAttrs, dtype) => kernels.flip(x!.data, x!.shape, a.dim, dtype),
-    grads: [{ saves: none, vjp: (g, _s, a) => g.flipDim(a.dim) }],
-  } satisfies OpDef<DimAttrs>,
+    forward: ([x], a: FlipAttrs, dtype) => flipForward(x!, a, dtype),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.flip(a.dims) }],
+  } satisfies OpDef<FlipAttrs>,
+  // grad.roll(-shifts reversed, dims reversed); without dims the flattened tensor rolls back.
+  roll: {
+    gradFn: 'RollBackward0',
+    forward: ([x], a: RollAttrs, dtype) => rollForward(x!, a, dtype),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.roll(a.shifts.map((v) => -v).reverse(), [...a.dims].reverse()) }],
+  } satisfies OpDef<RollAttrs>,
+  // repeat_backward; with a repeat of 0 the gradient is zeros of the input's shape, a constant.
+  repeat: {
+    gradFn: 'RepeatBackward0',
+    forward: ([x], a: RepeatAttrs, dtype) => repeatForward(x!, a, dtype),
+    grads: [{
+      saves: none,
+      vjp: (g, _s, a) => (a.repeats.includes(0) ? new Tensor(alloc(g.dtype, a.inputShape.reduce((n, d) => n * d, 1)), a.inputShape, g.dtype) : repeatBackward(g, a)),
+    }],
+  } satisfies OpDef<RepeatAttrs>,
   /**
    * cat([fill, x.narrow(dim, 0, n - 1)]) (by 1) or cat([x.narrow(dim, 1, n - 1), fill]) (by -1):
    * the exclusive running products of prod's backward. Its adjoint shifts back and fills 0.
@@ -432,26 +554,95 @@ export const OPS = {
     grads: [{ saves: ['self'], vjp: (g, s, a) => g.where(clampMask(s.self, a), 0) }],
   } satisfies OpDef<ClampAttrs>,
 
-  // ----- shape ops: views in PyTorch; here they copy, and share the version counter -----
-  reshape: viewLike('ReshapeAliasBackward0'),
-  view: viewLike('ViewBackward0'),
-  unsafeView: viewLike('UnsafeViewBackward0'),
+  // ----- views: the result aliases its input's storage (views.alias); geometry.ts has the layouts -----
+  view: reshapeView('ViewBackward0'),
+  reshape: reshapeView('ReshapeAliasBackward0'),
+  /** reshape's other path, and matmul's: a copy in the new shape, not a view. */
+  unsafeView: {
+    gradFn: (_x, a: ShapeAttrs & { inputShape: number[]; name?: string }) => a.name ?? 'UnsafeViewBackward0',
+    forward: ([x], a, dtype) => copyAs(x!, a.shape, dtype),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.reshape(a.inputShape) }],
+  } satisfies OpDef<ShapeAttrs & { inputShape: number[]; name?: string }>,
+  unsqueeze: {
+    gradFn: 'UnsqueezeBackward0',
+    view: (g, a: DimAttrs) => unsqueezeGeometry(g, a.dim),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.squeeze(a.dim) }],
+  } satisfies OpDef<DimAttrs>,
+  /** squeeze() (SqueezeBackward0) and squeeze(dim) (SqueezeBackward1): `dims` are the dropped ones. */
+  squeeze: {
+    gradFn: (_x, a: SqueezeAttrs) => a.name,
+    view: (g, a: SqueezeAttrs) => dropDims(g, (_s, d) => a.dims.includes(d)),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.reshape(a.inputShape) }],
+  } satisfies OpDef<SqueezeAttrs>,
   permute: {
     gradFn: (_x, a: PermuteAttrs) => a.name,
-    view: true,
-    forward: ([x], a: PermuteAttrs, dtype) => {
-      const own = stridesOf(x!.shape);
-      return kernels.gather(x!.data, a.dims.map((d) => x!.shape[d]!), a.dims.map((d) => own[d]!), dtype);
-    },
+    view: (g, a: PermuteAttrs) => permuteGeometry(g, a.dims),
     grads: [{ saves: none, vjp: (g, _s, a) => g.permuteAs(inversePermutation(a.dims), a.name) }],
   } satisfies OpDef<PermuteAttrs>,
   expand: {
     gradFn: 'ExpandBackward0',
-    view: true,
-    forward: ([x], a: ShapeAttrs, dtype) => kernels.gather(x!.data, a.shape, broadcastStrides(x!.shape, a.shape), dtype),
+    view: (g, a: ShapeAttrs) => expandGeometry(g, a.shape),
     // The reduction back to the input's shape is the generic one in dispatch.ts.
     grads: [{ saves: none, vjp: (g) => g }],
   } satisfies OpDef<ShapeAttrs>,
+  // The views below take a part of their input: the gradient is zero outside it (an embedding).
+  /** select and `x[i]`; unbind's outputs under their own name. */
+  select: embeddingView<SelectViewAttrs>((a) => a.name, (g, a) => selectGeometry(g, a.dim, a.index)),
+  /** narrow and basic-index slices; split's and chunk's outputs under their own names. */
+  slice: embeddingView<SliceAttrs>((a) => a.name, (g, a) => sliceGeometry(g, a.dim, a.start, a.stop, a.step)),
+  diagonal: embeddingView<DiagonalAttrs>('DiagonalBackward0', (g, a) => diagonalGeometry(g, a.offset, a.dim1, a.dim2)),
+  /** `x[...]` and `x[()]`: the whole tensor, as a view. */
+  alias: embeddingView<{ inputShape: number[] }>('AliasBackward0', (g) => g),
+  /** A view's grad_fn after its storage was written: the base's gradient, zero outside the view (views.rebase). */
+  asStrided: {
+    gradFn: 'AsStridedBackward0',
+    grads: [{ saves: none, vjp: (g, _s, a) => g.embedAt(a.at, a.inputShape) }],
+  } satisfies OpDef<AtAttrs>,
+  /** The elements at flat positions `at`, in a new tensor of `shape`: the backward of embedAt. */
+  extractAt: {
+    gradFn: (_x, a: AtAttrs) => a.name ?? 'AsStridedBackward0',
+    forward: ([x], a: AtAttrs, dtype) => extractAt(x!, a.at, a.shape, dtype),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.embedAt(a.at, a.inputShape) }],
+  } satisfies OpDef<AtAttrs>,
+  /** Zeros of `inputShape` with the elements added at flat positions `at`: the backward of every part-taking view. */
+  embedAt: {
+    gradFn: 'AsStridedScatterBackward0',
+    forward: ([g], a: EmbedAttrs, dtype) => embedAt(g!, a.at, a.inputShape, dtype),
+    grads: [{ saves: none, vjp: (g, _s, a) => g.extractAt(a.at, a.shape) }],
+  } satisfies OpDef<EmbedAttrs>,
+  /** `self` with the elements at `at` replaced by `src`'s: CopySlices puts an in-place op's gradient back into its base's. */
+  replaceAt: {
+    gradFn: 'CopySlicesBackward0',
+    forward: ([x, src], a: ReplaceAttrs, dtype) => replaceAt(x!, src!, a.at, dtype),
+    grads: [
+      { saves: none, vjp: (g, _s, a) => g.replaceAt(zerosOfShape(a.srcShape, g.dtype), a.at) },
+      { saves: none, vjp: (g, _s, a) => g.extractAt(a.at, a.srcShape) },
+    ],
+  } satisfies OpDef<ReplaceAttrs>,
+  /** x.copy_(src): src broadcast to x's shape in x's dtype; x's old value gets no gradient. */
+  copy: {
+    gradFn: 'CopyBackwards',
+    dtype: (_x, a: DtypeAttrs) => a.dtype,
+    forward: ([x, src], _a, dtype) => kernels.gather(src!.data, x!.shape, broadcastStrides(src!.shape, x!.shape), dtype),
+    grads: [{ saves: none, vjp: (g) => zerosLike(g) }, { saves: none, vjp: (g) => g }],
+  } satisfies OpDef<DtypeAttrs>,
+  /** fill_ with a 0-d tensor value (`x[...] = v` with a 0-d v): the value gets the sum of g. */
+  fillWith: {
+    gradFn: 'FillBackward3',
+    dtype: ([x]) => x!.dtype,
+    forward: ([x, v], _a, dtype) => kernels.map(x!.data, x!.shape, dtype, () => v!.data[0]!),
+    grads: [{ saves: none, vjp: (g) => zerosLike(g) }, { saves: none, vjp: (g) => g.sum() }],
+  } satisfies OpDef<None>,
+  /** index_put_: values (broadcast to the indexed shape) written, or added, at flat positions `at`. */
+  indexPut: {
+    gradFn: 'IndexPutBackward0',
+    dtype: (_x, a: PutAttrs) => a.dtype,
+    forward: ([x, v], a: PutAttrs, dtype) => putAt(x!, v!, a.at, a.shape, a.accumulate, dtype),
+    grads: [
+      { saves: none, vjp: (g, _s, a) => (a.accumulate ? g : g.replaceAt(zerosOfShape(a.shape, g.dtype), a.at)) },
+      { saves: none, vjp: (g, _s, a) => g.extractAt(a.at, a.shape) },
+    ],
+  } satisfies OpDef<PutAttrs>,
   clone: {
     gradFn: 'CloneBackward0',
     forward: ([x], _a, dtype) => copyAs(x!, [...x!.shape], dtype),
@@ -752,12 +943,24 @@ function reduction(gradFn: string, mean: boolean, saves: Rule<ReduceAttrs>['save
   };
 }
 
-function viewLike(gradFn: string): OpDef<ShapeAttrs & { inputShape: number[] }> {
+/** view and reshape when the layout allows: the same elements in another shape. */
+function reshapeView(gradFn: string): OpDef<ShapeAttrs & { inputShape: number[] }> {
   return {
     gradFn,
-    view: gradFn !== 'UnsafeViewBackward0',
-    forward: ([x], a, dtype) => copyAs(x!, a.shape, dtype),
+    view: (g, a) => viewGeometry(g, a.shape),
     grads: [{ saves: none, vjp: (g, _s, a) => g.reshape(a.inputShape) }],
+  };
+}
+
+/**
+ * A view of a part of its input. Its gradient is zero outside the part: the view's geometry,
+ * applied to a contiguous tensor of the input's shape, says where the gradient goes.
+ */
+function embeddingView<A extends { inputShape: number[] }>(gradFn: string | ((a: A) => string), geometry: (g: Geometry, a: A) => Geometry): OpDef<A> {
+  return {
+    gradFn: typeof gradFn === 'string' ? gradFn : (_x, a) => gradFn(a),
+    view: geometry,
+    grads: [{ saves: none, vjp: (g, _s, a) => g.embedAt(positions(geometry(contiguousGeometry(a.inputShape), a)), a.inputShape) }],
   };
 }
 

@@ -43,7 +43,7 @@ export function varBackward(gradFn: string, g: Tensor, x: Tensor, a: MomentAttrs
   if (a.listed === null || x.ndim === 0) {
     const n = x.numel();
     if (n === a.correction) {
-      if (x.ndim > 0) fail('invalid-argument', `Function ${gradFn} returned an invalid gradient at index 0 - got [] but expected shape compatible with [${x.shape.join(', ')}]`);
+      if (x.ndim > 0) fail('shape-mismatch', `Function ${gradFn} returned an invalid gradient at index 0 - got [] but expected shape compatible with [${x.shape.join(', ')}]`);
       return g.mulScalar(Infinity);
     }
     return g.mulScalar(2 / (n - a.correction)).mul(x.sub(x.mean()));

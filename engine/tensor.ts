@@ -1,12 +1,17 @@
 import type { DType, Reduction } from '../spec/program.ts';
 import { EngineError, fail, guard, typeName } from './errors.ts';
+import { viewHooks } from './view-hooks.ts';
 import * as F from './functional.ts';
+import * as V from './views.ts';
+import * as I from './indexing.ts';
+import type { IndexItem } from './indexing.ts';
 import * as activations from './nn/activations.ts';
 import { isGradEnabled } from './grad-mode.ts';
-import type { Buffer } from './kernels.ts';
+import { alloc, type Buffer } from './kernels.ts';
 import { AccumulateGrad, type GradNode } from './node.ts';
 import { formatTensor } from './repr.ts';
-import { numel, type Shape } from './shape.ts';
+import { numel, stridesOf, type Shape } from './shape.ts';
+import { isContiguous, positions, type Geometry } from './geometry.ts';
 
 /** The version counter, shared by a tensor and everything that aliases or views it. */
 export interface VersionCounter {
@@ -14,35 +19,120 @@ export interface VersionCounter {
 }
 
 /**
- * A tensor: data, shape and the autograd state PyTorch keeps on it. The math lives in the op
- * table (ops.ts); this class only holds state, and its methods (added in methods.ts) call the table.
+ * How a view was made, as PyTorch's CreationMeta: in-place writes are refused on views made in
+ * no-grad mode and on outputs of ops that return several views (views.inplace-refusals).
+ */
+export type ViewCreation = 'default' | 'no-grad' | 'multi-output';
+
+/** What a differentiable view keeps of its base (PyTorch's ViewInfo and DifferentiableViewMeta). */
+export interface ViewInfo {
+  /** The tensor the chain of views started from: never itself a view (PyTorch's `_base`). */
+  readonly base: Tensor;
+  creation: ViewCreation;
+  /** Which output of the view op this is (unbind, split and chunk make several). */
+  readonly outputNr: number;
+  /** The version at which the view's grad_fn was last set; a later write makes it stale. */
+  attrVersion: number;
+}
+
+/** Shared strides of the commonest contiguous tensors (0-d and 1-D): a deep graph holds millions. */
+const NO_STRIDES: readonly number[] = Object.freeze([]);
+const UNIT_STRIDE: readonly number[] = Object.freeze([1]);
+
+/**
+ * A tensor: a geometry (shape, strides, offset) over a storage, and the autograd state PyTorch
+ * keeps on it. The math lives in the op table (ops.ts); this class only holds state, and its
+ * methods call the table.
  */
 export class Tensor {
-  /** Set when the tensor was made by a view op: the version of the shared counter at that time. */
-  viewVersion: number | null = null;
-  /** Set with viewVersion: the tensor the view chain started from (PyTorch's `_base`). */
-  viewBase: Tensor | null = null;
+  /** Set for a differentiable view (views.alias): its base and how it was made. */
+  viewInfo: ViewInfo | null = null;
   /** True for Python numbers turned into tensors: they never decide the dtype of a result. */
   wrappedNumber = false;
   retainsGrad = false;
-  gradFn: GradNode | null = null;
+  private history: GradNode | null = null;
   private requires = false;
   private gradValue: Tensor | null = null;
   private accumulator: AccumulateGrad | null = null;
+  readonly shape: Shape;
+  readonly strides: readonly number[];
+  readonly offset: number;
+  /** The elements, shared by every view of them. */
+  readonly storage: Buffer;
 
   constructor(
-    readonly data: Buffer,
-    readonly shape: Shape,
+    data: Buffer,
+    shape: Shape,
     readonly dtype: DType,
     readonly counter: VersionCounter = { value: 0 },
-  ) {}
+    geometry?: Geometry,
+  ) {
+    this.storage = data;
+    this.shape = geometry ? geometry.shape : shape;
+    this.strides = geometry ? geometry.strides : shape.length === 0 ? NO_STRIDES : shape.length === 1 ? UNIT_STRIDE : stridesOf(shape);
+    this.offset = geometry ? geometry.offset : 0;
+  }
+
+  /** A tensor over the same storage and version counter with another geometry (no autograd state). */
+  static alias(source: Tensor, geometry: Geometry): Tensor {
+    return new Tensor(source.storage, geometry.shape, source.dtype, source.counter, geometry);
+  }
+
+  get geometry(): Geometry {
+    return { shape: this.shape, strides: this.strides, offset: this.offset };
+  }
+
+  /**
+   * The elements in row-major order: the storage itself when the tensor covers all of it in
+   * order (so writes to it are writes to the tensor), otherwise a fresh copy.
+   */
+  get data(): Buffer {
+    const n = numel(this.shape);
+    if (this.offset === 0 && n === this.storage.length && isContiguous(this.geometry)) return this.storage;
+    const out = alloc(this.dtype, n);
+    const at = positions(this.geometry);
+    for (let i = 0; i < n; i++) out[i] = this.storage[at[i]!]!;
+    return out;
+  }
+
+  /** Writes row-major values through the geometry into the storage (in-place ops). */
+  write(values: ArrayLike<number>): void {
+    const at = positions(this.geometry);
+    for (let i = 0; i < at.length; i++) this.storage[at[i]!] = values[i]!;
+  }
+
+  /** PyTorch's grad_fn; a view whose storage was written since gets AsStridedBackward0 here. */
+  get gradFn(): GradNode | null {
+    const view = this.viewInfo;
+    if (view !== null && view.attrVersion !== this.counter.value && (this.history !== null || view.base.requiresGrad)) {
+      if (view.creation !== 'default') viewHooks.refuse!(this, true);
+      this.history = viewHooks.regenerate!(this);
+      view.attrVersion = this.counter.value;
+    }
+    return this.history;
+  }
+
+  set gradFn(node: GradNode | null) {
+    this.history = node;
+  }
+
+  /** The grad_fn as last set, without rebuilding a stale view's (for messages about it). */
+  get ownGradFn(): GradNode | null {
+    return this.history;
+  }
+
+  /** Where this tensor's gradient goes when it is an op's input: its grad_fn, or its leaf's accumulator. */
+  gradientEdge(): GradNode | null {
+    return this.gradFn ?? (this.requires ? this.gradAccumulator() : null);
+  }
 
   get version(): number {
     return this.counter.value;
   }
 
+  /** A leaf's own flag, or a grad_fn; a view also requires grad when its base does. */
   get requiresGrad(): boolean {
-    return this.requires;
+    return this.requires || this.history !== null || (this.viewInfo !== null && this.viewInfo.base.requiresGrad);
   }
 
   set requiresGrad(flag: boolean) {
@@ -108,16 +198,21 @@ export class Tensor {
 
   /** Marks a result of a recorded op; only the op dispatcher calls this. */
   attachGradFn(node: GradNode): void {
-    this.gradFn = node;
-    this.requires = true;
+    this.history = node;
   }
 
   /** After an in-place op: the tensor is now the output of the op's node (inplace.history). */
   adoptHistory(result: Tensor): void {
     if (this.retainsGrad && this.gradFn) this.gradFn.retainer = null;
-    this.gradFn = result.gradFn;
-    if (this.retainsGrad && this.gradFn) this.gradFn.retainer = this;
-    this.requires = result.requires;
+    this.history = result.gradFn;
+    if (this.retainsGrad && this.history) this.history.retainer = this;
+  }
+
+  /** Takes a new grad_fn made elsewhere (CopySlices on a base after a write through its view). */
+  takeHistory(node: GradNode): void {
+    if (this.retainsGrad && this.history) this.history.retainer = null;
+    this.history = node;
+    if (this.retainsGrad) node.retainer = this;
   }
 
   /** A copy of the current value that keeps the current history, for in-place ops to save. */
@@ -131,7 +226,7 @@ export class Tensor {
 
   /** Makes the tensor a leaf again (detach_ and no-grad in-place ops on leaves). */
   makeLeaf(requiresGrad: boolean): void {
-    this.gradFn = null;
+    this.history = null;
     this.requires = requiresGrad;
   }
 
@@ -144,21 +239,15 @@ export class Tensor {
   /** Asks a non-leaf to keep its `.grad` after backward. */
   retainGrad(): void {
     guard('retainGrad', [this], () => {
-      if (!this.requires) fail('invalid-argument', "can't retain_grad on Tensor that has requires_grad=False");
+      if (!this.requiresGrad) fail('invalid-argument', "can't retain_grad on Tensor that has requires_grad=False");
       if (this.isLeaf) return; // a no-op on leaves, as in PyTorch
       this.retainsGrad = true;
       this.gradFn!.retainer = this;
     });
   }
 
-  /** Reads the data; refuses a view whose base changed in place since (aliasing is not modelled). */
+  /** The elements in row-major order (see `data`). */
   values(): Buffer {
-    if (this.viewVersion !== null && this.viewVersion !== this.counter.value) {
-      throw new EngineError(
-        'invalid-argument',
-        'this view was made before its base was modified in place; the reference engine copies views instead of aliasing them (spec: inplace.views)',
-      );
-    }
     return this.data;
   }
 
@@ -188,8 +277,8 @@ export class Tensor {
   toString(): string {
     return formatTensor(guard('toString', [this], () => this.values()), this.shape, {
       dtype: this.dtype,
-      requiresGrad: this.requires,
-      gradFn: this.gradFn ? this.gradFn.name() : null,
+      requiresGrad: this.requiresGrad,
+      gradFn: this.gradFn ? this.gradFn.className() : null,
     });
   }
 
@@ -272,7 +361,13 @@ export class Tensor {
   cumsum(dim: number): Tensor { return guard('cumsum', [this], () => F.scan('cumsum', this, dim)); }
   cumprod(dim: number): Tensor { return guard('cumprod', [this], () => F.scan('cumprod', this, dim)); }
   /** torch.flip(t, [dim]) and the shifts of prod's backward, used by the backward rules. */
-  flipDim(dim: number): Tensor { return guard('flip', [this], () => F.flip(this, dim)); }
+  flipDim(dim: number): Tensor { return guard('flip', [this], () => F.flip(this, [dim])); }
+  /** Reverses the order along each of dims. */
+  flip(dims: number[]): Tensor { return guard('flip', [this], () => F.flip(this, dims)); }
+  /** Shifts elements along dims (wrapping around); without dims, of the flattened tensor. */
+  roll(shifts: number | number[], dims?: number | number[]): Tensor { return guard('roll', [this], () => F.roll(this, shifts, dims)); }
+  /** Tiles the tensor sizes[i] times along each dim; extra leading sizes add dims. */
+  repeat(sizes: number[]): Tensor { return guard('repeat', [this], () => F.repeat(this, sizes)); }
   shiftDim(dim: number, by: 1 | -1, fill: number): Tensor { return guard('shift', [this], () => F.shift(this, dim, by, fill)); }
   /** The largest element (ties share the gradient evenly; nan if any element is nan). */
   max(): Tensor;
@@ -309,8 +404,43 @@ export class Tensor {
   squeeze(dim?: number): Tensor { return guard('squeeze', [this], () => F.squeeze(this, dim)); }
   expand(shape: number[]): Tensor { return guard('expand', [this], () => F.expand(this, shape)); }
   clone(): Tensor { return guard('clone', [this], () => F.clone(this)); }
-  /** PyTorch's masked_fill: `value` where the constant mask is nonzero (backward formulas use it). */
-  maskedFill(mask: Tensor, value: number): Tensor { return guard('masked_fill', [this, mask], () => F.maskedFill(this, mask, value)); }
+  // ----- views of a part (views.alias): they alias this tensor's storage -----
+  select(dim: number, index: number): Tensor { return guard('select', [this], () => V.select(this, dim, index)); }
+  narrow(dim: number, start: number, length: number): Tensor { return guard('narrow', [this], () => V.narrow(this, dim, start, length)); }
+  diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor { return guard('diagonal', [this], () => V.diagonal(this, offset, dim1, dim2)); }
+  /** Views of each index along dim; outputs of one op, so none may be written in place. */
+  unbind(dim = 0): Tensor[] { return guard('unbind', [this], () => V.unbind(this, dim)); }
+  split(sizeOrSections: number | number[], dim = 0): Tensor[] { return guard('split', [this], () => V.split(this, sizeOrSections, dim)); }
+  chunk(chunks: number, dim = 0): Tensor[] { return guard('chunk', [this], () => V.chunk(this, chunks, dim)); }
+  /** Python's `x[...]`: numbers, slices, null, '...' make a view; int64 or bool tensors and number arrays gather a copy. */
+  index(...items: IndexItem[]): Tensor { return guard('index', [this], () => I.index(this, items)); }
+  contiguous(): Tensor { return guard('contiguous', [this], () => V.contiguous(this)); }
+  // ----- layout (views.layout) -----
+  stride(): number[] { return [...this.strides]; }
+  storageOffset(): number { return this.offset; }
+  isContiguous(): boolean { return isContiguous(this.geometry); }
+  /** PyTorch's `_is_view()`: made by a view op (detach's result is not one). */
+  isView(): boolean { return this.viewInfo !== null; }
+  /** Whether the two tensors' elements live in the same storage. */
+  sharesStorage(other: Tensor): boolean { return other instanceof Tensor && other.storage === this.storage; }
+  // ----- the backward of views: moves between a part and the whole (internal) -----
+  extractAt(at: Float64Array, shape: number[]): Tensor { return F.extractAt(this, at, shape); }
+  embedAt(at: Float64Array, shape: number[]): Tensor { return F.embedAt(this, at, shape); }
+  replaceAt(src: Tensor, at: Float64Array): Tensor { return F.replaceAt(this, src, at); }
+  /** PyTorch's masked_fill: `value` (a number or a 0-d tensor) where the bool mask is true. */
+  maskedFill(mask: Tensor, value: F.Operand): Tensor { return guard('masked_fill', [this, mask, value], () => F.maskedFill(this, mask, value)); }
+  /** The slices along dim at the int64 indices (0-d or 1-d); repeated indices repeat slices. */
+  indexSelect(dim: number, index: Tensor): Tensor { return guard('index_select', [this, index], () => F.indexSelect(this, dim, index)); }
+  /** out[p] = this[p with index[p] along dim]; the int64 index has this tensor's rank. */
+  gather(dim: number, index: Tensor): Tensor { return guard('gather', [this, index], () => F.gather(this, dim, index)); }
+  /** A copy with src's elements (or the number) written where index points along dim. */
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return guard('scatter', [this, index, src], () => F.scatter(this, dim, index, src)); }
+  /** A copy with src's elements added where index points along dim. */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return guard('scatter_add', [this, index, src], () => F.scatterAdd(this, dim, index, src)); }
+  /** A copy with alpha times source's slices added at the indices along dim. */
+  indexAdd(dim: number, index: Tensor, source: Tensor, options: { alpha?: number } = {}): Tensor {
+    return guard('index_add', [this, index, source], () => F.indexAdd(this, dim, index, source, options.alpha ?? 1));
+  }
   /** PyTorch's `x.where(condition, y)`: `torch.where(condition, x, y)`. */
   where(condition: Tensor, other: F.Operand): Tensor { return guard('where', [condition, this, other], () => F.where(condition, this, other)); }
   gt(other: F.Operand): Tensor { return guard('gt', [this, other], () => F.compare('gt', this, other)); }
@@ -325,7 +455,7 @@ export class Tensor {
   /** PyTorch's `detach_`: the tensor leaves the graph and becomes a leaf that needs no grad. */
   detach_(): this {
     return guard('detach_', [this], () => {
-      if (this.viewVersion !== null) {
+      if (this.viewInfo !== null) {
         fail('invalid-argument', "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and hence detach_() cannot be called on these gradients. To fix this error, please refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.");
       }
       this.makeLeaf(false);
@@ -340,8 +470,15 @@ export class Tensor {
   div_(other: F.Operand): this { return this.inplace('div_', [this, other], (o) => F.div(o, other)); }
   zero_(): this { return this.inplace('zero_', [this], (o) => F.zero(o)); }
   fill_(value: number): this { return this.inplace('fill_', [this], (o) => F.fill(o, value)); }
+  /** Copies src's values (broadcast, cast to this dtype) into this tensor (CopyBackwards). */
+  copy_(src: F.Operand): this { return this.inplace('copy_', [this, src], (o) => F.copy(o, src)); }
+  /** Python's `x[items] = values` (accumulate: `index_put_(..., accumulate=True)`). */
+  indexPut_(items: IndexItem[], values: F.Operand, options?: { accumulate?: boolean }): this {
+    guard('indexPut_', [this, values], () => I.indexPut(this, items, values, options?.accumulate ?? false));
+    return this;
+  }
   private inplace(op: string, operands: readonly unknown[], compute: (original: Tensor) => Tensor): this {
-    guard(op, operands, () => F.inplace(this, op, compute));
+    guard(op, operands, () => F.inplace(this, op, operands, compute));
     return this;
   }
 
@@ -353,6 +490,6 @@ export class Tensor {
 
   /** Whether an op applied to these inputs now must record a graph node. */
   static recording(inputs: readonly Tensor[]): boolean {
-    return isGradEnabled() && inputs.some((t) => t.requires);
+    return isGradEnabled() && inputs.some((t) => t.requiresGrad);
   }
 }

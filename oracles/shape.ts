@@ -26,6 +26,9 @@ export function unravel(flat: number, shape: Shape): number[] {
   return index;
 }
 
+/** The row-major flat index of a multi-index. */
+export const ravel = (at: readonly number[], shape: Shape): number => at.reduce((s, v, d) => s * shape[d]! + v, 0);
+
 const fmt = (s: Shape) => `[${s.join(', ')}]`;
 
 /** A dim in [-ndim, ndim) made non-negative; a 0-d tensor accepts -1 and 0, as in PyTorch. */

@@ -1,5 +1,8 @@
-import { UNARY_OPS, type Arg, type LOSS_OPS, type Attrs, type LeafStep, type OpStep, type Program, type Step } from '../spec/program.ts';
+import { INDEX_OPS, UNARY_OPS, type Arg, type LOSS_OPS, type Attrs, type LeafStep, type OpStep, type Program, type Step } from '../spec/program.ts';
 import { flattenData } from './data.ts';
+import { indexing, type IntLeaf } from './indexing.ts';
+import { joinMap } from './join.ts';
+import { multiViewMaps, viewMap } from './views.ts';
 import {
   broadcastIndex, broadcastShapes, expandShape, matmulPlan, numel, permuteIndex, reducePlan,
   reshapeShape, squeezeShape, transposePerm, unsqueezeShape,
@@ -76,6 +79,8 @@ const UNARY = new Set<string>(UNARY_OPS);
 const ACTIVATIONS = new Set<string>(['softplus', 'leakyRelu', 'elu', 'gelu', 'silu']);
 const BINARY = new Set<string>(['add', 'sub', 'mul', 'div', 'pow']);
 const COMPARE = new Set<string>(['gt', 'ge', 'lt', 'le', 'eq', 'ne']);
+const VIEW_MAPPED = new Set<string>(['select', 'narrow', 'diagonal', 'index', 'contiguous']);
+const INDEXING = new Set<string>(INDEX_OPS);
 
 /** Walks `steps` (nested blocks included) in order; `leafValues` overrides leaf data by name. */
 export function walkProgram<E>(
@@ -84,8 +89,9 @@ export function walkProgram<E>(
   leafValues?: ReadonlyMap<string, ArrayLike<number>>,
 ): Map<string, Bound<E>> {
   const env = new Map<string, Bound<E>>();
-  // Class targets (nllLoss) index by value: their leaves' numbers, kept as written.
-  const classes = new Map<string, number[]>();
+  // Class targets (nllLoss), index tensors (index.advanced) and the gather family's indices
+  // index by value: the int64 and bool leaves' numbers, kept as written.
+  const refs = new Map<string, { shape: number[]; values: number[]; isBool: boolean }>();
   const visit = (steps: Step[]): void => {
     for (const step of steps) {
       if ('noGrad' in step) visit(step.noGrad);
@@ -97,12 +103,23 @@ export function walkProgram<E>(
           throw new Error(`leaf ${step.let} has ${values.length} elements, the override ${override.length}`);
         }
         const source = override ?? values;
-        if (step.dtype === 'int64') classes.set(step.let, Array.from(values));
+        if (step.dtype === 'int64' || step.dtype === 'bool') refs.set(step.let, { shape, values: Array.from(values), isBool: step.dtype === 'bool' });
         env.set(step.let, { shape, data: Array.from(values, (_, i) => algebra.leaf(step.let, i, source[i]!)) });
+      } else if ('op' in step && (step.op === 'unbind' || step.op === 'split' || step.op === 'chunk')) {
+        const x = argument(step.args[0]!, env, algebra);
+        const maps = multiViewMaps(step.op, x.shape, step.attrs ?? {});
+        const names = Array.isArray(step.let) ? step.let : [step.let];
+        if (names.length !== maps.length) throw new Error(`${step.op} gives ${maps.length} tensors, the step binds ${names.length} names`);
+        maps.forEach((m, k) => env.set(names[k]!, { shape: m.shape, data: m.from.map((i) => x.data[i]!) }));
+      } else if ('op' in step && VIEW_MAPPED.has(step.op)) {
+        const x = argument(step.args[0]!, env, algebra);
+        const m = viewMap(step.op, x.shape, step.attrs ?? {}, refs);
+        env.set(step.let as string, { shape: m.shape, data: m.from.map((i) => x.data[i]!) });
       } else if ('op' in step) {
         // max and min with a dim bind (values, indices): the values are modelled, the int64 indices
         // are not (they are not differentiable).
-        env.set(Array.isArray(step.let) ? step.let[0]! : step.let, step.op === 'nllLoss' || step.op === 'crossEntropy' ? classLoss(step, env, classes, algebra) : applyOp(step, env, algebra));
+        env.set(Array.isArray(step.let) ? step.let[0]! : step.let, step.op === 'nllLoss' || step.op === 'crossEntropy' ? classLoss(step, env, refs, algebra)
+          : INDEXING.has(step.op) ? indexing(step, step.args.map((a) => argument(a, env, algebra)), refs, algebra) : applyOp(step, env, algebra));
       }
     }
   };
@@ -173,12 +190,12 @@ function lossTerm<E>(op: (typeof LOSS_OPS)[number], attrs: Attrs, algebra: Algeb
  * nll_loss: -x[i, t_i] per target, -100 ignored, the mean over the targets that count.
  * cross_entropy is nll_loss of log_softmax along the class dim (1, or 0 for a [C] input).
  */
-function classLoss<E>(step: OpStep, env: Map<string, Bound<E>>, classes: Map<string, number[]>, algebra: Algebra<E>): Bound<E> {
+function classLoss<E>(step: OpStep, env: Map<string, Bound<E>>, ints: ReadonlyMap<string, IntLeaf>, algebra: Algebra<E>): Bound<E> {
   const input = argument(step.args[0]!, env, algebra);
   const x = step.op === 'crossEntropy'
     ? applyOp({ let: step.let, op: 'logSoftmax', args: [step.args[0]!], attrs: { dim: input.shape.length === 1 ? 0 : 1 } }, env, algebra)
     : input;
-  const targets = classes.get(String(step.args[1]));
+  const targets = ints.get(String(step.args[1]))?.values;
   if (!targets) throw new Error(`${step.op}: the oracles model class targets that are int64 leaves only`);
   const c = x.shape[x.shape.length - 1]!;
   const terms = targets.map((t, i) => (t === -100 ? algebra.constant(0) : algebra.unary('neg', x.data[i * c + t]!)));
@@ -371,6 +388,14 @@ function applyOp<E>(step: OpStep, env: Map<string, Bound<E>>, algebra: Algebra<E
       return { shape: squeezeShape(x.shape, attrs.dim as number | undefined), data: x.data };
     case 'clone':
       return x;
+    case 'cat':
+    case 'stack':
+    case 'flip':
+    case 'roll':
+    case 'repeat': {
+      const m = joinMap(op, args.map((t) => t.shape), attrs);
+      return { shape: m.shape, data: m.from.map(([k, i]) => args[k]!.data[i]!) };
+    }
     case 'detach':
       return { shape: x.shape, data: x.data.map((e, i) => algebra.detach(step.let as string, i, e)) };
     case 'mseLoss':

@@ -8,7 +8,7 @@ import { gaussian, mulberry32 } from '../oracles/random.ts';
 import { expandProgram } from '../oracles/expand.ts';
 import { evaluate, programScope, symbolicGradient } from '../oracles/symbolic.ts';
 import type { ClauseId } from '../spec/clauses.ts';
-import { SELECTION_OPS, type Data, type FloatDType, type Observations, type OpStep, type Program, type Step } from '../spec/program.ts';
+import { isFloating, SELECTION_OPS, type Data, type FloatDType, type Observations, type OpStep, type Program, type Step } from '../spec/program.ts';
 import { hasNonFiniteLeaf, judgeNonFinite, type NonFiniteRule } from './non-finite.ts';
 import { find, flat, closeAll, errorOf } from './observed.ts';
 import type { Property } from './property.ts';
@@ -22,6 +22,11 @@ import type { Property } from './property.ts';
 export interface GradientCase {
   /** Leaf and op steps only; the property adds the backward pass and the observations. */
   program: Program;
+  /**
+   * The program the engine runs, when it is not `program`: one with in-place writes, of which
+   * `program` is the restatement without them that the oracles judge. Both bind the same names.
+   */
+  run?: Program;
   out: string;
   inputs: string[];
   /**
@@ -200,8 +205,9 @@ export function inFloat32(c: GradientCase): GradientCase {
   let made = asFloat32.get(c);
   if (!made) {
     const round = (d: Data): Data => (Array.isArray(d) ? d.map(round) : typeof d === 'number' ? (Object.is(Math.fround(d), -0) ? '-0' : Math.fround(d)) : d);
-    const steps = c.program.steps.map((s) => ('tensor' in s ? { ...s, tensor: round(s.tensor), ...(s.dtype ? { dtype: 'float32' as const } : {}) } : s));
-    made = { ...c, program: { ...c.program, dtype: 'float32', steps } };
+    // Float leaves only: int64 and bool leaves (indices, masks, class targets) keep their dtype.
+    const move = (steps: Step[]) => steps.map((s) => ('tensor' in s && (!s.dtype || isFloating(s.dtype)) ? { ...s, tensor: round(s.tensor), ...(s.dtype ? { dtype: 'float32' as const } : {}) } : s));
+    made = { ...c, program: { ...c.program, dtype: 'float32', steps: move(c.program.steps) }, ...(c.run ? { run: { ...c.run, dtype: 'float32', steps: move(c.run.steps) } } : {}) };
     asFloat32.set(c, made);
   }
   return made;
@@ -247,10 +253,11 @@ function contentKey(c: GradientCase, dtype: FloatDType, symbolic: boolean | 'whe
 
 /** The program the engine runs: the case, a backward pass from `out`, and the observations. */
 export function withBackward(c: GradientCase): Program {
+  const run = c.run ?? c.program;
   return {
-    ...c.program,
+    ...run,
     steps: [
-      ...c.program.steps,
+      ...run.steps,
       { observe: c.forward ?? c.out, label: 'forward' },
       { backward: c.out },
       ...c.inputs.map((x) => ({ observe: `${x}.grad`, label: `${x}.grad` })),

@@ -9,6 +9,8 @@ import { reducePlan, unravel } from '../oracles/shape.ts';
 import { errorOf, find, flat } from './observed.ts';
 import { gradientProperty, type GradientCase } from './gradient.ts';
 import type { AnyProperty } from './property.ts';
+import { JOIN_PROPERTIES } from './joining.ts';
+import { VIEW_PROPERTIES } from './views.ts';
 import { STATISTIC_PROPERTIES } from './statistics.ts';
 
 /*
@@ -549,4 +551,6 @@ export const OP_PROPERTIES: AnyProperty[] = [
   ...LOSS_OPS.filter((op) => op !== 'nllLoss' && op !== 'crossEntropy').map((op) => lossProperty(op as Exclude<(typeof LOSS_OPS)[number], ClassLoss>)),
   nllProperty,
   crossEntropyProperty,
+  ...JOIN_PROPERTIES,
+  ...VIEW_PROPERTIES,
 ];

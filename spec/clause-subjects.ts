@@ -31,6 +31,9 @@
  *   deep                 at least 1,000 op steps run (repeat steps counted in full)
  *   item                 a value read as a Python number (`item`)
  *   view-inplace         an in-place op on a view op's result or on its input (they share storage)
+ *   inplace-on-view      an in-place op on a view op's result;  inplace:<name>  an in-place op of that name
+ *   index-basic, index-advanced   an index op with number, slice, null or '...' items / with tensor or array items
+ *   index-put            an indexPut_ step
  *
  * Clauses about gradspec itself (the program format, the oracles) have no subject: they are
  * checked by gradspec's own tests and are outside an engine's verdict.
@@ -44,8 +47,8 @@ export type Subject = readonly (readonly string[])[];
 const OP_CLAUSES = [
   'add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'relu', 'sqrt', 'abs',
   'reciprocal', 'log1p', 'expm1', 'erf', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'rsqrt', 'square',
-  'sign', 'floor', 'ceil', 'round', 'trunc', 'matmul', 'sum', 'mean', 'max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone',
-  'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm',
+  'sign', 'floor', 'ceil', 'round', 'trunc', 'matmul', 'sum', 'mean', 'max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'reshape', 'view', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'clone', 'select', 'narrow', 'diagonal', 'unbind',
+  'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm', 'cat', 'stack', 'flip', 'roll', 'repeat',
 ] as const;
 
 /** The losses' clauses are slugs of the op names (lower case): `op.mse-loss` is about `mseLoss`. */
@@ -101,7 +104,16 @@ export const CLAUSE_SUBJECTS: Readonly<Record<ClauseId, Subject | null>> = {
   'inplace.history': one('inplace'),
   'inplace.saved-modified': one('error:saved-modified'),
   'inplace.shape': one('inplace'),
-  'inplace.views': one('view-inplace'),
+  'views.alias': [['view-inplace'], ['field:sharesStorage']],
+  'views.layout': [['field:stride'], ['field:storageOffset'], ['field:isContiguous']],
+  'views.rebase': [['inplace-on-view', 'backward'], ['inplace-on-view', 'field:gradFn']],
+  'views.inplace-refusals': [['view-inplace', 'error:leaf-inplace'], ['view-inplace', 'error:invalid-argument']],
+  'views.saved': one('view-inplace', 'error:saved-modified'),
+  'op.split': [['op:split'], ['op:chunk']],
+  'op.copy': one('inplace:copy_'),
+  'index.basic': one('index-basic'),
+  'index.advanced': one('index-advanced'),
+  'index.put': one('index-put'),
   'dtype.create': [['dtype:int64', 'field:value'], ['dtype:bool', 'field:value']],
   'dtype.requires-grad': [['dtype:int64', 'field:requiresGrad'], ['dtype:bool', 'field:requiresGrad'],
     ['dtype:int64', 'error:invalid-argument'], ['dtype:bool', 'error:invalid-argument'],
@@ -123,6 +135,15 @@ export const CLAUSE_SUBJECTS: Readonly<Record<ClauseId, Subject | null>> = {
   'op.sqrt.zero': one('op:sqrt', 'zero-data'),
   'op.abs.kink': one('op:abs', 'zero-data'),
   'op.prod.zeros': one('op:prod', 'zero-data'),
+  'op.index-select': one('op:indexSelect'),
+  'op.index-select.duplicates': one('op:indexSelect', 'backward'),
+  'op.gather': one('op:gather'),
+  'op.gather.duplicates': one('op:gather', 'backward'),
+  'op.scatter': one('op:scatter'),
+  // Not specified for engines: what it promises is that gradspec's generators stay away from it.
+  'op.scatter-add': one('op:scatterAdd'),
+  'op.index-add': one('op:indexAdd'),
+  'op.masked-fill': one('op:maskedFill'),
   'op.clamp': [['op:clamp'], ['op:clampMin'], ['op:clampMax']],
   'op.argmax': [['op:argmax'], ['op:argmin']],
   'op.max-dim': [['op:max', 'tuple-result'], ['op:min', 'tuple-result']],

@@ -67,10 +67,33 @@ export const COMPARISON_OPS = ['gt', 'ge', 'lt', 'le', 'eq', 'ne', 'where'] as c
 export const SELECTION_OPS = ['max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax', 'argmax', 'argmin'] as const;
 /** The losses of torch.nn.functional, by the engine's names (`F.mseLoss` is `F.mse_loss`): (input, target). */
 export const LOSS_OPS = ['mseLoss', 'l1Loss', 'smoothL1Loss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits', 'nllLoss', 'crossEntropy'] as const;
-export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...SELECTION_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS, ...LOSS_OPS] as const;
+/**
+ * Views that pick part of a tensor (select, narrow, diagonal, Python indexing `x[1:, None, idx]`),
+ * views that split it into several (unbind, split, chunk: their step binds a list of names), and
+ * `contiguous`, which copies only a tensor that is not contiguous.
+ */
+export const VIEW_OPS = ['select', 'narrow', 'diagonal', 'unbind', 'split', 'chunk', 'index', 'contiguous'] as const;
+/** View ops that return a list of tensors: their step's `let` is a list with one name per tensor. */
+export const MULTI_OUTPUT_OPS = ['unbind', 'split', 'chunk'] as const;
+/**
+ * Joining and repeating: `torch.cat` and `torch.stack` of the tensors in `args` (at least one),
+ * and the tensor methods flip, roll and repeat. Every output element is one input element.
+ */
+export const JOIN_OPS = ['cat', 'stack', 'flip', 'roll', 'repeat'] as const;
+/**
+ * The gather family: an int64 index tensor picks elements (indexSelect, gather) or places to
+ * write or add to (scatter, scatterAdd, indexAdd); maskedFill writes a value where a bool mask is true.
+ */
+export const INDEX_OPS = ['indexSelect', 'gather', 'scatter', 'scatterAdd', 'indexAdd', 'maskedFill'] as const;
+export const OP_NAMES = [...UNARY_OPS, ...BINARY_OPS, ...REDUCTION_OPS, ...SHAPE_OPS, ...OTHER_OPS, ...COMPARISON_OPS, ...SELECTION_OPS, ...ACTIVATION_OPS, ...STATISTIC_OPS, ...LOSS_OPS, ...VIEW_OPS, ...JOIN_OPS, ...INDEX_OPS] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
-export const INPLACE_OPS = ['add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'] as const;
+/**
+ * In-place ops; any of them may target a view, and then writes through it into its base (PyTorch
+ * semantics). `copy_(src)` copies a broadcastable tensor or a number in; `indexPut_` is
+ * `x[items] = values` (with `accumulate`, `x.index_put_(indices, values, accumulate=True)`).
+ */
+export const INPLACE_OPS = ['add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_', 'copy_', 'indexPut_'] as const;
 export type InplaceName = (typeof INPLACE_OPS)[number];
 
 /** Op attributes, by the PyTorch keyword they stand for. */
@@ -82,7 +105,12 @@ export interface Attrs {
   /** norm: the order, 1, 2 (the default) or "inf". */
   p?: 1 | 2 | 'inf';
   shape?: number[];
+  /** permute's order; flip's dims; roll's dims (one per shift; none: the flattened tensor rolls). */
   dims?: number[];
+  /** roll: the shift of each of dims (one shift without dims). */
+  shifts?: number | number[];
+  /** repeat: how many times along each dim (more sizes than dims add leading dims). */
+  sizes?: number[];
   dim0?: number;
   dim1?: number;
   /** softplus; smoothL1Loss's threshold between its quadratic and linear parts (default 1, at least 0). */
@@ -90,7 +118,7 @@ export interface Attrs {
   threshold?: number;
   /** leakyRelu (PyTorch's negative_slope) */
   negativeSlope?: number;
-  /** elu */
+  /** elu; indexAdd's multiplier of source (default 1). */
   alpha?: number;
   /** gelu */
   approximate?: 'none' | 'tanh';
@@ -99,7 +127,30 @@ export interface Attrs {
   max?: number | null;
   /** The losses' reduction (PyTorch's default is 'mean'). */
   reduction?: Reduction;
+  /** select's index (a negative one counts from the end). */
+  index?: number;
+  /** narrow: `length` elements from `start` along `dim`. */
+  start?: number;
+  length?: number;
+  /** diagonal (PyTorch's defaults: 0, 0, 1); `dim1` is also transpose's second dim. */
+  offset?: number;
+  dim2?: number;
+  /** split: the size of each piece (the last may be smaller), or the list of sizes. */
+  splitSize?: number | number[];
+  /** chunk: how many pieces at most. */
+  chunks?: number;
+  /** index: what goes between the brackets of `x[...]`, in order. */
+  items?: IndexItem[];
 }
+
+/**
+ * One item of a Python index `x[...]`: an integer (selects, drops the dim), `null` (None, a new
+ * dim of size 1), `"..."` (Ellipsis), a slice `{ start?, stop?, step? }` (`start:stop:step`, step at
+ * least 1), an int64 tensor or a bool mask bound earlier (`{ ref }`, advanced indexing), or a
+ * list of integers (an int64 index written in place, `torch.tensor([0, 0, 2])`).
+ */
+export type IndexItem = number | null | '...' | IndexSlice | { ref: Ref } | number[];
+export interface IndexSlice { start?: number; stop?: number; step?: number }
 
 export const REDUCTIONS = ['mean', 'sum', 'none'] as const;
 export type Reduction = (typeof REDUCTIONS)[number];
@@ -107,7 +158,9 @@ export type Reduction = (typeof REDUCTIONS)[number];
 export interface LeafStep { let: string; tensor: Data; requiresGrad?: boolean; dtype?: DType }
 /**
  * `let` names the result; an op that returns a tuple binds a list of names, one per element, as
- * Python's `v, i = x.max(dim=0)` does (max and min with a dim: values, then int64 indices).
+ * Python's `v, i = x.max(dim=0)` does (max and min with a dim: values, then int64 indices), and
+ * unbind, split and chunk bind one name per piece (`a, b = y.unbind(0)`). How many pieces there
+ * are depends on shapes: a list of the wrong length fails at that step, as Python's unpacking does.
  */
 export interface OpStep { let: string | string[]; op: OpName; args: Arg[]; attrs?: Attrs }
 export interface BackwardStep {
@@ -138,14 +191,24 @@ export interface GradStep {
 export interface NoGradStep { noGrad: Step[] }
 export interface EnableGradStep { enableGrad: Step[] }
 export interface SetGradEnabledStep { setGradEnabled: boolean }
-export interface InplaceStep { inplace: InplaceName; target: Ref; args?: Arg[] }
+export interface InplaceStep {
+  inplace: InplaceName;
+  target: Ref;
+  args?: Arg[];
+  /** indexPut_ only: where to write (`target[items] = args[0]`), and whether to add instead. */
+  attrs?: { items: IndexItem[]; accumulate?: boolean };
+}
 export interface RequiresGradStep { requiresGrad_: Ref; flag?: boolean }
 export interface RetainGradStep { retainGrad: Ref }
 export interface DetachInplaceStep { detach_: Ref }
 /** `x.grad = None`. (Zeroing in place is the in-place step `zero_` on `"x.grad"`.) */
 export interface ClearGradStep { clearGrad: Ref }
-/** Records the tensor; with `item`, records `t.item()` instead (a number, one-element tensors only). */
-export interface ObserveStep { observe: Ref; label?: string; item?: boolean }
+/**
+ * Records the tensor; with `item`, records `t.item()` instead (a number, one-element tensors only).
+ * `layout` adds how the tensor lies in its storage (stride, storageOffset, isContiguous, isView);
+ * `sameStorage` adds whether it shares its storage with that other tensor (sharesStorage).
+ */
+export interface ObserveStep { observe: Ref; label?: string; item?: boolean; layout?: boolean; sameStorage?: Ref }
 /**
  * `for _ in range(repeat):` around `steps`. A body step may rebind a name bound before it (the
  * loop variable of a chain, `y = y + x`); error paths inside read `"<step>.<iteration>.<body step>"`.
@@ -184,6 +247,13 @@ export interface Observation {
   repr?: string;
   /** The storage's version counter. */
   version?: number;
+  /** With `layout`: PyTorch's `t.stride()`, `t.storage_offset()`, `t.is_contiguous()`, `t._is_view()`. */
+  stride?: number[];
+  storageOffset?: number;
+  isContiguous?: boolean;
+  isView?: boolean;
+  /** With `sameStorage`: whether both tensors use one storage (`a.storage().data_ptr() == b.storage().data_ptr()`). */
+  sharesStorage?: boolean;
 }
 
 /** Error categories: what went wrong, independent of the exact message of an engine version. */
@@ -191,7 +261,7 @@ export const ERROR_CATEGORIES = [
   'freed-graph',          // backward through a graph whose saved values were freed
   'implicit-non-scalar',  // implicit gradient for a non-scalar output
   'no-grad-fn',           // backward of a tensor that does not require grad
-  'leaf-inplace',         // in-place op on a leaf that requires grad
+  'leaf-inplace',         // in-place op autograd refuses: on a leaf that requires grad or a view of one, or on a view it cannot rebase (an output of unbind, split or chunk; a view made in no_grad mode)
   'saved-modified',       // a saved tensor was modified in place (version counter)
   'non-leaf-requires-grad', // requiresGrad_ on a non-leaf
   'input-no-grad',        // autograd.grad with respect to a tensor that does not require grad

@@ -121,4 +121,23 @@ describe.skipIf(!installed)('jax-js adapter', () => {
     expect(o.error).toMatchObject({ step: '2', category: 'invalid-argument' });
     expect(o.error?.message).toMatch(/^not supported by jax-js:/);
   });
+
+  test('op.split pieces bind one name each and x[None, 1:, [0, 2, 0]] gathers after the slice; a write through a view is refused', async () => {
+    const x: Step = { let: 'x', tensor: [[1, 2, 3], [4, 5, 6]], requiresGrad: true };
+    const o = await run([
+      x,
+      { let: ['a', 'b'], op: 'split', args: ['x'], attrs: { splitSize: [1, 2], dim: 1 } },
+      { let: 'y', op: 'index', args: ['x'], attrs: { items: [null, { start: 1 }, [0, 2, 0]] } },
+      { let: 'b3', op: 'mul', args: ['b', 3] },
+      { let: 'sb', op: 'sum', args: ['b3'] },
+      { let: 'sy', op: 'sum', args: ['y'] },
+      { let: 's', op: 'add', args: ['sb', 'sy'] },
+      { backward: 's' },
+      { observe: 'a' }, { observe: 'y' }, { observe: 'x.grad' },
+    ], 'float64');
+    expect(o.error).toBeNull();
+    expect(o.observations.map((x) => x.value)).toEqual([[[1], [4]], [[[4, 6, 4]]], [[0, 3, 3], [2, 3, 4]]]);
+    const write = await run([x, { let: 'v', op: 'select', args: ['x'], attrs: { dim: 0, index: 0 } }, { inplace: 'copy_', target: 'v', args: [0] }]);
+    expect(write.error?.message).toMatch(/^not supported by jax-js/);
+  });
 });

@@ -20,6 +20,8 @@ const TABLE: [RegExp, ErrorCategory][] = [
   [/^Invalid reshape/, 'shape-mismatch'],
   [/^Can't expand/, 'shape-mismatch'],
   [/unbroadcast shape mismatch/, 'shape-mismatch'],
+  // concatenate and stack of arrays whose shapes do not agree (PyTorch's cat and stack say shape-mismatch too).
+  [/^Cannot concatenate arrays|^Cannot stack arrays with different shapes/, 'shape-mismatch'],
   [/out of bounds for array/, 'invalid-argument'],
   [/^Duplicate axis/, 'invalid-argument'],
   [/^Invalid transpose permutation/, 'invalid-argument'],

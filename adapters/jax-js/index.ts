@@ -29,13 +29,16 @@ export async function jaxJsAdapter(device = process.env.GRADSPEC_JAX_DEVICE ?? '
       // comparisons still give bool arrays, reported as booleans.
       dtypes: ['float32', 'float64'],
       // Arrays have values, shapes and dtypes. requires_grad, is_leaf, grad_fn, next_functions,
-      // PyTorch's printed form and version counters do not exist in jax-js, so they are not reported.
+      // PyTorch's printed form and version counters do not exist in jax-js, so they are not reported;
+      // nor do strides or storage: the view ops (views.ts) make new arrays, so the layout fields
+      // and sharesStorage are not reported either.
       fields: ['value', 'shape', 'dtype'],
       // create-graph: transforms nest (grad of grad), so gradients can be differentiated again.
       // detach: lax.stopGradient, JAX's documented counterpart. errors: jax-js refuses bad
       // shapes, dims and non-scalar grad outputs, with its own messages (hence profile jax-js).
       // Not claimed: accumulate (gradients are returned, never stored), retain-graph (no saved
-      // values to free), inplace (arrays are immutable, no version counters), no-grad (nothing is
+      // values to free), inplace (arrays are immutable, no version counters; nothing aliases, so
+      // copy_, indexPut_ and writes through views have no counterpart), no-grad (nothing is
       // recorded, so there is no grad mode: making a block's results constants would be the
       // adapter wrapping them in stopGradient, i.e. its own bookkeeping over the detach feature).
       features: ['create-graph', 'detach', 'errors'],

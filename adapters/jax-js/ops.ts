@@ -1,6 +1,7 @@
 import { lax, nn, numpy as np } from '@jax-js/jax';
 import type { Attrs, OpName } from '../../spec/program.ts';
 import { notSupported } from './errors.ts';
+import { viewFunction } from './views.ts';
 
 /** An op operand: an array (consumed by the op, as jax-js's move semantics want) or a Python number. */
 export type Operand = np.Array | number;
@@ -121,11 +122,21 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
           : (x: np.Array) => nn.logsumexp(x, attrs.dim, { keepdims: attrs.keepdim ?? false });
       return scalar ? ([a]) => np.reshape(f(np.reshape(tensor(a), [1])), []) : ([a]) => f(tensor(a));
     }
+    case 'cat': return (xs) => np.concatenate(xs as np.Array[], (attrs.dim as number | undefined) ?? 0);
+    case 'stack': return (xs) => np.stack(xs as np.Array[], (attrs.dim as number | undefined) ?? 0);
+    case 'flip': return ([a]) => np.flip(tensor(a), attrs.dims ?? []);
+    // numpy's roll: a shift per axis, or without axes one shift of the flattened array.
+    case 'roll': return ([a]) => np.roll(tensor(a), attrs.shifts ?? [], attrs.dims);
+    // numpy's tile is PyTorch's repeat (extra leading reps add leading dims).
+    case 'repeat': return ([a]) => np.tile(tensor(a), attrs.sizes ?? []);
     case 'prod': return ([a]) => np.prod(tensor(a), attrs.dim as number | undefined, { keepdims: attrs.keepdim ?? false });
     case 'cumsum': return ([a]) => np.cumsum(tensor(a), attrs.dim as number);
     case 'cumprod': return ([a]) => np.cumprod(tensor(a), attrs.dim as number);
     // jax-js, like JAX, has no losses (JAX users take them from optax); a composition would be the adapter's.
     case 'mseLoss': case 'l1Loss': case 'smoothL1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': case 'crossEntropy': throw notSupported(`${op} (jax-js has no losses)`);
+    case 'select': case 'narrow': case 'diagonal': case 'index': case 'contiguous': return viewFunction(op, attrs, shape);
+    // Ops of several outputs: one function per piece (views.ts pieceFunction), bound by run-program.ts.
+    case 'unbind': case 'split': case 'chunk': throw new Error(`${op} returns several arrays`);
     case 'gt': return ([a, b]) => np.greater(a!, b!);
     case 'ge': return ([a, b]) => np.greaterEqual(a!, b!);
     case 'lt': return ([a, b]) => np.less(a!, b!);
@@ -133,6 +144,11 @@ export function opFunction(op: OpName, attrs: Attrs, shape: readonly number[]): 
     case 'eq': return ([a, b]) => np.equal(a!, b!);
     case 'ne': return ([a, b]) => np.notEqual(a!, b!);
     case 'where': return ([c, a, b]) => np.where(c!, a!, b!);
+    // The int64 index of the gather family cannot reach jax-js (int32 integers only: no int64 leaves).
+    case 'indexSelect': case 'gather': case 'scatter': case 'scatterAdd': case 'indexAdd':
+      throw notSupported(`${op} (its index is an int64 tensor; jax-js integers are int32)`);
+    // masked_fill(mask, value) is where(mask, value, x).
+    case 'maskedFill': return ([a, m, v]) => np.where(m!, v!, a!);
     // PyTorch's x.norm(p, dim) is a vector norm over the dims, jax's linalg.vectorNorm.
     case 'norm': {
       const axis = Array.isArray(attrs.dim) && attrs.dim.length === 0 ? undefined : attrs.dim;

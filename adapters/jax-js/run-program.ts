@@ -1,8 +1,9 @@
 import { numpy as np } from '@jax-js/jax';
-import type { Data, DType, Observation, Observations, Program, Step } from '../../spec/program.ts';
+import { MULTI_OUTPUT_OPS, type Data, type DType, type Observation, type Observations, type Program, type Step } from '../../spec/program.ts';
 import { AdapterRefusal, categorize, notSupported } from './errors.ts';
 import { gradientNodes, leavesOf, Node, opNode } from './graph.ts';
 import { opFunction } from './ops.ts';
+import { pieceFunction, pieceSizes } from './views.ts';
 import { decode, encode } from '../program/data.ts';
 import { isRef, runSteps } from '../program/run-steps.ts';
 
@@ -38,6 +39,22 @@ export function runProgram(program: Program): Observations {
   const exec = (step: Step): void => {
     if ('tensor' in step) {
       env.set(step.let, leaf(step.tensor, step.dtype ?? dtype, step.requiresGrad ?? false));
+    } else if ('op' in step && (MULTI_OUTPUT_OPS as readonly string[]).includes(step.op)) {
+      // One node per piece, each a function of the input that keeps its piece.
+      const x = ref(step.args[0] as string);
+      const attrs = step.attrs ?? {};
+      const dim = (attrs.dim as number | undefined) ?? 0;
+      const size = x.value.shape[dim < 0 ? dim + x.value.ndim : dim];
+      if (size === undefined) {
+        // A dim out of range: jax-js's own refusal, from the op itself.
+        pieceFunction(step.op, attrs, x.value.shape, 0)([x.value.ref]).dispose();
+        throw notSupported(`${step.op} at dim ${dim} of an array of ${x.value.ndim} dims`);
+      }
+      const count = step.op === 'unbind' ? size : pieceSizes(step.op, attrs, size).length;
+      const names = [step.let].flat();
+      if (count > names.length) throw new AdapterRefusal(`too many values to unpack (expected ${names.length})`);
+      if (count < names.length) throw new AdapterRefusal(`not enough values to unpack (expected ${names.length}, got ${count})`);
+      names.forEach((name, k) => env.set(name, keep(opNode(pieceFunction(step.op, attrs, x.value.shape, k), [x]))));
     } else if ('op' in step) {
       if (Array.isArray(step.let)) throw notSupported(`${step.op} with a dim (a tuple of values and int64 indices)`);
       const args = step.args.map((a) => (typeof a === 'number' ? a : ref(a)));

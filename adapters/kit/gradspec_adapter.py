@@ -30,7 +30,9 @@ subclass of `Engine` with one method per op and feature; this module does everyt
 """
 import json
 import math
+import os
 import re
+import traceback
 import struct
 import sys
 
@@ -53,14 +55,21 @@ OPS = (
     'prod', 'cumsum', 'cumprod', 'var', 'std', 'norm',
     'max', 'min', 'amax', 'amin', 'maximum', 'minimum', 'clamp', 'clampMin', 'clampMax',
     'argmax', 'argmin',
+    'select', 'narrow', 'diagonal', 'unbind', 'split', 'chunk', 'index', 'contiguous',
+    'cat', 'stack', 'flip', 'roll', 'repeat',
+    'indexSelect', 'gather', 'scatter', 'scatterAdd', 'indexAdd', 'maskedFill',
 )
-INPLACE_OPS = ('add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_')
+INPLACE_OPS = ('add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_', 'copy_', 'indexPut_')
 
 # Observation fields, and the Engine method that reads each (spec/program.md, "Observations").
 FIELD_GETTERS = (
     ('value', 'value'), ('shape', 'shape'), ('dtype', 'dtype'), ('requiresGrad', 'requires_grad'),
     ('isLeaf', 'is_leaf'), ('gradFn', 'grad_fn'), ('nextFunctions', 'next_functions'),
     ('repr', 'tensor_repr'), ('version', 'version_counter'),
+)
+# Read only for an observe step with `layout`; sharesStorage for one with `sameStorage`.
+LAYOUT_GETTERS = (
+    ('stride', 'stride'), ('storageOffset', 'storage_offset'), ('isContiguous', 'is_contiguous'), ('isView', 'is_view'),
 )
 
 
@@ -209,6 +218,13 @@ class Engine:
     next_functions = _not_supported('field nextFunctions')
     tensor_repr = _not_supported('field repr')         # (t) -> what print(t) shows
     version_counter = _not_supported('field version')  # (t) -> the storage's version counter
+    # Read only where an observe step asks (layout, sameStorage): PyTorch's t.stride(),
+    # t.storage_offset(), t.is_contiguous(), t._is_view(), and whether two tensors share a storage.
+    stride = _not_supported('field stride')       # (t) -> list of ints
+    storage_offset = _not_supported('field storageOffset')  # (t) -> int
+    is_contiguous = _not_supported('field isContiguous')    # (t) -> bool
+    is_view = _not_supported('field isView')      # (t) -> bool
+    shares_storage = _not_supported('field sharesStorage')  # (t, other) -> bool
 
     # --- steps other than ops
     backward = _not_supported('backward')         # (t, gradient: tensor or None, retain_graph, create_graph)
@@ -235,6 +251,11 @@ for _op in OPS:
 for _op in INPLACE_OPS:
     setattr(Engine, f'inplace_{_op}', _not_supported(_op))
 del _op
+
+
+# Exceptions that are an engine's bugs, never its refusals (PyTorch raises IndexError, TypeError
+# and ValueError on purpose, so those are taken as refusals).
+_PROGRAMMING_ERRORS = (AttributeError, KeyError, NameError, AssertionError, RecursionError, ZeroDivisionError)
 
 
 def categorize(engine, message):
@@ -286,6 +307,27 @@ class _Execution:
     def refs(self, refs):
         return None if refs is None else [None if r is None else self.tensor(r) for r in refs]
 
+    def index(self, items):
+        """Index items as Python's brackets hold them: ints, None, Ellipsis, slice objects, lists
+        of ints (an int64 index written in place) and engine tensors (for {"ref": name})."""
+        def item(i):
+            if i == '...':
+                return Ellipsis
+            if isinstance(i, dict):
+                return self.tensor(i['ref']) if 'ref' in i else slice(i.get('start'), i.get('stop'), i.get('step'))
+            return i
+        return [item(i) for i in items]
+
+    def bind(self, names, result):
+        """`a, b = result`, with Python's own message when the counts differ."""
+        values = list(result)
+        if len(values) > len(names):
+            raise EngineError('invalid-argument', f'too many values to unpack (expected {len(names)})')
+        if len(values) < len(names):
+            raise EngineError('invalid-argument', f'not enough values to unpack (expected {len(names)}, got {len(values)})')
+        for name, value in zip(names, values):
+            self.env[name] = value
+
     def set_mode(self, enabled):
         self.engine.set_grad_enabled(enabled)
         self.engine.grad_enabled = enabled
@@ -323,11 +365,13 @@ class _Execution:
             if op not in OPS:
                 # An op newer than this copy of the kit: the checks that use it are n/a, not faults.
                 raise NotSupported(f'{op} (unknown to this copy of gradspec_adapter.py)')
-            result = getattr(engine, f'op_{op}')(*[self.arg(a) for a in step['args']], **step.get('attrs', {}))
+            attrs = dict(step.get('attrs', {}))
+            if 'items' in attrs:
+                attrs['items'] = self.index(attrs['items'])
+            result = getattr(engine, f'op_{op}')(*[self.arg(a) for a in step['args']], **attrs)
             if isinstance(step['let'], list):
-                # A tuple result (max and min with a dim: values, indices) binds one name per element.
-                for name, value in zip(step['let'], result):
-                    self.env[name] = value
+                # A tuple result (max and min with a dim: values, indices; unbind, split, chunk) binds one name per element.
+                self.bind(step['let'], result)
             else:
                 self.env[step['let']] = result
         elif 'backward' in step:
@@ -364,7 +408,13 @@ class _Execution:
             name = step['inplace']
             if name not in INPLACE_OPS:
                 raise NotSupported(f'{name} (unknown to this copy of gradspec_adapter.py)')
-            getattr(engine, f'inplace_{name}')(self.tensor(step['target']), *[self.arg(a) for a in step.get('args', [])])
+            target = self.tensor(step['target'])
+            args = [self.arg(a) for a in step.get('args', [])]
+            if name == 'indexPut_':
+                attrs = step['attrs']
+                engine.inplace_indexPut_(target, args[0], self.index(attrs['items']), attrs.get('accumulate', False))
+            else:
+                getattr(engine, f'inplace_{name}')(target, *args)
         elif 'requiresGrad_' in step:
             engine.requires_grad_(self.tensor(step['requiresGrad_']), step.get('flag', True))
         elif 'retainGrad' in step:
@@ -384,23 +434,26 @@ class _Execution:
                     raise EngineError('invalid-argument', 'only one element tensors can be converted to Python scalars')
                 self.observations.append({'label': label, 'value': encode(elements[0])})
             else:
-                self.observations.append(observe(engine, t, label))
+                other = self.tensor(step['sameStorage']) if 'sameStorage' in step else None
+                self.observations.append(observe(engine, t, label, step.get('layout', False), other))
         else:
             raise MalformedProgram(f'step {path} has no known step kind: {sorted(step)}')
 
 
-def observe(engine, t, label):
+def observe(engine, t, label, layout=False, other=None):
     """One observation. Declared fields must be readable (a NotSupported there fails the step);
     the others are reported when the engine can read them (never compared, but `gradspec adapter
-    probe` sees them)."""
+    probe` sees them). The layout fields are read when `layout` is asked for, sharesStorage when
+    there is an `other` tensor."""
     if t is None:
         return {'label': label, 'none': True}
     obs = {'label': label}
-    for field, getter in FIELD_GETTERS:
+    getters = FIELD_GETTERS + (LAYOUT_GETTERS if layout else ()) + ((('sharesStorage', 'shares_storage'),) if other is not None else ())
+    for field, getter in getters:
         if field == 'nextFunctions' and obs.get('gradFn', 0) is None:
             continue  # no grad_fn, no next functions
         try:
-            value = getattr(engine, getter)(t)
+            value = getattr(engine, getter)(t, other) if field == 'sharesStorage' else getattr(engine, getter)(t)
         except Exception:
             if field in engine.fields or field == 'value':
                 raise
@@ -413,8 +466,12 @@ def observe(engine, t, label):
             value = bool(value)
         elif field == 'nextFunctions':
             value = [None if n is None else str(n) for n in value]
-        elif field == 'version':
+        elif field in ('version', 'storageOffset'):
             value = int(value)
+        elif field == 'stride':
+            value = [int(n) for n in value]
+        elif field in ('isContiguous', 'isView', 'sharesStorage'):
+            value = bool(value)
         obs[field] = value
     return obs
 
@@ -436,6 +493,12 @@ def run_program(engine, program):
             error = {'category': e.category, 'message': e.message}
         elif isinstance(e, NotSupported):
             error = {'category': 'invalid-argument', 'message': f'not supported by {engine.name}: {e}'}
+        elif isinstance(e, _PROGRAMMING_ERRORS):
+            # Not a refusal an engine means to make: a bug. Say what and where, so that the
+            # report shows a crash as a crash (the category alone may match what was expected).
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            message = f'{type(e).__name__}: {e} (a crash in {where.name}, {os.path.basename(where.filename)}:{where.lineno})'
+            error = {'category': categorize(engine, message), 'message': message}
         else:
             message = str(e) or type(e).__name__
             error = {'category': categorize(engine, message), 'message': message}

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ERROR_CATEGORIES, type Arg, type Attrs, type DType, type ErrorCategory, type InplaceName, type Observation, type Observations, type OpName, type Program } from '../../spec/program.ts';
+import { ERROR_CATEGORIES, type Arg, type Attrs, type DType, type ErrorCategory, type IndexItem, type IndexSlice, type InplaceName, type Observation, type Observations, type OpName, type Program, type Ref } from '../../spec/program.ts';
 import { decode, encode } from '../program/data.ts';
 import { isRef, runSteps, type Exec } from '../program/run-steps.ts';
 import type { Adapter, Capabilities, Feature, Field } from '../types.ts';
@@ -21,7 +21,7 @@ import type { Adapter, Capabilities, Feature, Field } from '../types.ts';
  */
 
 export type { Adapter, Capabilities, Feature, Field } from '../types.ts';
-export type { Arg, Attrs, Data, DType, ErrorCategory, InplaceName, Observation, Observations, ObservedError, OpName, Program, Step } from '../../spec/program.ts';
+export type { Arg, Attrs, Data, DType, ErrorCategory, IndexSlice, InplaceName, Observation, Observations, ObservedError, OpName, Program, Step } from '../../spec/program.ts';
 export { ERROR_CATEGORIES, INPLACE_OPS, OP_NAMES } from '../../spec/program.ts';
 export { FEATURES, FIELDS } from '../types.ts';
 
@@ -53,6 +53,15 @@ export interface DeclaredCapabilities {
 
 export interface GraphFlags { retainGraph: boolean; createGraph: boolean }
 
+/**
+ * An index item as the engine gets it: the program's item (spec/program.md, "Indexing"), with a
+ * `{ ref }` replaced by the engine's tensor (an int64 index or a bool mask). A list of numbers is
+ * an int64 index written in place.
+ */
+export type EngineIndexItem<T> = Exclude<IndexItem, { ref: Ref }> | T;
+/** An op: args are tensors or numbers (at least one a tensor); unbind, split and chunk return a list. */
+export type EngineOp<T> = (args: (T | number)[], attrs: Attrs) => T | T[];
+
 /** An engine's adapter: every function is optional; a missing one answers "not supported". `T` is the engine's tensor type. */
 export interface Engine<T> {
   name: string;
@@ -77,14 +86,32 @@ export interface Engine<T> {
   repr?(t: T): string;
   /** The storage's version counter (field `version`). */
   versionCounter?(t: T): number;
+  /** Read for an observe step with `layout`: PyTorch's t.stride(), t.storage_offset(), t.is_contiguous(), t._is_view(). */
+  stride?(t: T): number[];
+  storageOffset?(t: T): number;
+  isContiguous?(t: T): boolean;
+  isView?(t: T): boolean;
+  /** Read for an observe step with `sameStorage`: whether both tensors use one storage. */
+  sharesStorage?(t: T, other: T): boolean;
 
   backward?(t: T, gradient: T | null, flags: GraphFlags): void;
   autogradBackward?(tensors: T[], gradTensors: (T | null)[] | null, flags: GraphFlags): void;
   autogradGrad?(outputs: T[], inputs: T[], options: GraphFlags & { gradOutputs: (T | null)[] | null; allowUnused: boolean }): (T | null)[];
-  /** One function per op: args are tensors or numbers (at least one a tensor), attrs as in spec/program.md. */
-  ops?: Partial<Record<OpName, (args: (T | number)[], attrs: Attrs) => T | T[]>>;
-  /** In-place ops; zero_ on a .grad is feature 'accumulate', the others 'inplace'. */
-  inplace?: Partial<Record<InplaceName, (t: T, arg: T | number | undefined) => void>>;
+  /**
+   * One function per op: args are tensors or numbers (at least one a tensor), attrs as in
+   * spec/program.md; `index` gets its items with `{ ref }` resolved to tensors.
+   */
+  ops?: Partial<Record<Exclude<OpName, 'index'>, EngineOp<T>>> & {
+    index?: (args: [T], attrs: { items: EngineIndexItem<T>[] }) => T;
+  };
+  /**
+   * In-place ops, on any tensor, views included (a write goes through the view into its base);
+   * zero_ on a .grad is feature 'accumulate', the others 'inplace'. indexPut_ is
+   * `t[items] = values` (with accumulate, values are added, repeated indices adding up).
+   */
+  inplace?: Partial<Record<Exclude<InplaceName, 'indexPut_'>, (t: T, arg: T | number | undefined) => void>> & {
+    indexPut_?: (t: T, values: T | number, items: EngineIndexItem<T>[], accumulate: boolean) => void;
+  };
   /** torch.set_grad_enabled: the kit keeps `gradEnabled()` current and restores it after blocks. */
   setGradEnabled?(enabled: boolean): void;
   requiresGrad_?(t: T, flag: boolean): void;
@@ -118,6 +145,15 @@ const flat = (v: Nested): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v])
 
 const FIELD_READERS = ['value', 'shape', 'dtype', 'requiresGrad', 'isLeaf', 'gradFn', 'nextFunctions', 'repr', 'version'] as const;
 const READER = { version: 'versionCounter' } as const;
+/** Read only where an observe step asks for the layout. */
+const LAYOUT_READERS = ['stride', 'storageOffset', 'isContiguous', 'isView'] as const;
+
+/** `a, b = result`: a list of the wrong length fails with Python's message. */
+export function unpack<V>(names: readonly string[], values: readonly V[]): V[] {
+  if (values.length > names.length) throw new EngineError('invalid-argument', `too many values to unpack (expected ${names.length})`);
+  if (values.length < names.length) throw new EngineError('invalid-argument', `not enough values to unpack (expected ${names.length}, got ${values.length})`);
+  return [...values];
+}
 
 /** Runs one program on the engine. */
 export function runProgram<T>(engine: Engine<T>, program: Program): Observations {
@@ -168,13 +204,16 @@ export function runProgram<T>(engine: Engine<T>, program: Program): Observations
       if (gradMode !== previous) setMode(previous);
     }
   };
-  const observe = (t: T | null, label: string): Observation => {
+  const observe = (t: T | null, label: string, asked: { layout?: boolean; sameStorage?: string } = {}): Observation => {
     if (t === null) return { label, none: true };
     const o: Record<string, unknown> = { label };
     const declared = engine.capabilities.fields ?? ['value'];
-    for (const field of FIELD_READERS) {
+    const fields = [...FIELD_READERS, ...(asked.layout ? LAYOUT_READERS : []), ...(asked.sameStorage !== undefined ? ['sharesStorage' as const] : [])];
+    for (const field of fields) {
       if (field === 'nextFunctions' && o.gradFn === null) continue;
-      const read = field === 'shape' && !engine.shape ? (x: T) => shapeOf(need('value', 'reading values')(x)) : engine[field === 'version' ? READER.version : field];
+      const read = field === 'shape' && !engine.shape ? (x: T) => shapeOf(need('value', 'reading values')(x))
+        : field === 'sharesStorage' ? engine.sharesStorage && ((x: T) => engine.sharesStorage!(x, ref(asked.sameStorage!)))
+          : engine[field === 'version' ? READER.version : field];
       try {
         if (typeof read !== 'function') throw new NotSupported(`field ${field}`);
         const v = (read as (x: T) => unknown).call(engine, t);
@@ -186,16 +225,19 @@ export function runProgram<T>(engine: Engine<T>, program: Program): Observations
     }
     return o as unknown as Observation;
   };
+  const items = (list: readonly IndexItem[]): EngineIndexItem<T>[] =>
+    list.map((item) => (item !== null && typeof item === 'object' && !Array.isArray(item) && 'ref' in item ? ref(item.ref) : item as EngineIndexItem<T>));
 
   const exec: Exec = (step, at, run) => {
     if ('tensor' in step) {
       env.set(step.let, need('tensor', 'tensors')(decode(step.tensor) as Nested, step.dtype ?? dtype, step.requiresGrad ?? false));
     } else if ('op' in step) {
-      const f = engine.ops?.[step.op];
+      const f = engine.ops?.[step.op] as EngineOp<T> | undefined;
       if (!f) throw new NotSupported(step.op);
-      const result = f.call(engine.ops, step.args.map(arg), step.attrs ?? {}) as T | T[];
-      // A tuple result (max and min with a dim: values, indices) binds one name per element.
-      if (Array.isArray(step.let)) step.let.forEach((name, k) => env.set(name, (result as T[])[k]!));
+      const attrs = step.attrs?.items ? { ...step.attrs, items: items(step.attrs.items) } : step.attrs ?? {};
+      const result = f.call(engine.ops, step.args.map(arg), attrs as Attrs);
+      // A tuple result (max and min with a dim: values, indices; unbind, split, chunk) binds one name per element.
+      if (Array.isArray(step.let)) unpack(step.let, result as T[]).forEach((t, k) => env.set(step.let[k]!, t));
       else env.set(step.let, result as T);
     } else if ('backward' in step) {
       const root = ref(step.backward);
@@ -216,10 +258,17 @@ export function runProgram<T>(engine: Engine<T>, program: Program): Observations
     } else if ('setGradEnabled' in step) {
       setMode(step.setGradEnabled);
     } else if ('inplace' in step) {
-      const f = engine.inplace?.[step.inplace];
-      if (!f) throw new NotSupported(step.inplace);
       const target = ref(step.target);
-      f.call(engine.inplace, target, step.args?.[0] === undefined ? undefined : arg(step.args[0]));
+      const value = step.args?.[0] === undefined ? undefined : arg(step.args[0]);
+      if (step.inplace === 'indexPut_') {
+        const f = engine.inplace?.indexPut_;
+        if (!f) throw new NotSupported(step.inplace);
+        f.call(engine.inplace, target, value!, items(step.attrs?.items ?? []), step.attrs?.accumulate ?? false);
+      } else {
+        const f = engine.inplace?.[step.inplace];
+        if (!f) throw new NotSupported(step.inplace);
+        f.call(engine.inplace, target, value);
+      }
     } else if ('requiresGrad_' in step) {
       need('requiresGrad_', 'requires_grad_')(ref(step.requiresGrad_), step.flag ?? true);
     } else if ('retainGrad' in step) {
@@ -235,7 +284,7 @@ export function runProgram<T>(engine: Engine<T>, program: Program): Observations
         if (elements.length !== 1) throw new EngineError('invalid-argument', `a Tensor with ${elements.length} elements cannot be converted to Scalar`);
         observations.push({ label, value: encode(elements[0]) });
       } else {
-        observations.push(observe(resolveRef(step.observe), label));
+        observations.push(observe(resolveRef(step.observe), label, step));
       }
     }
   };

@@ -4,7 +4,9 @@
  * because that choice also decides PyTorch's grad_fn names. Nothing is wrapped in try/except:
  * a step that raises should show its traceback. The program is assumed valid (see validate.ts).
  */
-import type { Arg, Data, DType, LOSS_OPS, OpStep, Program, Ref, Step } from '../../spec/program.ts';
+import { VIEW_OPS, type Arg, type Data, type DType, type IndexItem, type LOSS_OPS, type OpStep, type Program, type Ref, type Step } from '../../spec/program.ts';
+
+const VIEWS = new Set<string>(VIEW_OPS);
 
 const OPERATORS: Record<string, string> = {
   add: '+', sub: '-', mul: '*', div: '/', pow: '**', matmul: '@', gt: '>', ge: '>=', lt: '<', le: '<=', eq: '==', ne: '!=',
@@ -37,8 +39,11 @@ class Printer {
     } else if ('op' in step) {
       const refs = step.args.filter((a): a is Ref => typeof a === 'string');
       const names = Array.isArray(step.let) ? step.let : [step.let];
-      for (const n of names) this.dtypes.set(n, refs.some((r) => this.dtype(r) === 'float64') ? 'float64' : 'float32');
-      line(`${names.join(', ')} = ${op(step)}`);
+      // A view has its input's dtype (an int64 index stays int64).
+      const dtype = VIEWS.has(step.op) ? this.dtype(refs[0]!) : refs.some((r) => this.dtype(r) === 'float64') ? 'float64' : 'float32';
+      for (const n of names) this.dtypes.set(n, dtype);
+      // A list of one name unpacks a one-element tuple: `a, = y.unbind(0)`.
+      line(`${Array.isArray(step.let) && names.length === 1 ? `${names[0]},` : names.join(', ')} = ${op(step)}`);
     } else if ('grad' in step) {
       const g = step.grad;
       step.let.forEach((name, i) => this.dtypes.set(name, this.dtype(g.inputs[i]!)));
@@ -75,7 +80,12 @@ class Printer {
       line(`torch.set_grad_enabled(${step.setGradEnabled ? 'True' : 'False'})`);
     } else if ('inplace' in step) {
       const args = (step.args ?? []).map((a) => (step.inplace === 'fill_' && typeof a === 'number' ? float(a) : arg(a)));
-      line(`${step.target}.${step.inplace}(${args.join(', ')})`);
+      if (step.inplace === 'indexPut_') {
+        const items = step.attrs?.items ?? [];
+        // Assignment is how users write it; only accumulate needs index_put_, which takes a tuple of index tensors.
+        if (step.attrs?.accumulate) line(`${step.target}.index_put_(${tuple(items.map(indexItem))}, ${args[0]}, accumulate=True)`);
+        else line(`${step.target}${subscript(items)} = ${args[0]}`);
+      } else line(`${step.target}.${step.inplace}(${args.join(', ')})`);
     } else if ('requiresGrad_' in step) {
       line(`${step.requiresGrad_}.requires_grad_(${step.flag === false ? 'False' : ''})`);
     } else if ('retainGrad' in step) {
@@ -92,6 +102,8 @@ class Printer {
       if (!step.item && !r.endsWith('.grad')) {
         line(`print(${label}, ${r}.requires_grad, ${r}.is_leaf, type(${r}.grad_fn).__name__ if ${r}.grad_fn else None)`);
       }
+      if (step.layout) line(`print(${label}, ${r}.stride(), ${r}.storage_offset(), ${r}.is_contiguous(), ${r}._is_view())`);
+      if (step.sameStorage !== undefined) line(`print(${label}, ${r}.storage().data_ptr() == ${step.sameStorage}.storage().data_ptr())`);
     }
   }
 
@@ -160,7 +172,34 @@ function op(step: OpStep): string {
       const kwargs = [attrs.reduction !== undefined && `reduction='${attrs.reduction}'`, attrs.beta !== undefined && `beta=${String(attrs.beta)}`];
       return `torch.nn.functional.${LOSS_NAMES[step.op]}(${[x, arg(b!), ...kwargs.filter(Boolean)].join(', ')})`;
     }
-    default: return `${x}.${step.op}()`; // unary ops, t, clone, detach
+    // The gather family: dim first, as PyTorch's methods take it; a number src or value prints as itself.
+    case 'indexSelect': return `${x}.index_select(${String(attrs.dim)}, ${arg(b!)})`;
+    case 'gather': return `${x}.gather(${String(attrs.dim)}, ${arg(b!)})`;
+    case 'scatter': return `${x}.scatter(${String(attrs.dim)}, ${arg(b!)}, ${arg(step.args[2]!)})`;
+    case 'scatterAdd': return `${x}.scatter_add(${String(attrs.dim)}, ${arg(b!)}, ${arg(step.args[2]!)})`;
+    case 'indexAdd': return `${x}.index_add(${[String(attrs.dim), arg(b!), arg(step.args[2]!), attrs.alpha !== undefined && `alpha=${arg(attrs.alpha)}`].filter(Boolean).join(', ')})`;
+    case 'maskedFill': return `${x}.masked_fill(${arg(b!)}, ${arg(step.args[2]!)})`;
+    case 'select': return `${x}.select(${attrs.dim}, ${attrs.index})`;
+    case 'narrow': return `${x}.narrow(${attrs.dim}, ${attrs.start}, ${attrs.length})`;
+    case 'diagonal': {
+      const kwargs = (['offset', 'dim1', 'dim2'] as const).filter((k) => attrs[k] !== undefined).map((k) => `${k}=${attrs[k]}`);
+      return `${x}.diagonal(${kwargs.join(', ')})`;
+    }
+    case 'unbind': return `${x}.unbind(${attrs.dim === undefined ? '' : String(attrs.dim)})`;
+    case 'split': {
+      const size = Array.isArray(attrs.splitSize) ? `[${attrs.splitSize.join(', ')}]` : String(attrs.splitSize);
+      return `${x}.split(${[size, attrs.dim !== undefined && `dim=${attrs.dim}`].filter(Boolean).join(', ')})`;
+    }
+    case 'chunk': return `${x}.chunk(${[String(attrs.chunks), attrs.dim !== undefined && `dim=${attrs.dim}`].filter(Boolean).join(', ')})`;
+    case 'index': return `${x}${subscript(attrs.items ?? [])}`;
+    case 'cat': case 'stack': return `torch.${step.op}([${step.args.map(arg).join(', ')}]${attrs.dim === undefined ? '' : `, dim=${String(attrs.dim)}`})`;
+    case 'flip': return `${x}.flip(${ints(attrs.dims ?? [])})`;
+    case 'roll': {
+      const shifts = typeof attrs.shifts === 'number' ? String(attrs.shifts) : ints(attrs.shifts ?? []);
+      return `${x}.roll(${[shifts, attrs.dims !== undefined && ints(attrs.dims)].filter(Boolean).join(', ')})`;
+    }
+    case 'repeat': return `${x}.repeat(${ints(attrs.sizes ?? [])})`;
+    default: return `${x}.${step.op}()`; // unary ops, t, clone, detach, contiguous
   }
 }
 
@@ -205,8 +244,24 @@ function float(n: number): string {
 }
 
 const arg = (a: Arg): string => (typeof a === 'string' ? a : String(a));
+
+/** `[1:3, None, ..., i]`; no items is `[()]`, the whole tensor as a view. */
+const subscript = (items: IndexItem[]): string => `[${items.length === 0 ? '()' : items.map(indexItem).join(', ')}]`;
+
+function indexItem(item: IndexItem): string {
+  if (item === null) return 'None';
+  if (item === '...') return '...';
+  if (typeof item === 'number') return String(item);
+  // A Python list would also index, but its meaning shifts with its contents (a list of slices);
+  // an int64 tensor is what the program means. An empty one needs its dtype spelled.
+  if (Array.isArray(item)) return item.length === 0 ? 'torch.tensor([], dtype=torch.int64)' : `torch.tensor([${item.join(', ')}])`;
+  if ('ref' in item) return item.ref;
+  const { start, stop, step } = item;
+  return `${start ?? ''}:${stop ?? ''}${step === undefined ? '' : `:${step}`}`;
+}
 const list = (refs: (Ref | null)[]): string => `[${refs.map((r) => r ?? 'None').join(', ')}]`;
-const tuple = (ns: number[]): string => (ns.length === 1 ? `(${ns[0]},)` : `(${ns.join(', ')})`);
+const tuple = (ns: (number | string)[]): string => (ns.length === 1 ? `(${ns[0]},)` : `(${ns.join(', ')})`);
+const ints = (ns: number[]): string => `[${ns.join(', ')}]`;
 /** Sizes as positional arguments; an empty size is the empty tuple. */
 const sizes = (ns: number[]): string => (ns.length === 0 ? '()' : ns.join(', '));
 

@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import { describe, expect, test } from 'vitest';
 import schema from '../../spec/program.schema.json' with { type: 'json' };
-import { LOSS_OPS, OP_NAMES, type Attrs, type OpName, type Program, type Step } from '../../spec/program.ts';
+import { LOSS_OPS, MULTI_OUTPUT_OPS, OP_NAMES, type Arg, type Attrs, type OpName, type Program, type Step } from '../../spec/program.ts';
 import {
   MAX_ELEMENTS, MAX_STEPS, ProgramError, validateFixture, validateProgram, type Fixture, type ProgramProblem,
 } from './validate.ts';
@@ -69,14 +69,27 @@ describe('valid programs', () => {
       amax: { dim: [0, 1], keepdim: true }, amin: { dim: -1 },
       clamp: { min: null, max: 1 }, clampMin: { min: 0 }, clampMax: { max: 1.5 },
       mseLoss: { reduction: 'sum' }, smoothL1Loss: { reduction: 'none', beta: 0.5 },
+      select: { dim: 0, index: -1 }, narrow: { dim: 1, start: 0, length: 1 }, diagonal: { offset: 1, dim1: 1, dim2: 0 },
+      unbind: { dim: 1 }, split: { splitSize: [1, 1], dim: 0 }, chunk: { chunks: 2 }, index: { items: [0, null, '...', { start: -1 }] },
+      cat: { dim: -1 }, stack: { dim: 2 }, flip: { dims: [0, -1] }, roll: { shifts: [1, -2], dims: [0, 1] }, repeat: { sizes: [2, 1, 3] },
+      indexSelect: { dim: 0 }, gather: { dim: 1 }, scatter: { dim: 0 }, scatterAdd: { dim: -1 }, indexAdd: { dim: 0, alpha: 2 },
     };
+    // The gather family's arguments: an index (the tensor itself stands in) and a src, source, mask or value.
+    const index: Partial<Record<OpName, Arg[]>> = {
+      indexSelect: ['x', 'x'], gather: ['x', 'x'], scatter: ['x', 'x', 1.5], scatterAdd: ['x', 'x', 'x'], indexAdd: ['x', 'x', 'x'], maskedFill: ['x', 'x', 0],
+    };
+    const multi = new Set<string>(MULTI_OUTPUT_OPS);
     const binary = new Set(['add', 'sub', 'mul', 'div', 'pow', 'matmul', 'gt', 'ge', 'lt', 'le', 'eq', 'ne', 'maximum', 'minimum', ...LOSS_OPS]);
     const steps: Step[] = [{ let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true }];
     for (const op of OP_NAMES) {
       const a = attrs[op];
-      steps.push({ let: `r_${op}`, op, args: op === 'where' ? ['x', 'x', 0] : binary.has(op) ? ['x', 'x'] : ['x'], ...(a ? { attrs: a } : {}) });
+      const name = `r_${op}`;
+      steps.push({ let: multi.has(op) ? [name, `${name}_1`] : name, op, args: index[op] ?? (op === 'where' ? ['x', 'x', 0] : binary.has(op) ? ['x', 'x'] : op === 'cat' ? ['x', 'x', 'x'] : ['x']), ...(a ? { attrs: a } : {}) });
     }
-    steps.push({ let: 'sq', op: 'squeeze', args: ['x'] }, { let: 's', op: 'sum', args: ['x'] });
+    steps.push({ let: 'sq', op: 'squeeze', args: ['x'] }, { let: 's', op: 'sum', args: ['x'] }, { let: 'r1', op: 'roll', args: ['x'], attrs: { shifts: 3 } });
+    // cat and stack take at least one tensor, and tensors only.
+    expectProblem(program([steps[0]!, { let: 'c', op: 'cat', args: [] }]), '/steps/1/args', 'cat takes at least one tensor argument, got 0');
+    expectProblem(program([steps[0]!, { let: 'c', op: 'stack', args: ['x', 2] }]), '/steps/1/args/1', 'must be a tensor reference: stack joins tensors, not the number 2');
     expect(() => validateProgram(program(steps))).not.toThrow();
   });
 
@@ -85,7 +98,7 @@ describe('valid programs', () => {
     expect(() => validateProgram(program([x, { let: ['v', 'i'], op: 'max', args: ['x'], attrs: { dim: 0 } }, { let: 's', op: 'sum', args: ['v'] }]))).not.toThrow();
     expect(() => validateProgram(program([x, { let: 'v', op: 'max', args: ['x'], attrs: { dim: 0 } }]))).toThrow(/must be a list of two names for max with a dim/);
     expect(() => validateProgram(program([x, { let: ['v', 'i'], op: 'min', args: ['x'] }]))).toThrow(/must be one name: min\(\) without a dim/);
-    expect(() => validateProgram(program([x, { let: ['v', 'i'], op: 'sum', args: ['x'], attrs: { dim: 0 } }]))).toThrow(/only max and min with a dim return a tuple/);
+    expect(() => validateProgram(program([x, { let: ['v', 'i'], op: 'sum', args: ['x'], attrs: { dim: 0 } }]))).toThrow(/only max and min with a dim, unbind, split and chunk return a tuple/);
   });
 
   test('program.schema refuses a number as an operand of maximum and minimum (PyTorch takes tensors only)', () => {
@@ -253,6 +266,97 @@ describe('semantic problems', () => {
     expectProblem(program([{ let: 'x', tensor: 1 }, ...many]), '/steps', 'has more than 10,000 steps (nested ones included), the limit');
     expectProblem(program([{ let: 'x', tensor: 1 }, { noGrad: many.slice(1) }, observe]), '/steps', 'has more than 10,000 steps');
     expect(() => validateProgram(program([{ let: 'x', tensor: 1 }, ...many.slice(1)]))).not.toThrow();
+  });
+});
+
+describe('views, indexing and in-place through views', () => {
+  const x: Step = { let: 'x', tensor: [[1, 2, 3], [4, 5, 6]], requiresGrad: true };
+  const i: Step = { let: 'i', tensor: [1, 0], dtype: 'int64' };
+
+  test('program.schema accepts every kind of index item, indexPut_ with and without accumulate, copy_, and layout observations', () => {
+    expect(() => validateProgram(program([
+      x, i,
+      { let: 'm', op: 'gt', args: ['x', 2] },
+      { let: 'y', op: 'mul', args: ['x', 1] },
+      { let: 'v', op: 'index', args: ['y'], attrs: { items: [{ start: 1, stop: 2, step: 1 }, null, '...', { ref: 'i' }] } },
+      { let: 'w', op: 'index', args: ['y'], attrs: { items: [[0, 0, -1], { ref: 'm' }, {}, 1] } },
+      { let: 'e', op: 'index', args: ['y'], attrs: { items: [] } },
+      { let: ['a'], op: 'unbind', args: ['y'] },
+      { inplace: 'copy_', target: 'v', args: ['w'] },
+      { inplace: 'copy_', target: 'v', args: [2] },
+      { inplace: 'indexPut_', target: 'y', args: [0], attrs: { items: [0, { start: 1 }] } },
+      { inplace: 'indexPut_', target: 'y', args: ['w'], attrs: { items: [{ ref: 'i' }, [2, 2]], accumulate: true } },
+      { observe: 'v', layout: true, sameStorage: 'y' },
+      { observe: 'y.grad', sameStorage: 'x.grad' },
+    ]))).not.toThrow();
+  });
+
+  test('program.schema binds unbind, split and chunk to a non-empty list of names, and refuses a list elsewhere', () => {
+    expectProblem(program([x, { let: 'a', op: 'unbind', args: ['x'] }]), '/steps/1/let', 'must be a list of names for unbind, one per tensor it returns');
+    expectProblem(program([x, { let: [], op: 'split', args: ['x'], attrs: { splitSize: 1 } }]), '/steps/1/let', 'must have at least 1 item');
+    expectProblem(program([x, { let: ['a', 'b'], op: 'select', args: ['x'], attrs: { dim: 0, index: 0 } }]), '/steps/1/let', 'must be one name: only max and min with a dim, unbind, split and chunk return a tuple');
+    expectProblem(program([x, { let: ['a', 'a'], op: 'chunk', args: ['x'], attrs: { chunks: 2 } }]), '/steps/1/let/1', 'binds "a" again');
+  });
+
+  test('program.schema requires the attributes of each view op and refuses others', () => {
+    expectProblem(program([x, { let: 'y', op: 'select', args: ['x'], attrs: { dim: 0 } }]), '/steps/1/attrs/index', 'is required by select');
+    expectProblem(program([x, { let: 'y', op: 'narrow', args: ['x'], attrs: { dim: 0, start: 0 } }]), '/steps/1/attrs/length', 'is required by narrow');
+    expectProblem(program([x, { let: ['y'], op: 'split', args: ['x'] }]), '/steps/1/attrs/splitSize', 'is required by split');
+    expectProblem(program([x, { let: ['y'], op: 'chunk', args: ['x'], attrs: { chunks: 1, dim: [0] } }]), '/steps/1/attrs/dim', 'must be a single integer for chunk');
+    expectProblem(program([x, { let: 'y', op: 'index', args: ['x'] }]), '/steps/1/attrs/items', 'is required by index');
+    expectProblem(program([x, { let: 'y', op: 'diagonal', args: ['x'], attrs: { dim0: 0 } }]), '/steps/1/attrs/dim0', 'is not an attribute of diagonal (diagonal takes only offset, dim1, dim2)');
+    expectProblem(program([x, { let: 'y', op: 'contiguous', args: ['x'], attrs: { dim: 0 } }]), '/steps/1/attrs/dim', 'contiguous takes no attributes');
+    expectProblem(program([x, { let: ['y'], op: 'split', args: ['x'], attrs: { splitSize: [1.5] } }]), '/steps/1/attrs/splitSize/0', 'must be an integer');
+  });
+
+  test('program.schema refuses malformed index items with their paths', () => {
+    const index = (...items: unknown[]) => program([x, i, { let: 'y', op: 'index', args: ['x'], attrs: { items } }]);
+    expectProblem(index({ start: 0, step: 0 }), '/steps/2/attrs/items/0/step', 'must be at least 1 (got 0)');
+    expectProblem(index({ start: 0, step: -1 }), '/steps/2/attrs/items/0/step', 'must be at least 1 (got -1)');
+    expectProblem(index({ begin: 0 }), '/steps/2/attrs/items/0/begin', 'is not a known field here (allowed: start, stop, step)');
+    expectProblem(index({ ref: 'i', start: 0 }), '/steps/2/attrs/items/0/start', 'is not a known field here (allowed: ref)');
+    expectProblem(index('..'), '/steps/2/attrs/items/0', 'must be "..." (got "..")');
+    expectProblem(index(1.5), '/steps/2/attrs/items/0', 'must be an integer, null, "...", a slice object, {"ref": name} or a list of integers (got 1.5)');
+    expectProblem(index([0, 0.5]), '/steps/2/attrs/items/0/1', 'must be an integer (got 0.5)');
+    expectProblem(index(true), '/steps/2/attrs/items/0', 'must be an integer, null');
+    expectProblem(index('...', 0, '...'), '/steps/2/attrs/items/2', 'is a second "...": an index can only have a single ellipsis');
+    expectProblem(index({ ref: 'j' }), '/steps/2/attrs/items/0/ref', 'refers to "j", which no step binds');
+    expectProblem(index({ ref: 'x y' }), '/steps/2/attrs/items/0/ref', 'must be a reference');
+  });
+
+  test('program.schema checks in-place arguments and indexPut_ attributes', () => {
+    const y: Step = { let: 'y', op: 'mul', args: ['x', 1] };
+    expectProblem(program([x, y, { inplace: 'copy_', target: 'y' }]), '/steps/2/args', 'copy_ takes 1 argument, got 0');
+    expectProblem(program([x, y, { inplace: 'copy_', target: 'y', args: ['z'] }]), '/steps/2/args/0', 'refers to "z", which no step binds');
+    expectProblem(program([x, y, { inplace: 'indexPut_', target: 'y', args: [1] }]), '/steps/2/attrs', 'is required by indexPut_');
+    expectProblem(program([x, y, { inplace: 'mul_', target: 'y', args: [1], attrs: { items: [0] } }]), '/steps/2/attrs', 'is not used by mul_: only indexPut_ takes attrs');
+    expectProblem(program([x, y, { inplace: 'indexPut_', target: 'y', args: [1], attrs: { accumulate: true } }]), '/steps/2/attrs/items', 'is required');
+    expectProblem(program([x, y, { inplace: 'indexPut_', target: 'y', args: [1], attrs: { items: [0], accumulate: 1 } }]), '/steps/2/attrs/accumulate', 'must be true or false');
+    expectProblem(program([x, y, i, { inplace: 'indexPut_', target: 'y', args: ['y'], attrs: { items: [{ ref: 'i' }, { start: 1 }], accumulate: true } }]),
+      '/steps/3/attrs/items/1', 'must be an index tensor ({ "ref": name }) or a list of integers with accumulate: index_put_ takes index tensors only (got an object)');
+    expectProblem(program([x, y, i, { inplace: 'indexPut_', target: 'y', args: [2], attrs: { items: [{ ref: 'i' }], accumulate: true } }]),
+      '/steps/3/args/0', 'must be a tensor reference with accumulate: index_put_ takes a tensor of values, not the number 2');
+    expectProblem(program([x, y, { inplace: 'indexPut_', target: 'y', args: [2], attrs: { items: [{ ref: 'k' }] } }]), '/steps/2/attrs/items/0/ref', 'refers to "k", which no step binds');
+  });
+
+  test('program.schema checks observe steps with layout and sameStorage', () => {
+    expectProblem(program([x, { observe: 'x', sameStorage: 'q' }]), '/steps/1/sameStorage', 'refers to "q", which no step binds');
+    expectProblem(program([x, { observe: 'x', layout: 1 }]), '/steps/1/layout', 'must be true or false');
+    expectProblem(program([x, { observe: 'x', item: true, layout: true }]), '/steps/1/layout', 'cannot be given with item');
+    expectProblem(program([x, { observe: 'x', item: true, sameStorage: 'x' }]), '/steps/1/sameStorage', 'cannot be given with item');
+  });
+
+  test('program.schema accepts layout fields in observations, and refuses them on a none observation', () => {
+    const f: Fixture = {
+      id: 'spec.layout', title: 'layout', source: {}, clauses: ['autograd.backward'],
+      program: { id: 'spec.layout', steps: [x, { observe: 'x', layout: true, sameStorage: 'x' }] },
+      expected: { observations: [{ label: 'x', stride: [3, 1], storageOffset: 0, isContiguous: true, isView: false, sharesStorage: true }], error: null },
+    };
+    expect(() => validateFixture(f)).not.toThrow();
+    const none = { ...f, expected: { ...f.expected, observations: [{ label: 'x', none: true, stride: [1] }] } };
+    expect(problems(() => validateFixture(none)).map((p) => `${p.path} ${p.message}`)).toContain('/expected/observations/0/stride must be left out when "none" is true');
+    const negative = { ...f, expected: { ...f.expected, observations: [{ label: 'x', storageOffset: -1 }] } };
+    expect(problems(() => validateFixture(negative)).map((p) => `${p.path} ${p.message}`)).toContain('/expected/observations/0/storageOffset must be at least 0 (got -1)');
   });
 });
 

@@ -8,8 +8,8 @@
 import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
 import schema from '../../spec/program.schema.json' with { type: 'json' };
 import {
-  BINARY_OPS, COMPARISON_OPS, LOSS_OPS, UNARY_OPS,
-  type Arg, type Data, type Observations, type OpStep, type Program, type Step,
+  BINARY_OPS, COMPARISON_OPS, LOSS_OPS, MULTI_OUTPUT_OPS, UNARY_OPS,
+  type Arg, type Data, type IndexItem, type Observations, type OpStep, type Program, type Step,
 } from '../../spec/program.ts';
 
 /** Where the seed document printed something other than a given PyTorch version. */
@@ -276,7 +276,8 @@ function describe(e: ErrorObject, prefix: string): ProgramProblem | null {
 // ---------------------------------------------------------------------------------------------
 // Pass 2: semantics (the value has passed the schema)
 
-type OpRule = { args: 1 | 2 | 3; attrs: string[]; required: string[] };
+/** `args: 'list'`: one or more tensors (cat, stack). */
+type OpRule = { args: 1 | 2 | 3 | 'list'; attrs: string[]; required: string[] };
 const NO_ATTRS: OpRule = { args: 1, attrs: [], required: [] };
 const LOSS = new Set<string>(LOSS_OPS);
 const OP_RULES: Record<string, OpRule> = {
@@ -328,7 +329,30 @@ const OP_RULES: Record<string, OpRule> = {
   binaryCrossEntropyWithLogits: { args: 2, attrs: ['reduction'], required: [] },
   nllLoss: { args: 2, attrs: ['reduction'], required: [] },
   crossEntropy: { args: 2, attrs: ['reduction'], required: [] },
+  select: { args: 1, attrs: ['dim', 'index'], required: ['dim', 'index'] },
+  narrow: { args: 1, attrs: ['dim', 'start', 'length'], required: ['dim', 'start', 'length'] },
+  diagonal: { args: 1, attrs: ['offset', 'dim1', 'dim2'], required: [] },
+  unbind: { args: 1, attrs: ['dim'], required: [] },
+  split: { args: 1, attrs: ['splitSize', 'dim'], required: ['splitSize'] },
+  chunk: { args: 1, attrs: ['chunks', 'dim'], required: ['chunks'] },
+  index: { args: 1, attrs: ['items'], required: ['items'] },
+  contiguous: NO_ATTRS,
+  cat: { args: 'list', attrs: ['dim'], required: [] },
+  stack: { args: 'list', attrs: ['dim'], required: [] },
+  flip: { args: 1, attrs: ['dims'], required: ['dims'] },
+  roll: { args: 1, attrs: ['shifts', 'dims'], required: ['shifts'] },
+  repeat: { args: 1, attrs: ['sizes'], required: ['sizes'] },
+  indexSelect: { args: 2, attrs: ['dim'], required: ['dim'] },
+  gather: { args: 2, attrs: ['dim'], required: ['dim'] },
+  scatter: { args: 3, attrs: ['dim'], required: ['dim'] },
+  scatterAdd: { args: 3, attrs: ['dim'], required: ['dim'] },
+  indexAdd: { args: 3, attrs: ['dim', 'alpha'], required: ['dim'] },
+  maskedFill: { args: 3, attrs: [], required: [] },
 };
+const MULTI_OUTPUT = new Set<string>(MULTI_OUTPUT_OPS);
+
+/** The gather family: how many leading arguments must be tensor references (the rest may be numbers). */
+const INDEX_TENSORS: Record<string, number> = { indexSelect: 2, gather: 2, scatter: 2, scatterAdd: 3, indexAdd: 3, maskedFill: 2 };
 
 /** Names the printed PyTorch code could not use: Python keywords and the names it calls. */
 const RESERVED = new Set([
@@ -366,6 +390,12 @@ function semantics(program: Program, base: string): ProgramProblem[] {
   };
   const args = (list: Arg[] | undefined, path: string) =>
     list?.forEach((a, i) => { if (typeof a === 'string') ref(a, `${path}/${i}`); });
+  const items = (list: IndexItem[], path: string) => {
+    list.forEach((item, i) => { if (isIndexRef(item)) ref(item.ref, `${path}/${i}/ref`); });
+    // Python refuses a second Ellipsis before any engine sees it: a mistake in the program.
+    const dots = list.flatMap((item, i) => (item === '...' ? [i] : []));
+    if (dots.length > 1) problem(`${path}/${dots[1]}`, 'is a second "...": an index can only have a single ellipsis');
+  };
   const data = (d: Data, path: string) => {
     const shape = dataShape(d, path, out);
     const n = shape?.reduce((a, b) => a * b, 1) ?? 0;
@@ -378,6 +408,7 @@ function semantics(program: Program, base: string): ProgramProblem[] {
       bind(step.let, `${p}/let`, inRepeat);
     } else if ('op' in step) {
       args(step.args, `${p}/args`);
+      if (step.attrs?.items) items(step.attrs.items, `${p}/attrs/items`);
       opProblems(step, p, problem);
       if (Array.isArray(step.let)) step.let.forEach((name, i) => bind(name, `${p}/let/${i}`, inRepeat));
       else bind(step.let, `${p}/let`, inRepeat);
@@ -410,11 +441,31 @@ function semantics(program: Program, base: string): ProgramProblem[] {
       const want = step.inplace === 'zero_' ? 0 : 1;
       const got = step.args?.length ?? 0;
       if (got !== want) problem(`${p}/args`, `${step.inplace} takes ${count(want, 'argument')}, got ${got}`);
+      if (step.inplace !== 'indexPut_' && step.attrs !== undefined) problem(`${p}/attrs`, `is not used by ${step.inplace}: only indexPut_ takes attrs (items, accumulate)`);
+      if (step.inplace === 'indexPut_' && step.attrs === undefined) problem(`${p}/attrs`, 'is required by indexPut_: attrs.items says where to write');
+      if (step.attrs) {
+        items(step.attrs.items, `${p}/attrs/items`);
+        // index_put_ takes a tuple of index tensors and a tensor of values: no ints, slices, None or "...".
+        if (step.attrs.accumulate) {
+          step.attrs.items.forEach((item, i) => {
+            if (!isIndexRef(item) && !Array.isArray(item)) problem(`${p}/attrs/items/${i}`, `must be an index tensor ({ "ref": name }) or a list of integers with accumulate: index_put_ takes index tensors only (got ${show(item)})`);
+          });
+          if (typeof step.args?.[0] === 'number') problem(`${p}/args/0`, `must be a tensor reference with accumulate: index_put_ takes a tensor of values, not the number ${step.args[0]}`);
+        }
+      }
     } else if ('requiresGrad_' in step) ref(step.requiresGrad_, `${p}/requiresGrad_`);
     else if ('retainGrad' in step) ref(step.retainGrad, `${p}/retainGrad`);
     else if ('detach_' in step) ref(step.detach_, `${p}/detach_`);
     else if ('clearGrad' in step) ref(step.clearGrad, `${p}/clearGrad`);
-    else if ('observe' in step) ref(step.observe, `${p}/observe`);
+    else if ('observe' in step) {
+      ref(step.observe, `${p}/observe`);
+      if (step.sameStorage !== undefined) ref(step.sameStorage, `${p}/sameStorage`);
+      if (step.item) {
+        for (const key of ['layout', 'sameStorage'] as const) {
+          if (step[key] !== undefined) problem(`${p}/${key}`, 'cannot be given with item: item records a number, not a tensor');
+        }
+      }
+    }
   });
   return out;
 }
@@ -422,13 +473,22 @@ function semantics(program: Program, base: string): ProgramProblem[] {
 function opProblems(step: OpStep, p: string, problem: (path: string, message: string) => void): void {
   const rule = OP_RULES[step.op]!;
   const { args } = step;
-  if (args.length !== rule.args) {
+  if (rule.args === 'list') {
+    if (args.length === 0) problem(`${p}/args`, `${step.op} takes at least one tensor argument, got 0`);
+    args.forEach((a, i) => {
+      if (typeof a === 'number') problem(`${p}/args/${i}`, `must be a tensor reference: ${step.op} joins tensors, not the number ${a}`);
+    });
+  } else if (args.length !== rule.args) {
     problem(`${p}/args`, `${step.op} takes ${count(rule.args, rule.args === 1 ? 'tensor argument' : 'argument')}, got ${args.length}`);
   } else if (rule.args === 1 && typeof args[0] === 'number') {
     problem(`${p}/args/0`, `must be a tensor reference: ${step.op} applies to a tensor, not the number ${args[0]}`);
   } else if (step.op === 'matmul' || step.op === 'maximum' || step.op === 'minimum' || LOSS.has(step.op)) {
     args.forEach((a, i) => {
       if (typeof a === 'number') problem(`${p}/args/${i}`, `must be a tensor reference: ${step.op} takes no plain numbers (got ${a})`);
+    });
+  } else if (step.op in INDEX_TENSORS) {
+    args.slice(0, INDEX_TENSORS[step.op]).forEach((a, i) => {
+      if (typeof a === 'number') problem(`${p}/args/${i}`, `must be a tensor reference: argument ${i} of ${step.op} is a tensor, not the number ${a}`);
     });
   } else if (step.op === 'where' && typeof args[0] === 'number') {
     problem(`${p}/args/0`, `must be a tensor reference: where's condition is a bool tensor, not the number ${args[0]}`);
@@ -446,13 +506,16 @@ function opProblems(step: OpStep, p: string, problem: (path: string, message: st
     if (attrs[name] === undefined) problem(`${p}/attrs/${name}`, `is required by ${step.op}`);
   }
   // max and min with a dim return (values, indices): two names; without one a tensor: one name.
-  if ((step.op === 'max' || step.op === 'min')) {
+  // unbind, split and chunk return as many tensors as there are pieces: a list of names.
+  if (MULTI_OUTPUT.has(step.op)) {
+    if (!Array.isArray(step.let)) problem(`${p}/let`, `must be a list of names for ${step.op}, one per tensor it returns (a, b = y.${step.op}(...))`);
+  } else if ((step.op === 'max' || step.op === 'min')) {
     const tuple = attrs.dim !== undefined;
     if (tuple && !(Array.isArray(step.let) && step.let.length === 2)) problem(`${p}/let`, `must be a list of two names for ${step.op} with a dim (values, indices)`);
     if (!tuple && Array.isArray(step.let)) problem(`${p}/let`, `must be one name: ${step.op}() without a dim returns one tensor`);
     if (!tuple && attrs.keepdim !== undefined) problem(`${p}/attrs/keepdim`, `needs attrs.dim: PyTorch's ${step.op}() takes keepdim only together with dim`);
-  } else if (Array.isArray(step.let)) problem(`${p}/let`, `must be one name: only max and min with a dim return a tuple`);
-  if (['unsqueeze', 'squeeze', 'softmax', 'logSoftmax', 'prod', 'cumsum', 'cumprod', 'argmax', 'argmin', 'max', 'min'].includes(step.op) && Array.isArray(attrs.dim)) {
+  } else if (Array.isArray(step.let)) problem(`${p}/let`, `must be one name: only max and min with a dim, unbind, split and chunk return a tuple`);
+  if (['unsqueeze', 'squeeze', 'softmax', 'logSoftmax', 'prod', 'cumsum', 'cumprod', 'argmax', 'argmin', 'max', 'min', 'select', 'narrow', 'unbind', 'split', 'chunk', 'cat', 'stack', ...Object.keys(INDEX_TENSORS)].includes(step.op) && Array.isArray(attrs.dim)) {
     problem(`${p}/attrs/dim`, `must be a single integer for ${step.op} (got a list)`);
   }
   // softplus takes any beta; smooth L1's beta is a distance (PyTorch refuses a negative one).
@@ -583,6 +646,8 @@ function countExecuted(steps: unknown): number {
   }
   return n;
 }
+
+const isIndexRef = (item: IndexItem): item is { ref: string } => isObject(item) && Object.hasOwn(item, 'ref');
 
 function field(value: unknown, key: string): unknown {
   return isObject(value) ? value[key] : undefined;

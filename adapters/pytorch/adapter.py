@@ -12,7 +12,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_program  # noqa: E402  (the path must be set first)
 
 PROTOCOL = 1
-FIELDS = ['value', 'shape', 'dtype', 'requiresGrad', 'isLeaf', 'gradFn', 'nextFunctions', 'repr', 'version']
+FIELDS = ['value', 'shape', 'dtype', 'requiresGrad', 'isLeaf', 'gradFn', 'nextFunctions', 'repr', 'version',
+          'stride', 'storageOffset', 'isContiguous', 'isView', 'sharesStorage']
 FEATURES = ['accumulate', 'retain-graph', 'create-graph', 'no-grad', 'detach', 'inplace', 'errors']
 
 

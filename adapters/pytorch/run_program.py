@@ -52,6 +52,20 @@ ERROR_CATEGORIES = [
     (r'size mismatch', 'shape-mismatch'),                  # matmul (mv)
     (r'Expected size for first two dimensions of batch2 tensor', 'shape-mismatch'),  # matmul (bmm)
     (r"doesn't match the broadcast shape", 'shape-mismatch'),  # in-place op whose result grows
+    (r"view size is not compatible with input tensor's size and stride", 'shape-mismatch'),  # view of a non-contiguous tensor
+    (r'shape mismatch', 'shape-mismatch'),                 # index tensors or indexPut_ values that do not broadcast
+    # In place on a view autograd cannot rebase (an output of unbind, split or chunk, or a view
+    # made in no_grad mode): refused like in place on a leaf, by autograd's rules.
+    (r'is a view and (is being|its base or another view of its base has been) modified inplace', 'leaf-inplace'),
+    (r'A view was created in (no_grad|inference) mode and', 'leaf-inplace'),      # in place on a view made in no_grad mode
+    (r'Sizes of tensors must match except in dimension', 'shape-mismatch'),  # cat
+    (r'Tensors must have same number of dimensions', 'shape-mismatch'),      # cat
+    (r'stack expects each tensor to be equal size', 'shape-mismatch'),       # stack
+    (r'Size does not match at dimension', 'shape-mismatch'),  # gather: index larger than self
+    (r'to be smaller than self', 'shape-mismatch'),            # scatter, scatter_add: index larger than self or src
+    (r'Index tensor must have the same number of dimensions', 'shape-mismatch'),  # gather, scatter
+    (r'should be equal to source.size', 'shape-mismatch'),     # index_add: index and source disagree
+    (r'returned an invalid gradient at index', 'shape-mismatch'),  # a gradient the engine cannot fit to its input
 ]
 
 
@@ -96,7 +110,12 @@ FUNCTIONAL = {
 LOSSES = {'mseLoss': 'mse_loss', 'l1Loss': 'l1_loss', 'smoothL1Loss': 'smooth_l1_loss',
           'binaryCrossEntropy': 'binary_cross_entropy', 'binaryCrossEntropyWithLogits': 'binary_cross_entropy_with_logits',
           'nllLoss': 'nll_loss', 'crossEntropy': 'cross_entropy'}
-INPLACE = {'add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_'}
+# The gather family, by the program format's names.
+INDEXING = {'indexSelect': 'index_select', 'gather': 'gather', 'scatter': 'scatter', 'scatterAdd': 'scatter_add',
+            'indexAdd': 'index_add', 'maskedFill': 'masked_fill'}
+INPLACE = {'add_', 'sub_', 'mul_', 'div_', 'zero_', 'fill_', 'copy_', 'indexPut_'}
+# View ops called as methods with the program's attributes as positional arguments.
+POSITIONAL_VIEWS = {'select': ('dim', 'index'), 'narrow': ('dim', 'start', 'length')}
 
 
 def scalar(value):
@@ -145,6 +164,30 @@ class Execution:
     def refs(self, refs):
         return [None if r is None else self.resolve(r) for r in refs]
 
+    def index(self, items):
+        """The program's index items as what goes between Python's brackets: a tuple."""
+        def item(i):
+            if i == '...':
+                return Ellipsis
+            if isinstance(i, list):  # an int64 index written in place
+                return torch.tensor(i, dtype=torch.int64)
+            if isinstance(i, dict):
+                if 'ref' in i:
+                    return self.resolve(i['ref'])
+                return slice(i.get('start'), i.get('stop'), i.get('step'))
+            return i  # an int, or None (a new dim)
+        return tuple(item(i) for i in items)
+
+    def bind(self, names, result):
+        """`a, b = result`, with Python's own message when the counts differ."""
+        values = tuple(result)
+        if len(values) > len(names):
+            raise ValueError(f'too many values to unpack (expected {len(names)})')
+        if len(values) < len(names):
+            raise ValueError(f'not enough values to unpack (expected {len(names)}, got {len(values)})')
+        for name, value in zip(names, values):
+            self.env[name] = value
+
     def run_steps(self, steps, prefix):
         for i, step in enumerate(steps):
             path = f'{prefix}{i}'
@@ -161,11 +204,14 @@ class Execution:
             self.env[step['let']] = torch.tensor(
                 to_torch_data(step['tensor']), dtype=dtype, requires_grad=step.get('requiresGrad', False))
         elif 'op' in step:
-            result = self.op(step['op'], [self.arg(a) for a in step['args']], step.get('attrs', {}))
+            attrs = step.get('attrs', {})
+            if step['op'] == 'index':
+                result = self.arg(step['args'][0])[self.index(attrs['items'])]
+            else:
+                result = self.op(step['op'], [self.arg(a) for a in step['args']], attrs)
             if isinstance(step['let'], list):
-                # `v, i = x.max(dim=0)`: a tuple result binds one name per element.
-                for name, value in zip(step['let'], result):
-                    self.env[name] = value
+                # `v, i = x.max(dim=0)`, `a, b = y.unbind(0)`: one name per element.
+                self.bind(step['let'], result)
             else:
                 self.env[step['let']] = result
         elif 'grad' in step:
@@ -208,7 +254,15 @@ class Execution:
             if step['inplace'] not in INPLACE:
                 raise MalformedProgram(f"unknown in-place op {step['inplace']!r}")
             target = self.resolve(step['target'])
-            getattr(target, step['inplace'])(*[self.arg(a) for a in step.get('args', [])])
+            args = [self.arg(a) for a in step.get('args', [])]
+            if step['inplace'] == 'indexPut_':
+                attrs = step['attrs']
+                if attrs.get('accumulate', False):
+                    target.index_put_(self.index(attrs['items']), args[0], accumulate=True)
+                else:
+                    target[self.index(attrs['items'])] = args[0]  # x[items] = v, as users write it
+            else:
+                getattr(target, step['inplace'])(*args)
         elif 'requiresGrad_' in step:
             self.resolve(step['requiresGrad_']).requires_grad_(step.get('flag', True))
         elif 'retainGrad' in step:
@@ -223,7 +277,15 @@ class Execution:
             if step.get('item', False):
                 self.observations.append({'label': label, 'value': to_json_data(t.item())})
             else:
-                self.observations.append(observe(t, label))
+                obs = observe(t, label)
+                if t is not None and step.get('layout', False):
+                    obs.update(layout(t))
+                if t is not None and 'sameStorage' in step:
+                    other = self.resolve(step['sameStorage'])
+                    if other is None:
+                        raise ValueError(f"'{step['sameStorage']}' is None")
+                    obs['sharesStorage'] = t.storage().data_ptr() == other.storage().data_ptr()
+                self.observations.append(obs)
         else:
             raise MalformedProgram(f'step {path} has no known step kind: {sorted(step)}')
 
@@ -233,7 +295,15 @@ class Execution:
             return BINARY[name](args[0], args[1])  # same dispatch as writing `a * b` or `3 - t`
         if name == 'where':
             return torch.where(args[0], args[1], args[2])
+        if name in ('cat', 'stack'):
+            return getattr(torch, name)(list(args), **({'dim': attrs['dim']} if 'dim' in attrs else {}))
         a = args[0]
+        if name == 'flip':
+            return a.flip(attrs['dims'])
+        if name == 'roll':
+            return a.roll(attrs['shifts'], attrs['dims']) if 'dims' in attrs else a.roll(attrs['shifts'])
+        if name == 'repeat':
+            return a.repeat(attrs['sizes'])
         if name == 'neg':
             return -a
         if name in ('maximum', 'minimum'):
@@ -260,6 +330,17 @@ class Execution:
             if 'keepdim' in attrs:
                 kwargs['keepdim'] = attrs['keepdim']
             return getattr(a, name)(**kwargs)
+        if name in POSITIONAL_VIEWS:
+            return getattr(a, name)(*[attrs[k] for k in POSITIONAL_VIEWS[name]])
+        if name == 'diagonal':
+            return a.diagonal(**{k: attrs[k] for k in ('offset', 'dim1', 'dim2') if k in attrs})
+        if name == 'unbind':
+            return a.unbind(attrs.get('dim', 0))
+        if name in ('split', 'chunk'):
+            size = attrs['splitSize'] if name == 'split' else attrs['chunks']
+            return getattr(a, name)(size, **({'dim': attrs['dim']} if 'dim' in attrs else {}))
+        if name == 'contiguous':
+            return a.contiguous()
         if name in ('reshape', 'view', 'expand'):
             return getattr(a, name)(tuple(attrs.get('shape', [])))  # a.reshape((2, 3)) == a.reshape(2, 3)
         if name == 'permute':
@@ -278,6 +359,12 @@ class Execution:
         if name in FUNCTIONAL:
             fn, keywords = FUNCTIONAL[name]
             return getattr(torch.nn.functional, fn)(a, **{py: attrs[js] for js, py in keywords if js in attrs})
+        if name in INDEXING:
+            # x.index_select(dim, i), x.gather(dim, i), x.scatter(dim, i, src or number), ...
+            extra = {'alpha': attrs['alpha']} if 'alpha' in attrs else {}
+            if name == 'maskedFill':
+                return a.masked_fill(args[1], args[2])
+            return getattr(a, INDEXING[name])(attrs['dim'], *args[1:], **extra)
         if name in LOSSES:
             kwargs = {k: attrs[k] for k in ('reduction', 'beta') if k in attrs}
             with warnings.catch_warnings():  # different sizes broadcast, with a warning on stderr
@@ -317,6 +404,12 @@ def observe(t, label):
     obs['repr'] = str(t)
     obs['version'] = t._version
     return obs
+
+
+def layout(t):
+    """How a tensor lies in its storage (an observe step with layout)."""
+    return {'stride': list(t.stride()), 'storageOffset': t.storage_offset(),
+            'isContiguous': t.is_contiguous(), 'isView': t._is_view()}
 
 
 def run_program(program):

@@ -1,4 +1,4 @@
-import { FEATURES, type Adapter } from '../types.ts';
+import { FEATURES, FIELDS, type Adapter } from '../types.ts';
 import { runProgram } from './run-program.ts';
 
 /** The embedded reference engine, as an in-process adapter. */
@@ -7,7 +7,7 @@ export const referenceAdapter: Adapter = {
   version: '0.1.0',
   capabilities: {
     dtypes: ['float32', 'float64', 'int64', 'bool'],
-    fields: ['value', 'shape', 'dtype', 'requiresGrad', 'isLeaf', 'gradFn', 'nextFunctions', 'repr', 'version'],
+    fields: [...FIELDS],
     profile: 'pytorch-1.13',
     features: [...FEATURES],
     language: 'pytorch',

@@ -1,5 +1,6 @@
-import { autograd, EngineError, enableGrad, F, noGrad, setGradEnabled, Tensor, tensor, where } from '../../engine/index.ts';
-import type { Arg, Attrs, Data, Observation, Observations, OpName, Program, Step } from '../../spec/program.ts';
+import { autograd, cat, EngineError, enableGrad, F, noGrad, setGradEnabled, stack, Tensor, tensor, where } from '../../engine/index.ts';
+import type { IndexItem as EngineIndexItem } from '../../engine/indexing.ts';
+import type { Arg, Attrs, Data, IndexItem, Observation, Observations, OpName, Program, Step } from '../../spec/program.ts';
 import { decode, encode } from '../program/data.ts';
 import { isRef, runSteps, type Exec } from '../program/run-steps.ts';
 
@@ -19,18 +20,35 @@ export function runProgram(program: Program): Observations {
   };
   const arg = (a: Arg): Tensor | number => (typeof a === 'number' ? a : ref(a));
   const data = (d: Data, like: Tensor) => tensor(decode(d) as number[], { dtype: like.dtype });
+  /** The program's index items for the engine: a `{ ref }` is the tensor it names. */
+  const items = (list: readonly IndexItem[]): EngineIndexItem[] =>
+    list.map((item) => (item !== null && typeof item === 'object' && !Array.isArray(item) && 'ref' in item ? ref(item.ref) : item as EngineIndexItem));
+  /** `a, b = pieces`: a list of names of the wrong length fails as Python's unpacking does. */
+  const bind = (names: string | string[], pieces: Tensor[]) => {
+    const list = [names].flat();
+    if (pieces.length > list.length) throw new EngineError('invalid-argument', `too many values to unpack (expected ${list.length})`);
+    if (pieces.length < list.length) throw new EngineError('invalid-argument', `not enough values to unpack (expected ${list.length}, got ${pieces.length})`);
+    list.forEach((name, k) => env.set(name, pieces[k]!));
+  };
 
   const exec: Exec = (step, at, run) => {
     if ('tensor' in step) {
       env.set(step.let, tensor(decode(step.tensor) as number[], { dtype: step.dtype ?? dtype, requiresGrad: step.requiresGrad ?? false }));
     } else if ('op' in step) {
-      if (Array.isArray(step.let)) {
+      const attrs = step.attrs ?? {};
+      const x = () => ref(step.args[0] as string);
+      if (step.op === 'unbind' || step.op === 'split' || step.op === 'chunk') {
+        const dim = (attrs.dim as number | undefined) ?? 0;
+        const pieces = step.op === 'unbind' ? x().unbind(dim) : step.op === 'split' ? x().split(attrs.splitSize!, dim) : x().chunk(attrs.chunks!, dim);
+        bind(step.let, pieces);
+      } else if (step.op === 'index') {
+        env.set(step.let as string, x().index(...items(attrs.items!)));
+      } else if (Array.isArray(step.let)) {
         // max and min with a dim: values, then indices.
-        const x = ref(step.args[0] as string);
-        const dim = step.attrs?.dim as number;
-        const { values, indices } = step.op === 'min' ? x.min(dim, step.attrs?.keepdim ?? false) : x.max(dim, step.attrs?.keepdim ?? false);
-        [values, indices].forEach((t, k) => env.set(step.let[k]!, t));
-      } else env.set(step.let, applyOp(step.op, step.args.map(arg), step.attrs ?? {}));
+        const dim = attrs.dim as number;
+        const { values, indices } = step.op === 'min' ? x().min(dim, attrs.keepdim ?? false) : x().max(dim, attrs.keepdim ?? false);
+        bind(step.let, [values, indices]);
+      } else env.set(step.let, applyOp(step.op, step.args.map(arg), attrs));
     } else if ('backward' in step) {
       const root = ref(step.backward);
       const g = step.gradient === undefined ? null : isRef(step.gradient) ? ref(step.gradient.ref) : data(step.gradient, root);
@@ -57,6 +75,7 @@ export function runProgram(program: Program): Observations {
       const [a] = (step.args ?? []).map(arg);
       if (step.inplace === 'zero_') t.zero_();
       else if (step.inplace === 'fill_') t.fill_(a as number);
+      else if (step.inplace === 'indexPut_') t.indexPut_(items(step.attrs?.items ?? []), a!, { accumulate: step.attrs?.accumulate ?? false });
       else t[step.inplace](a!);
     } else if ('requiresGrad_' in step) {
       ref(step.requiresGrad_).requiresGrad_(step.flag ?? true);
@@ -70,7 +89,14 @@ export function runProgram(program: Program): Observations {
       const label = step.label ?? step.observe;
       // item() of a bool tensor is a Python bool.
       const item = (t: Tensor) => (t.dtype === 'bool' ? t.item() !== 0 : t.item());
-      observations.push(step.item ? { label, value: encode(item(ref(step.observe))) } : observe(step.observe, label));
+      if (step.item) observations.push({ label, value: encode(item(ref(step.observe))) });
+      else {
+        const o = observe(step.observe, label);
+        const t = o.none ? null : ref(step.observe);
+        if (t && step.layout) Object.assign(o, { stride: t.stride(), storageOffset: t.storageOffset(), isContiguous: t.isContiguous(), isView: t.isView() });
+        if (t && step.sameStorage !== undefined) o.sharesStorage = t.sharesStorage(ref(step.sameStorage));
+        observations.push(o);
+      }
     }
   };
 
@@ -86,8 +112,8 @@ export function runProgram(program: Program): Observations {
       dtype: t.dtype,
       requiresGrad: t.requiresGrad,
       isLeaf: t.isLeaf,
-      gradFn: t.gradFn ? t.gradFn.name() : null,
-      ...(t.gradFn ? { nextFunctions: t.gradFn.nextFunctions.map(([n]) => (n ? n.name() : null)) } : {}),
+      gradFn: t.gradFn ? className(t.gradFn) : null,
+      ...(t.gradFn ? { nextFunctions: t.gradFn.nextFunctions.map(([n]) => (n ? className(n) : null)) } : {}),
       repr: t.toString(),
       version: t.version,
     };
@@ -102,6 +128,13 @@ export function runProgram(program: Program): Observations {
   }
 }
 
+/**
+ * The observed name is the grad_fn's Python class name (`type(t.grad_fn).__name__`); name() is
+ * PyTorch's `grad_fn.name()`, which spells a few C++ nodes with their namespace
+ * (`torch::autograd::CopySlices`).
+ */
+const className = (node: { name(): string }): string => node.name().replace(/^.*::/, '');
+
 /** Python's operators decide PyTorch's graph, so a number on the left maps to the reflected form. */
 /** `3 > t` is `t < 3` in Python. */
 const REFLECTED = { gt: 'lt', ge: 'le', lt: 'gt', le: 'ge', eq: 'eq', ne: 'ne' } as const;
@@ -112,6 +145,7 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     if (!(a instanceof Tensor)) throw new EngineError('invalid-argument', 'where: the condition must be a tensor');
     return where(a, b!, args[2]!);
   }
+  if (op === 'cat' || op === 'stack') return (op === 'cat' ? cat : stack)(args as Tensor[], (attrs.dim as number | undefined) ?? 0);
   if (typeof a === 'number') {
     if (!(b instanceof Tensor)) throw new EngineError('invalid-argument', `${op}: at least one operand must be a tensor`);
     switch (op) {
@@ -144,6 +178,9 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     case 'clampMin': return t.clampMin(attrs.min as number);
     case 'clampMax': return t.clampMax(attrs.max as number);
     case 'permute': return t.permute(attrs.dims ?? []);
+    case 'flip': return t.flip(attrs.dims ?? []);
+    case 'roll': return t.roll(attrs.shifts ?? [], attrs.dims);
+    case 'repeat': return t.repeat(attrs.sizes ?? []);
     case 'unsqueeze': return t.unsqueeze(attrs.dim as number);
     case 'squeeze': return t.squeeze(attrs.dim as number | undefined);
     case 't': case 'clone': case 'detach': return t[op]();
@@ -157,6 +194,16 @@ function applyOp(op: OpName, args: (Tensor | number)[], attrs: Attrs): Tensor {
     case 'silu': return F.silu(t);
     case 'mseLoss': case 'l1Loss': case 'binaryCrossEntropy': case 'binaryCrossEntropyWithLogits': case 'nllLoss': case 'crossEntropy': return F[op](t, b as Tensor, { reduction: attrs.reduction });
     case 'smoothL1Loss': return F.smoothL1Loss(t, b as Tensor, { reduction: attrs.reduction, beta: attrs.beta });
+    case 'select': return t.select(attrs.dim as number, attrs.index!);
+    case 'narrow': return t.narrow(attrs.dim as number, attrs.start!, attrs.length!);
+    case 'diagonal': return t.diagonal(attrs.offset ?? 0, attrs.dim1 ?? 0, attrs.dim2 ?? 1);
+    case 'unbind': case 'split': case 'chunk': case 'index': throw new Error(`${op} is run by the step, not applyOp`);
+    case 'indexSelect': return t.indexSelect(attrs.dim as number, b as Tensor);
+    case 'gather': return t.gather(attrs.dim as number, b as Tensor);
+    case 'scatter': return t.scatter(attrs.dim as number, b as Tensor, args[2]!);
+    case 'scatterAdd': return t.scatterAdd(attrs.dim as number, b as Tensor, args[2] as Tensor);
+    case 'indexAdd': return t.indexAdd(attrs.dim as number, b as Tensor, args[2] as Tensor, { alpha: attrs.alpha });
+    case 'maskedFill': return t.maskedFill(b as Tensor, args[2]!);
     default: return t[op]();
   }
 }

@@ -90,6 +90,42 @@ describe('tfjs adapter', () => {
     expect(o.error).toEqual({ step: '0', category: 'invalid-argument', message: 'not supported by tfjs: float64 (tfjs tensors are float32 only)' });
   });
 
+  test('index.advanced x[None, 1:, [0, -1, 0]]: the slice and new axis first, then the list gathers; the repeated index adds its gradients', async () => {
+    const o = await run({
+      id: 'index-advanced',
+      steps: [
+        { let: 'x', tensor: [[1, 2, 3], [4, 5, 6]], requiresGrad: true },
+        { let: 'y', op: 'index', args: ['x'], attrs: { items: [null, { start: 1 }, [0, -1, 0]] } },
+        { let: 's', op: 'sum', args: ['y'] },
+        { backward: 's' },
+        { observe: 'y' }, { observe: 'x.grad' },
+      ],
+    });
+    expect(o.observations.map((x) => [x.value, x.shape])).toEqual([[[[[4, 6, 4]]], [1, 1, 3]], [[[0, 0, 0], [2, 0, 1]], [2, 3]]]);
+  });
+
+  test('op.unbind binds one name per piece; a list of the wrong length fails as unpacking does; writes through views are refused', async () => {
+    const x: Program['steps'][number] = { let: 'x', tensor: [[1, 2], [3, 4]], requiresGrad: true };
+    const o = await run({
+      id: 'unbind',
+      steps: [
+        x,
+        { let: ['a', 'b'], op: 'unbind', args: ['x'], attrs: { dim: 1 } },
+        { let: 'b3', op: 'mul', args: ['b', 3] },
+        { let: 'y', op: 'add', args: ['a', 'b3'] },
+        { let: 's', op: 'sum', args: ['y'] },
+        { backward: 's' },
+        { observe: 'a' }, { observe: 'x.grad' },
+      ],
+    });
+    expect(o.error).toBeNull();
+    expect(o.observations.map((x) => x.value)).toEqual([[1, 3], [[1, 3], [1, 3]]]);
+    const unpack = await run({ id: 'unpack', steps: [x, { let: ['a'], op: 'unbind', args: ['x'], attrs: { dim: 1 } }] });
+    expect(unpack.error).toEqual({ step: '1', category: 'invalid-argument', message: 'too many values to unpack (expected 1)' });
+    const write = await run({ id: 'copy', steps: [x, { let: 'v', op: 'select', args: ['x'], attrs: { dim: 0, index: 0 } }, { inplace: 'copy_', target: 'v', args: [0] }] });
+    expect(write.error?.message).toMatch(/^not supported by tfjs/);
+  });
+
   test('program.observations running programs frees their tensors and variables', async () => {
     await run(ONE_STEP);
     const before = tf.memory().numTensors;

@@ -28,6 +28,8 @@ const CATEGORIES: [RegExp, ErrorCategory][] = [
   [/^Error in matMul: inner shapes .*\(undefined\)/, 'invalid-argument'],
   [/The shape of dy passed|Error in gradient for op .* does not match the shape/, 'shape-mismatch'],
   [/could not be broadcast|cannot be broadcast|inner shapes .* must match|must match the product of shape|implicit shape can't be a fractional/, 'shape-mismatch'],
+  // concat and stack of tensors whose ranks or sizes do not agree (PyTorch's cat and stack say shape-mismatch too).
+  [/must be the same as the rank of the rest|does not match the shape of the rest|must have matching shapes/, 'shape-mismatch'],
   // Everything else tfjs refuses: axes out of range, bad permutations, unknown dtypes, ...
   [/./, 'invalid-argument'],
 ];

@@ -20,10 +20,15 @@ import { runProgram } from './run-program.ts';
  *   connected to its input (a zero gradient where PyTorch has none).
  * - errors: tfjs refuses bad shapes, dims and gradients with its own messages, which the adapter
  *   maps to the spec's categories (errors.ts); the messages are tfjs's, not PyTorch's.
+ * - views: select, narrow, unbind, split, chunk, contiguous and indexing map to tfjs's slice,
+ *   unstack, split, stridedSlice and gather (views.ts), which copy: tfjs tensors have no storage.
+ *   So the fields stride, storageOffset, isContiguous, isView and sharesStorage are not
+ *   reported, and writes through a view are not claimed (inplace, below).
  * Not claimed: accumulate (tfjs returns gradients and never stores or adds them into `.grad`),
  * retain-graph (no graph is kept between calls: each gradient call re-runs its function), no-grad
  * (no grad mode: only what runs inside a gradient function is recorded), inplace (tfjs tensors
- * are immutable; no version counter).
+ * are immutable; no version counter; nothing aliases, so copy_, indexPut_ and any write through a
+ * view have no counterpart).
  */
 const tf = await loadTfjs();
 

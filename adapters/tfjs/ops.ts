@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Attrs, OpName } from '../../spec/program.ts';
 import { notSupported } from './errors.ts';
+import { applyView } from './views.ts';
 
 /**
  * The program's ops as tfjs ops. Arguments are translated only where PyTorch and tfjs spell the
@@ -96,6 +97,16 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     case 'softmax': return scalarAsVector(a, attrs, (v, dim) => tf.softmax(v, dim as number));
     case 'logSoftmax': return scalarAsVector(a, attrs, (v, dim) => tf.logSoftmax(v, dim as number));
     case 'logsumexp': return scalarAsVector(a, attrs, (v, dim) => tf.logSumExp(v, dim, attrs.keepdim ?? false));
+    case 'cat': return tf.concat(args as tf.Tensor[], (attrs.dim as number | undefined) ?? 0);
+    case 'stack': return tf.stack(args as tf.Tensor[], (attrs.dim as number | undefined) ?? 0);
+    case 'flip': return tf.reverse(a, attrs.dims ?? []);
+    case 'roll': throw notSupported('roll (tfjs has no roll op)');
+    // tf.tile takes one size per dim; PyTorch's extra leading sizes tile leading dims of 1.
+    case 'repeat': {
+      const sizes = attrs.sizes ?? [];
+      const lead = sizes.length - a.rank;
+      return tf.tile(lead > 0 ? tf.reshape(a, [...sizes.slice(0, lead).map(() => 1), ...a.shape]) : a, sizes);
+    }
     case 'prod': return tf.prod(a, attrs.dim as number | undefined, attrs.keepdim ?? false);
     case 'cumsum': return tf.cumsum(a, attrs.dim as number);
     case 'cumprod': return tf.cumprod(a, attrs.dim as number);
@@ -116,12 +127,24 @@ export function applyOp(op: OpName, args: (tf.Tensor | number)[], attrs: Attrs):
     // tfjs cannot hold (no int64), so no faithful one-hot can be made from them.
     case 'crossEntropy': throw notSupported('crossEntropy (tfjs softmaxCrossEntropy takes one-hot labels, not int64 class targets)');
     case 'binaryCrossEntropy': throw notSupported('binaryCrossEntropy (tfjs has logLoss, which adds 1e-7 inside the logs)');
+    case 'select': case 'narrow': case 'diagonal': case 'index': case 'contiguous': return applyView(op, a, attrs);
+    // Ops of several outputs run through applyPieces (run-program.ts binds one name per piece).
+    case 'unbind': case 'split': case 'chunk': throw new Error(`${op} returns several tensors`);
     case 'gt': return tf.greater(a, b);
     case 'ge': return tf.greaterEqual(a, b);
     case 'lt': return tf.less(a, b);
     case 'le': return tf.lessEqual(a, b);
     case 'eq': return tf.equal(a, b);
     case 'ne': return tf.notEqual(a, b);
+    // The int64 index of the gather family cannot reach tfjs (int32 only: int64 leaves are refused),
+    // though tf.gather has index_select's meaning and tf.scatterND, tf.gatherND exist.
+    case 'indexSelect': case 'gather': case 'scatter': case 'scatterAdd': case 'indexAdd':
+      throw notSupported(`${op} (its index is an int64 tensor; tfjs has int32 only)`);
+    // masked_fill(mask, value) is where(mask, value, x), broadcast as masked_fill broadcasts.
+    case 'maskedFill': {
+      const v = args[2];
+      return tf.where(b, typeof v === 'number' ? tf.scalar(v) : v!, a);
+    }
     // tf.where broadcasts its three operands, as torch.where does.
     case 'where': {
       const c = args[2];

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Arg, Attrs, Data, Observation, Observations, OpName, Program, Step } from '../../spec/program.ts';
+import { MULTI_OUTPUT_OPS, type Arg, type Attrs, type Data, type Observation, type Observations, type OpName, type Program, type Step } from '../../spec/program.ts';
 import { decode, encode } from './data.ts';
 import { categorize, notSupported, Refusal } from './errors.ts';
 import { applyOp } from './ops.ts';
+import { applyPieces } from './views.ts';
 import { isRef, runSteps } from '../program/run-steps.ts';
 
 /*
@@ -18,7 +19,8 @@ import { isRef, runSteps } from '../program/run-steps.ts';
 interface LeafNode { kind: 'leaf'; value: tf.Variable }
 /** A tensor without history: a gradient computed without createGraph, or a `.grad`. */
 interface ConstantNode { kind: 'constant'; value: tf.Tensor }
-interface OpNode { kind: 'op'; op: OpName; args: (Node | number)[]; attrs: Attrs; value: tf.Tensor }
+/** `piece`: which output of an op of several (unbind, split, chunk) the node is. */
+interface OpNode { kind: 'op'; op: OpName; args: (Node | number)[]; attrs: Attrs; value: tf.Tensor; piece?: number }
 /** A gradient computed with createGraph: recomputed (as a nested tfjs gradient) wherever it is differentiated. */
 interface GradNode { kind: 'grad'; request: GradRequest; index: number; value: tf.Tensor }
 type Node = LeafNode | ConstantNode | OpNode | GradNode;
@@ -55,6 +57,7 @@ function evaluate(node: Node, scope: Scope): tf.Tensor {
 }
 
 function compute(node: OpNode | GradNode, scope: Scope): tf.Tensor {
+  if (node.kind === 'op' && node.piece !== undefined) return applyPieces(node.op, evaluate(node.args[0] as Node, scope), node.attrs)[node.piece]!;
   if (node.kind === 'op') return applyOp(node.op, node.args.map((a) => (typeof a === 'number' ? a : evaluate(a, scope))), node.attrs);
   return vjp(node.request, scope)[node.index]!;
 }
@@ -141,6 +144,16 @@ export function runProgram(program: Program): Observations {
       const leaf: LeafNode = { kind: 'leaf', value };
       leaves.push(leaf);
       env.set(step.let, leaf);
+    } else if ('op' in step && (MULTI_OUTPUT_OPS as readonly string[]).includes(step.op)) {
+      // One node per piece; each recomputes the split and keeps its piece.
+      const args = step.args.map(arg);
+      const attrs = step.attrs ?? {};
+      const x = args[0] as Node;
+      const pieces = applyPieces(step.op, x.value, attrs);
+      const names = [step.let].flat();
+      if (pieces.length > names.length) throw new Refusal('invalid-argument', `too many values to unpack (expected ${names.length})`);
+      if (pieces.length < names.length) throw new Refusal('invalid-argument', `not enough values to unpack (expected ${names.length}, got ${pieces.length})`);
+      names.forEach((name, k) => env.set(name, made({ kind: 'op', op: step.op, args, attrs, value: pieces[k]!, piece: k })));
     } else if ('op' in step) {
       if (Array.isArray(step.let)) throw notSupported(`${step.op} with a dim (a tuple of values and int64 indices)`);
       const args = step.args.map(arg);

@@ -53,6 +53,12 @@ const engine = defineEngine<T>({
   nextFunctions: (t) => notSupported('field nextFunctions'), // TODO
   repr: (t) => notSupported('field repr'), // TODO
   versionCounter: (t) => notSupported('field version'), // TODO: the storage's version counter
+  // Read only for observe steps with `layout` (stride ... isView) or `sameStorage` (sharesStorage).
+  stride: (t) => notSupported('field stride'), // TODO: PyTorch's t.stride()
+  storageOffset: (t) => notSupported('field storageOffset'), // TODO
+  isContiguous: (t) => notSupported('field isContiguous'), // TODO
+  isView: (t) => notSupported('field isView'), // TODO: PyTorch's t._is_view()
+  sharesStorage: (t, other) => notSupported('field sharesStorage'), // TODO: whether both use one storage
 
   // ------------------------------------------------------------ backward and autograd.grad (no feature needed)
   backward: (t, gradient, { retainGraph, createGraph }) => notSupported('backward'), // TODO: accumulate into leaves' .grad
@@ -150,6 +156,29 @@ const engine = defineEngine<T>({
     clampMax: ([a], { max }) => notSupported('clampMax'),
     argmax: ([a], { dim, keepdim }) => notSupported('argmax'), // TODO: int64 index of the first largest element (flattened without dim)
     argmin: ([a], { dim, keepdim }) => notSupported('argmin'),
+    // Views share a's storage: in place through them writes into a, as in PyTorch.
+    select: ([a], { dim, index }) => notSupported('select'),
+    narrow: ([a], { dim, start, length }) => notSupported('narrow'),
+    diagonal: ([a], { offset, dim1, dim2 }) => notSupported('diagonal'), // PyTorch's defaults 0, 0, 1
+    unbind: ([a], { dim }) => notSupported('unbind'), // TODO: return a list of tensors
+    split: ([a], { splitSize, dim }) => notSupported('split'), // TODO: a list; splitSize a number or a list of sizes
+    chunk: ([a], { chunks, dim }) => notSupported('chunk'), // TODO: a list
+    // items: numbers, null (new dim), '...', slices { start?, stop?, step? }, number lists (int64 indices) and your tensors
+    index: ([a], { items }) => notSupported('index'),
+    contiguous: ([a]) => notSupported('contiguous'), // TODO: a itself if contiguous, else a copy
+    // Joining and repeating: every output element is one input element.
+    cat: (tensors, { dim }) => notSupported('cat'), // TODO: torch.cat(tensors, dim); 1-d empty tensors are skipped
+    stack: (tensors, { dim }) => notSupported('stack'), // TODO: a new dim
+    flip: ([a], { dims }) => notSupported('flip'),
+    roll: ([a], { shifts, dims }) => notSupported('roll'), // TODO: without dims, one shift of the flattened tensor
+    repeat: ([a], { sizes }) => notSupported('repeat'), // TODO: more sizes than dims add leading dims
+    // The gather family: index is an int64 tensor (a constant); dim is required.
+    indexSelect: ([a, index], { dim }) => notSupported('indexSelect'), // TODO: repeated indices add up in the gradient
+    gather: ([a, index], { dim }) => notSupported('gather'),
+    scatter: ([a, index, src], { dim }) => notSupported('scatter'), // src a tensor or a number
+    scatterAdd: ([a, index, src], { dim }) => notSupported('scatterAdd'),
+    indexAdd: ([a, index, source], { dim, alpha }) => notSupported('indexAdd'), // alpha undefined means 1
+    maskedFill: ([a, mask, value]) => notSupported('maskedFill'), // mask bool; value a number or a 0-d tensor
   },
 
   // ------------------------------------------------------------ in-place ops (feature 'inplace'; zero_ on a .grad is 'accumulate')
@@ -160,6 +189,8 @@ const engine = defineEngine<T>({
     div_: (t, b) => notSupported('div_'),
     zero_: (t) => notSupported('zero_'),
     fill_: (t, b) => notSupported('fill_'),
+    copy_: (t, src) => notSupported('copy_'), // src broadcast to t's shape
+    indexPut_: (t, values, items, accumulate) => notSupported('indexPut_'), // t[items] = values, or added with accumulate
   },
 
   // ------------------------------------------------------------ feature 'accumulate': stateful .grad

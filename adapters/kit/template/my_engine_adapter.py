@@ -64,7 +64,9 @@ class Adapter(kit.Engine):
         raise NotSupported('.grad')  # TODO
 
     # ---------------------------------------------------------------- observation fields
-    # Declare a field in `fields` once its method works. shape() is read from value() already.
+    # Declare a field in `fields` once its method works. shape() is read from value() by default,
+    # which nested lists cannot do for a size-0 dim before the last ([1, 0, 3] reads as [1, 0]):
+    # define shape() too if your tensors can have such shapes.
 
     def dtype(self, t):
         raise NotSupported('field dtype')  # TODO: 'float32', 'float64', 'int64' or 'bool'
@@ -86,6 +88,23 @@ class Adapter(kit.Engine):
 
     def version_counter(self, t):
         raise NotSupported('field version')  # TODO: t._version
+
+    # Read only for observe steps with `layout` (stride ... is_view) or `sameStorage` (shares_storage).
+
+    def stride(self, t):
+        raise NotSupported('field stride')  # TODO: t.stride() as a list
+
+    def storage_offset(self, t):
+        raise NotSupported('field storageOffset')  # TODO: t.storage_offset()
+
+    def is_contiguous(self, t):
+        raise NotSupported('field isContiguous')  # TODO: t.is_contiguous()
+
+    def is_view(self, t):
+        raise NotSupported('field isView')  # TODO: t._is_view()
+
+    def shares_storage(self, t, other):
+        raise NotSupported('field sharesStorage')  # TODO: whether t and other use one storage
 
     # ---------------------------------------------------------------- backward and autograd.grad (no feature needed)
 
@@ -370,6 +389,68 @@ class Adapter(kit.Engine):
     def op_argmin(self, a, dim=None, keepdim=False):
         raise NotSupported('argmin')  # TODO
 
+    # Views: results share a's storage (in place through them writes into a), as in PyTorch.
+
+    def op_select(self, a, dim, index):
+        raise NotSupported('select')  # TODO: a.select(dim, index)
+
+    def op_narrow(self, a, dim, start, length):
+        raise NotSupported('narrow')  # TODO: a.narrow(dim, start, length)
+
+    def op_diagonal(self, a, offset=0, dim1=0, dim2=1):
+        raise NotSupported('diagonal')  # TODO: a.diagonal(offset, dim1, dim2)
+
+    def op_unbind(self, a, dim=0):
+        raise NotSupported('unbind')  # TODO: a list of tensors, a.unbind(dim)
+
+    def op_split(self, a, splitSize, dim=0):
+        raise NotSupported('split')  # TODO: a list, a.split(splitSize, dim); splitSize an int or a list of sizes
+
+    def op_chunk(self, a, chunks, dim=0):
+        raise NotSupported('chunk')  # TODO: a list, a.chunk(chunks, dim)
+
+    def op_index(self, a, items):
+        # items: ints, None, Ellipsis, slice objects, lists of ints (int64 indices) and your tensors
+        # (int64 indices or bool masks): a[tuple(items)] in PyTorch.
+        raise NotSupported('index')  # TODO
+
+    def op_contiguous(self, a):
+        raise NotSupported('contiguous')  # TODO: a itself if contiguous, else a contiguous copy
+    # joining and repeating: every output element is one input element
+    def op_cat(self, *tensors, dim=0):
+        raise NotSupported('cat')  # TODO: torch.cat(tensors, dim); 1-d empty tensors are skipped
+
+    def op_stack(self, *tensors, dim=0):
+        raise NotSupported('stack')  # TODO: torch.stack(tensors, dim), a new dim
+
+    def op_flip(self, a, dims):
+        raise NotSupported('flip')  # TODO: reverse along each of dims
+
+    def op_roll(self, a, shifts, dims=None):
+        raise NotSupported('roll')  # TODO: without dims, one shift of the flattened tensor
+
+    def op_repeat(self, a, sizes):
+        raise NotSupported('repeat')  # TODO: tile; more sizes than dims add leading dims
+
+    # The gather family: index is an int64 tensor (a constant); dim is required.
+    def op_indexSelect(self, a, index, dim):
+        raise NotSupported('indexSelect')  # TODO: a.index_select(dim, index); repeated indices add up in the gradient
+
+    def op_gather(self, a, index, dim):
+        raise NotSupported('gather')  # TODO: a.gather(dim, index); repeated indices add up in the gradient
+
+    def op_scatter(self, a, index, src, dim):
+        raise NotSupported('scatter')  # TODO: a.scatter(dim, index, src); src a tensor or a Python number
+
+    def op_scatterAdd(self, a, index, src, dim):
+        raise NotSupported('scatterAdd')  # TODO: a.scatter_add(dim, index, src)
+
+    def op_indexAdd(self, a, index, source, dim, alpha=1):
+        raise NotSupported('indexAdd')  # TODO: a.index_add(dim, index, source, alpha=alpha)
+
+    def op_maskedFill(self, a, mask, value):
+        raise NotSupported('maskedFill')  # TODO: a.masked_fill(mask, value); mask bool, value a number or a 0-d tensor
+
     # ---------------------------------------------------------------- feature 'accumulate': stateful .grad
 
     def clear_grad(self, t):
@@ -413,6 +494,13 @@ class Adapter(kit.Engine):
 
     def inplace_fill_(self, t, b):
         raise NotSupported('fill_')  # TODO: t.fill_(b)
+
+    def inplace_copy_(self, t, src):
+        raise NotSupported('copy_')  # TODO: t.copy_(src), src broadcast to t's shape
+
+    def inplace_indexPut_(self, t, values, items, accumulate):
+        # t[tuple(items)] = values; with accumulate, t.index_put_(items, values, accumulate=True).
+        raise NotSupported('indexPut_')  # TODO
 
     # ---------------------------------------------------------------- requires_grad_ (no feature needed)
 
