@@ -12,12 +12,11 @@ import { INPLACE_OPS, OP_NAMES, type Observations, type Program } from '../spec/
 import { referenceAdapter } from '../adapters/reference/index.ts';
 import type { Adapter } from '../adapters/types.ts';
 import { initAdapter, probeAdapter, testAdapter } from './adapter-commands.ts';
+import { hasTorch, PYTHON } from '../adapters/testing/has-torch.ts';
 import { defineEngine, runProgram as runKitProgram, type Nested } from '../adapters/kit/index.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLI = join(ROOT, 'bin', 'gradspec.js');
-const PYTHON = '/usr/bin/python3';
-const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'gradspec-kit-'));
 const stub = join(dir, 'py');
 initAdapter('python', stub);

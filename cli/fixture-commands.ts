@@ -18,11 +18,14 @@ const today = () => new Date().toISOString().slice(0, 10);
  */
 async function driftAll(adapter: Adapter) {
   const has = new Set<string>([...(adapter.capabilities.features ?? []), ...adapter.capabilities.dtypes.map((d) => `dtype ${d}`)]);
-  const all = loadFixtures().filter((f) => [...featuresOf(f.fixture.program, f.fixture.expected)].every((n) => has.has(n)));
+  // Loaded once (about half a second each time): the counts and the hand-edit report use this load too.
+  const loaded = loadFixtures();
+  const all = loaded.filter((f) => [...featuresOf(f.fixture.program, f.fixture.expected)].every((n) => has.has(n)));
   const observed = await adapter.run(all.map((f) => f.fixture.program));
   const ran = all.map((f, i) => ({ ...f, observed: observed[i]! })).filter((f) => !unsupported([f.observed]));
   return {
-    notApplicable: loadFixtures().length - ran.length,
+    loaded,
+    notApplicable: loaded.length - ran.length,
     results: ran.map((f) => ({ ...f, drift: drift(f.fixture, f.observed, adapter.capabilities.profile, adapter.capabilities.fields) })),
   };
 }
@@ -79,11 +82,11 @@ export function registerFixtureCommands(
     .description('re-run every fixture on an engine and show drift as a diff; exit 1 on drift')
     .option('--engine <engine>', 'the engine to run the fixtures on', 'reference')
     .action(async (opts: { engine: string }) => withEngine(opts.engine, async (adapter) => {
-      const { results, notApplicable } = await driftAll(adapter);
+      const { loaded, results, notApplicable } = await driftAll(adapter);
       const drifted = results.filter((r) => r.drift.length > 0);
       for (const r of drifted) process.stdout.write(`${formatDrift(r.file, r.drift)}\n`);
       // A fixture edited by hand is reported even when the engine agrees with the edit.
-      const edited = loadFixtures().filter((f) => f.edited);
+      const edited = loaded.filter((f) => f.edited);
       for (const f of edited) process.stdout.write(`EDITED ${f.file} ${f.edited}; if the edit is intended: npx gradspec fixtures stamp ${f.file}\n`);
       const na = notApplicable ? ` (${notApplicable} not applicable)` : '';
       process.stdout.write(`${results.length - drifted.length} of ${results.length} fixtures hold on ${adapter.name} ${adapter.version}${na}${drifted.length ? `; ${drifted.length} drifted` : ''}\n`);

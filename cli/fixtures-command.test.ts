@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { COMPILED } from './spawn-gradspec.ts';
+import { COMPILED, shallowFixtures } from './spawn-gradspec.ts';
 
 const CLI = fileURLToPath(new URL('../bin/gradspec.js', import.meta.url));
-const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+// The fixtures without the deep-graph ones (a second each to load and run; see spawn-gradspec.ts):
+// these tests are about drift and rewriting, which the mean fixtures show.
 const run = (env: Record<string, string>, ...args: string[]) =>
-  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...COMPILED, ...env } });
+  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...COMPILED, GRADSPEC_FIXTURES: shallowFixtures(), ...env } });
 
 describe('gradspec fixtures', () => {
   test('graph.grad-fn fixtures check shows drift as a diff and exits 1', () => {
@@ -22,7 +23,7 @@ describe('gradspec fixtures', () => {
 
   test('graph.grad-fn fixtures regenerate rewrites computed expectations, never the document\'s, and keeps the chosen fields', () => {
     const copy = join(mkdtempSync(join(tmpdir(), 'gradspec-fixtures-')), 'fixtures');
-    cpSync(FIXTURES, copy, { recursive: true });
+    cpSync(shallowFixtures(), copy, { recursive: true });
     const before = readFileSync(join(copy, 'document/multiple-steps.json'), 'utf8');
     const r = run({ GRADSPEC_FIXTURES: copy }, 'fixtures', 'regenerate', '--engine', 'mutant:old-mean-name');
     expect(r.status).toBe(1); // a document fixture drifted: reported, not rewritten

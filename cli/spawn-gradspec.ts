@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,19 @@ export const COMPILED = { GRADSPEC_DIST: '1' } as const;
 
 export const gradspec = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], {
   encoding: 'utf8', timeout: 120_000, cwd: ROOT, env: { ...process.env, ...COMPILED, GRADSPEC_FIXTURES: shallowFixtures() },
+});
+
+/** `gradspec` without blocking the test process: the command runs while the test goes on. */
+export const gradspecAsync = (...args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: ROOT, env: { ...process.env, ...COMPILED, GRADSPEC_FIXTURES: shallowFixtures() }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  child.on('error', reject);
+  child.on('close', (status) => resolve({ status, stdout, stderr }));
 });
 
 export const gradspecFromSources = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], {

@@ -227,9 +227,28 @@ const computed = new WeakMap<GradientCase, { dtype: FloatDType; oracles: Oracles
 function oracles(c: GradientCase, dtype: FloatDType, symbolic: boolean | 'when-small'): Oracles {
   const hit = computed.get(c);
   if (hit && hit.dtype === dtype) return hit.oracles;
-  const made = oraclesOf(c, dtype, symbolic);
+  const key = shared && contentKey(c, dtype, symbolic);
+  const made = (key && shared!.get(key)) || oraclesOf(c, dtype, symbolic);
+  if (key) shared!.set(key, made);
   computed.set(c, { dtype, oracles: made });
   return made;
+}
+
+/**
+ * While on, the oracles of a case are also kept by its content, for tests that run the whole
+ * suite on several broken engines: the same seed draws the same samples every time, and the
+ * oracles never see the engine, so each sample's oracles are computed once (a third of a run).
+ * Off by default; the tests turn it off again when they end.
+ */
+let shared: Map<string, Oracles> | null = null;
+export function shareOracles(on: boolean): void {
+  shared = on ? new Map() : null;
+}
+
+/** Everything oraclesOf reads; -0, nan and the infinities spelled out (JSON has no words for them). */
+function contentKey(c: GradientCase, dtype: FloatDType, symbolic: boolean | 'when-small'): string {
+  return JSON.stringify([c.program, c.out, c.inputs, dtype, symbolic], (_k, v: unknown) => (
+    typeof v === 'number' && (Object.is(v, -0) || !Number.isFinite(v)) ? `number ${Object.is(v, -0) ? '-0' : String(v)}` : v));
 }
 
 /** The program the engine runs: the case, a backward pass from `out`, and the observations. */

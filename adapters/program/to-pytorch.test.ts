@@ -4,12 +4,7 @@ import type { Program, Step } from '../../spec/program.ts';
 import { toPytorch } from './to-pytorch.ts';
 import { validateProgram } from './validate.ts';
 import { ONE_STEP as onestep } from './one-step.example.ts';
-
-const PYTHON = '/usr/bin/python3';
-// The real PyTorch 1.13 lives under /usr/bin/python3 (the default `python3` is another interpreter
-// without torch). Torch is optional on developer machines, so the tests that run the printed code
-// are skipped where it cannot be imported; CI installs it.
-const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
+import { hasTorch, PYTHON } from '../testing/has-torch.ts';
 
 function runPython(code: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 60_000 });

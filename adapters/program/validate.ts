@@ -89,6 +89,7 @@ export function validateFixture(value: unknown, file?: string): Fixture {
  * has the Observations format, so a faulty adapter is reported instead of misjudged.
  */
 export function observationsProblem(value: unknown): string | null {
+  if (accepts('Observations', value)) return null;
   const v = validator('Observations');
   if (v(value)) return null;
   const e = v.errors?.[0];
@@ -125,19 +126,30 @@ function bodyKey(step: Record<string, unknown>): string | undefined {
 }
 
 let compiled: { ajv: Ajv; roots: Map<string, ValidateFunction> } | undefined;
+let quick: { ajv: Ajv; roots: Map<string, ValidateFunction> } | undefined;
 
-/** Validators are compiled once, on first use. */
+/**
+ * Validators are compiled once, on first use. `validator` collects every error, with the data, for
+ * the messages; `accepts` gives the same verdict without them. A valid value (nearly every one)
+ * needs only the second: with allErrors each failing branch of the step `oneOf` goes on collecting
+ * errors, and that made loading the fixtures cost several times as much.
+ */
 function validator(definition: string): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, verbose: true });
-    ajv.addSchema(schema as AnySchemaObject, 'program');
-    compiled = { ajv, roots: new Map() };
-  }
-  let v = compiled.roots.get(definition);
+  compiled ??= { ajv: new Ajv({ allErrors: true, verbose: true }).addSchema(schema as AnySchemaObject, 'program'), roots: new Map() };
+  return compile(compiled, definition);
+}
+
+function accepts(definition: string, value: unknown): boolean {
+  quick ??= { ajv: new Ajv().addSchema(schema as AnySchemaObject, 'program'), roots: new Map() };
+  return compile(quick, definition)(value);
+}
+
+function compile(into: { ajv: Ajv; roots: Map<string, ValidateFunction> }, definition: string): ValidateFunction {
+  let v = into.roots.get(definition);
   if (!v) {
     const ref = definition === 'Program' ? 'program#' : `program#/definitions/${definition}`;
-    v = compiled.ajv.compile({ $ref: ref });
-    compiled.roots.set(definition, v);
+    v = into.ajv.compile({ $ref: ref });
+    into.roots.set(definition, v);
   }
   return v;
 }
@@ -157,6 +169,7 @@ function check(value: unknown, root: 'Program' | 'Fixture', file?: string): Prog
       message: `would execute more than ${MAX_EXECUTED.toLocaleString('en-US')} steps (repeat bodies counted once per iteration), the limit`,
     }], file);
   }
+  if (accepts(root, value)) return [];
   const validate = validator(root);
   if (validate(value)) return [];
   // Errors inside steps come from every branch of the step `oneOf`; each step is re-checked

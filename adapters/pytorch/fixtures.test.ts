@@ -5,13 +5,12 @@ import { expectationsFor, loadFixtures } from '../../cli/fixtures.ts';
 import { compareObservations } from '../../oracles/observations.ts';
 import { FIELDS } from '../types.ts';
 import type { Observations } from '../../spec/program.ts';
+import { hasTorch, PYTHON } from '../testing/has-torch.ts';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./run_program.py', import.meta.url));
-// torch is optional on developer machines (the reference engine is then held to the recorded
-// expectations alone); CI installs it, so there every fixture is re-checked on real PyTorch.
-const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
 
+// Without torch the reference engine is held to the recorded expectations alone; CI installs it,
+// so there every fixture is re-checked on real PyTorch.
 describe.skipIf(!hasTorch)('every fixture holds on real PyTorch 1.13', () => {
   const fixtures = loadFixtures();
   let observed: Observations[] = [];

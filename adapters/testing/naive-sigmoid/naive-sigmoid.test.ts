@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 import { loadFixtures } from '../../../cli/fixtures.ts';
@@ -8,11 +7,9 @@ import { checkProperty } from '../../../properties/property.ts';
 import type { GradientCase } from '../../../properties/gradient.ts';
 import { scalarValue } from '../../../spec/program.ts';
 import { processAdapter } from '../../process.ts';
+import { hasTorch, PYTHON } from '../has-torch.ts';
 
-const PYTHON = '/usr/bin/python3';
 const ENGINE = fileURLToPath(new URL('./adapter.py', import.meta.url));
-// torch is optional on developer machines; CI installs it.
-const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
 
 test.skipIf(!hasTorch)('op.sigmoid a sigmoid written as 1/(1+math.exp(-x)) fails op.sigmoid: OverflowError below -709.78, 3.78e-44 for float32 0', async () => {
   const adapter = await processAdapter([PYTHON, ENGINE]);
