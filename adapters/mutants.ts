@@ -56,7 +56,7 @@ export const MUTANTS: Record<string, Mutant> = {
   },
   'old-mean-name': {
     description: "mean() recorded as MeanBackward1, the seed document's older PyTorch name",
-    breaks: 'graph.grad-fn',
+    breaks: 'op.mean',
     apply: () => swap(OPS.mean, 'gradFn', 'MeanBackward1'),
   },
   'never-free': {
