@@ -57,7 +57,9 @@ function applyBasic(a: Tensor, items: readonly IndexItem[]): { sliced: Tensor; a
       const index = indexTensor(item);
       if (index.ndim === 0) fail('invalid-argument', 'a 0-d bool index (which adds a dim of size 1 or 0) is outside the reference engine');
       advanced.push({ dim, index });
-      dim += index.dtype === 'bool' ? index.ndim : 1;
+      // One dim on, also for a mask of several dims: PyTorch applies the basic items after a mask
+      // as if it were one dim (x[mask2d, 0] is x.select(1, 0)[mask2d]), though '...' counts all its dims.
+      dim += 1;
     } else if (isSlice(item)) {
       const step = item.step ?? 1;
       if (!Number.isInteger(step) || step === 0) fail('invalid-argument', 'slice step cannot be zero');

@@ -129,7 +129,7 @@ function indexMap(x: readonly number[], items: readonly IndexItem[], refs: Index
           const inner = numel(r.shape.slice(k + 1));
           advanced.push({ dim: dim + k, index: trues.map((i) => Math.floor(i / inner) % r.shape[k]!), shape: [trues.length] });
         });
-        dim += r.shape.length;
+        dim += 1; // PyTorch applies later basic items as if a mask were one dim
       } else if (r.shape.length === 0) apply(selectMap(shape, dim, r.values[0]!));
       else { advanced.push({ dim, index: r.values, shape: r.shape }); dim++; }
     } else {
