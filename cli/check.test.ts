@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { gradspec } from './spawn-gradspec.ts';
+import { gradspec, mechanicsFixture } from './spawn-gradspec.ts';
 import { mutantAdapter } from '../adapters/mutants.ts';
 import { referenceAdapter } from '../adapters/reference/index.ts';
 import type { Adapter } from '../adapters/types.ts';
@@ -14,7 +14,7 @@ import { OP_PROPERTIES } from '../properties/ops.ts';
 import { mergeReports, runSuite } from './suite.ts';
 
 // Deep-graph fixtures (10^5 nodes) run in fixtures.test.ts; no suite here is about them, and they cost a second each run.
-const fixtures = loadFixtures().filter((f) => !f.fixture.clauses.includes('backward.iterative'));
+const fixtures = loadFixtures().filter(mechanicsFixture);
 const tmp = mkdtempSync(join(tmpdir(), 'gradspec-'));
 
 describe('gradspec check', () => {

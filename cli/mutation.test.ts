@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { gradspecAsync } from './spawn-gradspec.ts';
+import { gradspecAsync, mechanicsFixture } from './spawn-gradspec.ts';
 import { MUTANTS, mutantAdapter } from '../adapters/mutants.ts';
 import { PROPERTIES } from '../properties/index.ts';
 import { shareOracles } from '../properties/gradient.ts';
@@ -18,7 +18,7 @@ import { withoutOps } from '../adapters/testing/limited-engines.ts';
  * a shrunk counterexample for the properties that catch it.
  */
 // Deep-graph fixtures (10^5 nodes) run in fixtures.test.ts; no suite here is about them, and they cost a second each run.
-const fixtures = loadFixtures().filter((f) => !f.fixture.clauses.includes('backward.iterative'));
+const fixtures = loadFixtures().filter(mechanicsFixture);
 const cases = Object.entries(MUTANTS).map(([name, m]) => [m.breaks, name, m.description] as const);
 
 /**

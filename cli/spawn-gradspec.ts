@@ -18,9 +18,18 @@ let copy: string | null = null;
 export function shallowFixtures(): string {
   if (copy) return copy;
   copy = join(mkdtempSync(join(tmpdir(), 'gradspec-fixtures-')), 'fixtures');
-  cpSync(fileURLToPath(new URL('../fixtures/', import.meta.url)), copy, { recursive: true, filter: (src) => !/backward\.iterative\.depth-/.test(src) });
+  cpSync(fileURLToPath(new URL('../fixtures/', import.meta.url)), copy, { recursive: true, filter: (src) => !/backward\.iterative\.depth-/.test(src) && !BULK.test(src.replace(/\//g, '.')) });
   return copy;
 }
+
+/**
+ * The views' bulk of recorded programs past the first 20 of each family: tests of the report's
+ * mechanics (root causes, shards, mutants) leave them out to stay fast; `gradspec check`, the
+ * fixture tests and CI run every one.
+ */
+export const BULK = /recorded\.(model\.views|gradient\.views\.inplace)\.(0[2-9]\d|[1-9]\d\d)\./;
+export const mechanicsFixture = (f: { fixture: { id: string; clauses: string[] } }) =>
+  !f.fixture.clauses.includes('backward.iterative') && !BULK.test(f.fixture.id);
 
 /**
  * The environment of a spawned gradspec command: the compiled package (dist/, built by the tests'

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { gradspec, gradspecFromSources } from './spawn-gradspec.ts';
+import { gradspec, gradspecFromSources, mechanicsFixture } from './spawn-gradspec.ts';
 import { crashesOn, dropsDeclared, supportsNothing, withoutFields, withoutOps } from '../adapters/testing/limited-engines.ts';
 import { OP_PROPERTIES } from '../properties/ops.ts';
 import { DTYPE_PROPERTIES } from '../properties/dtypes.ts';
@@ -23,7 +23,7 @@ import type { Program } from '../spec/program.ts';
  * checked nothing is never green.
  */
 // Deep-graph fixtures (10^5 nodes) run in fixtures.test.ts; no suite here is about them, and they cost a second each run.
-const fixtures = loadFixtures().filter((f) => !f.fixture.clauses.includes('backward.iterative'));
+const fixtures = loadFixtures().filter(mechanicsFixture);
 const clause = (report: Awaited<ReturnType<typeof runSuite>>, id: string) => report.clauses.find((c) => c.id === id)!;
 
 describe('verdicts rest on what was exercised', () => {
