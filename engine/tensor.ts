@@ -71,7 +71,11 @@ export class Tensor {
     this.shape = geometry ? geometry.shape : shape;
     this.strides = geometry ? geometry.strides : shape.length === 0 ? NO_STRIDES : shape.length === 1 ? UNIT_STRIDE : stridesOf(shape);
     this.offset = geometry ? geometry.offset : 0;
+    this.whole = !geometry || (this.offset === 0 && numel(this.shape) === data.length && isContiguous(geometry));
   }
+
+  /** The tensor is its whole storage in row-major order (every op result, most views): data is the storage. */
+  private readonly whole: boolean;
 
   /** A tensor over the same storage and version counter with another geometry (no autograd state). */
   static alias(source: Tensor, geometry: Geometry): Tensor {
@@ -87,8 +91,8 @@ export class Tensor {
    * order (so writes to it are writes to the tensor), otherwise a fresh copy.
    */
   get data(): Buffer {
+    if (this.whole) return this.storage;
     const n = numel(this.shape);
-    if (this.offset === 0 && n === this.storage.length && isContiguous(this.geometry)) return this.storage;
     const out = alloc(this.dtype, n);
     const at = positions(this.geometry);
     for (let i = 0; i < n; i++) out[i] = this.storage[at[i]!]!;
