@@ -1,5 +1,5 @@
 import { fail } from './errors.ts';
-import { numel, shapeText, stridesOf, type Shape } from './shape.ts';
+import { numel, stridesOf, type Shape } from './shape.ts';
 
 /**
  * Where a tensor's elements sit in its storage: element (i0, i1, ...) is at
@@ -179,4 +179,3 @@ export function diagonalGeometry(g: Geometry, offset: number, dim1: number, dim2
   };
 }
 
-export const geometryText = (g: Geometry) => `size ${shapeText(g.shape)}, stride ${shapeText(g.strides)}, offset ${g.offset}`;
