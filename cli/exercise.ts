@@ -16,9 +16,11 @@ const BINARY = new Set(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum']
 /** Ops that broadcast their two operands as op.broadcast says: the arithmetic ones and the comparisons. */
 const BROADCASTING = new Set([...BINARY, 'gt', 'ge', 'lt', 'le', 'eq', 'ne']);
 const VIEWS = new Set(['view', 'reshape', 'transpose', 't', 'permute', 'unsqueeze', 'squeeze', 'expand', 'select', 'narrow', 'diagonal', 'unbind', 'split', 'chunk']);
+/** An advanced index item (an index tensor or a list of integers); the others are basic. */
+const isAdvanced = (i: unknown): boolean => Array.isArray(i) || (typeof i === 'object' && i !== null && 'ref' in i);
 /** Basic indexing (numbers, slices, None, "...") is a view; an index tensor or list makes a copy. */
 const isView = (s: Extract<Step, { op: string }>): boolean =>
-  VIEWS.has(s.op) || (s.op === 'index' && (s.attrs?.items ?? []).every((i) => i === null || typeof i === 'number' || i === '...' || (typeof i === 'object' && !Array.isArray(i) && !('ref' in i))));
+  VIEWS.has(s.op) || (s.op === 'index' && !(s.attrs?.items ?? []).some(isAdvanced));
 
 const pathLess = (a: readonly number[], b: readonly number[]): boolean => {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
@@ -116,10 +118,9 @@ export function traceProgram(program: Program, error: Observations['error'], jud
         if (s.attrs && ('dim' in s.attrs || 'dims' in s.attrs || 'dim0' in s.attrs)) atoms.add('dim-arg');
         if (s.op === 'detach') atoms.add('detach');
         if (s.op === 'index') {
-          const items = (s.attrs as { items?: unknown[] } | undefined)?.items ?? [];
-          const advanced = (i: unknown) => Array.isArray(i) || (typeof i === 'object' && i !== null && 'ref' in i);
-          if (items.some((i) => !advanced(i))) atoms.add('index-basic');
-          if (items.some(advanced)) atoms.add('index-advanced');
+          const items = s.attrs?.items ?? [];
+          if (items.some((i) => !isAdvanced(i))) atoms.add('index-basic');
+          if (items.some(isAdvanced)) atoms.add('index-advanced');
         }
         if (Array.isArray(s.let)) atoms.add('tuple-result');
         for (const a of s.args) if (typeof a === 'string') use(a);

@@ -1,16 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { EngineError, tensor, where, type Tensor } from './index.ts';
+import { tensor, where, type Tensor } from './index.ts';
+import { thrown } from './testing/thrown.ts';
 
 // Every expected value below was run on PyTorch 1.13.
 
-const thrown = (fn: () => unknown): EngineError => {
-  try {
-    fn();
-  } catch (e) {
-    return e as EngineError;
-  }
-  throw new Error('expected a throw');
-};
 const int = (data: number | unknown[]) => tensor(data as number[], { dtype: 'int64' });
 const view = (t: Tensor) => ({ dtype: t.dtype, value: t.tolist() });
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { ERROR_CATEGORIES } from '../spec/program.ts';
 import { autograd, EngineError, isGradEnabled, noGrad, setGradEnabled, Tensor, tensor } from './index.ts';
+import { thrown } from './testing/thrown.ts';
 
 /*
  * errors.class under bad input: random sequences of engine API calls on a small pool of tensors,
@@ -362,16 +363,6 @@ describe('fuzz', () => {
 });
 
 describe('errors found by the fuzz', () => {
-  const thrown = (fn: () => unknown): EngineError => {
-    try {
-      fn();
-    } catch (e) {
-      if (e instanceof EngineError) return e;
-      throw new Error(`expected an EngineError, got ${String(e)}`);
-    }
-    throw new Error('expected a throw');
-  };
-
   test('errors.class inputs that escaped as TypeError, RangeError or a V8 crash now raise EngineError', () => {
     const x = tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
     const v = tensor([1, 2, 3]);

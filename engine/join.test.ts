@@ -1,16 +1,9 @@
 import { expect, test } from 'vitest';
-import { cat, EngineError, stack, tensor } from './index.ts';
+import { cat, stack, tensor } from './index.ts';
+import { thrown } from './testing/thrown.ts';
 
 // What programs cannot say (they join at least one tensor); every value was run on PyTorch 1.13.
 
-const thrown = (fn: () => unknown): EngineError => {
-  try {
-    fn();
-  } catch (e) {
-    return e as EngineError;
-  }
-  throw new Error('expected a throw');
-};
 
 test('op.cat an empty list is refused, after the 0-d check; a lone input is copied under CatBackward0', () => {
   expect(thrown(() => cat([])).text).toBe('torch.cat(): expected a non-empty list of Tensors');

@@ -2,7 +2,8 @@ import type { DType } from '../spec/program.ts';
 import { numberDtype, resultDtype, type OpDef, type Rule } from './dispatch.ts';
 import { fail } from './errors.ts';
 import * as F from './functional.ts';
-import { kernels, rounder } from './kernels.ts';
+import { alloc, kernels, rounder } from './kernels.ts';
+import { numel } from './shape.ts';
 import { Tensor } from './tensor.ts';
 
 /*
@@ -95,6 +96,8 @@ export const nonzero = (t: Tensor): Tensor => mask(t, (v) => v !== 0);
 
 /** Zero gradients are constants: `g * 0` would turn an infinite g into nan. */
 export const zerosLike = (t: Tensor): Tensor => constantLike(t, () => 0);
+/** Zeros of a shape (outside the graph): the start of scatter-like backward formulas. */
+export const zerosOf = (shape: readonly number[], dtype: DType): Tensor => new Tensor(alloc(dtype, numel(shape)), [...shape], dtype);
 
 /** A constant tensor (outside the graph) computed elementwise from tensors' data: masks and signs. */
 export const constantLike = (t: Tensor, f: (v: number) => number): Tensor =>

@@ -3,10 +3,10 @@ import { apply, resultDtype, scalarTypeName, type OpDef, type Rule } from './dis
 import { fail } from './errors.ts';
 import { alloc, kernels, rounder, type Result } from './kernels.ts';
 import { contiguousGeometry, diagonalGeometry, dropDims, expandGeometry, permuteGeometry, positions, selectGeometry, sliceGeometry, unsqueezeGeometry, viewGeometry, type Geometry } from './geometry.ts';
-import { extractAt, embedAt, replaceAt, putAt, zerosOfShape } from './view-rules.ts';
+import { extractAt, embedAt, replaceAt, putAt } from './view-rules.ts';
 import { broadcastShapes, broadcastStrides, stridesOf, type Shape } from './shape.ts';
 import { Tensor } from './tensor.ts';
-import { type None, none, isFloat, floatResult, noBool, notForBool, SUB_BOOL, SUB_BOOLS, wrapped, intPow, unary, binary, comparison, where, mask, maskZip, nonzero, zerosLike, constantLike, constantZip, erf } from './op-helpers.ts';
+import { type None, none, isFloat, floatResult, noBool, notForBool, SUB_BOOL, SUB_BOOLS, wrapped, intPow, unary, binary, comparison, where, mask, maskZip, nonzero, zerosLike, constantLike, constantZip, erf, zerosOf } from './op-helpers.ts';
 import { type SelectAttrs, type ArgAttrs, type IndexAttrs, indexMask, type ClampAttrs, selectForward, argSelectForward, keptResult, halfAtTies, clampValue, clampMask } from './selection-rules.ts';
 import { type IndexSelectAttrs, type GatherAttrs, type ScatterAttrs, type ScatterValueAttrs, type IndexAddAttrs, checkSrcGradient, indexSelectForward, gatherForward, scatterForward, indexAddForward } from './index-rules.ts';
 import { type SoftplusAttrs, type SlopeAttrs, type AlphaAttrs, type GeluAttrs, type LogsumexpAttrs, softplusForward, geluForward, softmaxForward, logsumexpForward, softplusBackward, leakyReluBackward, eluBackward, geluBackward } from './activation-rules.ts';
@@ -58,7 +58,6 @@ function unreduce(g: Tensor, inputShape: Shape, a: ReduceAttrs): Tensor {
 }
 
 /** A constant tensor of zeros (outside the graph): the start of the gather family's backward sums. */
-const zerosOf = (shape: readonly number[], dtype: DType): Tensor => new Tensor(alloc(dtype, shape.reduce((n, d) => n * d, 1)), [...shape], dtype);
 
 const copyAs = (x: Tensor, shape: number[], dtype: DType): Result => ({
   shape,
@@ -615,7 +614,7 @@ export const OPS = {
     gradFn: 'CopySlicesBackward0',
     forward: ([x, src], a: ReplaceAttrs, dtype) => replaceAt(x!, src!, a.at, dtype),
     grads: [
-      { saves: none, vjp: (g, _s, a) => g.replaceAt(zerosOfShape(a.srcShape, g.dtype), a.at) },
+      { saves: none, vjp: (g, _s, a) => g.replaceAt(zerosOf(a.srcShape, g.dtype), a.at) },
       { saves: none, vjp: (g, _s, a) => g.extractAt(a.at, a.srcShape) },
     ],
   } satisfies OpDef<ReplaceAttrs>,
@@ -639,7 +638,7 @@ export const OPS = {
     dtype: (_x, a: PutAttrs) => a.dtype,
     forward: ([x, v], a: PutAttrs, dtype) => putAt(x!, v!, a.at, a.shape, a.accumulate, dtype),
     grads: [
-      { saves: none, vjp: (g, _s, a) => (a.accumulate ? g : g.replaceAt(zerosOfShape(a.shape, g.dtype), a.at)) },
+      { saves: none, vjp: (g, _s, a) => (a.accumulate ? g : g.replaceAt(zerosOf(a.shape, g.dtype), a.at)) },
       { saves: none, vjp: (g, _s, a) => g.extractAt(a.at, a.shape) },
     ],
   } satisfies OpDef<PutAttrs>,

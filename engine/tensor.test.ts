@@ -1,14 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { EngineError, tensor } from './index.ts';
+import { thrown } from './testing/thrown.ts';
 
-const thrown = (fn: () => unknown): EngineError => {
-  try {
-    fn();
-  } catch (e) {
-    return e as EngineError;
-  }
-  throw new Error('expected a throw');
-};
 
 describe('tensors', () => {
   test('tensor.create infers shapes, refuses ragged and non-numeric data', () => {

@@ -101,6 +101,10 @@ export class Tensor {
 
   /** Writes row-major values through the geometry into the storage (in-place ops). */
   write(values: ArrayLike<number>): void {
+    if (this.whole) {
+      this.storage.set(values);
+      return;
+    }
     const at = positions(this.geometry);
     for (let i = 0; i < at.length; i++) this.storage[at[i]!] = values[i]!;
   }

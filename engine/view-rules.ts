@@ -44,4 +44,3 @@ export function putAt(x: Tensor, v: Tensor, at: Float64Array, shape: Shape, accu
 
 const gatherBroadcast = (v: Tensor, shape: Shape) => kernels.gather(v.data, shape, broadcastStrides(v.shape, shape), 'float64').data;
 
-export const zerosOfShape = (shape: Shape, dtype: DType): Tensor => new Tensor(alloc(dtype, numel(shape)), shape, dtype);

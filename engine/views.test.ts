@@ -1,18 +1,14 @@
 import { describe, expect, test } from 'vitest';
-import { EngineError, tensor, type Tensor } from './index.ts';
+import { tensor, type Tensor } from './index.ts';
+import { thrown } from './testing/thrown.ts';
 
 // Every value below was printed by PyTorch 1.13 for the same calls (spec/autograd.md, Views and Indexing).
 const layout = (t: Tensor) => [t.shape, t.stride(), t.storageOffset(), t.isContiguous(), t.isView()];
 const int64 = (values: number[]) => tensor(values, { dtype: 'int64' });
 const nextNames = (t: Tensor) => t.gradFn!.nextFunctions.map(([n]) => n?.className() ?? null);
 const message = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof EngineError) return [e.category, e.text];
-    throw e;
-  }
-  throw new Error('expected an EngineError');
+  const e = thrown(fn);
+  return [e.category, e.text];
 };
 
 describe('views', () => {
