@@ -191,9 +191,10 @@ export function indexPut(a: Tensor, items: readonly IndexItem[], values: Tensor 
     return a;
   }
   const { at, shape } = advancedPositions(sliced.shape, advanced);
-  const fits = src.ndim <= shape.length && src.shape.every((d, i) => d === 1 || d === shape[shape.length - src.ndim + i]);
-  if (!fits) fail('shape-mismatch', `shape mismatch: value tensor of shape ${shapeText(src.shape)} cannot be broadcast to indexing result of shape ${shapeText(shape)}`);
+  // PyTorch drops the value's leading 1s first, then broadcasts what is left to the indexed shape.
   const stripped = stripLeadingOnes(src.shape);
+  const fits = stripped.length <= shape.length && stripped.every((d, i) => d === 1 || d === shape[shape.length - stripped.length + i]);
+  if (!fits) fail('shape-mismatch', `shape mismatch: value tensor of shape ${shapeText(stripped)} cannot be broadcast to indexing result of shape ${shapeText(shape)}`);
   const v = stripped.length === src.ndim ? src : view(src, stripped);
   inplace(sliced, 'index_put_', [sliced, v], (o) => apply(OPS.indexPut, [o, v], { at, shape, accumulate, dtype: o.dtype }));
   return a;

@@ -165,6 +165,10 @@ describe('indexing', () => {
     b.indexPut_([{}], tensor([1, 1, 1], { requiresGrad: true }));
     expect(b.gradFn!.nextFunctions[1]![0]!.className()).toBe('ExpandBackward0');
     expect(message(() => tensor([0, 0, 0]).indexPut_([int64([0, 1])], tensor([1, 1, 1])))).toEqual(['shape-mismatch', 'shape mismatch: value tensor of shape [3] cannot be broadcast to indexing result of shape [2]']);
+    const two = tensor([[0, 0, 0], [0, 0, 0]]);
+    two.indexPut_([int64([0, 1])], tensor([[[1, 2, 3]]])); // leading 1s are dropped before broadcasting
+    expect(two.tolist()).toEqual([[1, 2, 3], [1, 2, 3]]);
+    expect(message(() => two.indexPut_([int64([0, 1])], tensor([[[1, 2, 3, 4]]])))).toEqual(['shape-mismatch', 'shape mismatch: value tensor of shape [4] cannot be broadcast to indexing result of shape [2, 3]']);
     expect(message(() => tensor([1, 2], { requiresGrad: true }).indexPut_([0], 5))).toEqual(['leaf-inplace', 'a view of a leaf Variable that requires grad is being used in an in-place operation.']);
   });
 });
